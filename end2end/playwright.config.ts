@@ -1,0 +1,56 @@
+// Roster's browser tests: every spec runs twice, with JavaScript (hydrated) and without.
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const port = Number(process.env.ROSTER_E2E_PORT ?? 3217);
+const baseURL = `http://127.0.0.1:${port}`;
+// A fresh SQLite file per run unless scripts/test.sh points the server at PostgreSQL.
+const databaseUrl =
+  process.env.ROSTER_E2E_DATABASE_URL ??
+  `sqlite://${join(mkdtempSync(join(tmpdir(), "roster-e2e-")), "roster.db")}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: 2,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      // Debian's Chromium; Playwright's own browser downloads are not reachable here.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+      ],
+    },
+  },
+  projects: [
+    { name: "with-js", use: { javaScriptEnabled: true } },
+    { name: "without-js", use: { javaScriptEnabled: false } },
+  ],
+  webServer: {
+    command: "../target/debug/roster serve",
+    url: `${baseURL}/`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "ignore",
+    stderr: "pipe",
+    env: {
+      ROSTER_LISTEN: `127.0.0.1:${port}`,
+      ROSTER_DATABASE_URL: databaseUrl,
+      ROSTER_SITE_ROOT: "../target/site",
+      ROSTER_LOG: "warn",
+    },
+  },
+});

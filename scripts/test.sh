@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit and integration tests on SQLite and on PostgreSQL, then the
+# browser tests with and without JavaScript, on both databases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --tests
+source scripts/env.sh
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
+
+step "Rust tests on SQLite"
+cargo test --features ssr
+
+# A throwaway PostgreSQL cluster, when PostgreSQL's server binaries are here.
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+pg_url=""
+if [[ -n "$pg_bin" && -x "$pg_bin/initdb" ]]; then
+  step "Starting a throwaway PostgreSQL cluster ($pg_bin)"
+  pg_dir=$(mktemp -d /tmp/roster-pg.XXXXXX)
+  pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_pg=()
+  if [[ "$(id -u)" == 0 ]]; then
+    chown postgres "$pg_dir"
+    as_pg=(runuser -u postgres --)   # initdb refuses to run as root
+  fi
+  "${as_pg[@]}" "$pg_bin/initdb" -A trust -U postgres -D "$pg_dir/data" >/dev/null
+  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+  trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
+  pg_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
+
+  step "Rust tests on PostgreSQL"
+  ROSTER_TEST_POSTGRES_URL="$pg_url" cargo test --features ssr --tests
+else
+  printf '\n\033[1;31m%s\033[0m\n' \
+    "!!! PostgreSQL's server binaries were not found (/usr/lib/postgresql/*/bin):" \
+    "!!! SKIPPING every PostgreSQL test. Install postgresql to run them."
+fi
+
+step "Building the app for the browser tests"
+cargo leptos build
+
+step "Browser tests on SQLite, with and without JavaScript"
+(cd end2end && npx playwright test)
+
+if [[ -n "$pg_url" ]]; then
+  step "Browser tests on PostgreSQL, with and without JavaScript"
+  e2e_db="roster_e2e_$$"
+  "${as_pg[@]}" "$pg_bin/psql" -h "$pg_dir" -p "$pg_port" -U postgres -qc "CREATE DATABASE $e2e_db"
+  (cd end2end && ROSTER_E2E_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/$e2e_db" npx playwright test)
+fi
+
+step "All tests passed"

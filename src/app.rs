@@ -1,0 +1,149 @@
+//! The application shell, the layout every page shares, and the route table.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+use crate::{
+    auth::{current_user, Register, SessionUser, SignIn, SignOut},
+    error::AppError,
+    pages::{
+        auth::{RegisterPage, SignInPage},
+        home::HomePage,
+        not_found::NotFound,
+    },
+};
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/roster.css"/>
+        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
+        <Meta name="description" content="Roster: who belongs to what."/>
+        <Meta name="color-scheme" content="light dark"/>
+        <Title formatter=|page: String| if page.is_empty() { "Roster".to_string() } else { format!("{page} · Roster") }/>
+        <Router>
+            <Layout/>
+        </Router>
+    }
+}
+
+/// The account actions and the signed-in user, shared by the header and the pages.
+///
+/// The user is refetched whenever an account action completes, so the header follows a
+/// sign-in or sign-out at once, without a reload.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub sign_in: ServerAction<SignIn>,
+    pub register: ServerAction<Register>,
+    pub sign_out: ServerAction<SignOut>,
+    pub user: Resource<Result<Option<SessionUser>, AppError>>,
+}
+
+impl Session {
+    /// Created inside the `<Router>`: a form post without JavaScript comes back with its
+    /// error in the URL, and providing that error before the actions exist lands it in the
+    /// action it belongs to. (`<Routes>` does the same, but only for the pages below it.)
+    fn new() -> Self {
+        leptos_router::hooks::use_url().read_untracked().provide_server_action_error();
+        let sign_in = ServerAction::<SignIn>::new();
+        let register = ServerAction::<Register>::new();
+        let sign_out = ServerAction::<SignOut>::new();
+        // Blocking: the page waits for it, so the header is right in the server's HTML.
+        let user = Resource::new_blocking(
+            move || (sign_in.version().get(), register.version().get(), sign_out.version().get()),
+            |_| current_user(),
+        );
+        Session { sign_in, register, sign_out, user }
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let session = Session::new();
+    provide_context(session);
+    // Effects run only in the browser, once the WASM has taken over the page: mark that, so
+    // tests (and curious people) can tell a hydrated page from a server-rendered one.
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "");
+        }
+    });
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Header/>
+        <main id="main" class="page">
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async/>
+                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+            </Routes>
+        </main>
+        <footer class="site-footer">
+            <p>"Roster — who belongs to what."</p>
+        </footer>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let account = move || {
+        Suspend::new(async move {
+            match session.user.await {
+                Ok(Some(user)) => view! {
+                    <span class="who" data-testid="signed-in-as">
+                        <span class="who-label">"Signed in as "</span>
+                        <strong>{user.display_name}</strong>
+                        {user.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
+                    </span>
+                    <ActionForm action=session.sign_out attr:class="inline-form">
+                        <button type="submit" class="button subtle"
+                            disabled=move || session.sign_out.pending().get()>
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                }
+                .into_any(),
+                _ => view! {
+                    <a class="button subtle" href="/signin">"Sign in"</a>
+                    <a class="button" href="/register">"Create account"</a>
+                }
+                .into_any(),
+            }
+        })
+    };
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/" aria-label="Roster home">
+                <span class="brand-mark" aria-hidden="true">"R"</span>
+                "Roster"
+            </a>
+            <nav class="account" aria-label="Account">
+                <Transition fallback=|| ()>{account}</Transition>
+            </nav>
+        </header>
+    }
+}

@@ -1,0 +1,211 @@
+//! Typed ids and validated values, parsed by the same code in the browser and on the server.
+//!
+//! The browser runs each `parse` for instant feedback; the server always parses again.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user's primary key.
+    UserId
+);
+id_type!(
+    /// A role's primary key.
+    RoleId
+);
+id_type!(
+    /// A shared profile's primary key.
+    ProfileId
+);
+
+/// An email address, trimmed and lower-cased so that one person has one account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub const MAX_LEN: usize = 254;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let invalid = |msg: &str| Err(AppError::invalid("email", msg));
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return invalid("Enter your email address.");
+        }
+        if email.chars().count() > Self::MAX_LEN {
+            return invalid("That email address is too long.");
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return invalid("Enter an email address like name@example.com.");
+        };
+        let well_formed = !local.is_empty()
+            && local.len() <= 64
+            && !domain.contains('@')
+            && domain.contains('.')
+            && domain.split('.').all(|label| !label.is_empty())
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !well_formed {
+            return invalid("Enter an email address like name@example.com.");
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How a person is shown to others: 1 to 100 characters, trimmed, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    pub const MAX_CHARS: usize = 100;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let name = raw.trim();
+        if name.is_empty() {
+            return Err(AppError::invalid("display_name", "Enter your name."));
+        }
+        if name.chars().count() > Self::MAX_CHARS {
+            return Err(AppError::invalid(
+                "display_name",
+                format!("Keep your name to {} characters or fewer.", Self::MAX_CHARS),
+            ));
+        }
+        if name.chars().any(char::is_control) {
+            return Err(AppError::invalid("display_name", "Your name has characters we can't show."));
+        }
+        Ok(DisplayName(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DisplayName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A new password. Never serialized and never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_CHARS: usize = 8;
+    /// Hashing cost grows with length, so an attacker can't send megabytes to hash.
+    pub const MAX_CHARS: usize = 256;
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        let chars = raw.chars().count();
+        if chars < Self::MIN_CHARS {
+            return Err(AppError::invalid(
+                "password",
+                format!("Use at least {} characters.", Self::MIN_CHARS),
+            ));
+        }
+        if chars > Self::MAX_CHARS {
+            return Err(AppError::invalid(
+                "password",
+                format!("Use at most {} characters.", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Password(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lower_cased() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused_with_the_email_field() {
+        for bad in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "ada@@example.com",
+            "ada@example..com",
+            "ada@.example.com",
+        ] {
+            let err = Email::parse(bad).expect_err(bad);
+            assert_eq!(err.field(), Some("email"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn overlong_email_is_refused() {
+        let long = format!("{}@example.com", "a".repeat(250));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn display_name_is_trimmed_and_bounded() {
+        assert_eq!(DisplayName::parse("  Ada Lovelace ").unwrap().as_str(), "Ada Lovelace");
+        assert!(DisplayName::parse("   ").is_err());
+        assert!(DisplayName::parse(&"x".repeat(101)).is_err());
+        assert!(DisplayName::parse(&"é".repeat(100)).is_ok(), "counts characters, not bytes");
+        assert!(DisplayName::parse("Ada\u{0}").is_err());
+    }
+
+    #[test]
+    fn password_needs_eight_characters_and_keeps_spaces() {
+        assert_eq!(Password::parse("short").unwrap_err().field(), Some("password"));
+        assert_eq!(Password::parse(" 1234567").unwrap().expose(), " 1234567");
+        assert!(Password::parse(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn password_debug_never_shows_the_secret() {
+        let pw = Password::parse("correct horse").unwrap();
+        assert!(!format!("{pw:?}").contains("horse"));
+    }
+}

@@ -1,0 +1,142 @@
+//! The one error type of Roster's server functions, and the HTTP status each variant earns.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+/// What can go wrong in a server function, as the browser may see it.
+///
+/// Every variant's text is safe to show to a user. Internal causes are logged where they
+/// happen (see `AppError::internal`) and reach the browser only as [`AppError::Internal`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// A field failed validation; `field` names the form input it belongs to.
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    /// The request itself was malformed (missing or mistyped arguments).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No one is signed in, or the credentials were wrong.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed to do this.
+    #[error("You are not allowed to do that.")]
+    Forbidden,
+    /// The thing does not exist, or the caller may not know that it does.
+    #[error("Not found.")]
+    NotFound,
+    /// The change clashes with the current state, such as a taken email.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something failed on our side; the details are in the server log.
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid { field: field.to_owned(), message: message.into() }
+    }
+
+    pub fn sign_in_required() -> Self {
+        AppError::Unauthorized("Please sign in to continue.".into())
+    }
+
+    /// The form field this error belongs to, if any.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            AppError::Invalid { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status for this error; the only place where that choice is made.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::BadRequest(_) => 400,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Conflict(_) => 409,
+            AppError::Invalid { .. } => 422,
+            AppError::Internal => 500,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            // The caller sent something the function cannot read: their mistake, not ours.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
+                AppError::BadRequest("The request was missing or had malformed fields.".into())
+            }
+            // Seen in the browser when the network or server fails.
+            ServerFnErrorErr::Request(_) => {
+                AppError::BadRequest("Could not reach the server. Check your connection.".into())
+            }
+            other => {
+                #[cfg(feature = "ssr")]
+                tracing::error!(error = %other, "server function plumbing failed");
+                let _ = other;
+                AppError::Internal
+            }
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// Logs an internal failure with its cause and returns the generic error the browser sees.
+    #[track_caller]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let at = std::panic::Location::caller();
+        tracing::error!(%cause, file = at.file(), line = at.line(), "internal error");
+        AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sqlx::Error> for AppError {
+    #[track_caller]
+    fn from(err: sqlx::Error) -> Self {
+        AppError::internal(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_client_mistake_maps_below_500() {
+        let client = [
+            AppError::invalid("email", "bad"),
+            AppError::BadRequest("x".into()),
+            AppError::sign_in_required(),
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::Conflict("x".into()),
+        ];
+        for err in client {
+            assert!((400..500).contains(&err.status()), "{err:?} -> {}", err.status());
+        }
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn malformed_arguments_are_a_bad_request() {
+        let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("nope".into()));
+        assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn errors_survive_the_round_trip_through_the_wire_encoding() {
+        let err = AppError::invalid("password", "Too short.");
+        assert_eq!(AppError::de(err.ser()), err);
+    }
+}

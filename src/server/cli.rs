@@ -1,0 +1,173 @@
+//! The `roster` command line: serve, migrate, and manage users.
+
+use std::{
+    io::{BufRead, IsTerminal},
+    path::PathBuf,
+    process::ExitCode,
+};
+
+use clap::{Parser, Subcommand};
+
+use super::{config::Settings, db::Db};
+use crate::{
+    domain::{DisplayName, Email, Password},
+    error::AppError,
+    users::ssr::AdminGrant,
+};
+
+/// Roster: who belongs to what. With no command, serves the web app.
+#[derive(Debug, Parser)]
+#[command(name = "roster", version, about)]
+pub struct Cli {
+    /// Settings file; defaults to ./Leptos.toml when present. ROSTER_* variables override it.
+    #[arg(long, global = true, env = "ROSTER_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (the default). Migrates the database first.
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Asks for the password without echoing it; when standard input is
+    /// not a terminal, reads the password from its first line instead.
+    Create {
+        /// Email address to sign in with.
+        #[arg(long)]
+        email: String,
+        /// Name shown to other people.
+        #[arg(long)]
+        name: String,
+        /// Also grant the admin role.
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+/// Exit codes, as the README documents them.
+pub mod exit {
+    pub const FAILURE: u8 = 1;
+    /// Bad usage or invalid input (clap also exits 2 for usage errors).
+    pub const INVALID: u8 = 2;
+    /// The change clashes with existing data, such as a taken email.
+    pub const CONFLICT: u8 = 3;
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            eprintln!("roster: {err:#}");
+            return ExitCode::from(exit::INVALID);
+        }
+    };
+    init_tracing(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("roster: cannot start the async runtime: {err}");
+            return ExitCode::from(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { message, code }) => {
+            eprintln!("roster: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+/// An error worth a specific exit code.
+struct Failure {
+    message: String,
+    code: u8,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(err: anyhow::Error) -> Self {
+        Failure { message: format!("{err:#}"), code: exit::FAILURE }
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(err: AppError) -> Self {
+        let code = match err {
+            AppError::Invalid { .. } | AppError::BadRequest(_) => exit::INVALID,
+            AppError::Conflict(_) => exit::CONFLICT,
+            _ => exit::FAILURE,
+        };
+        let message = match &err {
+            AppError::Invalid { field, message } => format!("{field}: {message}"),
+            other => other.to_string(),
+        };
+        Failure { message, code }
+    }
+}
+
+async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
+    match command {
+        Command::Serve => Ok(super::serve(settings).await?),
+        Command::Migrate => {
+            let db = Db::connect(&settings.database_url, 1).await?;
+            let ran = db.migrate().await?;
+            println!("{ran} migration(s) applied; the database is up to date.");
+            db.close().await;
+            Ok(())
+        }
+        Command::User(UserCommand::Create { email, name, admin }) => {
+            let email = Email::parse(&email)?;
+            let name = DisplayName::parse(&name)?;
+            let password = Password::parse(&read_password()?)?;
+            let db = Db::connect(&settings.database_url, 1).await?;
+            db.migrate().await?;
+            let hash = crate::auth::ssr::hash_password(password).await?;
+            let grant = if admin { AdminGrant::Always } else { AdminGrant::Never };
+            let id = crate::users::ssr::create(&db, &email, &name, &hash, grant).await?;
+            db.close().await;
+            let role = if admin { " with the admin role" } else { "" };
+            println!("Created user {id} <{email}>{role}.");
+            Ok(())
+        }
+    }
+}
+
+/// Asks twice on a terminal, without echo; otherwise takes the first line of standard input.
+fn read_password() -> Result<String, Failure> {
+    let invalid = |message: String| Failure { message, code: exit::INVALID };
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")
+            .map_err(|e| invalid(format!("cannot read the password: {e}")))?;
+        let again = rpassword::prompt_password("Password again: ")
+            .map_err(|e| invalid(format!("cannot read the password: {e}")))?;
+        if first != again {
+            return Err(invalid("the passwords do not match".into()));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| invalid(format!("cannot read the password from standard input: {e}")))?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+fn init_tracing(filter: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    // Logs go to standard error, leaving standard output to the commands' results.
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}

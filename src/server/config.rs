@@ -1,0 +1,169 @@
+//! Runtime settings: defaults, then `Leptos.toml`, then `ROSTER_*` environment variables.
+
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+
+/// Everything an operator can set. The README lists each key with its variable.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Address and port to listen on. `ROSTER_LISTEN`.
+    pub listen: SocketAddr,
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`. `ROSTER_DATABASE_URL`.
+    pub database_url: String,
+    /// Most connections the pool opens. `ROSTER_DATABASE_MAX_CONNECTIONS`.
+    pub database_max_connections: u32,
+    /// A session ends after this many minutes without a request. `ROSTER_SESSION_IDLE_MINUTES`.
+    pub session_idle_minutes: u32,
+    /// A session ends this many hours after sign-in, however active. `ROSTER_SESSION_ABSOLUTE_HOURS`.
+    pub session_absolute_hours: u32,
+    /// Mark cookies `Secure`; turn on when served over HTTPS. `ROSTER_SECURE_COOKIES`.
+    pub secure_cookies: bool,
+    /// Folder with the built site (`pkg/`, assets). Found beside the binary when unset.
+    /// `ROSTER_SITE_ROOT`.
+    pub site_root: Option<PathBuf>,
+    /// Log filter in `tracing` syntax, such as `info` or `roster=debug,info`. `ROSTER_LOG`.
+    pub log: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            database_url: "sqlite://roster.db".into(),
+            database_max_connections: 8,
+            session_idle_minutes: 60 * 24 * 7,
+            session_absolute_hours: 24 * 30,
+            secure_cookies: false,
+            site_root: None,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Where settings come from when `--config` is not given.
+pub const DEFAULT_FILE: &str = "Leptos.toml";
+
+impl Settings {
+    /// Reads `file` if it exists (it must, when given explicitly), then applies the environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let (path, required) = match file {
+            Some(path) => (path.to_path_buf(), true),
+            None => (PathBuf::from(DEFAULT_FILE), false),
+        };
+        let mut settings = match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("{} is not valid settings", path.display()))?
+            }
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => Settings::default(),
+            Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
+        };
+        settings.apply_env(|key| std::env::var(key).ok())?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parsed<T: std::str::FromStr>(key: &str, value: String) -> anyhow::Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.trim().parse().map_err(|e| anyhow::anyhow!("{key}={value:?}: {e}"))
+        }
+        if let Some(v) = var("ROSTER_LISTEN") {
+            self.listen = parsed("ROSTER_LISTEN", v)?;
+        }
+        if let Some(v) = var("ROSTER_DATABASE_URL") {
+            self.database_url = v;
+        }
+        if let Some(v) = var("ROSTER_DATABASE_MAX_CONNECTIONS") {
+            self.database_max_connections = parsed("ROSTER_DATABASE_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = var("ROSTER_SESSION_IDLE_MINUTES") {
+            self.session_idle_minutes = parsed("ROSTER_SESSION_IDLE_MINUTES", v)?;
+        }
+        if let Some(v) = var("ROSTER_SESSION_ABSOLUTE_HOURS") {
+            self.session_absolute_hours = parsed("ROSTER_SESSION_ABSOLUTE_HOURS", v)?;
+        }
+        if let Some(v) = var("ROSTER_SECURE_COOKIES") {
+            self.secure_cookies = parsed("ROSTER_SECURE_COOKIES", v)?;
+        }
+        // cargo-leptos tells the server where it put the site through LEPTOS_SITE_ROOT.
+        if let Some(v) = var("ROSTER_SITE_ROOT").or_else(|| var("LEPTOS_SITE_ROOT")) {
+            self.site_root = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("ROSTER_LOG") {
+            self.log = v;
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.database_max_connections == 0 {
+            bail!("database_max_connections must be at least 1");
+        }
+        if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
+            bail!("session lifetimes must be at least 1");
+        }
+        Ok(())
+    }
+
+    pub fn session_idle_secs(&self) -> i64 {
+        i64::from(self.session_idle_minutes) * 60
+    }
+
+    pub fn session_absolute_secs(&self) -> i64 {
+        i64::from(self.session_absolute_hours) * 3600
+    }
+
+    /// The built site: the setting, else `site/` beside the binary's folder
+    /// (`target/release/roster` finds `target/site`), else `target/site` here.
+    pub fn resolved_site_root(&self) -> PathBuf {
+        if let Some(root) = &self.site_root {
+            return root.clone();
+        }
+        let beside_binary =
+            std::env::current_exe().ok().and_then(|exe| exe.parent()?.parent().map(|dir| dir.join("site")));
+        match beside_binary {
+            Some(dir) if dir.join("pkg").is_dir() => dir,
+            _ => PathBuf::from("target/site"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut s: Settings = toml::from_str("listen = \"127.0.0.1:4000\"\nlog = \"debug\"").unwrap();
+        s.apply_env(|k| (k == "ROSTER_LISTEN").then(|| "0.0.0.0:5000".to_string())).unwrap();
+        assert_eq!(s.listen.port(), 5000);
+        assert_eq!(s.log, "debug");
+    }
+
+    #[test]
+    fn a_malformed_variable_names_itself() {
+        let mut s = Settings::default();
+        let err = s.apply_env(|k| (k == "ROSTER_SECURE_COOKIES").then(|| "maybe".to_string())).unwrap_err();
+        assert!(err.to_string().contains("ROSTER_SECURE_COOKIES"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        assert!(toml::from_str::<Settings>("lisen = \"127.0.0.1:1\"").is_err());
+    }
+
+    #[test]
+    fn the_committed_file_parses() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/Leptos.toml")).unwrap();
+        let s: Settings = toml::from_str(&text).unwrap();
+        s.validate().unwrap();
+    }
+}

@@ -1,0 +1,155 @@
+//! The database: one pool, SQLite or PostgreSQL, chosen by the URL at start.
+//!
+//! Why an enum and not `sqlx::Any`: `Any` pushes every value through a dynamic type with no
+//! timestamps and hides what a backend needs, such as SQLite's `BEGIN IMMEDIATE`. Here each
+//! query body is written once and compiled once per backend by [`with_db!`], keeping native
+//! types and static dispatch. Both drivers are always built in, so one binary serves either
+//! database. The SQL sticks to what both accept (`$1` parameters, `RETURNING`,
+//! `ON CONFLICT`) and says so where a backend needs its own words.
+
+use std::{future::Future, path::Path, str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    error::ErrorKind,
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+};
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool, compiling it once per backend.
+#[macro_export]
+macro_rules! with_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::server::db::Db::Sqlite($pool) => $body,
+            $crate::server::db::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Which SQL dialect a pool speaks, for the few statements that differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// What both pools offer to a body inside [`with_db!`].
+pub trait Pool {
+    type Db: sqlx::Database;
+    const DIALECT: Dialect;
+
+    /// Starts a transaction that will write. On SQLite it takes the write lock up front, so
+    /// a transaction that reads and then writes never fails with "database is locked".
+    fn begin_write(&self)
+        -> impl Future<Output = Result<Transaction<'static, Self::Db>, sqlx::Error>> + Send;
+}
+
+impl Pool for SqlitePool {
+    type Db = Sqlite;
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    fn begin_write(&self) -> impl Future<Output = Result<Transaction<'static, Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl Pool for PgPool {
+    type Db = Postgres;
+    const DIALECT: Dialect = Dialect::Postgres;
+
+    fn begin_write(
+        &self,
+    ) -> impl Future<Output = Result<Transaction<'static, Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}
+
+/// The dialect of the pool `_pool` without naming its type.
+pub fn dialect_of<P: Pool>(_pool: &P) -> Dialect {
+    P::DIALECT
+}
+
+impl Db {
+    /// Opens a pool for `url`. A SQLite file and its folder are created when missing.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .with_context(|| format!("invalid SQLite URL {url:?}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let file = options.get_filename().to_path_buf();
+            if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
+                if !dir.exists() && file.as_path() != Path::new(":memory:") {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(options)
+                .await
+                .with_context(|| format!("cannot open SQLite database {}", file.display()))?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await
+                .context("cannot connect to PostgreSQL")?;
+            Ok(Db::Postgres(pool))
+        } else {
+            anyhow::bail!("database_url must start with sqlite: or postgres:, not {url:?}")
+        }
+    }
+
+    /// Applies the migrations for this backend that have not run yet; returns how many ran.
+    pub async fn migrate(&self) -> anyhow::Result<usize> {
+        let before = applied_count(self).await;
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
+        }
+        .context("migrating the database failed")?;
+        Ok(applied_count(self).await.saturating_sub(before))
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// Runs one statement with no parameters; returns the rows it affected.
+    pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
+        with_db!(self, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
+    }
+
+    pub async fn close(&self) {
+        with_db!(self, pool => pool.close().await)
+    }
+}
+
+/// Migrations recorded as applied; 0 before the first run.
+async fn applied_count(db: &Db) -> usize {
+    let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
+    let count: Result<i64, _> = with_db!(db, pool => sqlx::query_scalar(sql).fetch_one(pool).await);
+    count.map(|n| n as usize).unwrap_or(0)
+}
+
+/// True when `err` is the database refusing a duplicate under a unique constraint.
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.kind() == ErrorKind::UniqueViolation)
+}

@@ -1,0 +1,137 @@
+//! The server: application state, the router every caller shares, and the CLI around it.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+
+use std::sync::Arc;
+
+use axum::{
+    body::Body,
+    extract::FromRef,
+    http::{HeaderValue, Response, StatusCode},
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::trace::TraceLayer;
+
+use crate::{
+    app::{shell, App},
+    error::AppError,
+};
+use config::Settings;
+use db::Db;
+
+/// What every request can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub settings: Arc<Settings>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    pub fn new(settings: Settings, db: Db) -> Self {
+        let leptos_options = LeptosOptions::builder()
+            .output_name("roster")
+            .site_root(settings.resolved_site_root().to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(settings.listen)
+            .env(leptos::config::Env::PROD)
+            .build();
+        AppState { leptos_options, db, settings: Arc::new(settings) }
+    }
+}
+
+/// The state of the request being served, for server functions and pages.
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
+}
+
+/// The whole application: pages, server functions and static files. `roster serve` and the
+/// tests use this same router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let app = {
+        let options = state.leptos_options.clone();
+        move || shell(options.clone())
+    };
+    Router::new()
+        .leptos_routes_with_context(&state, routes, context.clone(), app)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::map_response(server_fn_status))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Leptos answers every server-function error with 500. This gives each error the status its
+/// variant earns (`AppError::status`), so a client mistake is never a 5xx. Form posts without
+/// JavaScript are left alone: they are redirects back to the form, carrying the error.
+async fn server_fn_status(response: Response<Body>) -> Response<Body> {
+    const HEADER: &str = leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key(HEADER) {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => bytes,
+        Err(_) => return Response::from_parts(parts, Body::empty()),
+    };
+    if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if let AppError::Unauthorized(_) = err {
+            parts.headers.insert("www-authenticate", HeaderValue::from_static("Cookie"));
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Binds, migrates and serves until Ctrl-C or SIGTERM, letting requests in flight finish.
+pub async fn serve(settings: Settings) -> anyhow::Result<()> {
+    let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
+    let ran = db.migrate().await?;
+    if ran > 0 {
+        tracing::info!(migrations = ran, "database migrated");
+    }
+    let listen = settings.listen;
+    let state = AppState::new(settings, db.clone());
+    tracing::info!(site_root = %state.leptos_options.site_root, "serving the site");
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

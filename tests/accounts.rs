@@ -1,0 +1,265 @@
+//! Accounts through the real router: registration, sign-in, sessions and sign-out.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{backend, TestApp};
+use roster::error::AppError;
+
+const PW: &str = "correct horse battery";
+
+#[tokio::test]
+async fn registering_creates_an_account_signs_it_in_and_the_first_is_admin() {
+    let app = TestApp::new().await;
+    let cookie = app.register("Ada@Example.com", "Ada Lovelace", PW).await;
+
+    let page = app.get("/", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Ada Lovelace"), "home shows the name on {}", backend());
+    assert!(page.body.contains("ada@example.com"), "email is stored lower-cased");
+    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1, "first account is admin");
+}
+
+#[tokio::test]
+async fn later_accounts_are_not_admin() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    app.register("grace@example.com", "Grace", PW).await;
+    let admins = app
+        .count("SELECT COUNT(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.email = 'grace@example.com'")
+        .await;
+    assert_eq!(admins, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_first_registrations_make_exactly_one_admin() {
+    let app = std::sync::Arc::new(TestApp::new().await);
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let email = format!("user{i}@example.com");
+                app.call("/api/register", &[("email", &email), ("display_name", "U"), ("password", PW)], None)
+                    .await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let res = task.await.unwrap();
+        assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 8);
+    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1);
+}
+
+#[tokio::test]
+async fn a_duplicate_email_is_a_conflict_whatever_its_case() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let res = app
+        .call(
+            "/api/register",
+            &[("email", "ADA@example.COM"), ("display_name", "Impostor"), ("password", PW)],
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CONFLICT);
+    assert_eq!(res.error(), AppError::Conflict("An account with this email already exists.".into()));
+    assert!(res.session_cookie().is_none());
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
+}
+
+#[tokio::test]
+async fn invalid_registration_fields_are_422_naming_the_field() {
+    let app = TestApp::new().await;
+    for (email, name, password, field) in [
+        ("not-an-email", "Ada", PW, "email"),
+        ("ada@example.com", "   ", PW, "display_name"),
+        ("ada@example.com", "Ada", "short", "password"),
+    ] {
+        let res = app
+            .call("/api/register", &[("email", email), ("display_name", name), ("password", password)], None)
+            .await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        assert_eq!(res.error().field(), Some(field));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0);
+}
+
+#[tokio::test]
+async fn missing_fields_are_a_bad_request_not_a_server_error() {
+    let app = TestApp::new().await;
+    let res = app.call("/api/register", &[("email", "ada@example.com")], None).await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
+}
+
+#[tokio::test]
+async fn signing_in_sets_an_httponly_samesite_lax_session_cookie() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let res = app.call("/api/sign_in", &[("email", "ada@example.com"), ("password", PW)], None).await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    let set_cookie = res.set_cookie().expect("cookie");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
+    assert!(set_cookie.contains("Path=/"), "{set_cookie}");
+    assert!(!set_cookie.contains("Secure"), "not Secure unless configured: {set_cookie}");
+}
+
+#[tokio::test]
+async fn secure_cookies_can_be_switched_on() {
+    let app = TestApp::with_settings(|s| s.secure_cookies = true).await;
+    let res = app
+        .call(
+            "/api/register",
+            &[("email", "ada@example.com"), ("display_name", "Ada"), ("password", PW)],
+            None,
+        )
+        .await;
+    assert!(res.set_cookie().unwrap().contains("Secure"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let wrong =
+        app.call("/api/sign_in", &[("email", "ada@example.com"), ("password", "wrong password")], None).await;
+    let unknown = app.call("/api/sign_in", &[("email", "nobody@example.com"), ("password", PW)], None).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.body, unknown.body);
+    assert_eq!(wrong.error(), AppError::Unauthorized("Incorrect email or password.".into()));
+    assert!(wrong.session_cookie().is_none() && unknown.session_cookie().is_none());
+}
+
+#[tokio::test]
+async fn sign_in_is_case_insensitive_in_the_email() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let res = app.call("/api/sign_in", &[("email", " ADA@Example.com "), ("password", PW)], None).await;
+    assert!(res.session_cookie().is_some(), "{} {}", res.status, res.body);
+}
+
+#[tokio::test]
+async fn sessions_live_in_the_database_and_survive_a_restart() {
+    let app = TestApp::new().await;
+    let cookie = app.register("ada@example.com", "Ada", PW).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+    let page = common::get(&app.restarted(), "/", Some(&cookie)).await;
+    assert!(page.body.contains("data-testid=\"signed-in-as\""), "still signed in after restart");
+}
+
+#[tokio::test]
+async fn the_database_keeps_only_a_hash_of_the_session_token() {
+    let app = TestApp::new().await;
+    let cookie = app.register("ada@example.com", "Ada", PW).await;
+    let token = cookie.trim_start_matches("roster_session=");
+    let sql = format!("SELECT COUNT(*) FROM sessions WHERE id = '{token}'");
+    assert_eq!(app.count(&sql).await, 0);
+}
+
+#[tokio::test]
+async fn signing_out_deletes_the_session_on_the_server() {
+    let app = TestApp::new().await;
+    let cookie = app.register("ada@example.com", "Ada", PW).await;
+    let res = app.call("/api/sign_out", &[], Some(&cookie)).await;
+    assert!(res.status.is_success());
+    assert!(res.set_cookie().unwrap().contains("Max-Age=0"), "cookie cleared");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 0);
+    // The old cookie, replayed, no longer signs anyone in.
+    let me = app.call("/api/me", &[], Some(&cookie)).await;
+    assert_eq!(me.body, "null");
+}
+
+#[tokio::test]
+async fn an_idle_session_ends() {
+    let app = TestApp::with_settings(|s| s.session_idle_minutes = 1).await;
+    let cookie = app.register("ada@example.com", "Ada", PW).await;
+    assert_ne!(app.call("/api/me", &[], Some(&cookie)).await.body, "null");
+    app.exec("UPDATE sessions SET last_seen_at = last_seen_at - 120, created_at = created_at - 120").await;
+    assert_eq!(app.call("/api/me", &[], Some(&cookie)).await.body, "null");
+}
+
+#[tokio::test]
+async fn an_expired_session_ends_however_active() {
+    let app = TestApp::new().await;
+    let cookie = app.register("ada@example.com", "Ada", PW).await;
+    app.exec("UPDATE sessions SET created_at = created_at - 10, last_seen_at = last_seen_at - 10, expires_at = last_seen_at - 5").await;
+    assert_eq!(app.call("/api/me", &[], Some(&cookie)).await.body, "null");
+}
+
+#[tokio::test]
+async fn a_forged_cookie_signs_no_one_in() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let me = app.call("/api/me", &[], Some("roster_session=forged")).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body, "null");
+}
+
+#[tokio::test]
+async fn without_javascript_a_failed_sign_in_returns_to_the_form_with_the_message() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let res = app
+        .submit("/api/sign_in", &[("email", "ada@example.com"), ("password", "nope nope")], "/signin", None)
+        .await;
+    assert_eq!(res.status, StatusCode::FOUND);
+    let back = res.location().expect("redirect back").to_owned();
+    assert!(back.starts_with("http://localhost/signin?"), "{back}");
+    let path = back.trim_start_matches("http://localhost");
+    let page = app.get(path, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Incorrect email or password."), "{}", page.body);
+}
+
+#[tokio::test]
+async fn without_javascript_registering_redirects_home_signed_in() {
+    let app = TestApp::new().await;
+    let res = app
+        .submit(
+            "/api/register",
+            &[("email", "ada@example.com"), ("display_name", "Ada"), ("password", PW)],
+            "/register",
+            None,
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FOUND);
+    assert_eq!(res.location(), Some("/"));
+    let cookie = res.session_cookie().expect("signed in");
+    assert!(app.get("/", Some(&cookie)).await.body.contains("Welcome, Ada"));
+}
+
+#[tokio::test]
+async fn pages_render_on_the_server_for_everyone() {
+    let app = TestApp::new().await;
+    for (path, text) in
+        [("/", "Who belongs to what"), ("/signin", "Sign in"), ("/register", "Create your account")]
+    {
+        let page = app.get(path, None).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.body.contains(text), "{path} shows {text:?}");
+        assert!(page.body.contains("/pkg/roster.css"), "{path} links the stylesheet");
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_address_is_a_404_page() {
+    let app = TestApp::new().await;
+    let page = app.get("/no/such/page", None).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("Not found"));
+}
+
+#[tokio::test]
+async fn internal_errors_never_reach_the_browser_in_detail() {
+    let app = TestApp::new().await;
+    let cookie = app.register("ada@example.com", "Ada", PW).await;
+    app.exec("DROP TABLE sessions").await;
+    let res = app.call("/api/me", &[], Some(&cookie)).await;
+    assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(res.error(), AppError::Internal);
+    assert!(!res.body.contains("sessions"), "no SQL or table names: {}", res.body);
+}

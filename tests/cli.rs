@@ -1,0 +1,106 @@
+//! The `roster` binary as an operator runs it.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::{
+    io::Write,
+    process::{Command, Output, Stdio},
+};
+
+fn roster(args: &[&str], database_url: &str, stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(args)
+        .env("ROSTER_DATABASE_URL", database_url)
+        .env_remove("ROSTER_CONFIG")
+        // Away from the repository's Leptos.toml, so only the defaults and the URL apply.
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run roster");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+#[tokio::test]
+async fn migrate_brings_a_new_database_up_to_date_and_is_idempotent() {
+    let (url, _dir) = common::fresh_database().await;
+    let first = roster(&["migrate"], &url, "");
+    assert!(first.status.success(), "{}", text(&first));
+    assert!(text(&first).contains("1 migration(s) applied"), "{}", text(&first));
+    let again = roster(&["migrate"], &url, "");
+    assert!(text(&again).contains("0 migration(s) applied"), "{}", text(&again));
+}
+
+#[tokio::test]
+async fn user_create_makes_an_admin_that_can_sign_in() {
+    let (url, _dir) = common::fresh_database().await;
+    let out = roster(
+        &["user", "create", "--email", "Ops@Example.com", "--name", "Ops", "--admin"],
+        &url,
+        "a long password\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("<ops@example.com> with the admin role"), "{}", text(&out));
+    assert!(!text(&out).contains("a long password"), "the password is never printed");
+
+    let db = roster::server::db::Db::connect(&url, 1).await.unwrap();
+    let admins: i64 = roster::with_db!(&db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.email = 'ops@example.com'"
+    ).fetch_one(pool).await).unwrap();
+    assert_eq!(admins, 1);
+    let creds =
+        roster::users::ssr::credentials(&db, &roster::domain::Email::parse("ops@example.com").unwrap())
+            .await
+            .unwrap()
+            .expect("account exists");
+    assert!(roster::auth::ssr::verify_password("a long password".into(), creds.1).await.unwrap());
+}
+
+#[tokio::test]
+async fn user_create_refuses_a_taken_email_with_exit_code_3() {
+    let (url, _dir) = common::fresh_database().await;
+    assert!(roster(&["user", "create", "--email", "a@example.com", "--name", "A"], &url, "password1\n")
+        .status
+        .success());
+    let out = roster(&["user", "create", "--email", "A@example.com", "--name", "B"], &url, "password2\n");
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("already exists"), "{}", text(&out));
+}
+
+#[tokio::test]
+async fn user_create_refuses_invalid_input_with_exit_code_2() {
+    let (url, _dir) = common::fresh_database().await;
+    let bad_email = roster(&["user", "create", "--email", "nope", "--name", "A"], &url, "password1\n");
+    assert_eq!(bad_email.status.code(), Some(2));
+    assert!(text(&bad_email).contains("email:"), "{}", text(&bad_email));
+    let short = roster(&["user", "create", "--email", "a@example.com", "--name", "A"], &url, "short\n");
+    assert_eq!(short.status.code(), Some(2));
+    assert!(text(&short).contains("at least 8"), "{}", text(&short));
+    let usage = roster(&["user", "create", "--name", "A"], &url, "");
+    assert_eq!(usage.status.code(), Some(2), "missing --email is a usage error");
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in
+        [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["user", "create", "--help"]]
+    {
+        let out = roster(&args, "sqlite::memory:", "");
+        assert!(out.status.success(), "{args:?}: {}", text(&out));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn a_bad_database_url_is_a_clear_error() {
+    let out = roster(&["migrate"], "mysql://nope", "");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).contains("must start with sqlite: or postgres:"), "{}", text(&out));
+}

@@ -1,0 +1,190 @@
+//! The integration-test harness: the real router on a fresh database for each test.
+//!
+//! SQLite by default. With `ROSTER_TEST_POSTGRES_URL` set (scripts/test.sh sets it to a
+//! throwaway cluster), every test gets its own new PostgreSQL database instead.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use axum::{
+    body::Body,
+    http::{header, HeaderMap, Method, Request, StatusCode},
+    Router,
+};
+use http_body_util::BodyExt;
+use roster::server::{config::Settings, db::Db, router, AppState};
+use sqlx::{Connection, Executor};
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: Db,
+    pub settings: Settings,
+    _dir: tempfile::TempDir,
+}
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A fresh, migrated database URL for one test, and the folder that holds it (SQLite).
+pub async fn fresh_database() -> (String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    match std::env::var("ROSTER_TEST_POSTGRES_URL") {
+        Ok(admin_url) => {
+            let name = format!(
+                "roster_test_{}_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed),
+                chrono::Utc::now().timestamp_micros()
+            );
+            let mut admin = sqlx::PgConnection::connect(&admin_url).await.expect("connect to test cluster");
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
+            admin.close().await.ok();
+            let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url);
+            (format!("{base}/{name}"), dir)
+        }
+        Err(_) => {
+            let url = format!("sqlite://{}", dir.path().join("roster.db").display());
+            (url, dir)
+        }
+    }
+}
+
+pub fn backend() -> &'static str {
+    if std::env::var("ROSTER_TEST_POSTGRES_URL").is_ok() {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_settings(|_| {}).await
+    }
+
+    pub async fn with_settings(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let (url, dir) = fresh_database().await;
+        let mut settings = Settings { database_url: url, ..Settings::default() };
+        settings.site_root = Some(dir.path().join("site"));
+        adjust(&mut settings);
+        let db = Db::connect(&settings.database_url, 5).await.expect("connect");
+        db.migrate().await.expect("migrate");
+        let router = router(AppState::new(settings.clone(), db.clone()));
+        TestApp { router, db, settings, _dir: dir }
+    }
+
+    /// The same database behind a brand-new router: what a restart or a second process sees.
+    pub fn restarted(&self) -> Router {
+        router(AppState::new(self.settings.clone(), self.db.clone()))
+    }
+
+    async fn send(&self, request: Request<Body>) -> TestResponse {
+        send(&self.router, request).await
+    }
+
+    /// Calls a server function as the hydrated app does (fetch, expecting data back).
+    pub async fn call(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> TestResponse {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = serde_urlencoded::to_string(form).unwrap();
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    /// Submits a form as a browser without JavaScript does, from the page `referer`.
+    pub async fn submit(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        referer: &str,
+        cookie: Option<&str>,
+    ) -> TestResponse {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header(header::REFERER, format!("http://localhost{referer}"));
+        if let Some(cookie) = cookie {
+            req = req.header(header::COOKIE, cookie);
+        }
+        let body = serde_urlencoded::to_string(form).unwrap();
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, cookie: Option<&str>) -> TestResponse {
+        get(&self.router, path, cookie).await
+    }
+
+    /// Registers an account through the server function and returns its session cookie.
+    pub async fn register(&self, email: &str, name: &str, password: &str) -> String {
+        let res = self
+            .call("/api/register", &[("email", email), ("display_name", name), ("password", password)], None)
+            .await;
+        assert!(res.status.is_success(), "register {email}: {} {}", res.status, res.body);
+        res.session_cookie().expect("register sets a session cookie")
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        roster::with_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).expect(sql)
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.db.execute(sql).await.expect(sql);
+    }
+}
+
+pub async fn get(router: &Router, path: &str, cookie: Option<&str>) -> TestResponse {
+    let mut req = Request::builder().uri(path).header(header::ACCEPT, "text/html");
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    send(router, req.body(Body::empty()).unwrap()).await
+}
+
+async fn send(router: &Router, request: Request<Body>) -> TestResponse {
+    let response = router.clone().oneshot(request).await.expect("router is infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    TestResponse { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    /// `roster_session=TOKEN` from a Set-Cookie that sets (not clears) the session.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.set_cookie()
+            .and_then(|c| c.split(';').next().map(str::to_owned))
+            .filter(|pair| pair != "roster_session=")
+    }
+
+    pub fn set_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("roster_session="))
+            .map(str::to_owned)
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body decoded as a server function's JSON error.
+    pub fn error(&self) -> roster::error::AppError {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
+    }
+}
