@@ -14,6 +14,9 @@ use crate::{
         auth::{RegisterPage, SignInPage},
         home::HomePage,
         not_found::NotFound,
+        profiles::{MyProfilesPage, ProfilePage},
+        roles::{RolePage, RolesPage},
+        users::{UserPage, UsersPage},
     },
 };
 
@@ -99,6 +102,12 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async/>
+                <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async/>
+                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async/>
+                <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
+                <Route path=path!("/roles/:id") view=RolePage ssr=SsrMode::Async/>
             </Routes>
         </main>
         <footer class="site-footer">
@@ -114,9 +123,16 @@ fn Header() -> impl IntoView {
         Suspend::new(async move {
             match session.user.await {
                 Ok(Some(user)) => view! {
+                    <span class="nav">
+                        <a href="/profiles">"My profiles"</a>
+                        {user.is_admin.then(|| view! {
+                            <a href="/users">"Users"</a>
+                            <a href="/roles">"Roles"</a>
+                        })}
+                    </span>
                     <span class="who" data-testid="signed-in-as">
                         <span class="who-label">"Signed in as "</span>
-                        <strong>{user.display_name}</strong>
+                        <a href=format!("/users/{}", user.id)><strong>{user.display_name}</strong></a>
                         {user.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
                     </span>
                     <ActionForm action=session.sign_out attr:class="inline-form">

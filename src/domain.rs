@@ -37,6 +37,90 @@ id_type!(
     ProfileId
 );
 
+/// A moment in UTC, as the database stores it.
+///
+/// On SQLite it is fixed-width ISO-8601 text with milliseconds (the format of the schema's
+/// defaults), so that text order is time order and a value read back compares equal when
+/// bound again, as keyset cursors need. On PostgreSQL it is a plain `timestamptz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Timestamp(pub chrono::DateTime<chrono::Utc>);
+
+impl Timestamp {
+    /// The same instant as a whole number of microseconds, for cursors.
+    pub fn micros(&self) -> i64 {
+        self.0.timestamp_micros()
+    }
+
+    pub fn from_micros(micros: i64) -> Option<Self> {
+        chrono::DateTime::from_timestamp_micros(micros).map(Timestamp)
+    }
+
+    /// "2026-11-22", for tables.
+    pub fn date(&self) -> String {
+        self.0.format("%Y-%m-%d").to_string()
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod timestamp_sql {
+    use chrono::{DateTime, Utc};
+    use sqlx::{
+        encode::IsNull, error::BoxDynError, postgres::PgTypeInfo, sqlite::SqliteTypeInfo, Decode, Encode,
+        Postgres, Sqlite, Type,
+    };
+
+    use super::Timestamp;
+
+    /// Matches `strftime('%Y-%m-%dT%H:%M:%fZ', 'now')` in migrations/sqlite.
+    const SQLITE_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+
+    impl Type<Sqlite> for Timestamp {
+        fn type_info() -> SqliteTypeInfo {
+            <String as Type<Sqlite>>::type_info()
+        }
+        fn compatible(ty: &SqliteTypeInfo) -> bool {
+            <DateTime<Utc> as Type<Sqlite>>::compatible(ty)
+        }
+    }
+
+    impl<'q> Encode<'q, Sqlite> for Timestamp {
+        fn encode_by_ref(
+            &self,
+            buf: &mut <Sqlite as sqlx::Database>::ArgumentBuffer<'q>,
+        ) -> Result<IsNull, BoxDynError> {
+            Encode::<Sqlite>::encode(self.0.format(SQLITE_FORMAT).to_string(), buf)
+        }
+    }
+
+    impl<'r> Decode<'r, Sqlite> for Timestamp {
+        fn decode(value: <Sqlite as sqlx::Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+            Ok(Timestamp(<DateTime<Utc> as Decode<Sqlite>>::decode(value)?))
+        }
+    }
+
+    impl Type<Postgres> for Timestamp {
+        fn type_info() -> PgTypeInfo {
+            <DateTime<Utc> as Type<Postgres>>::type_info()
+        }
+    }
+
+    impl<'q> Encode<'q, Postgres> for Timestamp {
+        fn encode_by_ref(
+            &self,
+            buf: &mut <Postgres as sqlx::Database>::ArgumentBuffer<'q>,
+        ) -> Result<IsNull, BoxDynError> {
+            Encode::<Postgres>::encode_by_ref(&self.0, buf)
+        }
+    }
+
+    impl<'r> Decode<'r, Postgres> for Timestamp {
+        fn decode(value: <Postgres as sqlx::Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+            Ok(Timestamp(<DateTime<Utc> as Decode<Postgres>>::decode(value)?))
+        }
+    }
+}
+
 /// An email address, trimmed and lower-cased so that one person has one account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -113,6 +197,66 @@ impl DisplayName {
 impl fmt::Display for DisplayName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// Trimmed free text of at most `max` characters; `required` refuses an empty one.
+pub fn bounded_text(
+    field: &str,
+    label: &str,
+    raw: &str,
+    max: usize,
+    required: bool,
+) -> Result<String, AppError> {
+    let text = raw.trim();
+    if required && text.is_empty() {
+        return Err(AppError::invalid(field, format!("Enter a {label}.")));
+    }
+    if text.chars().count() > max {
+        return Err(AppError::invalid(field, format!("Keep the {label} to {max} characters or fewer.")));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(AppError::invalid(field, format!("The {label} has characters we can't show.")));
+    }
+    Ok(text.to_owned())
+}
+
+/// In what capacity someone is on a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Access {
+    Manager,
+    Member,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Manager => "manager",
+            Access::Member => "member",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, AppError> {
+        match raw {
+            "manager" => Ok(Access::Manager),
+            "member" => Ok(Access::Member),
+            _ => Err(AppError::invalid("access", "Choose manager or member.")),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::Manager => "Manager",
+            Access::Member => "Member",
+        }
+    }
+}
+
+impl TryFrom<String> for Access {
+    type Error = AppError;
+    fn try_from(value: String) -> Result<Self, AppError> {
+        Access::parse(&value)
     }
 }
 
@@ -201,6 +345,21 @@ mod tests {
         assert_eq!(Password::parse("short").unwrap_err().field(), Some("password"));
         assert_eq!(Password::parse(" 1234567").unwrap().expose(), " 1234567");
         assert!(Password::parse(&"x".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn bounded_text_trims_requires_and_limits() {
+        assert_eq!(bounded_text("name", "name", "  Team A ", 10, true).unwrap(), "Team A");
+        assert_eq!(bounded_text("name", "name", "  ", 10, true).unwrap_err().field(), Some("name"));
+        assert_eq!(bounded_text("d", "description", "", 10, false).unwrap(), "");
+        assert!(bounded_text("d", "description", &"x".repeat(11), 10, false).is_err());
+        assert!(bounded_text("d", "description", "line\nbreak", 20, false).is_ok());
+    }
+
+    #[test]
+    fn access_is_manager_or_member() {
+        assert_eq!(Access::parse("manager").unwrap(), Access::Manager);
+        assert_eq!(Access::parse("owner").unwrap_err().field(), Some("access"));
     }
 
     #[test]

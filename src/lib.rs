@@ -8,7 +8,11 @@ pub mod app;
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod memberships;
 pub mod pages;
+pub mod paging;
+pub mod profiles;
+pub mod roles;
 pub mod users;
 
 #[cfg(feature = "ssr")]

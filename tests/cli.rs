@@ -33,7 +33,9 @@ async fn migrate_brings_a_new_database_up_to_date_and_is_idempotent() {
     let (url, _dir) = common::fresh_database().await;
     let first = roster(&["migrate"], &url, "");
     assert!(first.status.success(), "{}", text(&first));
-    assert!(text(&first).contains("1 migration(s) applied"), "{}", text(&first));
+    let dir = format!("{}/migrations/{}", env!("CARGO_MANIFEST_DIR"), common::backend());
+    let migrations = std::fs::read_dir(dir).unwrap().count();
+    assert!(text(&first).contains(&format!("{migrations} migration(s) applied")), "{}", text(&first));
     let again = roster(&["migrate"], &url, "");
     assert!(text(&again).contains("0 migration(s) applied"), "{}", text(&again));
 }

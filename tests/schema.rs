@@ -4,6 +4,7 @@
 mod common;
 
 use common::TestApp;
+use roster::server::db::{broken_rule, Rule};
 
 async fn try_exec(app: &TestApp, sql: &str) -> Result<(), sqlx::Error> {
     app.db.execute(sql).await.map(drop)
@@ -118,8 +119,79 @@ async fn deleting_a_profile_removes_its_memberships() {
 #[tokio::test]
 async fn deleting_a_role_removes_its_grants() {
     let app = seeded().await;
-    app.exec("DELETE FROM roles WHERE name = 'admin'").await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 0);
+    app.exec("INSERT INTO roles (name) VALUES ('editor')").await;
+    app.exec("INSERT INTO user_roles (user_id, role_id) SELECT 2, id FROM roles WHERE name = 'editor'").await;
+    app.exec("DELETE FROM roles WHERE name = 'editor'").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1, "only the admin grant is left");
+}
+
+fn rule(err: sqlx::Error) -> Option<Rule> {
+    broken_rule(&err)
+}
+
+#[tokio::test]
+async fn the_admin_role_can_be_neither_deleted_nor_renamed() {
+    let app = seeded().await;
+    let delete = app.db.execute("DELETE FROM roles WHERE name = 'admin'").await.unwrap_err();
+    assert_eq!(rule(delete), Some(Rule::AdminRoleIsPermanent));
+    let rename = app.db.execute("UPDATE roles SET name = 'boss' WHERE name = 'admin'").await.unwrap_err();
+    assert_eq!(rule(rename), Some(Rule::AdminRoleIsPermanent));
+    app.exec("UPDATE roles SET description = 'Runs the place.' WHERE name = 'admin'").await;
+}
+
+#[tokio::test]
+async fn the_last_admin_keeps_the_role_but_one_of_two_can_go() {
+    let app = seeded().await;
+    let last = app.db.execute("DELETE FROM user_roles WHERE user_id = 1").await.unwrap_err();
+    assert_eq!(rule(last), Some(Rule::LastAdmin));
+    app.exec("INSERT INTO user_roles (user_id, role_id) SELECT 2, id FROM roles WHERE name = 'admin'").await;
+    app.exec("DELETE FROM user_roles WHERE user_id = 1").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1);
+}
+
+#[tokio::test]
+async fn the_last_manager_can_be_neither_removed_nor_demoted() {
+    let app = seeded().await;
+    let remove = app.db.execute("DELETE FROM memberships WHERE user_id = 1").await.unwrap_err();
+    assert_eq!(rule(remove), Some(Rule::ProfileNeedsAManager));
+    let demote =
+        app.db.execute("UPDATE memberships SET access = 'member' WHERE user_id = 1").await.unwrap_err();
+    assert_eq!(rule(demote), Some(Rule::ProfileNeedsAManager));
+    // With a second manager, either one may go.
+    app.exec("UPDATE memberships SET access = 'manager' WHERE user_id = 2").await;
+    app.exec("DELETE FROM memberships WHERE user_id = 1").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE access = 'manager'").await, 1);
+}
+
+#[tokio::test]
+async fn two_managers_removing_each_other_at_once_leave_one() {
+    for _ in 0..5 {
+        let app = seeded().await;
+        app.exec("UPDATE memberships SET access = 'manager' WHERE user_id = 2").await;
+        let (a, b) = tokio::join!(
+            app.db.execute("DELETE FROM memberships WHERE profile_id = 1 AND user_id = 1"),
+            app.db.execute("DELETE FROM memberships WHERE profile_id = 1 AND user_id = 2"),
+        );
+        assert!(a.is_ok() != b.is_ok(), "exactly one removal succeeds: {a:?} {b:?}");
+        let refused = a.err().or(b.err()).unwrap();
+        assert_eq!(rule(refused), Some(Rule::ProfileNeedsAManager));
+        assert_eq!(app.count("SELECT COUNT(*) FROM memberships WHERE access = 'manager'").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn member_counts_follow_every_insert_and_delete() {
+    let app = seeded().await;
+    assert_eq!(app.count("SELECT member_count FROM profiles WHERE id = 1").await, 2);
+    app.exec(
+        "INSERT INTO users (email, display_name, password_hash) VALUES ('alan@example.com', 'Alan', 'x')",
+    )
+    .await;
+    app.exec("INSERT INTO memberships (profile_id, user_id, access) VALUES (1, 3, 'member')").await;
+    assert_eq!(app.count("SELECT member_count FROM profiles WHERE id = 1").await, 3);
+    app.exec("DELETE FROM users WHERE id = 3").await;
+    app.exec("DELETE FROM memberships WHERE user_id = 2").await;
+    assert_eq!(app.count("SELECT member_count FROM profiles WHERE id = 1").await, 1);
 }
 
 #[tokio::test]

@@ -3,16 +3,23 @@
 pub mod auth;
 pub mod home;
 pub mod not_found;
+pub mod profiles;
+pub mod roles;
+pub mod users;
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
 
-/// The last submission's error that belongs to no one field, as an alert above the form.
+/// The last submission's error as an alert above the form: only those that belong to no one
+/// field (the others show beside their `Field`), or with `all`, every one.
 #[component]
-pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+pub fn FormError(
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(optional)] all: bool,
+) -> impl IntoView {
     move || {
-        error.get().filter(|err| err.field().is_none()).map(|err| {
+        error.get().filter(|err| all || err.field().is_none()).map(|err| {
             view! {
                 <p class="form-error" role="alert" data-testid="form-error">{err.to_string()}</p>
             }
@@ -78,4 +85,73 @@ pub fn Field(
             <p class="field-error" id=error_id aria-live="polite">{message}</p>
         </div>
     }
+}
+
+/// What a page shows instead of its content when loading it failed: the 404 page for
+/// "not found", a way to sign in for "sign in first", else the error's (safe) message.
+pub fn error_view(err: AppError) -> AnyView {
+    match err {
+        AppError::NotFound => view! { <not_found::NotFound/> }.into_any(),
+        AppError::Unauthorized(_) => view! {
+            <section class="card narrow center">
+                <h1>"Please sign in"</h1>
+                <p>"You need to be signed in to see this page."</p>
+                <p><a class="button primary" href="/signin">"Sign in"</a></p>
+            </section>
+        }
+        .into_any(),
+        AppError::Forbidden => view! {
+            <section class="card narrow center">
+                <h1>"Not allowed"</h1>
+                <p>"Your account can't open this page."</p>
+            </section>
+        }
+        .into_any(),
+        other => view! {
+            <section class="card narrow center">
+                <h1>"Something went wrong"</h1>
+                <p role="alert">{other.to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// Links to the first and the next page of a keyset-paginated list. `base` is the page's
+/// address with any other query parameters, ending in `?` or `&`.
+#[component]
+pub fn Pager(next: Option<String>, #[prop(into)] base: String, on_later_page: bool) -> impl IntoView {
+    let first = base.trim_end_matches(['?', '&']).to_owned();
+    let next_href = next.map(|cursor| format!("{base}after={cursor}"));
+    (on_later_page || next_href.is_some()).then(|| {
+        view! {
+            <nav class="pager" aria-label="Pages">
+                {on_later_page.then(|| view! { <a href=first.clone()>"← First page"</a> })}
+                {next_href.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+            </nav>
+        }
+    })
+}
+
+/// A route parameter as a number, if it is one.
+pub fn param_id(name: &'static str) -> Memo<Option<i64>> {
+    let params = leptos_router::hooks::use_params_map();
+    Memo::new(move |_| params.read().get(name).and_then(|v| v.parse().ok()))
+}
+
+/// A query parameter, if present and not empty.
+pub fn query(name: &'static str) -> Memo<Option<String>> {
+    let query = leptos_router::hooks::use_query_map();
+    Memo::new(move |_| query.read().get(name).filter(|v| !v.is_empty()))
+}
+
+/// The message of the last failed run of any of `actions`, for an alert beside their forms.
+pub fn errors_of(sources: Vec<Signal<Option<AppError>>>) -> Signal<Option<AppError>> {
+    Signal::derive(move || sources.iter().find_map(|s| s.get()))
+}
+
+/// A small note that a list is empty, saying what to do about it.
+#[component]
+pub fn Empty(children: Children) -> impl IntoView {
+    view! { <p class="empty" data-testid="empty">{children()}</p> }
 }

@@ -153,3 +153,36 @@ async fn applied_count(db: &Db) -> usize {
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.kind() == ErrorKind::UniqueViolation)
 }
+
+/// A rule the schema's triggers guard (migrations/*/0002_rules.sql).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    ProfileNeedsAManager,
+    AdminRoleIsPermanent,
+    LastAdmin,
+}
+
+/// The rule `err` reports breaking, if it is one of ours.
+///
+/// PostgreSQL's guards set the constraint name. SQLite's `RAISE(ABORT, 'name')` fails with
+/// the extended code SQLITE_CONSTRAINT_TRIGGER (1811), and its message is the rule's name.
+pub fn broken_rule(err: &sqlx::Error) -> Option<Rule> {
+    const SQLITE_CONSTRAINT_TRIGGER: &str = "1811";
+    let sqlx::Error::Database(e) = err else { return None };
+    let name = match e.constraint() {
+        Some(name) => name,
+        None if e.code().as_deref() == Some(SQLITE_CONSTRAINT_TRIGGER) => e.message(),
+        None => return None,
+    };
+    match name {
+        "profile_needs_a_manager" => Some(Rule::ProfileNeedsAManager),
+        "admin_role_is_permanent" => Some(Rule::AdminRoleIsPermanent),
+        "last_admin" => Some(Rule::LastAdmin),
+        _ => None,
+    }
+}
+
+/// True when `err` is a foreign key pointing at a row that doesn't exist.
+pub fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(e) if e.kind() == ErrorKind::ForeignKeyViolation)
+}

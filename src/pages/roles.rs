@@ -1,0 +1,169 @@
+//! The roles admins manage: the list, and a role's page with its holders.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{action_error, error_view, errors_of, param_id, query, Empty, Field, FormError, Pager};
+use crate::{
+    domain::RoleId,
+    pages::profiles::TextArea,
+    roles::{
+        get_role, list_holders, list_roles, AssignRole, CreateRole, DeleteRole, UnassignRole, UpdateRole,
+        DESCRIPTION_MAX, NAME_MAX,
+    },
+};
+
+#[component]
+pub fn RolesPage() -> impl IntoView {
+    let create = ServerAction::<CreateRole>::new();
+    let roles = Resource::new(move || create.version().get(), |_| list_roles());
+    let error = action_error(create);
+    view! {
+        <Title text="Roles"/>
+        <h1>"Roles"</h1>
+        <div class="columns">
+            <section class="card">
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match roles.await {
+                            Err(err) => error_view(err),
+                            Ok(roles) if roles.is_empty() => view! { <Empty>"No roles yet."</Empty> }.into_any(),
+                            Ok(roles) => view! {
+                                <table class="table" data-testid="roles">
+                                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Description"</th><th scope="col" class="num">"Holders"</th></tr></thead>
+                                    <tbody>
+                                        {roles.into_iter().map(|r| view! {
+                                            <tr>
+                                                <td><a href=format!("/roles/{}", r.id)>{r.name}</a></td>
+                                                <td>{r.description}</td>
+                                                <td class="num">{r.holder_count}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+            <section class="card" aria-labelledby="new-role-heading">
+                <h2 id="new-role-heading">"New role"</h2>
+                <ActionForm action=create attr:class="stack" attr:aria-label="New role">
+                    <FormError error/>
+                    <Field name="name" label="Name" maxlength=NAME_MAX server_error=error/>
+                    <TextArea name="description" label="Description (optional)" max=DESCRIPTION_MAX value=String::new() server_error=error/>
+                    <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create role"</button>
+                </ActionForm>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+pub fn RolePage() -> impl IntoView {
+    let id = param_id("id");
+    let after = query("after");
+    let update = ServerAction::<UpdateRole>::new();
+    let delete = ServerAction::<DeleteRole>::new();
+    let assign = ServerAction::<AssignRole>::new();
+    let unassign = ServerAction::<UnassignRole>::new();
+    let changed = move || (update.version().get(), assign.version().get(), unassign.version().get());
+    let role = Resource::new(
+        move || (id.get(), changed()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_role(RoleId(id)).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    let holders = Resource::new(
+        move || (id.get(), after.get(), changed()),
+        |(id, after, _)| async move {
+            match id {
+                Some(id) => list_holders(RoleId(id), after).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    let holder_error = errors_of(vec![action_error(assign), action_error(unassign)]);
+    let edit_error = errors_of(vec![action_error(update), action_error(delete)]);
+
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let role = match role.await {
+                    Ok(role) => role,
+                    Err(err) => return error_view(err),
+                };
+                let rid = role.id;
+                let holders_view = match holders.await {
+                    Err(err) => error_view(err),
+                    Ok(page) if page.items.is_empty() => view! { <Empty>"No one holds this role yet."</Empty> }.into_any(),
+                    Ok(page) => view! {
+                        <table class="table" data-testid="holders">
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Since"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                            <tbody>
+                                {page.items.into_iter().map(|h| {
+                                    let name = h.display_name.clone();
+                                    view! {
+                                        <tr>
+                                            <td><a href=format!("/users/{}", h.user_id)>{h.display_name}</a></td>
+                                            <td class="email">{h.email}</td>
+                                            <td>{h.assigned_at.date()}</td>
+                                            <td class="row-actions">
+                                                <ActionForm action=unassign attr:class="inline-form">
+                                                    <input type="hidden" name="role" value=rid.0/>
+                                                    <input type="hidden" name="user" value=h.user_id.0/>
+                                                    <button type="submit" class="button small" aria-label=format!("Remove this role from {name}")>"Remove"</button>
+                                                </ActionForm>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <Pager next=page.next base=format!("/roles/{rid}?") on_later_page=after.get_untracked().is_some()/>
+                    }.into_any(),
+                };
+                view! {
+                    <Title text=format!("Role {}", role.name)/>
+                    <p class="crumbs"><a href="/roles">"Roles"</a></p>
+                    <h1>{role.name.clone()}</h1>
+                    {(!role.description.is_empty()).then(|| view! { <p class="lede">{role.description.clone()}</p> })}
+                    <p class="muted"><span data-testid="holder-count">{role.holder_count}</span>{if role.holder_count == 1 { " holder" } else { " holders" }}</p>
+                    <section class="card" aria-labelledby="holders-heading">
+                        <h2 id="holders-heading">"Holders"</h2>
+                        <FormError error=holder_error all=true/>
+                        <ActionForm action=assign attr:class="row-form" attr:aria-label="Grant this role">
+                            <input type="hidden" name="role" value=rid.0/>
+                            <div class="field grow">
+                                <label for="assign-email">"Grant to (email)"</label>
+                                <input id="assign-email" name="email" type="email" required autocomplete="off"/>
+                            </div>
+                            <button type="submit" class="button primary" disabled=move || assign.pending().get()>"Grant"</button>
+                        </ActionForm>
+                        {holders_view}
+                    </section>
+                    <section class="card" aria-labelledby="edit-role-heading">
+                        <h2 id="edit-role-heading">"Edit role"</h2>
+                        <FormError error=edit_error all=true/>
+                        <ActionForm action=update attr:class="stack" attr:aria-label="Edit role">
+                            <input type="hidden" name="id" value=rid.0/>
+                            <div class="field">
+                                <label for="name">"Name"</label>
+                                <input id="name" name="name" required maxlength=NAME_MAX value=role.name.clone()/>
+                            </div>
+                            <TextArea name="description" label="Description" max=DESCRIPTION_MAX value=role.description.clone() server_error=edit_error/>
+                            <button type="submit" class="button" disabled=move || update.pending().get()>"Save changes"</button>
+                        </ActionForm>
+                        <ActionForm action=delete attr:aria-label="Delete role">
+                            <input type="hidden" name="id" value=rid.0/>
+                            <button type="submit" class="button danger" disabled=move || delete.pending().get()>"Delete role"</button>
+                        </ActionForm>
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

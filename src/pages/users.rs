@@ -1,0 +1,198 @@
+//! The users directory (admins) and a user's page: their roles and their profiles.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{action_error, error_view, errors_of, param_id, query, Empty, FormError, Pager};
+use crate::{
+    domain::UserId,
+    pages::profiles::AccessBadge,
+    profiles::list_user_profiles,
+    roles::{list_roles, AssignRole, UnassignRole},
+    users::{get_user, list_users},
+};
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let q = query("q");
+    let after = query("after");
+    let users = Resource::new(move || (q.get(), after.get()), |(q, after)| list_users(q, after));
+    view! {
+        <Title text="Users"/>
+        <h1>"Users"</h1>
+        <form method="get" action="/users" class="row-form search" role="search" aria-label="Search users">
+            <div class="field grow">
+                <label for="q">"Name or email starts with"</label>
+                <input id="q" name="q" type="search" value=move || q.get().unwrap_or_default()/>
+            </div>
+            <button type="submit" class="button">"Search"</button>
+        </form>
+        <section class="card">
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Err(err) => error_view(err),
+                        Ok(page) if page.items.is_empty() => view! {
+                            <Empty>{match q.get_untracked() {
+                                Some(q) => format!("No user's name or email starts with “{q}”."),
+                                None => "No users yet.".to_string(),
+                            }}</Empty>
+                        }.into_any(),
+                        Ok(page) => {
+                            let base = match q.get_untracked() {
+                                Some(q) => format!("/users?q={}&", urlencode(&q)),
+                                None => "/users?".to_string(),
+                            };
+                            view! {
+                                <table class="table" data-testid="users">
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Joined"</th></tr></thead>
+                                    <tbody>
+                                        {page.items.into_iter().map(|u| view! {
+                                            <tr>
+                                                <td><a href=format!("/users/{}", u.id)>{u.display_name}</a></td>
+                                                <td class="email">{u.email}</td>
+                                                <td>{u.created_at.date()}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                                <Pager next=page.next base on_later_page=after.get_untracked().is_some()/>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[component]
+pub fn UserPage() -> impl IntoView {
+    let id = param_id("id");
+    let after = query("after");
+    let assign = ServerAction::<AssignRole>::new();
+    let unassign = ServerAction::<UnassignRole>::new();
+    let session = expect_context::<crate::app::Session>();
+    let detail = Resource::new(
+        move || (id.get(), assign.version().get(), unassign.version().get()),
+        |(id, _, _)| async move {
+            match id {
+                Some(id) => get_user(UserId(id)).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    let profiles = Resource::new(
+        move || (id.get(), after.get()),
+        |(id, after)| async move {
+            match id {
+                Some(id) => list_user_profiles(Some(UserId(id)), after).await,
+                None => Err(crate::error::AppError::NotFound),
+            }
+        },
+    );
+    let roles = Resource::new(|| (), |_| list_roles());
+    let error = errors_of(vec![action_error(assign), action_error(unassign)]);
+
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let detail = match detail.await {
+                    Ok(detail) => detail,
+                    Err(err) => return error_view(err),
+                };
+                let is_admin = matches!(session.user.await, Ok(Some(ref me)) if me.is_admin);
+                let all_roles = if is_admin { roles.await.unwrap_or_default() } else { Vec::new() };
+                let user = detail.user;
+                let uid = user.id;
+                let email = user.email.clone();
+                let profiles_view = match profiles.await {
+                    Err(err) => error_view(err),
+                    Ok(page) if page.items.is_empty() => view! {
+                        <Empty>"Not on any profiles yet."</Empty>
+                    }.into_any(),
+                    Ok(page) => view! {
+                        <table class="table" data-testid="user-profiles">
+                            <thead><tr><th scope="col">"Profile"</th><th scope="col">"Access"</th><th scope="col" class="num">"Members"</th></tr></thead>
+                            <tbody>
+                                {page.items.into_iter().map(|p| view! {
+                                    <tr>
+                                        <td><a href=format!("/profiles/{}", p.id)>{p.name}</a></td>
+                                        <td><AccessBadge access=p.access/></td>
+                                        <td class="num">{p.member_count}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <Pager next=page.next base=format!("/users/{uid}?") on_later_page=after.get_untracked().is_some()/>
+                    }.into_any(),
+                };
+                let held: Vec<_> = detail.roles.iter().map(|r| r.id).collect();
+                let grantable: Vec<_> = all_roles.into_iter().filter(|r| !held.contains(&r.id)).collect();
+                view! {
+                    <Title text=user.display_name.clone()/>
+                    <h1>{user.display_name.clone()}</h1>
+                    <p class="lede"><span class="email">{user.email.clone()}</span>" · joined " {user.created_at.date()}</p>
+                    <div class="columns">
+                        <section class="card" aria-labelledby="roles-heading">
+                            <h2 id="roles-heading">"Roles"</h2>
+                            <FormError error all=true/>
+                            {if detail.roles.is_empty() {
+                                view! { <Empty>"No roles."</Empty> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="plain-list" data-testid="user-roles">
+                                        {detail.roles.into_iter().map(|r| view! {
+                                            <li>
+                                                {if is_admin {
+                                                    view! { <a href=format!("/roles/{}", r.id)>{r.name.clone()}</a> }.into_any()
+                                                } else {
+                                                    view! { <span>{r.name.clone()}</span> }.into_any()
+                                                }}
+                                                <span class="muted">" since " {r.assigned_at.date()}</span>
+                                                {is_admin.then(|| view! {
+                                                    <ActionForm action=unassign attr:class="inline-form">
+                                                        <input type="hidden" name="role" value=r.id.0/>
+                                                        <input type="hidden" name="user" value=uid.0/>
+                                                        <button type="submit" class="button small" aria-label=format!("Remove role {}", r.name)>"Remove"</button>
+                                                    </ActionForm>
+                                                })}
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                            {(is_admin && !grantable.is_empty()).then(|| view! {
+                                <ActionForm action=assign attr:class="row-form" attr:aria-label="Grant a role">
+                                    <input type="hidden" name="email" value=email.clone()/>
+                                    <div class="field grow">
+                                        <label for="grant-role">"Grant a role"</label>
+                                        <select id="grant-role" name="role">
+                                            {grantable.into_iter().map(|r| view! { <option value=r.id.0>{r.name}</option> }).collect_view()}
+                                        </select>
+                                    </div>
+                                    <button type="submit" class="button" disabled=move || assign.pending().get()>"Grant"</button>
+                                </ActionForm>
+                            })}
+                        </section>
+                        <section class="card" aria-labelledby="profiles-heading">
+                            <h2 id="profiles-heading">"Profiles"</h2>
+                            {profiles_view}
+                        </section>
+                    </div>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

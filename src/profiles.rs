@@ -1,0 +1,271 @@
+//! Shared profiles: a team, project or class that several people look after together.
+//! Who may see and change a profile is decided here, for every server function that touches one.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{Access, ProfileId, Timestamp},
+    error::AppError,
+    paging::Page,
+};
+
+pub const NAME_MAX: usize = 100;
+pub const DESCRIPTION_MAX: usize = 2000;
+
+/// A profile as its page shows it, with what the viewer may do there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfileDetail {
+    pub id: ProfileId,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub created_at: Timestamp,
+    /// The viewer's own link to the profile, if any.
+    pub my_access: Option<Access>,
+    /// Managers and admins may change the profile and its members.
+    pub can_manage: bool,
+}
+
+/// One row of a list of profiles: "my profiles", or a user's page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ProfileSummary {
+    pub id: ProfileId,
+    pub name: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub access: Access,
+    pub member_count: i64,
+}
+
+/// The profiles `user` is on, by name; `None` means the signed-in user.
+#[server(prefix = "/api", endpoint = "profiles/of_user")]
+pub async fn list_user_profiles(
+    user: Option<crate::domain::UserId>,
+    after: Option<String>,
+) -> Result<Page<ProfileSummary>, AppError> {
+    let me = crate::auth::ssr::require_user().await?;
+    let user = user.unwrap_or(me.id);
+    // One's own profiles, or anyone's for an admin; no one else learns whether `user` exists.
+    if user != me.id && !me.is_admin {
+        return Err(AppError::NotFound);
+    }
+    let state = crate::server::state()?;
+    ssr::profiles_of(&state.db, user, after.as_deref()).await
+}
+
+#[server(prefix = "/api", endpoint = "profiles/get")]
+pub async fn get_profile(id: ProfileId) -> Result<ProfileDetail, AppError> {
+    let (_, standing) = ssr::require_view(id).await?;
+    let state = crate::server::state()?;
+    ssr::detail(&state.db, id, standing).await
+}
+
+/// Creates a profile; its creator becomes its first manager.
+#[server(prefix = "/api", endpoint = "profiles/create")]
+pub async fn create_profile(name: String, description: String) -> Result<ProfileId, AppError> {
+    let me = crate::auth::ssr::require_user().await?;
+    let name = crate::domain::bounded_text("name", "name", &name, NAME_MAX, true)?;
+    let description =
+        crate::domain::bounded_text("description", "description", &description, DESCRIPTION_MAX, false)?;
+    let state = crate::server::state()?;
+    let id = ssr::create(&state.db, me.id, &name, &description).await?;
+    tracing::info!(profile = %id, user = %me.id, "profile created");
+    leptos_axum::redirect(&format!("/profiles/{id}"));
+    Ok(id)
+}
+
+#[server(prefix = "/api", endpoint = "profiles/update")]
+pub async fn update_profile(id: ProfileId, name: String, description: String) -> Result<(), AppError> {
+    ssr::require_manage(id).await?;
+    let name = crate::domain::bounded_text("name", "name", &name, NAME_MAX, true)?;
+    let description =
+        crate::domain::bounded_text("description", "description", &description, DESCRIPTION_MAX, false)?;
+    let state = crate::server::state()?;
+    ssr::update(&state.db, id, &name, &description).await
+}
+
+/// Deletes a profile and, through the schema's cascade, all its memberships.
+#[server(prefix = "/api", endpoint = "profiles/delete")]
+pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<(), AppError> {
+    let (me, _) = ssr::require_manage(id).await?;
+    if confirm.as_deref() != Some("yes") {
+        return Err(AppError::invalid("confirm", "Tick the box to confirm the deletion."));
+    }
+    let state = crate::server::state()?;
+    ssr::delete(&state.db, id).await?;
+    tracing::info!(profile = %id, user = %me.id, "profile deleted");
+    leptos_axum::redirect("/profiles");
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::{ProfileDetail, ProfileSummary};
+    use crate::{
+        auth::{ssr::require_user, SessionUser},
+        domain::{Access, ProfileId, Timestamp, UserId},
+        error::AppError,
+        paging::{self, Page},
+        server::db::{Db, Pool},
+        with_db,
+    };
+
+    /// Where the viewer stands with one profile.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Standing {
+        pub access: Option<Access>,
+        pub admin: bool,
+    }
+
+    impl Standing {
+        pub fn can_view(self) -> bool {
+            self.admin || self.access.is_some()
+        }
+        pub fn can_manage(self) -> bool {
+            self.admin || self.access == Some(Access::Manager)
+        }
+    }
+
+    /// `user`'s standing with `profile`, or `None` when the profile doesn't exist.
+    pub async fn standing(
+        db: &Db,
+        user: &SessionUser,
+        profile: ProfileId,
+    ) -> Result<Option<Standing>, AppError> {
+        let row: Option<(ProfileId, Option<String>)> = with_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT p.id, m.access FROM profiles p \
+                 LEFT JOIN memberships m ON m.profile_id = p.id AND m.user_id = $2 \
+                 WHERE p.id = $1",
+            )
+            .bind(profile)
+            .bind(user.id)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let Some((_, access)) = row else { return Ok(None) };
+        let access = access.map(Access::try_from).transpose()?;
+        Ok(Some(Standing { access, admin: user.is_admin }))
+    }
+
+    /// The signed-in user, if they may see `profile`. Anyone else gets the same "not found"
+    /// as for a profile that doesn't exist, so outsiders can't probe which ids are real.
+    pub async fn require_view(profile: ProfileId) -> Result<(SessionUser, Standing), AppError> {
+        let me = require_user().await?;
+        let state = crate::server::state()?;
+        match standing(&state.db, &me, profile).await? {
+            Some(standing) if standing.can_view() => Ok((me, standing)),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    /// The signed-in user, if they may change `profile`: 404 to outsiders, 403 to members.
+    pub async fn require_manage(profile: ProfileId) -> Result<(SessionUser, Standing), AppError> {
+        let (me, standing) = require_view(profile).await?;
+        if standing.can_manage() {
+            Ok((me, standing))
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub async fn detail(db: &Db, id: ProfileId, standing: Standing) -> Result<ProfileDetail, AppError> {
+        let row: Option<(String, String, i64, Timestamp)> = with_db!(db, pool => {
+            sqlx::query_as("SELECT name, description, member_count, created_at FROM profiles WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+        })?;
+        let (name, description, member_count, created_at) = row.ok_or(AppError::NotFound)?;
+        Ok(ProfileDetail {
+            id,
+            name,
+            description,
+            member_count,
+            created_at,
+            my_access: standing.access,
+            can_manage: standing.can_manage(),
+        })
+    }
+
+    /// The profiles `user` is on, ordered by name, a page at a time.
+    pub async fn profiles_of(
+        db: &Db,
+        user: UserId,
+        after: Option<&str>,
+    ) -> Result<Page<ProfileSummary>, AppError> {
+        let (name, id): (String, ProfileId) =
+            paging::ssr::decode(after)?.unwrap_or_else(|| (String::new(), ProfileId(0)));
+        let rows: Vec<ProfileSummary> = with_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT p.id, p.name, m.access, p.member_count \
+                 FROM memberships m JOIN profiles p ON p.id = m.profile_id \
+                 WHERE m.user_id = $1 AND (p.name, p.id) > ($2, $3) \
+                 ORDER BY p.name, p.id LIMIT $4",
+            )
+            .bind(user)
+            .bind(&name)
+            .bind(id)
+            .bind(paging::ssr::FETCH)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(paging::ssr::page(rows, |p| (p.name.clone(), p.id)))
+    }
+
+    /// Creates the profile and its creator's manager link in one transaction.
+    pub async fn create(
+        db: &Db,
+        creator: UserId,
+        name: &str,
+        description: &str,
+    ) -> Result<ProfileId, AppError> {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let id: ProfileId = sqlx::query_scalar(
+                "INSERT INTO profiles (name, description, created_by) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(description)
+            .bind(creator)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO memberships (profile_id, user_id, access, added_by) VALUES ($1, $2, 'manager', $2)",
+            )
+            .bind(id)
+            .bind(creator)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    pub async fn update(db: &Db, id: ProfileId, name: &str, description: &str) -> Result<(), AppError> {
+        let changed = with_db!(db, pool => {
+            sqlx::query("UPDATE profiles SET name = $2, description = $3 WHERE id = $1")
+                .bind(id)
+                .bind(name)
+                .bind(description)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        if changed == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete(db: &Db, id: ProfileId) -> Result<(), AppError> {
+        let deleted = with_db!(db, pool => {
+            sqlx::query("DELETE FROM profiles WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
+        })?;
+        if deleted == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+}

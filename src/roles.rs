@@ -1,0 +1,261 @@
+//! Roles: named grants that users hold, managed by admins. `admin` is one of them, and the
+//! schema keeps it (it can't be deleted or renamed, and its last holder can't lose it).
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{RoleId, Timestamp, UserId},
+    error::AppError,
+    paging::Page,
+};
+
+pub const NAME_MAX: usize = 64;
+pub const DESCRIPTION_MAX: usize = 500;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Role {
+    pub id: RoleId,
+    pub name: String,
+    pub description: String,
+    pub holder_count: i64,
+}
+
+/// Someone who holds a role, and since when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Holder {
+    pub user_id: UserId,
+    pub display_name: String,
+    pub email: String,
+    pub assigned_at: Timestamp,
+}
+
+pub const ADMIN_IS_PERMANENT: &str = "The admin role can't be deleted or renamed.";
+pub const LAST_ADMIN: &str = "This is the last admin. Make someone else an admin first.";
+pub const NAME_TAKEN: &str = "A role with that name already exists.";
+
+#[server(prefix = "/api", endpoint = "roles/list")]
+pub async fn list_roles() -> Result<Vec<Role>, AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let state = crate::server::state()?;
+    ssr::list(&state.db).await
+}
+
+#[server(prefix = "/api", endpoint = "roles/get")]
+pub async fn get_role(id: RoleId) -> Result<Role, AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let state = crate::server::state()?;
+    ssr::get(&state.db, id).await
+}
+
+#[server(prefix = "/api", endpoint = "roles/holders")]
+pub async fn list_holders(role: RoleId, after: Option<String>) -> Result<Page<Holder>, AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let state = crate::server::state()?;
+    ssr::holders(&state.db, role, after.as_deref()).await
+}
+
+#[server(prefix = "/api", endpoint = "roles/create")]
+pub async fn create_role(name: String, description: String) -> Result<RoleId, AppError> {
+    let me = crate::auth::ssr::require_admin().await?;
+    let (name, description) = ssr::parse(&name, &description)?;
+    let state = crate::server::state()?;
+    let id = ssr::create(&state.db, &name, &description).await?;
+    tracing::info!(role = %id, by = %me.id, "role created");
+    leptos_axum::redirect(&format!("/roles/{id}"));
+    Ok(id)
+}
+
+#[server(prefix = "/api", endpoint = "roles/update")]
+pub async fn update_role(id: RoleId, name: String, description: String) -> Result<(), AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let (name, description) = ssr::parse(&name, &description)?;
+    let state = crate::server::state()?;
+    ssr::update(&state.db, id, &name, &description).await
+}
+
+#[server(prefix = "/api", endpoint = "roles/delete")]
+pub async fn delete_role(id: RoleId) -> Result<(), AppError> {
+    let me = crate::auth::ssr::require_admin().await?;
+    let state = crate::server::state()?;
+    ssr::delete(&state.db, id).await?;
+    tracing::info!(role = %id, by = %me.id, "role deleted");
+    leptos_axum::redirect("/roles");
+    Ok(())
+}
+
+/// Grants `role` to the account with `email`. Granting it again changes nothing and says so.
+#[server(prefix = "/api", endpoint = "roles/assign")]
+pub async fn assign_role(role: RoleId, email: String) -> Result<(), AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let email = crate::domain::Email::parse(&email)?;
+    let state = crate::server::state()?;
+    ssr::assign(&state.db, role, &email).await
+}
+
+#[server(prefix = "/api", endpoint = "roles/unassign")]
+pub async fn unassign_role(role: RoleId, user: UserId) -> Result<(), AppError> {
+    crate::auth::ssr::require_admin().await?;
+    let state = crate::server::state()?;
+    ssr::unassign(&state.db, role, user).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::{Holder, Role, ADMIN_IS_PERMANENT, DESCRIPTION_MAX, LAST_ADMIN, NAME_MAX, NAME_TAKEN};
+    use crate::{
+        domain::{bounded_text, Email, RoleId, Timestamp, UserId},
+        error::AppError,
+        paging::{self, Page},
+        server::db::{broken_rule, is_unique_violation, Db, Rule},
+        with_db,
+    };
+
+    pub fn parse(name: &str, description: &str) -> Result<(String, String), AppError> {
+        Ok((
+            bounded_text("name", "name", name, NAME_MAX, true)?,
+            bounded_text("description", "description", description, DESCRIPTION_MAX, false)?,
+        ))
+    }
+
+    fn to_error(err: sqlx::Error) -> AppError {
+        if is_unique_violation(&err) {
+            return AppError::Conflict(NAME_TAKEN.into());
+        }
+        match broken_rule(&err) {
+            Some(Rule::AdminRoleIsPermanent) => AppError::Conflict(ADMIN_IS_PERMANENT.into()),
+            Some(Rule::LastAdmin) => AppError::Conflict(LAST_ADMIN.into()),
+            _ => err.into(),
+        }
+    }
+
+    const SELECT: &str = "SELECT r.id, r.name, r.description, \
+        (SELECT COUNT(*) FROM user_roles ur WHERE ur.role_id = r.id) AS holder_count FROM roles r";
+
+    pub async fn list(db: &Db) -> Result<Vec<Role>, AppError> {
+        let sql = format!("{SELECT} ORDER BY r.name");
+        Ok(with_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+    }
+
+    pub async fn get(db: &Db, id: RoleId) -> Result<Role, AppError> {
+        let sql = format!("{SELECT} WHERE r.id = $1");
+        let role = with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        role.ok_or(AppError::NotFound)
+    }
+
+    pub async fn by_name(db: &Db, name: &str) -> Result<Option<RoleId>, AppError> {
+        Ok(with_db!(db, pool => {
+            sqlx::query_scalar("SELECT id FROM roles WHERE name = $1").bind(name).fetch_optional(pool).await
+        })?)
+    }
+
+    /// A role's holders in the order they were granted it, a page at a time.
+    pub async fn holders(db: &Db, role: RoleId, after: Option<&str>) -> Result<Page<Holder>, AppError> {
+        get(db, role).await?;
+        let (since, user): (i64, UserId) = paging::ssr::decode(after)?.unwrap_or((0, UserId(0)));
+        let since = Timestamp::from_micros(since.max(0)).unwrap_or(Timestamp(chrono::DateTime::UNIX_EPOCH));
+        let rows: Vec<Holder> = with_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT ur.user_id, u.display_name, u.email, ur.assigned_at \
+                 FROM user_roles ur JOIN users u ON u.id = ur.user_id \
+                 WHERE ur.role_id = $1 AND (ur.assigned_at, ur.user_id) > ($2, $3) \
+                 ORDER BY ur.assigned_at, ur.user_id LIMIT $4",
+            )
+            .bind(role)
+            .bind(since)
+            .bind(user)
+            .bind(paging::ssr::FETCH)
+            .fetch_all(pool)
+            .await
+        })?;
+        Ok(paging::ssr::page(rows, |h| (h.assigned_at.micros(), h.user_id)))
+    }
+
+    pub async fn create(db: &Db, name: &str, description: &str) -> Result<RoleId, AppError> {
+        with_db!(db, pool => {
+            sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
+                .bind(name)
+                .bind(description)
+                .fetch_one(pool)
+                .await
+        })
+        .map_err(to_error)
+    }
+
+    pub async fn update(db: &Db, id: RoleId, name: &str, description: &str) -> Result<(), AppError> {
+        let changed = with_db!(db, pool => {
+            sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1")
+                .bind(id)
+                .bind(name)
+                .bind(description)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .map_err(to_error)?;
+        if changed == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete(db: &Db, id: RoleId) -> Result<(), AppError> {
+        let deleted = with_db!(db, pool => {
+            sqlx::query("DELETE FROM roles WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
+        })
+        .map_err(to_error)?;
+        if deleted == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn assign(db: &Db, role: RoleId, email: &Email) -> Result<(), AppError> {
+        get(db, role).await?;
+        let added: Option<UserId> = with_db!(db, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO user_roles (user_id, role_id) SELECT u.id, $1 FROM users u WHERE u.email = $2 \
+                 ON CONFLICT (user_id, role_id) DO NOTHING RETURNING user_id",
+            )
+            .bind(role)
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await
+        })?;
+        if added.is_some() {
+            return Ok(());
+        }
+        let holder: Option<String> = with_db!(db, pool => {
+            sqlx::query_scalar(
+                "SELECT u.display_name FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.role_id = $1 \
+                 WHERE u.email = $2",
+            )
+            .bind(role)
+            .bind(email.as_str())
+            .fetch_optional(pool)
+            .await
+        })?;
+        match holder {
+            Some(name) => Err(AppError::Conflict(format!("{name} already holds this role."))),
+            None => Err(AppError::invalid("email", format!("No account uses {email}."))),
+        }
+    }
+
+    pub async fn unassign(db: &Db, role: RoleId, user: UserId) -> Result<(), AppError> {
+        let removed = with_db!(db, pool => {
+            sqlx::query("DELETE FROM user_roles WHERE role_id = $1 AND user_id = $2")
+                .bind(role)
+                .bind(user)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+        })
+        .map_err(to_error)?;
+        if removed == 0 {
+            return Err(AppError::NotFound);
+        }
+        Ok(())
+    }
+}
