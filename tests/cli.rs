@@ -106,3 +106,35 @@ fn a_bad_database_url_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).contains("must start with sqlite: or postgres:"), "{}", text(&out));
 }
+
+#[tokio::test]
+async fn role_assign_and_unassign_keep_the_last_admin() {
+    let (url, _dir) = common::fresh_database().await;
+    assert!(roster(
+        &["user", "create", "--email", "a@example.com", "--name", "A", "--admin"],
+        &url,
+        "password1\n"
+    )
+    .status
+    .success());
+    assert!(roster(&["user", "create", "--email", "b@example.com", "--name", "B"], &url, "password2\n")
+        .status
+        .success());
+
+    let last = roster(&["role", "unassign", "--email", "a@example.com", "--role", "admin"], &url, "");
+    assert_eq!(last.status.code(), Some(3), "{}", text(&last));
+    assert!(text(&last).contains("last admin"), "{}", text(&last));
+
+    let grant = roster(&["role", "assign", "--email", "B@example.com", "--role", "admin"], &url, "");
+    assert!(grant.status.success(), "{}", text(&grant));
+    assert!(text(&grant).contains("Granted role admin to <b@example.com>"), "{}", text(&grant));
+    let again = roster(&["role", "assign", "--email", "b@example.com", "--role", "admin"], &url, "");
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again));
+
+    let revoke = roster(&["role", "unassign", "--email", "a@example.com", "--role", "admin"], &url, "");
+    assert!(revoke.status.success(), "{}", text(&revoke));
+    let no_role = roster(&["role", "assign", "--email", "a@example.com", "--role", "wizard"], &url, "");
+    assert_eq!(no_role.status.code(), Some(4), "{}", text(&no_role));
+    let no_user = roster(&["role", "assign", "--email", "z@example.com", "--role", "admin"], &url, "");
+    assert_eq!(no_user.status.code(), Some(4), "{}", text(&no_user));
+}

@@ -35,6 +35,31 @@ pub enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Grant or revoke roles.
+    #[command(subcommand)]
+    Role(RoleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Grant a role to the account with an email.
+    Assign {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// Name of the role, such as admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// Revoke a role. The last admin can't lose the admin role.
+    Unassign {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// Name of the role.
+        #[arg(long)]
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +86,8 @@ pub mod exit {
     pub const INVALID: u8 = 2;
     /// The change clashes with existing data, such as a taken email.
     pub const CONFLICT: u8 = 3;
+    /// No such account or role.
+    pub const NOT_FOUND: u8 = 4;
 }
 
 pub fn main() -> ExitCode {
@@ -106,6 +133,7 @@ impl From<AppError> for Failure {
         let code = match err {
             AppError::Invalid { .. } | AppError::BadRequest(_) => exit::INVALID,
             AppError::Conflict(_) => exit::CONFLICT,
+            AppError::NotFound => exit::NOT_FOUND,
             _ => exit::FAILURE,
         };
         let message = match &err {
@@ -140,6 +168,42 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             println!("Created user {id} <{email}>{role}.");
             Ok(())
         }
+        Command::Role(command) => {
+            let (email, role, assign) = match command {
+                RoleCommand::Assign { email, role } => (email, role, true),
+                RoleCommand::Unassign { email, role } => (email, role, false),
+            };
+            let email = Email::parse(&email)?;
+            let db = Db::connect(&settings.database_url, 1).await?;
+            db.migrate().await?;
+            let outcome = change_role(&db, &email, &role, assign).await;
+            db.close().await;
+            outcome?;
+            let verb = if assign { "Granted" } else { "Revoked" };
+            println!("{verb} role {role} {} <{email}>.", if assign { "to" } else { "from" });
+            Ok(())
+        }
+    }
+}
+
+async fn change_role(db: &Db, email: &Email, role: &str, assign: bool) -> Result<(), Failure> {
+    let not_found = |what: String| Failure { message: what, code: exit::NOT_FOUND };
+    let role_id = crate::roles::ssr::by_name(db, role)
+        .await?
+        .ok_or_else(|| not_found(format!("no role is named {role:?}")))?;
+    if assign {
+        crate::roles::ssr::assign(db, role_id, email).await.map_err(|err| match err {
+            AppError::Invalid { .. } => not_found(format!("no account uses {email}")),
+            other => other.into(),
+        })
+    } else {
+        let user = crate::users::ssr::id_by_email(db, email)
+            .await?
+            .ok_or_else(|| not_found(format!("no account uses {email}")))?;
+        crate::roles::ssr::unassign(db, role_id, user).await.map_err(|err| match err {
+            AppError::NotFound => not_found(format!("{email} does not hold the role {role}")),
+            other => other.into(),
+        })
     }
 }
 
