@@ -1,7 +1,7 @@
 //! The application shell, the layout every page shares, and the route table.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -28,6 +28,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="description" content="Roster: who belongs to what."/>
+                <meta name="color-scheme" content="light dark"/>
+                // Static, so here in the server-only shell rather than in the hydrated App.
+                <link rel="stylesheet" id="leptos" href="/pkg/roster.css"/>
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -42,10 +47,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/roster.css"/>
-        <Link rel="icon" type_="image/svg+xml" href="/favicon.svg"/>
-        <Meta name="description" content="Roster: who belongs to what."/>
-        <Meta name="color-scheme" content="light dark"/>
         <Title formatter=|page: String| if page.is_empty() { "Roster".to_string() } else { format!("{page} · Roster") }/>
         <Router>
             <Layout/>

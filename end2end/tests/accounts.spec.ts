@@ -1,5 +1,4 @@
-import { expect, test } from "@playwright/test";
-import { PASSWORD, register, signedInAs, signIn, signOut, uniqueEmail } from "./helpers";
+import { expect, PASSWORD, register, signedInAs, signIn, signOut, test, uniqueEmail } from "./helpers";
 
 test("register, sign out, sign in again and see your name", async ({ page }) => {
   const email = uniqueEmail("ada");

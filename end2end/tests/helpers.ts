@@ -1,4 +1,28 @@
-import { expect, type Page } from "@playwright/test";
+import { test as base, expect, type Page } from "@playwright/test";
+
+/**
+ * Every spec uses this `test`: it fails a test on any uncaught page error or console error,
+ * so a broken hydration can't hide behind pages that still work without JavaScript.
+ */
+export const test = base.extend<{ pageErrors: void }>({
+  pageErrors: [
+    async ({ page, javaScriptEnabled }, use) => {
+      const errors: string[] = [];
+      page.on("pageerror", (err) => errors.push(`page error: ${err.message}`));
+      page.on("console", (msg) => {
+        // A 4xx answer from a server function is an expected outcome the page shows itself.
+        if (msg.type() === "error" && !/status of 4\d\d/.test(msg.text())) errors.push(`console: ${msg.text()}`);
+      });
+      await use();
+      if (javaScriptEnabled && !page.isClosed() && page.url().startsWith("http")) {
+        await expect(page.locator("html"), "the page hydrated").toHaveAttribute("data-hydrated", "");
+      }
+      expect(errors, "no errors in the browser").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+export { expect };
 
 export const PASSWORD = "correct horse battery";
 
@@ -25,7 +49,7 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 
 export async function signOut(page: Page) {
   await page.getByRole("button", { name: "Sign out" }).click();
-  await expect(page.getByRole("link", { name: "Sign in" })).toBeVisible();
+  await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Sign in" })).toBeVisible();
 }
 
 export function signedInAs(page: Page) {
