@@ -4,6 +4,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+export const ADMIN_EMAIL = "admin@e2e.test";
+export const ADMIN_PASSWORD = "admin password for e2e";
 const port = Number(process.env.ROSTER_E2E_PORT ?? 3217);
 const baseURL = `http://127.0.0.1:${port}`;
 // A fresh SQLite file per run unless scripts/test.sh points the server at PostgreSQL.
@@ -40,7 +42,10 @@ export default defineConfig({
     { name: "without-js", use: { javaScriptEnabled: false } },
   ],
   webServer: {
-    command: "../target/debug/roster serve",
+    // An administrator made through the CLI, as an operator would, then the server.
+    command:
+      `echo "${ADMIN_PASSWORD}" | ../target/debug/roster user create --email ${ADMIN_EMAIL} --name "E2E Admin" --admin; ` +
+      "exec ../target/debug/roster serve",
     url: `${baseURL}/`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -1,4 +1,14 @@
-import { expect, PASSWORD, register, signedInAs, signIn, signOut, test, uniqueEmail } from "./helpers";
+import {
+  expect,
+  PASSWORD,
+  register,
+  signedInAs,
+  signIn,
+  signOut,
+  submitRegistration,
+  test,
+  uniqueEmail,
+} from "./helpers";
 
 test("register, sign out, sign in again and see your name", async ({ page }) => {
   const email = uniqueEmail("ada");
@@ -36,7 +46,7 @@ test("a duplicate email is refused and the first account keeps its name", async 
   await expect(signedInAs(page)).toContainText("Alan Turing");
 
   const other = await browser.newPage();
-  await register(other, email.toUpperCase(), "Someone Else");
+  await submitRegistration(other, email.toUpperCase(), "Someone Else");
   await expect(other.getByRole("alert")).toHaveText("An account with this email already exists.");
   await expect(signedInAs(other)).toHaveCount(0);
   await other.close();

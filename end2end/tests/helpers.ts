@@ -32,7 +32,14 @@ export function uniqueEmail(who: string): string {
   return `${who}.${nonce}@example.com`;
 }
 
+/** Registers and waits until the header shows the new account as signed in. */
 export async function register(page: Page, email: string, name: string, password = PASSWORD) {
+  await submitRegistration(page, email, name, password);
+  await expect(signedInAs(page)).toContainText(name);
+}
+
+/** Fills in and submits the registration form, without waiting for the outcome. */
+export async function submitRegistration(page: Page, email: string, name: string, password = PASSWORD) {
   await page.goto("/register");
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Display name").fill(name);
@@ -54,4 +61,20 @@ export async function signOut(page: Page) {
 
 export function signedInAs(page: Page) {
   return page.getByTestId("signed-in-as");
+}
+
+export { ADMIN_EMAIL, ADMIN_PASSWORD } from "../playwright.config";
+
+/** Creates a profile from "My profiles" and returns its page's path. */
+export async function createProfile(page: Page, name: string, description = "") {
+  await page.goto("/profiles");
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Description (optional)").fill(description);
+  await page.getByRole("button", { name: "Create profile" }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  return new URL(page.url()).pathname;
+}
+
+export function membersTable(page: Page) {
+  return page.getByTestId("members");
 }

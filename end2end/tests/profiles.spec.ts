@@ -1,0 +1,97 @@
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  createProfile,
+  expect,
+  membersTable,
+  register,
+  signIn,
+  test,
+  uniqueEmail,
+} from "./helpers";
+
+/** A member's row, found by email: names also appear in other rows' "added by". */
+function memberRow(page: import("@playwright/test").Page, email: string) {
+  return membersTable(page).getByRole("row").filter({ hasText: email });
+}
+
+test("two people share a profile, hand it over, and outsiders see nothing", async ({ page, browser }) => {
+  const alice = page;
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const aliceEmail = uniqueEmail("alice");
+  await register(alice, aliceEmail, "Alice Able");
+  const path = await createProfile(alice, `Team ${nonce}`, "Builds the compiler");
+  await expect(alice.getByTestId("member-count")).toHaveText("1");
+
+  const bob = await (await browser.newContext()).newPage();
+  const bobEmail = uniqueEmail("bob");
+  await register(bob, bobEmail, "Bob Baker");
+
+  // Alice adds Bob as a member.
+  await alice.getByLabel("Email of the person to add").fill(bobEmail);
+  await alice.getByLabel("As").selectOption("member");
+  await alice.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(memberRow(alice, bobEmail)).toContainText("Member");
+  await expect(alice.getByTestId("member-count")).toHaveText("2");
+
+  // Adding him again changes nothing and says so.
+  await alice.getByLabel("Email of the person to add").fill(bobEmail);
+  await alice.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(alice.getByRole("alert")).toContainText("Bob Baker is already on this profile");
+  await expect(alice.getByTestId("member-count")).toHaveText("2");
+
+  // Bob sees it under My profiles.
+  await bob.goto("/profiles");
+  const row = bob.getByRole("row", { name: new RegExp(`Team ${nonce}`) });
+  await expect(row).toContainText("Member");
+  await expect(row).toContainText("2");
+
+  // Alice makes Bob a manager.
+  await alice.getByRole("button", { name: "Make manager: Bob Baker" }).click();
+  await expect(memberRow(alice, bobEmail)).toContainText("Manager");
+
+  // Bob removes Alice.
+  await bob.goto(path);
+  await bob.getByRole("button", { name: "Remove Alice Able" }).click();
+  await expect(memberRow(bob, aliceEmail)).toHaveCount(0);
+  await expect(bob.getByTestId("member-count")).toHaveText("1");
+
+  // Bob, now the last manager, cannot remove himself.
+  await bob.getByRole("button", { name: "Remove Bob Baker" }).click();
+  await expect(bob.getByRole("alert")).toContainText("A profile needs at least one manager");
+  await expect(bob.getByTestId("member-count")).toHaveText("1");
+
+  // Alice is an outsider now, and an outsider gets "not found".
+  const outsider = await (await browser.newContext()).newPage();
+  await register(outsider, uniqueEmail("carol"), "Carol Outsider");
+  for (const who of [outsider, alice]) {
+    const response = await who.goto(path);
+    expect(response?.status()).toBe(404);
+    await expect(who.getByRole("heading", { name: "Not found" })).toBeVisible();
+    await expect(who.getByText(`Team ${nonce}`)).toHaveCount(0);
+  }
+});
+
+test("an admin creates a role, grants it, and sees it on the role's page", async ({ page, browser }) => {
+  const holder = await (await browser.newContext()).newPage();
+  const holderEmail = uniqueEmail("dana");
+  const nonce = Math.random().toString(36).slice(2, 8);
+  await register(holder, holderEmail, `Dana ${nonce}`);
+
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.getByRole("link", { name: "Roles" }).click();
+  await page.getByLabel("Name").fill(`mentor-${nonce}`);
+  await page.getByRole("button", { name: "Create role" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `mentor-${nonce}` })).toBeVisible();
+  await expect(page.getByText("No one holds this role yet.")).toBeVisible();
+
+  await page.getByLabel("Grant to (email)").fill(holderEmail);
+  await page.getByRole("button", { name: "Grant", exact: true }).click();
+  await expect(page.getByTestId("holders")).toContainText(`Dana ${nonce}`);
+  await expect(page.getByTestId("holder-count")).toHaveText("1");
+
+  // The other direction: the role shows on the holder's user page, found in the directory.
+  await page.goto(`/users?q=dana%20${nonce}`);
+  await page.getByRole("link", { name: `Dana ${nonce}` }).click();
+  await expect(page.getByTestId("user-roles")).toContainText(`mentor-${nonce}`);
+});
