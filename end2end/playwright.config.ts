@@ -6,6 +6,8 @@ import { join } from "node:path";
 
 export const ADMIN_EMAIL = "admin@e2e.test";
 export const ADMIN_PASSWORD = "admin password for e2e";
+// The server binary; scripts/test.sh sets this when cargo builds outside ./target.
+const roster = process.env.ROSTER_BIN ?? "../target/debug/roster";
 const port = Number(process.env.ROSTER_E2E_PORT ?? 3217);
 const baseURL = `http://127.0.0.1:${port}`;
 // A fresh SQLite file per run unless scripts/test.sh points the server at PostgreSQL.
@@ -44,8 +46,8 @@ export default defineConfig({
   webServer: {
     // An administrator made through the CLI, as an operator would, then the server.
     command:
-      `echo "${ADMIN_PASSWORD}" | ../target/debug/roster user create --email ${ADMIN_EMAIL} --name "E2E Admin" --admin; ` +
-      "exec ../target/debug/roster serve",
+      `echo "${ADMIN_PASSWORD}" | ${roster} user create --email ${ADMIN_EMAIL} --name "E2E Admin" --admin; ` +
+      `exec ${roster} serve`,
     url: `${baseURL}/`,
     reuseExistingServer: false,
     timeout: 60_000,
@@ -54,7 +56,6 @@ export default defineConfig({
     env: {
       ROSTER_LISTEN: `127.0.0.1:${port}`,
       ROSTER_DATABASE_URL: databaseUrl,
-      ROSTER_SITE_ROOT: "../target/site",
       ROSTER_LOG: "warn",
     },
   },

@@ -7,4 +7,4 @@ scripts/setup.sh
 source scripts/env.sh
 cargo leptos build --release
 # The binary finds its site in target/site, beside its own folder; no cargo-leptos needed.
-exec target/release/roster serve "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/roster" serve "$@"

@@ -41,6 +41,11 @@ fi
 step "Building the app for the browser tests"
 cargo leptos build
 
+# The server the browser tests start: wherever cargo put it.
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ "$target_dir" == /* ]] || target_dir="$PWD/$target_dir"
+export ROSTER_BIN="$target_dir/debug/roster"
+
 step "Browser tests on SQLite, with and without JavaScript"
 (cd end2end && npx playwright test)
 

@@ -52,6 +52,30 @@ async fn only_admins_manage_roles() {
 }
 
 #[tokio::test]
+async fn only_admins_read_change_delete_or_revoke_a_role() {
+    let a = setup().await;
+    let created =
+        a.app.call("/api/roles/create", &[("name", "editor"), ("description", "")], Some(&a.admin)).await;
+    let role = created.body;
+    let admin_id = a.id("SELECT id FROM users WHERE email = 'admin@example.com'").await;
+    let admin_role = a.admin_role().await;
+    for (who, cookie, expected) in [("anonymous", None, 401), ("a non-admin", Some(a.user.as_str()), 403)] {
+        let calls: [(&str, Vec<(&str, &str)>); 4] = [
+            ("/api/roles/get", vec![("id", &role)]),
+            ("/api/roles/update", vec![("id", &role), ("name", "hijacked"), ("description", "")]),
+            ("/api/roles/delete", vec![("id", &role)]),
+            ("/api/roles/unassign", vec![("role", &admin_role), ("user", &admin_id)]),
+        ];
+        for (path, form) in calls {
+            let res = a.app.call(path, &form, cookie).await;
+            assert_eq!(res.status.as_u16(), expected, "{path} as {who}");
+        }
+    }
+    assert_eq!(a.app.count("SELECT COUNT(*) FROM roles WHERE name = 'editor'").await, 1, "nothing changed");
+    assert_eq!(a.app.count("SELECT COUNT(*) FROM user_roles").await, 1);
+}
+
+#[tokio::test]
 async fn admins_create_rename_and_delete_roles() {
     let a = setup().await;
     let created = a

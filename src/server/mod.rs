@@ -4,7 +4,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::{
     body::Body,
@@ -13,7 +13,7 @@ use axum::{
     Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::trace::TraceLayer;
 
 use crate::{
@@ -55,10 +55,21 @@ pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
 }
 
+/// The app's routes, worked out once per process.
+///
+/// Working them out renders the app with resource loading switched off, and Leptos keeps that
+/// switch in one process-wide flag. Done more than once, say for a second router in the same
+/// process, it would stall any page rendering at that moment. Once, before any router exists,
+/// it can't.
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole application: pages, server functions and static files. `roster serve` and the
 /// tests use this same router.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
