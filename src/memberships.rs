@@ -81,7 +81,7 @@ pub mod ssr {
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
         paging::{self, Page},
-        server::db::{broken_rule, Db, Rule},
+        server::db::{broken_rule, touched_one, Db, Rule},
         with_db,
     };
 
@@ -93,8 +93,7 @@ pub mod ssr {
     }
 
     pub async fn members(db: &Db, profile: ProfileId, after: Option<&str>) -> Result<Page<Member>, AppError> {
-        let (since, user): (i64, UserId) = paging::ssr::decode(after)?.unwrap_or((i64::MIN, UserId(0)));
-        let since = Timestamp::from_micros(since.max(0)).unwrap_or(Timestamp(chrono::DateTime::UNIX_EPOCH));
+        let (since, user): (Timestamp, UserId) = paging::ssr::decode_since(after)?;
         let rows: Vec<Member> = with_db!(db, pool => {
             sqlx::query_as(
                 "SELECT m.user_id, u.display_name, u.email, m.access, m.added_at, a.display_name AS added_by \
@@ -177,10 +176,7 @@ pub mod ssr {
                 .map(|r| r.rows_affected())
         })
         .map_err(rule_to_error)?;
-        if changed == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        touched_one(changed)
     }
 
     pub async fn remove(db: &Db, profile: ProfileId, user: UserId) -> Result<(), AppError> {
@@ -193,9 +189,6 @@ pub mod ssr {
                 .map(|r| r.rows_affected())
         })
         .map_err(rule_to_error)?;
-        if removed == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        touched_one(removed)
     }
 }

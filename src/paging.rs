@@ -21,7 +21,7 @@ pub mod ssr {
     use serde::{de::DeserializeOwned, Serialize};
 
     use super::{Page, PAGE_SIZE};
-    use crate::error::AppError;
+    use crate::{domain::Timestamp, error::AppError};
 
     /// The LIMIT to fetch: one more than a page, to learn whether another page follows.
     pub const FETCH: i64 = PAGE_SIZE as i64 + 1;
@@ -37,6 +37,15 @@ pub mod ssr {
             .ok_or_else(|| {
                 AppError::BadRequest("That page link is not valid. Start again from the first page.".into())
             })
+    }
+
+    /// Reads a (moment, id) cursor; without one, the first page starts before every row.
+    pub fn decode_since<Id: DeserializeOwned + Default>(
+        cursor: Option<&str>,
+    ) -> Result<(Timestamp, Id), AppError> {
+        let (micros, id): (i64, Id) = decode(cursor)?.unwrap_or((0, Id::default()));
+        let since = Timestamp::from_micros(micros.max(0)).unwrap_or(Timestamp(chrono::DateTime::UNIX_EPOCH));
+        Ok((since, id))
     }
 
     /// Trims the extra row fetched with [`FETCH`] and makes the cursor from the last row kept.

@@ -107,7 +107,7 @@ pub mod ssr {
         domain::{Access, ProfileId, Timestamp, UserId},
         error::AppError,
         paging::{self, Page},
-        server::db::{Db, Pool},
+        server::db::{touched_one, Db, Pool},
         with_db,
     };
 
@@ -253,19 +253,13 @@ pub mod ssr {
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        if changed == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        touched_one(changed)
     }
 
     pub async fn delete(db: &Db, id: ProfileId) -> Result<(), AppError> {
         let deleted = with_db!(db, pool => {
             sqlx::query("DELETE FROM profiles WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
         })?;
-        if deleted == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        touched_one(deleted)
     }
 }

@@ -109,7 +109,7 @@ pub mod ssr {
         domain::{bounded_text, Email, RoleId, Timestamp, UserId},
         error::AppError,
         paging::{self, Page},
-        server::db::{broken_rule, is_unique_violation, Db, Rule},
+        server::db::{broken_rule, is_unique_violation, touched_one, Db, Rule},
         with_db,
     };
 
@@ -154,8 +154,7 @@ pub mod ssr {
     /// A role's holders in the order they were granted it, a page at a time.
     pub async fn holders(db: &Db, role: RoleId, after: Option<&str>) -> Result<Page<Holder>, AppError> {
         get(db, role).await?;
-        let (since, user): (i64, UserId) = paging::ssr::decode(after)?.unwrap_or((0, UserId(0)));
-        let since = Timestamp::from_micros(since.max(0)).unwrap_or(Timestamp(chrono::DateTime::UNIX_EPOCH));
+        let (since, user): (Timestamp, UserId) = paging::ssr::decode_since(after)?;
         let rows: Vec<Holder> = with_db!(db, pool => {
             sqlx::query_as(
                 "SELECT ur.user_id, u.display_name, u.email, ur.assigned_at \
@@ -195,10 +194,7 @@ pub mod ssr {
                 .map(|r| r.rows_affected())
         })
         .map_err(to_error)?;
-        if changed == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        touched_one(changed)
     }
 
     pub async fn delete(db: &Db, id: RoleId) -> Result<(), AppError> {
@@ -206,10 +202,7 @@ pub mod ssr {
             sqlx::query("DELETE FROM roles WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
         })
         .map_err(to_error)?;
-        if deleted == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        touched_one(deleted)
     }
 
     pub async fn assign(db: &Db, role: RoleId, email: &Email) -> Result<(), AppError> {
@@ -253,9 +246,6 @@ pub mod ssr {
                 .map(|r| r.rows_affected())
         })
         .map_err(to_error)?;
-        if removed == 0 {
-            return Err(AppError::NotFound);
-        }
-        Ok(())
+        touched_one(removed)
     }
 }

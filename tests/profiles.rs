@@ -434,3 +434,11 @@ async fn without_javascript_adding_a_member_returns_to_the_profile_page() {
     let back = twice.location().unwrap().trim_start_matches("http://localhost").to_owned();
     assert!(w.app.get(&back, Some(&w.manager)).await.body.contains("Otto is already on this profile"));
 }
+
+#[tokio::test]
+async fn signed_out_my_profiles_offers_a_way_in_and_no_forms() {
+    let app = TestApp::new().await;
+    let page = app.get("/profiles", None).await;
+    assert!(page.body.contains("Please sign in"), "{}", page.body);
+    assert!(!page.body.contains("New profile"), "no form that can't be used");
+}

@@ -23,51 +23,65 @@ pub fn MyProfilesPage() -> impl IntoView {
     );
     let error = action_error(create);
     let pending = create.pending();
+    let session = expect_context::<crate::app::Session>();
+    // Signed out, the whole page is the way to sign in, not a form that can't be used.
+    let page = move || {
+        view! {
+            <h1>"My profiles"</h1>
+            <div class="columns">
+                <section class="card" aria-labelledby="my-profiles-heading">
+                    <h2 id="my-profiles-heading">"Profiles you are on"</h2>
+                    <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match profiles.await {
+                                Err(err) => error_view(err),
+                                Ok(page) if page.items.is_empty() => view! {
+                                    <Empty>"You are not on any profiles yet. Create one, or ask a manager to add you."</Empty>
+                                }.into_any(),
+                                Ok(page) => view! {
+                                    <table class="table">
+                                        <thead><tr><th scope="col">"Profile"</th><th scope="col">"Your access"</th><th scope="col" class="num">"Members"</th></tr></thead>
+                                        <tbody>
+                                            {page.items.into_iter().map(|p| view! {
+                                                <tr>
+                                                    <td><a href=format!("/profiles/{}", p.id)>{p.name}</a></td>
+                                                    <td><AccessBadge access=p.access/></td>
+                                                    <td class="num">{p.member_count}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                    <Pager next=page.next base="/profiles?" on_later_page=after.get_untracked().is_some()/>
+                                }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </section>
+                <section class="card" aria-labelledby="new-profile-heading">
+                    <h2 id="new-profile-heading">"New profile"</h2>
+                    <p class="muted">"A team, project or class. You will be its first manager."</p>
+                    <ActionForm action=create attr:class="stack" attr:aria-label="New profile">
+                        <FormError error/>
+                        <Field name="name" label="Name" maxlength=NAME_MAX server_error=error/>
+                        <TextArea name="description" label="Description (optional)" max=DESCRIPTION_MAX value=String::new() server_error=error/>
+                        <button type="submit" class="button primary" disabled=pending>
+                            {move || if pending.get() { "Creating…" } else { "Create profile" }}
+                        </button>
+                    </ActionForm>
+                </section>
+            </div>
+        }
+    };
     view! {
         <Title text="My profiles"/>
-        <h1>"My profiles"</h1>
-        <div class="columns">
-            <section class="card" aria-labelledby="my-profiles-heading">
-                <h2 id="my-profiles-heading">"Profiles you are on"</h2>
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match profiles.await {
-                            Err(err) => error_view(err),
-                            Ok(page) if page.items.is_empty() => view! {
-                                <Empty>"You are not on any profiles yet. Create one, or ask a manager to add you."</Empty>
-                            }.into_any(),
-                            Ok(page) => view! {
-                                <table class="table">
-                                    <thead><tr><th scope="col">"Profile"</th><th scope="col">"Your access"</th><th scope="col" class="num">"Members"</th></tr></thead>
-                                    <tbody>
-                                        {page.items.into_iter().map(|p| view! {
-                                            <tr>
-                                                <td><a href=format!("/profiles/{}", p.id)>{p.name}</a></td>
-                                                <td><AccessBadge access=p.access/></td>
-                                                <td class="num">{p.member_count}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                <Pager next=page.next base="/profiles?" on_later_page=after.get_untracked().is_some()/>
-                            }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </section>
-            <section class="card" aria-labelledby="new-profile-heading">
-                <h2 id="new-profile-heading">"New profile"</h2>
-                <p class="muted">"A team, project or class. You will be its first manager."</p>
-                <ActionForm action=create attr:class="stack" attr:aria-label="New profile">
-                    <FormError error/>
-                    <Field name="name" label="Name" maxlength=NAME_MAX server_error=error/>
-                    <TextArea name="description" label="Description (optional)" max=DESCRIPTION_MAX value=String::new() server_error=error/>
-                    <button type="submit" class="button primary" disabled=pending>
-                        {move || if pending.get() { "Creating…" } else { "Create profile" }}
-                    </button>
-                </ActionForm>
-            </section>
-        </div>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match session.user.await {
+                    Ok(Some(_)) => page().into_any(),
+                    _ => error_view(crate::error::AppError::sign_in_required()),
+                }
+            })}
+        </Transition>
     }
 }
 

@@ -102,7 +102,15 @@ pub fn UserPage() -> impl IntoView {
             }
         },
     );
-    let roles = Resource::new(|| (), |_| list_roles());
+    // The roles one could grant: only admins may list them, so only admins ask.
+    let viewer_is_admin = move || matches!(session.user.get(), Some(Ok(Some(ref me))) if me.is_admin);
+    let roles = Resource::new(viewer_is_admin, |admin| async move {
+        if admin {
+            list_roles().await
+        } else {
+            Ok(Vec::new())
+        }
+    });
     let error = errors_of(vec![action_error(assign), action_error(unassign)]);
 
     view! {
