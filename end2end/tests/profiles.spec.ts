@@ -15,7 +15,7 @@ function memberRow(page: import("@playwright/test").Page, email: string) {
   return membersTable(page).getByRole("row").filter({ hasText: email });
 }
 
-test("two people share a profile, hand it over, and outsiders see nothing", async ({ page, browser }) => {
+test("two people share a profile, hand it over, and outsiders see nothing", async ({ page, browser, javaScriptEnabled }) => {
   const alice = page;
   const nonce = Math.random().toString(36).slice(2, 8);
   const aliceEmail = uniqueEmail("alice");
@@ -39,6 +39,10 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
   await alice.getByRole("button", { name: "Add", exact: true }).click();
   await expect(alice.getByRole("alert")).toContainText("Bob Baker is already on this profile");
   await expect(alice.getByTestId("member-count")).toHaveText("2");
+  if (javaScriptEnabled) {
+    // With JavaScript the page never reloads, so what was typed is still there to correct.
+    await expect(alice.getByLabel("Email of the person to add")).toHaveValue(bobEmail);
+  }
 
   // Bob sees it under My profiles.
   await bob.goto("/profiles");
