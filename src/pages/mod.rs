@@ -139,6 +139,11 @@ pub fn param_id(name: &'static str) -> Memo<Option<i64>> {
     Memo::new(move |_| params.read().get(name).and_then(|v| v.parse().ok()))
 }
 
+/// The id from the address, or "not found" when it has none that parses (`/profiles/abc`).
+pub fn id_or_not_found(id: Option<i64>) -> Result<i64, AppError> {
+    id.ok_or(AppError::NotFound)
+}
+
 /// A query parameter, if present and not empty.
 pub fn query(name: &'static str) -> Memo<Option<String>> {
     let query = leptos_router::hooks::use_query_map();

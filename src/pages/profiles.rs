@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{action_error, error_view, errors_of, param_id, query, Empty, Field, FormError, Pager};
+use super::{
+    action_error, error_view, errors_of, id_or_not_found, param_id, query, Empty, Field, FormError, Pager,
+};
 use crate::{
     domain::{Access, ProfileId},
     memberships::{list_members, AddMember, ChangeAccess, LeaveProfile, RemoveMember},
@@ -39,18 +41,7 @@ pub fn MyProfilesPage() -> impl IntoView {
                                     <Empty>"You are not on any profiles yet. Create one, or ask a manager to add you."</Empty>
                                 }.into_any(),
                                 Ok(page) => view! {
-                                    <table class="table">
-                                        <thead><tr><th scope="col">"Profile"</th><th scope="col">"Your access"</th><th scope="col" class="num">"Members"</th></tr></thead>
-                                        <tbody>
-                                            {page.items.into_iter().map(|p| view! {
-                                                <tr>
-                                                    <td><a href=format!("/profiles/{}", p.id)>{p.name}</a></td>
-                                                    <td><AccessBadge access=p.access/></td>
-                                                    <td class="num">{p.member_count}</td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
+                                    <ProfileTable profiles=page.items access_heading="Your access" testid="my-profiles"/>
                                     <Pager next=page.next base="/profiles?" on_later_page=after.get_untracked().is_some()/>
                                 }.into_any(),
                             }
@@ -82,6 +73,29 @@ pub fn MyProfilesPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Profiles with someone's access to each and the member count: "My profiles", a user's page.
+#[component]
+pub fn ProfileTable(
+    profiles: Vec<crate::profiles::ProfileSummary>,
+    access_heading: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <table class="table" data-testid=testid>
+            <thead><tr><th scope="col">"Profile"</th><th scope="col">{access_heading}</th><th scope="col" class="num">"Members"</th></tr></thead>
+            <tbody>
+                {profiles.into_iter().map(|p| view! {
+                    <tr>
+                        <td><a href=format!("/profiles/{}", p.id)>{p.name}</a></td>
+                        <td><AccessBadge access=p.access/></td>
+                        <td class="num">{p.member_count}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }
 
@@ -128,21 +142,11 @@ pub fn ProfilePage() -> impl IntoView {
         move || (update.version().get(), add.version().get(), change.version().get(), remove.version().get());
     let profile = Resource::new(
         move || (id.get(), changed()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => get_profile(ProfileId(id)).await,
-                None => Err(crate::error::AppError::NotFound),
-            }
-        },
+        |(id, _)| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
     );
     let members = Resource::new(
         move || (id.get(), after.get(), changed()),
-        |(id, after, _)| async move {
-            match id {
-                Some(id) => list_members(ProfileId(id), after).await,
-                None => Err(crate::error::AppError::NotFound),
-            }
-        },
+        |(id, after, _)| async move { list_members(ProfileId(id_or_not_found(id)?), after).await },
     );
     let member_error =
         errors_of(vec![action_error(add), action_error(change), action_error(remove), action_error(leave)]);

@@ -3,7 +3,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{action_error, error_view, errors_of, param_id, query, Empty, Field, FormError, Pager};
+use super::{
+    action_error, error_view, errors_of, id_or_not_found, param_id, query, Empty, Field, FormError, Pager,
+};
 use crate::{
     domain::RoleId,
     pages::profiles::TextArea,
@@ -70,21 +72,11 @@ pub fn RolePage() -> impl IntoView {
     let changed = move || (update.version().get(), assign.version().get(), unassign.version().get());
     let role = Resource::new(
         move || (id.get(), changed()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => get_role(RoleId(id)).await,
-                None => Err(crate::error::AppError::NotFound),
-            }
-        },
+        |(id, _)| async move { get_role(RoleId(id_or_not_found(id)?)).await },
     );
     let holders = Resource::new(
         move || (id.get(), after.get(), changed()),
-        |(id, after, _)| async move {
-            match id {
-                Some(id) => list_holders(RoleId(id), after).await,
-                None => Err(crate::error::AppError::NotFound),
-            }
-        },
+        |(id, after, _)| async move { list_holders(RoleId(id_or_not_found(id)?), after).await },
     );
     let holder_error = errors_of(vec![action_error(assign), action_error(unassign)]);
     let edit_error = errors_of(vec![action_error(update), action_error(delete)]);

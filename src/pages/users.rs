@@ -3,10 +3,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{action_error, error_view, errors_of, param_id, query, Empty, FormError, Pager};
+use super::{action_error, error_view, errors_of, id_or_not_found, param_id, query, Empty, FormError, Pager};
 use crate::{
     domain::UserId,
-    pages::profiles::AccessBadge,
+    pages::profiles::ProfileTable,
     profiles::list_user_profiles,
     roles::{list_roles, AssignRole, UnassignRole},
     users::{get_user, list_users},
@@ -86,21 +86,11 @@ pub fn UserPage() -> impl IntoView {
     let session = expect_context::<crate::app::Session>();
     let detail = Resource::new(
         move || (id.get(), assign.version().get(), unassign.version().get()),
-        |(id, _, _)| async move {
-            match id {
-                Some(id) => get_user(UserId(id)).await,
-                None => Err(crate::error::AppError::NotFound),
-            }
-        },
+        |(id, _, _)| async move { get_user(UserId(id_or_not_found(id)?)).await },
     );
     let profiles = Resource::new(
         move || (id.get(), after.get()),
-        |(id, after)| async move {
-            match id {
-                Some(id) => list_user_profiles(Some(UserId(id)), after).await,
-                None => Err(crate::error::AppError::NotFound),
-            }
-        },
+        |(id, after)| async move { list_user_profiles(Some(UserId(id_or_not_found(id)?)), after).await },
     );
     // The roles one could grant: only admins may list them, so only admins ask.
     let viewer_is_admin = move || matches!(session.user.get(), Some(Ok(Some(ref me))) if me.is_admin);
@@ -131,18 +121,7 @@ pub fn UserPage() -> impl IntoView {
                         <Empty>"Not on any profiles yet."</Empty>
                     }.into_any(),
                     Ok(page) => view! {
-                        <table class="table" data-testid="user-profiles">
-                            <thead><tr><th scope="col">"Profile"</th><th scope="col">"Access"</th><th scope="col" class="num">"Members"</th></tr></thead>
-                            <tbody>
-                                {page.items.into_iter().map(|p| view! {
-                                    <tr>
-                                        <td><a href=format!("/profiles/{}", p.id)>{p.name}</a></td>
-                                        <td><AccessBadge access=p.access/></td>
-                                        <td class="num">{p.member_count}</td>
-                                    </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
+                        <ProfileTable profiles=page.items access_heading="Access" testid="user-profiles"/>
                         <Pager next=page.next base=format!("/users/{uid}?") on_later_page=after.get_untracked().is_some()/>
                     }.into_any(),
                 };
