@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs a newer rustc than these machines have
-BINARYEN_NEEDED=1             # wasm-opt, for release builds
 with_tests=0
 [[ "${1:-}" == "--tests" ]] && with_tests=1
 
@@ -38,7 +37,11 @@ if [[ ! -f "$stamp" ]] || ! cmp -s end2end/package-lock.json "$stamp"; then
   (cd end2end && npm ci --no-audit --no-fund)
   cp end2end/package-lock.json "$stamp"
 fi
-[[ "$BINARYEN_NEEDED" == 1 ]] && command -v wasm-opt >/dev/null
+# wasm-opt (from binaryen) shrinks the release WASM; cargo-leptos finds it on PATH.
+if ! command -v wasm-opt >/dev/null; then
+  echo "wasm-opt is missing after installing end2end's npm packages (binaryen)" >&2
+  exit 1
+fi
 
 if [[ "$with_tests" == 1 ]] && [[ ! -x /usr/bin/chromium ]]; then
   step "Installing Debian's Chromium for the browser tests"

@@ -145,6 +145,14 @@ pub mod ssr {
         role.ok_or(AppError::NotFound)
     }
 
+    /// Whether the role exists: a key lookup, without `get`'s count of holders.
+    async fn require_exists(db: &Db, id: RoleId) -> Result<(), AppError> {
+        let found: Option<RoleId> = with_db!(db, pool => {
+            sqlx::query_scalar("SELECT id FROM roles WHERE id = $1").bind(id).fetch_optional(pool).await
+        })?;
+        found.map(drop).ok_or(AppError::NotFound)
+    }
+
     pub async fn by_name(db: &Db, name: &str) -> Result<Option<RoleId>, AppError> {
         Ok(with_db!(db, pool => {
             sqlx::query_scalar("SELECT id FROM roles WHERE name = $1").bind(name).fetch_optional(pool).await
@@ -153,7 +161,7 @@ pub mod ssr {
 
     /// A role's holders in the order they were granted it, a page at a time.
     pub async fn holders(db: &Db, role: RoleId, after: Option<&str>) -> Result<Page<Holder>, AppError> {
-        get(db, role).await?;
+        require_exists(db, role).await?;
         let (since, user): (Timestamp, UserId) = paging::ssr::decode_since(after)?;
         let rows: Vec<Holder> = with_db!(db, pool => {
             sqlx::query_as(
@@ -206,7 +214,7 @@ pub mod ssr {
     }
 
     pub async fn assign(db: &Db, role: RoleId, email: &Email) -> Result<(), AppError> {
-        get(db, role).await?;
+        require_exists(db, role).await?;
         let added: Option<UserId> = with_db!(db, pool => {
             sqlx::query_scalar(
                 "INSERT INTO user_roles (user_id, role_id) SELECT u.id, $1 FROM users u WHERE u.email = $2 \
