@@ -12,6 +12,8 @@ use crate::{
     error::AppError,
     pages::{
         auth::{RegisterPage, SignInPage},
+        bulk::BulkPage,
+        history::{AccessOnPage, ProfileHistoryPage, WhyPage},
         home::HomePage,
         not_found::NotFound,
         profiles::{MyProfilesPage, ProfilePage},
@@ -105,6 +107,10 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async/>
                 <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async/>
+                <Route path=path!("/profiles/:id/history") view=ProfileHistoryPage ssr=SsrMode::Async/>
+                <Route path=path!("/profiles/:id/access") view=AccessOnPage ssr=SsrMode::Async/>
+                <Route path=path!("/profiles/:id/why/:user") view=WhyPage ssr=SsrMode::Async/>
+                <Route path=path!("/profiles/:id/bulk/:bulk") view=BulkPage ssr=SsrMode::Async/>
                 <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
                 <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async/>
                 <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>

@@ -6,8 +6,10 @@
 
 pub mod app;
 pub mod auth;
+pub mod bulk;
 pub mod domain;
 pub mod error;
+pub mod history;
 pub mod memberships;
 pub mod pages;
 pub mod paging;

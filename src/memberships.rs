@@ -17,6 +17,8 @@ pub struct Member {
     pub user_id: UserId,
     pub display_name: String,
     pub email: String,
+    /// The lower-cased name the list sorts by.
+    pub name_key: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub access: Access,
     pub added_at: Timestamp,
@@ -26,12 +28,24 @@ pub struct Member {
 
 pub const LAST_MANAGER: &str = "A profile needs at least one manager. Make someone else a manager first.";
 
-/// A profile's members, longest-standing first, a page at a time.
+/// A profile's members a page at a time: searched by name or email prefix, filtered by
+/// access, sorted by name or by "since".
 #[server(prefix = "/api", endpoint = "members/list")]
-pub async fn list_members(profile: ProfileId, after: Option<String>) -> Result<Page<Member>, AppError> {
+pub async fn list_members(
+    profile: ProfileId,
+    q: Option<String>,
+    access: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+) -> Result<Page<Member>, AppError> {
     crate::profiles::ssr::require_view(profile).await?;
+    let filter = ssr::Filter {
+        q: crate::paging::search_text(q.as_deref())?,
+        access: crate::paging::access_filter(access.as_deref())?,
+        sort: crate::paging::Sort::parse(sort.as_deref())?,
+    };
     let state = crate::server::state()?;
-    ssr::members(&state.db, profile, after.as_deref()).await
+    ssr::members(&state.db, profile, &filter, after.as_deref()).await
 }
 
 /// Puts the person with `email` on the profile. Adding someone already there changes nothing
@@ -47,17 +61,21 @@ pub async fn add_member(profile: ProfileId, email: String, access: String) -> Re
 
 #[server(prefix = "/api", endpoint = "members/change_access")]
 pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> Result<(), AppError> {
-    crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
     let access = Access::parse(&access)?;
     let state = crate::server::state()?;
-    ssr::set_access(&state.db, profile, user, access).await
+    ssr::set_access(&state.db, profile, user, access, me.id).await
 }
 
+/// Takes someone off a profile. The profile page then offers to undo it: the answer's
+/// address names the removal's history entry.
 #[server(prefix = "/api", endpoint = "members/remove")]
-pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<(), AppError> {
-    crate::profiles::ssr::require_manage(profile).await?;
+pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppError> {
+    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
     let state = crate::server::state()?;
-    ssr::remove(&state.db, profile, user).await
+    let entry = ssr::remove(&state.db, profile, user, me.id).await?;
+    leptos_axum::redirect(&format!("/profiles/{profile}?removed={entry}"));
+    Ok(entry)
 }
 
 /// Takes the signed-in user off a profile they are on. The last manager can't leave.
@@ -69,7 +87,7 @@ pub async fn leave_profile(profile: ProfileId) -> Result<(), AppError> {
         return Err(AppError::NotFound);
     }
     let state = crate::server::state()?;
-    ssr::remove(&state.db, profile, me.id).await?;
+    ssr::remove(&state.db, profile, me.id, me.id).await?;
     leptos_axum::redirect("/profiles");
     Ok(())
 }
@@ -80,41 +98,145 @@ pub mod ssr {
     use crate::{
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
-        paging::{self, Page},
-        server::db::{broken_rule, touched_one, Db, Rule},
+        history::ssr::Change,
+        paging::{self, Page, Sort},
+        record_history,
+        server::db::{broken_rule, Db, Pool, Rule},
         with_db,
     };
 
-    fn rule_to_error(err: sqlx::Error) -> AppError {
+    pub fn rule_to_error(err: sqlx::Error) -> AppError {
         match broken_rule(&err) {
             Some(Rule::ProfileNeedsAManager) => AppError::Conflict(LAST_MANAGER.into()),
             _ => err.into(),
         }
     }
 
-    pub async fn members(db: &Db, profile: ProfileId, after: Option<&str>) -> Result<Page<Member>, AppError> {
-        let (since, user): (Timestamp, UserId) = paging::ssr::decode_since(after)?;
-        let rows: Vec<Member> = with_db!(db, pool => {
-            sqlx::query_as(
-                "SELECT m.user_id, u.display_name, u.email, m.access, m.added_at, a.display_name AS added_by \
-                 FROM memberships m \
-                 JOIN users u ON u.id = m.user_id \
-                 LEFT JOIN users a ON a.id = m.added_by \
-                 WHERE m.profile_id = $1 AND (m.added_at, m.user_id) > ($2, $3) \
-                 ORDER BY m.added_at, m.user_id LIMIT $4",
-            )
-            .bind(profile)
-            .bind(since)
-            .bind(user)
-            .bind(paging::ssr::FETCH)
-            .fetch_all(pool)
-            .await
-        })?;
-        Ok(paging::ssr::page(rows, |m| (m.added_at.micros(), m.user_id)))
+    /// What a member list shows.
+    #[derive(Clone, Debug, Default)]
+    pub struct Filter {
+        /// A lower-cased prefix of the name or the email.
+        pub q: Option<String>,
+        pub access: Option<Access>,
+        pub sort: Sort,
     }
 
-    /// One statement adds the link if the email has an account and the person isn't on the
-    /// profile yet; the primary key settles a race between two identical adds.
+    /// Where a page starts: after this key in the list's order.
+    enum Cursor {
+        Name(String, UserId),
+        Since(Timestamp, UserId),
+    }
+
+    /// One page of a profile's members.
+    ///
+    /// Each access level is read apart along its own index (memberships_name_idx or
+    /// memberships_since_idx), and so is each searched column, every part stopping after a
+    /// page; the union of those few rows makes the page. The cost is a page's, whatever the
+    /// profile's size, except that a search sorts its matches when the index's order isn't
+    /// the list's (a search by email, or any search sorted by "since").
+    pub async fn members(
+        db: &Db,
+        profile: ProfileId,
+        filter: &Filter,
+        after: Option<&str>,
+    ) -> Result<Page<Member>, AppError> {
+        let cursor = match filter.sort {
+            Sort::Name => {
+                let (name, user) = paging::ssr::decode_name(after)?;
+                Cursor::Name(name, user)
+            }
+            Sort::Since => {
+                let (since, user) = paging::ssr::decode_since(after)?;
+                Cursor::Since(since, user)
+            }
+        };
+        let levels = match filter.access {
+            Some(level) => vec![level],
+            None => vec![Access::Manager, Access::Member],
+        };
+        let range = filter.q.as_deref().map(paging::ssr::prefix_range);
+        let columns: &[&str] = if range.is_some() { &["m.name_key", "m.email"] } else { &[""] };
+        let key = match filter.sort {
+            Sort::Name => "name_key",
+            Sort::Since => "added_at",
+        };
+        let (rows, total): (Vec<Member>, i64) = with_db!(db, pool => {
+            // The parts of the union: one per access level and searched column.
+            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
+                let mut first = true;
+                let mut part = 0;
+                for level in &levels {
+                    for column in columns {
+                        if !first {
+                            sql.push(" UNION ");
+                        }
+                        first = false;
+                        sql.push(if page {
+                            "SELECT * FROM (SELECT m.user_id, m.access, m.added_at, m.added_by, m.name_key, m.email"
+                        } else {
+                            "SELECT m.user_id"
+                        });
+                        sql.push(" FROM memberships m WHERE m.profile_id = ").push_bind(profile);
+                        sql.push(" AND m.access = ").push_bind(level.as_str());
+                        if let Some((low, high)) = &range {
+                            sql.push(format_args!(" AND {column} >= ")).push_bind(low.clone());
+                            sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
+                        }
+                        if page {
+                            sql.push(format_args!(" AND (m.{key}, m.user_id) > ("));
+                            match &cursor {
+                                Cursor::Name(name, user) => sql.push_bind(name.clone()).push(", ").push_bind(*user),
+                                Cursor::Since(since, user) => sql.push_bind(*since).push(", ").push_bind(*user),
+                            };
+                            sql.push(format_args!(") ORDER BY m.{key}, m.user_id LIMIT "))
+                                .push_bind(paging::ssr::FETCH)
+                                .push(format_args!(") AS part{part}"));
+                            part += 1;
+                        }
+                    }
+                }
+            };
+            let mut sql = sqlx::QueryBuilder::new(
+                "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by FROM (",
+            );
+            arms(&mut sql, true);
+            sql.push(format_args!(
+                ") AS x JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
+                 ORDER BY x.{key}, x.user_id LIMIT "
+            ))
+            .push_bind(paging::ssr::FETCH);
+            let rows = sql.build_query_as().fetch_all(pool).await?;
+
+            let total: i64 = if range.is_some() {
+                let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
+                arms(&mut sql, false);
+                sql.push(") AS x");
+                sql.build_query_scalar().fetch_one(pool).await?
+            } else {
+                // Unsearched, the total is a count the schema keeps.
+                let counts: Option<(i64, i64)> =
+                    sqlx::query_as("SELECT member_count, manager_count FROM profiles WHERE id = $1")
+                        .bind(profile)
+                        .fetch_optional(pool)
+                        .await?;
+                let (all, managers) = counts.unwrap_or_default();
+                match filter.access {
+                    None => all,
+                    Some(Access::Manager) => managers,
+                    Some(Access::Member) => all - managers,
+                }
+            };
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        let sort = filter.sort;
+        Ok(paging::ssr::page(rows, total, move |m: &Member| match sort {
+            Sort::Name => serde_json::json!([m.name_key, m.user_id]),
+            Sort::Since => serde_json::json!([m.added_at.micros(), m.user_id]),
+        }))
+    }
+
+    /// Adds the person with `email` to the profile and records it, in one transaction. The
+    /// primary key settles a race between two identical adds.
     pub async fn add(
         db: &Db,
         profile: ProfileId,
@@ -122,20 +244,32 @@ pub mod ssr {
         access: Access,
         by: UserId,
     ) -> Result<(), AppError> {
-        let added: Option<UserId> = with_db!(db, pool => {
-            sqlx::query_scalar(
-                "INSERT INTO memberships (profile_id, user_id, access, added_by) \
-                 SELECT $1, u.id, $3, $4 FROM users u WHERE u.email = $2 \
-                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id",
+        let added = with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let added: Option<(UserId, Timestamp)> = sqlx::query_as(
+                "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
+                 SELECT $1, u.id, $3, $4, u.name_key, u.email FROM users u WHERE u.email = $2 \
+                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id, added_at",
             )
             .bind(profile)
             .bind(email.as_str())
             .bind(access.as_str())
             .bind(by)
-            .fetch_optional(pool)
-            .await
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((user, since)) = added {
+                let change = Change {
+                    after: Some(access),
+                    since: Some(since),
+                    added_by: Some(by),
+                    ..Change::membership(by, user, profile, "added")
+                };
+                record_history!(&mut *tx, &change)?;
+                tx.commit().await?;
+            }
+            Ok::<_, AppError>(added.is_some())
         })?;
-        if added.is_some() {
+        if added {
             return Ok(());
         }
         // Nothing was added: say why.
@@ -160,35 +294,78 @@ pub mod ssr {
         }
     }
 
+    /// Sets someone's access and records the change; setting the level they have already
+    /// changes and records nothing.
     pub async fn set_access(
         db: &Db,
         profile: ProfileId,
         user: UserId,
         access: Access,
+        by: UserId,
     ) -> Result<(), AppError> {
-        let changed = with_db!(db, pool => {
-            sqlx::query("UPDATE memberships SET access = $3 WHERE profile_id = $1 AND user_id = $2")
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let changed: Option<(Timestamp, Option<UserId>)> = sqlx::query_as(
+                "UPDATE memberships SET access = $3 WHERE profile_id = $1 AND user_id = $2 AND access <> $3 \
+                 RETURNING added_at, added_by",
+            )
+            .bind(profile)
+            .bind(user)
+            .bind(access.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(rule_to_error)?;
+            let Some((since, added_by)) = changed else {
+                let exists: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM memberships WHERE profile_id = $1 AND user_id = $2)",
+                )
                 .bind(profile)
                 .bind(user)
-                .bind(access.as_str())
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
+                .fetch_one(&mut *tx)
+                .await?;
+                return if exists { Ok(()) } else { Err(AppError::NotFound) };
+            };
+            let before = match access {
+                Access::Manager => Access::Member,
+                Access::Member => Access::Manager,
+            };
+            let change = Change {
+                before: Some(before),
+                after: Some(access),
+                since: Some(since),
+                added_by,
+                ..Change::membership(by, user, profile, "changed")
+            };
+            record_history!(&mut *tx, &change)?;
+            tx.commit().await?;
+            Ok(())
         })
-        .map_err(rule_to_error)?;
-        touched_one(changed)
     }
 
-    pub async fn remove(db: &Db, profile: ProfileId, user: UserId) -> Result<(), AppError> {
-        let removed = with_db!(db, pool => {
-            sqlx::query("DELETE FROM memberships WHERE profile_id = $1 AND user_id = $2")
-                .bind(profile)
-                .bind(user)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
+    /// Removes someone and records what they had, so that the removal can be undone;
+    /// returns the history entry's id.
+    pub async fn remove(db: &Db, profile: ProfileId, user: UserId, by: UserId) -> Result<i64, AppError> {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let removed: Option<(String, Timestamp, Option<UserId>)> = sqlx::query_as(
+                "DELETE FROM memberships WHERE profile_id = $1 AND user_id = $2 \
+                 RETURNING access, added_at, added_by",
+            )
+            .bind(profile)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(rule_to_error)?;
+            let (access, since, added_by) = removed.ok_or(AppError::NotFound)?;
+            let change = Change {
+                before: Some(Access::parse(&access)?),
+                since: Some(since),
+                added_by,
+                ..Change::membership(by, user, profile, "removed")
+            };
+            let entry = record_history!(&mut *tx, &change)?;
+            tx.commit().await?;
+            Ok(entry)
         })
-        .map_err(rule_to_error)?;
-        touched_one(removed)
     }
 }

@@ -1,18 +1,71 @@
-//! Keyset pagination: a page of rows and an opaque cursor to the next one.
+//! Lists: a page of rows, an opaque cursor to the next one, the exact total for the current
+//! filter, and the search and sort choices every list shares.
 //!
 //! Pages never use OFFSET: each query starts after the last row shown, along an index, so
 //! page 1000 costs what page 1 does.
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::AppError;
+
 /// How many rows a list shows at once.
 pub const PAGE_SIZE: usize = 50;
+
+/// The longest search text a list accepts.
+pub const SEARCH_MAX: usize = 100;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor for the next page; `None` on the last one.
     pub next: Option<String>,
+    /// How many rows the whole list has under the current search and filter.
+    pub total: i64,
+}
+
+/// The order of a list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sort {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// By "since", longest-standing first.
+    Since,
+}
+
+impl Sort {
+    /// Reads `?sort=`; none means by name.
+    pub fn parse(raw: Option<&str>) -> Result<Sort, AppError> {
+        match raw.unwrap_or("") {
+            "" | "name" => Ok(Sort::Name),
+            "since" => Ok(Sort::Since),
+            _ => Err(AppError::invalid("sort", "Sort by name or by since.")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Since => "since",
+        }
+    }
+}
+
+/// Reads `?q=`: trimmed, lower-cased, at most [`SEARCH_MAX`] characters; empty means no search.
+pub fn search_text(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    let text = raw.unwrap_or("").trim();
+    if text.chars().count() > SEARCH_MAX {
+        return Err(AppError::invalid("q", format!("Search for at most {SEARCH_MAX} characters.")));
+    }
+    Ok((!text.is_empty()).then(|| text.to_lowercase()))
+}
+
+/// Reads `?access=`: empty means every access level.
+pub fn access_filter(raw: Option<&str>) -> Result<Option<crate::domain::Access>, AppError> {
+    match raw.unwrap_or("") {
+        "" | "all" => Ok(None),
+        other => crate::domain::Access::parse(other).map(Some),
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -48,15 +101,42 @@ pub mod ssr {
         Ok((since, id))
     }
 
+    /// Reads a (name key, id) cursor; without one, the first page starts before every row.
+    pub fn decode_name<Id: DeserializeOwned + Default>(
+        cursor: Option<&str>,
+    ) -> Result<(String, Id), AppError> {
+        Ok(decode(cursor)?.unwrap_or_default())
+    }
+
     /// Trims the extra row fetched with [`FETCH`] and makes the cursor from the last row kept.
-    pub fn page<T, K: Serialize>(mut rows: Vec<T>, key: impl Fn(&T) -> K) -> Page<T> {
+    pub fn page<T, K: Serialize>(mut rows: Vec<T>, total: i64, key: impl Fn(&T) -> K) -> Page<T> {
         let next = if rows.len() > PAGE_SIZE {
             rows.truncate(PAGE_SIZE);
             rows.last().map(|last| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key(last)).unwrap_or_default()))
         } else {
             None
         };
-        Page { items: rows, next }
+        Page { items: rows, next, total }
+    }
+
+    /// The keys that start with `prefix`, as a half-open range `[low, high)` in byte order
+    /// (UTF-8 byte order is code point order): an index range, where `LIKE` could not use
+    /// one on both databases.
+    pub fn prefix_range(prefix: &str) -> (String, String) {
+        let mut high: Vec<char> = prefix.chars().collect();
+        // Bump the last character that can be bumped; drop the ones at the top.
+        while let Some(last) = high.pop() {
+            let mut next = last as u32 + 1;
+            if (0xD800..0xE000).contains(&next) {
+                next = 0xE000;
+            }
+            if let Some(c) = char::from_u32(next) {
+                high.push(c);
+                return (prefix.to_owned(), high.into_iter().collect());
+            }
+        }
+        // Only U+10FFFF characters: everything from `prefix` on.
+        (prefix.to_owned(), "\u{10FFFF}\u{10FFFF}".repeat(prefix.len() + 1))
     }
 
     #[cfg(test)]
@@ -65,15 +145,16 @@ pub mod ssr {
 
         #[test]
         fn a_full_page_has_a_cursor_that_decodes_to_its_last_key() {
-            let page = page((0..=PAGE_SIZE as i64).collect(), |n| *n);
+            let page = page((0..=PAGE_SIZE as i64).collect(), 99, |n| *n);
             assert_eq!(page.items.len(), PAGE_SIZE);
+            assert_eq!(page.total, 99);
             let key: Option<i64> = decode(page.next.as_deref()).unwrap();
             assert_eq!(key, Some(PAGE_SIZE as i64 - 1));
         }
 
         #[test]
         fn the_last_page_has_no_cursor() {
-            assert_eq!(page(vec![1, 2, 3], |n| *n).next, None);
+            assert_eq!(page(vec![1, 2, 3], 3, |n| *n).next, None);
         }
 
         #[test]
@@ -81,5 +162,37 @@ pub mod ssr {
             assert_eq!(decode::<(i64, i64)>(Some("!!!")).unwrap_err().status(), 400);
             assert_eq!(decode::<(i64, i64)>(Some("")).unwrap(), None);
         }
+
+        #[test]
+        fn a_prefix_range_holds_exactly_the_keys_that_start_with_it() {
+            let (low, high) = prefix_range("ab");
+            assert_eq!((low.as_str(), high.as_str()), ("ab", "ac"));
+            for key in ["ab", "abz", "ab\u{10FFFF}", "abé"] {
+                assert!(low.as_str() <= key && key < high.as_str(), "{key}");
+            }
+            for key in ["aa", "ac", "a", "b"] {
+                assert!(!(low.as_str() <= key && key < high.as_str()), "{key}");
+            }
+            assert_eq!(prefix_range("a\u{D7FF}").1, "a\u{E000}");
+            assert_eq!(prefix_range("é\u{10FFFF}").1, "ê");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_choices_parse_and_refuse_nonsense() {
+        assert_eq!(Sort::parse(None).unwrap(), Sort::Name);
+        assert_eq!(Sort::parse(Some("since")).unwrap(), Sort::Since);
+        assert_eq!(Sort::parse(Some("age")).unwrap_err().status(), 422);
+        assert_eq!(search_text(Some("  Ann ")).unwrap().as_deref(), Some("ann"));
+        assert_eq!(search_text(Some("   ")).unwrap(), None);
+        assert_eq!(search_text(Some(&"x".repeat(101))).unwrap_err().status(), 422);
+        assert_eq!(access_filter(Some("")).unwrap(), None);
+        assert_eq!(access_filter(Some("manager")).unwrap(), Some(crate::domain::Access::Manager));
+        assert!(access_filter(Some("owner")).is_err());
     }
 }

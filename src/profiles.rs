@@ -36,12 +36,19 @@ pub struct ProfileSummary {
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub access: Access,
     pub member_count: i64,
+    /// When the user joined it, and the lower-cased name: the list's sort keys.
+    pub added_at: Timestamp,
+    pub name_key: String,
 }
 
-/// The profiles `user` is on, by name; `None` means the signed-in user.
+/// The profiles `user` is on; `None` means the signed-in user. Searched by the profile's
+/// name, filtered by the user's access, sorted by name or by "since".
 #[server(prefix = "/api", endpoint = "profiles/of_user")]
 pub async fn list_user_profiles(
     user: Option<crate::domain::UserId>,
+    q: Option<String>,
+    access: Option<String>,
+    sort: Option<String>,
     after: Option<String>,
 ) -> Result<Page<ProfileSummary>, AppError> {
     let me = crate::auth::ssr::require_user().await?;
@@ -50,8 +57,13 @@ pub async fn list_user_profiles(
     if user != me.id && !me.is_admin {
         return Err(AppError::NotFound);
     }
+    let filter = crate::memberships::ssr::Filter {
+        q: crate::paging::search_text(q.as_deref())?,
+        access: crate::paging::access_filter(access.as_deref())?,
+        sort: crate::paging::Sort::parse(sort.as_deref())?,
+    };
     let state = crate::server::state()?;
-    ssr::profiles_of(&state.db, user, after.as_deref()).await
+    ssr::profiles_of(&state.db, user, &filter, after.as_deref()).await
 }
 
 #[server(prefix = "/api", endpoint = "profiles/get")]
@@ -106,7 +118,9 @@ pub mod ssr {
         auth::{ssr::require_user, SessionUser},
         domain::{Access, ProfileId, Timestamp, UserId},
         error::AppError,
-        paging::{self, Page},
+        history::ssr::Change,
+        paging::{self, Page, Sort},
+        record_history,
         server::db::{touched_one, Db, Pool},
         with_db,
     };
@@ -189,29 +203,63 @@ pub mod ssr {
         })
     }
 
-    /// The profiles `user` is on, ordered by name, a page at a time.
+    /// The profiles `user` is on, a page at a time. Read along the user's own links
+    /// (memberships_user_idx), so the cost follows how many profiles they are on.
     pub async fn profiles_of(
         db: &Db,
         user: UserId,
+        filter: &crate::memberships::ssr::Filter,
         after: Option<&str>,
     ) -> Result<Page<ProfileSummary>, AppError> {
-        let (name, id): (String, ProfileId) =
-            paging::ssr::decode(after)?.unwrap_or_else(|| (String::new(), ProfileId(0)));
-        let rows: Vec<ProfileSummary> = with_db!(db, pool => {
-            sqlx::query_as(
-                "SELECT p.id, p.name, m.access, p.member_count \
-                 FROM memberships m JOIN profiles p ON p.id = m.profile_id \
-                 WHERE m.user_id = $1 AND (p.name, p.id) > ($2, $3) \
-                 ORDER BY p.name, p.id LIMIT $4",
-            )
-            .bind(user)
-            .bind(&name)
-            .bind(id)
-            .bind(paging::ssr::FETCH)
-            .fetch_all(pool)
-            .await
+        let name_cursor: (String, ProfileId) = match filter.sort {
+            Sort::Name => paging::ssr::decode_name(after)?,
+            Sort::Since => Default::default(),
+        };
+        let since_cursor: (Timestamp, ProfileId) = match filter.sort {
+            Sort::Since => paging::ssr::decode_since(after)?,
+            Sort::Name => paging::ssr::decode_since(None)?,
+        };
+        let range = filter.q.as_deref().map(paging::ssr::prefix_range);
+        let (rows, total): (Vec<ProfileSummary>, i64) = with_db!(db, pool => {
+            let build = |count: bool| {
+                let mut sql = sqlx::QueryBuilder::new(if count {
+                    "SELECT COUNT(*)"
+                } else {
+                    "SELECT p.id, p.name, m.access, p.member_count, m.added_at, p.name_key"
+                });
+                sql.push(" FROM memberships m JOIN profiles p ON p.id = m.profile_id WHERE m.user_id = ")
+                    .push_bind(user);
+                if let Some(access) = filter.access {
+                    sql.push(" AND m.access = ").push_bind(access.as_str());
+                }
+                if let Some((low, high)) = &range {
+                    sql.push(" AND p.name_key >= ").push_bind(low.clone());
+                    sql.push(" AND p.name_key < ").push_bind(high.clone());
+                }
+                if !count {
+                    match filter.sort {
+                        Sort::Name => {
+                            sql.push(" AND (p.name_key, p.id) > (").push_bind(name_cursor.0.clone());
+                            sql.push(", ").push_bind(name_cursor.1).push(") ORDER BY p.name_key, p.id");
+                        }
+                        Sort::Since => {
+                            sql.push(" AND (m.added_at, p.id) > (").push_bind(since_cursor.0);
+                            sql.push(", ").push_bind(since_cursor.1).push(") ORDER BY m.added_at, p.id");
+                        }
+                    }
+                    sql.push(" LIMIT ").push_bind(paging::ssr::FETCH);
+                }
+                sql
+            };
+            let rows = build(false).build_query_as().fetch_all(pool).await?;
+            let total = build(true).build_query_scalar().fetch_one(pool).await?;
+            Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, |p| (p.name.clone(), p.id)))
+        let sort = filter.sort;
+        Ok(paging::ssr::page(rows, total, move |p: &ProfileSummary| match sort {
+            Sort::Name => serde_json::json!([p.name_key, p.id]),
+            Sort::Since => serde_json::json!([p.added_at.micros(), p.id]),
+        }))
     }
 
     /// Creates the profile and its creator's manager link in one transaction.
@@ -224,20 +272,29 @@ pub mod ssr {
         with_db!(db, pool => {
             let mut tx = pool.begin_write().await?;
             let id: ProfileId = sqlx::query_scalar(
-                "INSERT INTO profiles (name, description, created_by) VALUES ($1, $2, $3) RETURNING id",
+                "INSERT INTO profiles (name, name_key, description, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(name)
+            .bind(name.to_lowercase())
             .bind(description)
             .bind(creator)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO memberships (profile_id, user_id, access, added_by) VALUES ($1, $2, 'manager', $2)",
+            let since: Timestamp = sqlx::query_scalar(
+                "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
+                 SELECT $1, id, 'manager', id, name_key, email FROM users WHERE id = $2 RETURNING added_at",
             )
             .bind(id)
             .bind(creator)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            let change = Change {
+                after: Some(Access::Manager),
+                since: Some(since),
+                added_by: Some(creator),
+                ..Change::membership(creator, creator, id, "added")
+            };
+            record_history!(&mut *tx, &change)?;
             tx.commit().await?;
             Ok(id)
         })
@@ -245,10 +302,11 @@ pub mod ssr {
 
     pub async fn update(db: &Db, id: ProfileId, name: &str, description: &str) -> Result<(), AppError> {
         let changed = with_db!(db, pool => {
-            sqlx::query("UPDATE profiles SET name = $2, description = $3 WHERE id = $1")
+            sqlx::query("UPDATE profiles SET name = $2, name_key = $4, description = $3 WHERE id = $1")
                 .bind(id)
                 .bind(name)
                 .bind(description)
+                .bind(name.to_lowercase())
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())

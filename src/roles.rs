@@ -30,6 +30,8 @@ pub struct Holder {
     pub display_name: String,
     pub email: String,
     pub assigned_at: Timestamp,
+    /// The lower-cased name the list sorts by.
+    pub name_key: String,
 }
 
 pub const ADMIN_IS_PERMANENT: &str = "The admin role can't be deleted or renamed.";
@@ -50,11 +52,19 @@ pub async fn get_role(id: RoleId) -> Result<Role, AppError> {
     ssr::get(&state.db, id).await
 }
 
+/// A role's holders: searched by name or email prefix, sorted by name or by "since".
 #[server(prefix = "/api", endpoint = "roles/holders")]
-pub async fn list_holders(role: RoleId, after: Option<String>) -> Result<Page<Holder>, AppError> {
+pub async fn list_holders(
+    role: RoleId,
+    q: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+) -> Result<Page<Holder>, AppError> {
     crate::auth::ssr::require_admin().await?;
+    let q = crate::paging::search_text(q.as_deref())?;
+    let sort = crate::paging::Sort::parse(sort.as_deref())?;
     let state = crate::server::state()?;
-    ssr::holders(&state.db, role, after.as_deref()).await
+    ssr::holders(&state.db, role, q.as_deref(), sort, after.as_deref()).await
 }
 
 #[server(prefix = "/api", endpoint = "roles/create")]
@@ -89,17 +99,17 @@ pub async fn delete_role(id: RoleId) -> Result<(), AppError> {
 /// Grants `role` to the account with `email`. Granting it again changes nothing and says so.
 #[server(prefix = "/api", endpoint = "roles/assign")]
 pub async fn assign_role(role: RoleId, email: String) -> Result<(), AppError> {
-    crate::auth::ssr::require_admin().await?;
+    let me = crate::auth::ssr::require_admin().await?;
     let email = crate::domain::Email::parse(&email)?;
     let state = crate::server::state()?;
-    ssr::assign(&state.db, role, &email).await
+    ssr::assign(&state.db, role, &email, Some(me.id)).await
 }
 
 #[server(prefix = "/api", endpoint = "roles/unassign")]
 pub async fn unassign_role(role: RoleId, user: UserId) -> Result<(), AppError> {
-    crate::auth::ssr::require_admin().await?;
+    let me = crate::auth::ssr::require_admin().await?;
     let state = crate::server::state()?;
-    ssr::unassign(&state.db, role, user).await
+    ssr::unassign(&state.db, role, user, Some(me.id)).await
 }
 
 #[cfg(feature = "ssr")]
@@ -108,8 +118,10 @@ pub mod ssr {
     use crate::{
         domain::{bounded_text, Email, RoleId, Timestamp, UserId},
         error::AppError,
-        paging::{self, Page},
-        server::db::{broken_rule, is_unique_violation, touched_one, Db, Rule},
+        history::ssr::Change,
+        paging::{self, Page, Sort},
+        record_history,
+        server::db::{broken_rule, is_unique_violation, touched_one, Db, Pool, Rule},
         with_db,
     };
 
@@ -131,8 +143,7 @@ pub mod ssr {
         }
     }
 
-    const SELECT: &str = "SELECT r.id, r.name, r.description, \
-        (SELECT COUNT(*) FROM user_roles ur WHERE ur.role_id = r.id) AS holder_count FROM roles r";
+    const SELECT: &str = "SELECT r.id, r.name, r.description, r.holder_count FROM roles r";
 
     pub async fn list(db: &Db) -> Result<Vec<Role>, AppError> {
         let sql = format!("{SELECT} ORDER BY r.name");
@@ -145,7 +156,7 @@ pub mod ssr {
         role.ok_or(AppError::NotFound)
     }
 
-    /// Whether the role exists: a key lookup, without `get`'s count of holders.
+    /// Whether the role exists.
     async fn require_exists(db: &Db, id: RoleId) -> Result<(), AppError> {
         let found: Option<RoleId> = with_db!(db, pool => {
             sqlx::query_scalar("SELECT id FROM roles WHERE id = $1").bind(id).fetch_optional(pool).await
@@ -159,25 +170,65 @@ pub mod ssr {
         })?)
     }
 
-    /// A role's holders in the order they were granted it, a page at a time.
-    pub async fn holders(db: &Db, role: RoleId, after: Option<&str>) -> Result<Page<Holder>, AppError> {
-        require_exists(db, role).await?;
-        let (since, user): (Timestamp, UserId) = paging::ssr::decode_since(after)?;
-        let rows: Vec<Holder> = with_db!(db, pool => {
-            sqlx::query_as(
-                "SELECT ur.user_id, u.display_name, u.email, ur.assigned_at \
-                 FROM user_roles ur JOIN users u ON u.id = ur.user_id \
-                 WHERE ur.role_id = $1 AND (ur.assigned_at, ur.user_id) > ($2, $3) \
-                 ORDER BY ur.assigned_at, ur.user_id LIMIT $4",
-            )
-            .bind(role)
-            .bind(since)
-            .bind(user)
-            .bind(paging::ssr::FETCH)
-            .fetch_all(pool)
-            .await
+    /// A role's holders, a page at a time. Unsearched and by "since", it reads along
+    /// user_roles_role_since_idx; by name or searched, it reads the role's holders (a role is
+    /// held by few, except the odd one held by many).
+    pub async fn holders(
+        db: &Db,
+        role: RoleId,
+        q: Option<&str>,
+        sort: Sort,
+        after: Option<&str>,
+    ) -> Result<Page<Holder>, AppError> {
+        let holder_count = get(db, role).await?.holder_count;
+        let by_name: (String, UserId) = match sort {
+            Sort::Name => paging::ssr::decode_name(after)?,
+            Sort::Since => Default::default(),
+        };
+        let by_since: (Timestamp, UserId) =
+            paging::ssr::decode_since(if sort == Sort::Since { after } else { None })?;
+        let range = q.map(paging::ssr::prefix_range);
+        let (rows, total): (Vec<Holder>, i64) = with_db!(db, pool => {
+            let build = |count: bool| {
+                let mut sql = sqlx::QueryBuilder::new(if count {
+                    "SELECT COUNT(*)"
+                } else {
+                    "SELECT ur.user_id, u.display_name, u.email, ur.assigned_at, u.name_key"
+                });
+                sql.push(" FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ").push_bind(role);
+                if let Some((low, high)) = &range {
+                    sql.push(" AND ((u.name_key >= ").push_bind(low.clone());
+                    sql.push(" AND u.name_key < ").push_bind(high.clone());
+                    sql.push(") OR (u.email >= ").push_bind(low.clone());
+                    sql.push(" AND u.email < ").push_bind(high.clone()).push("))");
+                }
+                if !count {
+                    match sort {
+                        Sort::Name => {
+                            sql.push(" AND (u.name_key, ur.user_id) > (").push_bind(by_name.0.clone());
+                            sql.push(", ").push_bind(by_name.1).push(") ORDER BY u.name_key, ur.user_id");
+                        }
+                        Sort::Since => {
+                            sql.push(" AND (ur.assigned_at, ur.user_id) > (").push_bind(by_since.0);
+                            sql.push(", ").push_bind(by_since.1).push(") ORDER BY ur.assigned_at, ur.user_id");
+                        }
+                    }
+                    sql.push(" LIMIT ").push_bind(paging::ssr::FETCH);
+                }
+                sql
+            };
+            let rows = build(false).build_query_as().fetch_all(pool).await?;
+            let total = if range.is_some() {
+                build(true).build_query_scalar().fetch_one(pool).await?
+            } else {
+                holder_count
+            };
+            Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, |h| (h.assigned_at.micros(), h.user_id)))
+        Ok(paging::ssr::page(rows, total, move |h: &Holder| match sort {
+            Sort::Name => serde_json::json!([h.name_key, h.user_id]),
+            Sort::Since => serde_json::json!([h.assigned_at.micros(), h.user_id]),
+        }))
     }
 
     pub async fn create(db: &Db, name: &str, description: &str) -> Result<RoleId, AppError> {
@@ -213,19 +264,26 @@ pub mod ssr {
         touched_one(deleted)
     }
 
-    pub async fn assign(db: &Db, role: RoleId, email: &Email) -> Result<(), AppError> {
+    pub async fn assign(db: &Db, role: RoleId, email: &Email, actor: Option<UserId>) -> Result<(), AppError> {
         require_exists(db, role).await?;
-        let added: Option<UserId> = with_db!(db, pool => {
-            sqlx::query_scalar(
+        let added = with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let added: Option<(UserId, Timestamp)> = sqlx::query_as(
                 "INSERT INTO user_roles (user_id, role_id) SELECT u.id, $1 FROM users u WHERE u.email = $2 \
-                 ON CONFLICT (user_id, role_id) DO NOTHING RETURNING user_id",
+                 ON CONFLICT (user_id, role_id) DO NOTHING RETURNING user_id, assigned_at",
             )
             .bind(role)
             .bind(email.as_str())
-            .fetch_optional(pool)
-            .await
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((user, since)) = added {
+                let change = Change { since: Some(since), ..Change::role(actor, user, role, "added") };
+                record_history!(&mut *tx, &change)?;
+                tx.commit().await?;
+            }
+            Ok::<_, AppError>(added.is_some())
         })?;
-        if added.is_some() {
+        if added {
             return Ok(());
         }
         let holder: Option<String> = with_db!(db, pool => {
@@ -244,16 +302,27 @@ pub mod ssr {
         }
     }
 
-    pub async fn unassign(db: &Db, role: RoleId, user: UserId) -> Result<(), AppError> {
-        let removed = with_db!(db, pool => {
-            sqlx::query("DELETE FROM user_roles WHERE role_id = $1 AND user_id = $2")
-                .bind(role)
-                .bind(user)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
+    pub async fn unassign(
+        db: &Db,
+        role: RoleId,
+        user: UserId,
+        actor: Option<UserId>,
+    ) -> Result<(), AppError> {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let since: Option<Timestamp> = sqlx::query_scalar(
+                "DELETE FROM user_roles WHERE role_id = $1 AND user_id = $2 RETURNING assigned_at",
+            )
+            .bind(role)
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(to_error)?;
+            let since = since.ok_or(AppError::NotFound)?;
+            let change = Change { since: Some(since), ..Change::role(actor, user, role, "removed") };
+            record_history!(&mut *tx, &change)?;
+            tx.commit().await?;
+            Ok(())
         })
-        .map_err(to_error)?;
-        touched_one(removed)
     }
 }

@@ -18,7 +18,23 @@ pub struct UserRow {
     pub display_name: String,
     pub email: String,
     pub created_at: Timestamp,
+    /// The lower-cased name the directory sorts by.
+    pub name_key: String,
 }
+
+/// A person the member picker offers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Suggestion {
+    pub id: UserId,
+    pub display_name: String,
+    pub email: String,
+    /// Their access to the profile, if they are on it already.
+    pub access: Option<String>,
+}
+
+/// How many people the member picker suggests at most.
+pub const SUGGESTIONS: i64 = 10;
 
 /// A role as a user's page lists it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -48,21 +64,43 @@ pub async fn get_user(id: UserId) -> Result<UserDetail, AppError> {
     ssr::detail(&state.db, id).await
 }
 
-/// All users, for admins: by name, optionally those whose name or email starts with `q`.
+/// All users, for admins: those whose name or email starts with `q`, by name or by the date
+/// they joined.
 #[server(prefix = "/api", endpoint = "users/list")]
-pub async fn list_users(q: Option<String>, after: Option<String>) -> Result<Page<UserRow>, AppError> {
+pub async fn list_users(
+    q: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+) -> Result<Page<UserRow>, AppError> {
     crate::auth::ssr::require_admin().await?;
+    let q = crate::paging::search_text(q.as_deref())?;
+    let sort = crate::paging::Sort::parse(sort.as_deref())?;
     let state = crate::server::state()?;
-    ssr::directory(&state.db, q.as_deref().unwrap_or("").trim(), after.as_deref()).await
+    ssr::directory(&state.db, q.as_deref(), sort, after.as_deref()).await
+}
+
+/// Up to ten accounts whose name or email starts with `q`, for the member picker, with
+/// whether each is on `profile` already. Managers of the profile only; never a whole list.
+#[server(prefix = "/api", endpoint = "users/suggest")]
+pub async fn suggest_users(
+    profile: crate::domain::ProfileId,
+    q: String,
+) -> Result<Vec<Suggestion>, AppError> {
+    crate::profiles::ssr::require_manage(profile).await?;
+    let Some(q) = crate::paging::search_text(Some(&q))? else { return Ok(Vec::new()) };
+    let state = crate::server::state()?;
+    ssr::suggest(&state.db, profile, &q).await
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{HeldRole, UserDetail, UserRow};
+    use super::{HeldRole, Suggestion, UserDetail, UserRow, SUGGESTIONS};
     use crate::{
-        domain::{DisplayName, Email, UserId},
+        domain::{DisplayName, Email, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
-        paging::{self, Page},
+        history::ssr::Change,
+        paging::{self, Page, Sort},
+        record_history,
         server::db::{dialect_of, is_unique_violation, Db, Dialect, Pool},
         with_db,
     };
@@ -108,11 +146,12 @@ pub mod ssr {
                 }
             };
             let inserted = sqlx::query_scalar(
-                "INSERT INTO users (email, display_name, password_hash) \
-                 VALUES ($1, $2, $3) RETURNING id",
+                "INSERT INTO users (email, display_name, name_key, password_hash) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(email.as_str())
             .bind(name.as_str())
+            .bind(name.as_str().to_lowercase())
             .bind(password_hash)
             .fetch_one(&mut *tx)
             .await;
@@ -124,13 +163,15 @@ pub mod ssr {
                 Err(e) => return Err(e.into()),
             };
             if grant_admin {
-                sqlx::query(
+                let (role, since): (RoleId, Timestamp) = sqlx::query_as(
                     "INSERT INTO user_roles (user_id, role_id) \
-                     SELECT $1, id FROM roles WHERE name = 'admin'",
+                     SELECT $1, id FROM roles WHERE name = 'admin' RETURNING role_id, assigned_at",
                 )
                 .bind(id)
-                .execute(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
+                let change = Change { since: Some(since), ..Change::role(None, id, role, "added") };
+                record_history!(&mut *tx, &change)?;
             }
             tx.commit().await?;
             Ok(id)
@@ -148,7 +189,7 @@ pub mod ssr {
 
     pub async fn detail(db: &Db, id: UserId) -> Result<UserDetail, AppError> {
         let user: Option<UserRow> = with_db!(db, pool => {
-            sqlx::query_as("SELECT id, display_name, email, created_at FROM users WHERE id = $1")
+            sqlx::query_as("SELECT id, display_name, email, created_at, name_key FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await
@@ -166,38 +207,96 @@ pub mod ssr {
         Ok(UserDetail { user, roles })
     }
 
-    /// `text` with LIKE's wildcards escaped, followed by `%`: a prefix pattern.
-    pub fn prefix_pattern(text: &str) -> String {
-        let mut pattern = String::with_capacity(text.len() + 1);
-        for c in text.to_lowercase().chars() {
-            if matches!(c, '\\' | '%' | '_') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
-        }
-        pattern.push('%');
-        pattern
+    /// The directory, a page at a time. Unsearched, it reads along users_name_idx or
+    /// users_created_idx and its total is a tally the schema keeps. Searched, the name and
+    /// email matches are read apart along their own indexes and merged.
+    pub async fn directory(
+        db: &Db,
+        q: Option<&str>,
+        sort: Sort,
+        after: Option<&str>,
+    ) -> Result<Page<UserRow>, AppError> {
+        let by_name: (String, UserId) = match sort {
+            Sort::Name => paging::ssr::decode_name(after)?,
+            Sort::Since => Default::default(),
+        };
+        let by_since: (Timestamp, UserId) =
+            paging::ssr::decode_since(if sort == Sort::Since { after } else { None })?;
+        let range = q.map(paging::ssr::prefix_range);
+        let columns: &[&str] = if range.is_some() { &["name_key", "email"] } else { &[""] };
+        let (key, key_sql) = match sort {
+            Sort::Name => ("name_key", "(name_key, id) > ("),
+            Sort::Since => ("created_at", "(created_at, id) > ("),
+        };
+        let (rows, total): (Vec<UserRow>, i64) = with_db!(db, pool => {
+            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
+                for (part, column) in columns.iter().enumerate() {
+                    if part > 0 {
+                        sql.push(" UNION ");
+                    }
+                    sql.push(if page {
+                        "SELECT * FROM (SELECT id, display_name, email, created_at, name_key FROM users WHERE "
+                    } else {
+                        "SELECT id FROM users WHERE "
+                    });
+                    if let Some((low, high)) = &range {
+                        sql.push(format_args!("{column} >= ")).push_bind(low.clone());
+                        sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
+                    }
+                    sql.push(if page { key_sql } else { "1 = 1" });
+                    if page {
+                        match sort {
+                            Sort::Name => sql.push_bind(by_name.0.clone()).push(", ").push_bind(by_name.1),
+                            Sort::Since => sql.push_bind(by_since.0).push(", ").push_bind(by_since.1),
+                        };
+                        sql.push(format_args!(") ORDER BY {key}, id LIMIT "))
+                            .push_bind(paging::ssr::FETCH)
+                            .push(format_args!(") AS part{part}"));
+                    }
+                }
+            };
+            let mut sql = sqlx::QueryBuilder::new("SELECT * FROM (");
+            arms(&mut sql, true);
+            sql.push(format_args!(") AS x ORDER BY {key}, id LIMIT ")).push_bind(paging::ssr::FETCH);
+            let rows = sql.build_query_as().fetch_all(pool).await?;
+            let total: i64 = if range.is_some() {
+                let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
+                arms(&mut sql, false);
+                sql.push(") AS x");
+                sql.build_query_scalar().fetch_one(pool).await?
+            } else {
+                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?
+            };
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        Ok(paging::ssr::page(rows, total, move |u: &UserRow| match sort {
+            Sort::Name => serde_json::json!([u.name_key, u.id]),
+            Sort::Since => serde_json::json!([u.created_at.micros(), u.id]),
+        }))
     }
 
-    pub async fn directory(db: &Db, q: &str, after: Option<&str>) -> Result<Page<UserRow>, AppError> {
-        let (name, id): (String, UserId) =
-            paging::ssr::decode(after)?.unwrap_or_else(|| (String::new(), UserId(0)));
-        let pattern = prefix_pattern(q);
-        let rows: Vec<UserRow> = with_db!(db, pool => {
+    /// At most [`SUGGESTIONS`] accounts by name or email prefix, each part read along its
+    /// index and stopped at ten: the picker never loads more than it shows.
+    pub async fn suggest(db: &Db, profile: ProfileId, q: &str) -> Result<Vec<Suggestion>, AppError> {
+        let (low, high) = paging::ssr::prefix_range(q);
+        Ok(with_db!(db, pool => {
             sqlx::query_as(
-                "SELECT id, display_name, email, created_at FROM users \
-                 WHERE (lower(display_name) LIKE $1 ESCAPE '\\' OR email LIKE $1 ESCAPE '\\') \
-                   AND (display_name, id) > ($2, $3) \
-                 ORDER BY display_name, id LIMIT $4",
+                "SELECT x.id, x.display_name, x.email, m.access FROM ( \
+                   SELECT * FROM (SELECT id, display_name, email, name_key FROM users \
+                                  WHERE name_key >= $1 AND name_key < $2 ORDER BY name_key, id LIMIT $3) AS by_name \
+                   UNION \
+                   SELECT * FROM (SELECT id, display_name, email, name_key FROM users \
+                                  WHERE email >= $1 AND email < $2 ORDER BY email, id LIMIT $3) AS by_email \
+                 ) AS x LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = x.id \
+                 ORDER BY x.name_key, x.id LIMIT $3",
             )
-            .bind(&pattern)
-            .bind(&name)
-            .bind(id)
-            .bind(paging::ssr::FETCH)
+            .bind(&low)
+            .bind(&high)
+            .bind(SUGGESTIONS)
+            .bind(profile)
             .fetch_all(pool)
             .await
-        })?;
-        Ok(paging::ssr::page(rows, |u| (u.display_name.clone(), u.id)))
+        })?)
     }
 
     /// The id of the account with `email`, if any.
@@ -205,14 +304,5 @@ pub mod ssr {
         Ok(with_db!(db, pool => {
             sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(pool).await
         })?)
-    }
-
-    #[cfg(test)]
-    mod tests {
-        #[test]
-        fn prefix_patterns_escape_like_wildcards() {
-            assert_eq!(super::prefix_pattern("Ad"), "ad%");
-            assert_eq!(super::prefix_pattern("50%_a\\"), "50\\%\\_a\\\\%");
-        }
     }
 }

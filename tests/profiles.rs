@@ -363,9 +363,9 @@ async fn another_users_profiles_are_for_admins_only() {
 async fn members_come_fifty_to_a_page_with_no_gaps_or_repeats() {
     let w = world().await;
     for n in 0..118 {
-        w.app.exec(&format!("INSERT INTO users (email, display_name, password_hash) VALUES ('bulk{n}@example.com', 'Bulk {n}', 'x')")).await;
+        w.app.exec(&format!("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('bulk{n}@example.com', 'Bulk {n}', 'bulk {n}', 'x')")).await;
         w.app.exec(&format!(
-            "INSERT INTO memberships (profile_id, user_id, access) SELECT {}, id, 'member' FROM users WHERE email = 'bulk{n}@example.com'",
+            "INSERT INTO memberships (profile_id, user_id, access, name_key, email) SELECT {}, id, 'member', name_key, email FROM users WHERE email = 'bulk{n}@example.com'",
             w.profile
         ))
         .await;

@@ -13,17 +13,17 @@ async fn try_exec(app: &TestApp, sql: &str) -> Result<(), sqlx::Error> {
 /// Ada (1, admin), Grace (2), and profile 1 that Ada manages and Grace belongs to.
 async fn seeded() -> TestApp {
     let app = TestApp::new().await;
-    app.exec("INSERT INTO users (email, display_name, password_hash) VALUES ('ada@example.com', 'Ada', 'x')")
+    app.exec("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('ada@example.com', 'Ada', 'ada', 'x')")
         .await;
     app.exec(
-        "INSERT INTO users (email, display_name, password_hash) VALUES ('grace@example.com', 'Grace', 'x')",
+        "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('grace@example.com', 'Grace', 'grace', 'x')",
     )
     .await;
     app.exec("INSERT INTO user_roles (user_id, role_id) SELECT 1, id FROM roles WHERE name = 'admin'").await;
     app.exec("INSERT INTO profiles (name, created_by) VALUES ('Compilers', 1)").await;
-    app.exec("INSERT INTO memberships (profile_id, user_id, access, added_by) VALUES (1, 1, 'manager', 1)")
+    app.exec("INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) SELECT 1, id, 'manager', 1, name_key, email FROM users WHERE id = 1")
         .await;
-    app.exec("INSERT INTO memberships (profile_id, user_id, access, added_by) VALUES (1, 2, 'member', 1)")
+    app.exec("INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) SELECT 1, id, 'member', 1, name_key, email FROM users WHERE id = 2")
         .await;
     app
 }
@@ -40,7 +40,7 @@ async fn emails_are_unique_whatever_their_case() {
     let app = seeded().await;
     let err = try_exec(
         &app,
-        "INSERT INTO users (email, display_name, password_hash) VALUES ('ADA@example.com', 'A', 'x')",
+        "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('ADA@example.com', 'A', 'a', 'x')",
     )
     .await
     .unwrap_err();
@@ -51,7 +51,7 @@ async fn emails_are_unique_whatever_their_case() {
 async fn linking_twice_keeps_one_row() {
     let app = seeded().await;
     let err =
-        try_exec(&app, "INSERT INTO memberships (profile_id, user_id, access) VALUES (1, 2, 'manager')")
+        try_exec(&app, "INSERT INTO memberships (profile_id, user_id, access, name_key, email) VALUES (1, 2, 'manager', 'grace', 'grace@example.com')")
             .await
             .unwrap_err();
     assert!(roster::server::db::is_unique_violation(&err), "{err}");
@@ -68,10 +68,10 @@ async fn linking_twice_keeps_one_row() {
 async fn access_is_manager_or_member_and_nothing_else() {
     let app = seeded().await;
     app.exec(
-        "INSERT INTO users (email, display_name, password_hash) VALUES ('alan@example.com', 'Alan', 'x')",
+        "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('alan@example.com', 'Alan', 'alan', 'x')",
     )
     .await;
-    let err = try_exec(&app, "INSERT INTO memberships (profile_id, user_id, access) VALUES (1, 3, 'owner')")
+    let err = try_exec(&app, "INSERT INTO memberships (profile_id, user_id, access, name_key, email) VALUES (1, 3, 'owner', 'alan', 'alan@example.com')")
         .await
         .unwrap_err();
     assert!(
@@ -84,7 +84,7 @@ async fn access_is_manager_or_member_and_nothing_else() {
 async fn links_to_missing_rows_are_refused() {
     let app = seeded().await;
     let err =
-        try_exec(&app, "INSERT INTO memberships (profile_id, user_id, access) VALUES (1, 99, 'member')")
+        try_exec(&app, "INSERT INTO memberships (profile_id, user_id, access, name_key, email) VALUES (1, 99, 'member', 'x', 'x@example.com')")
             .await
             .unwrap_err();
     assert!(
@@ -184,10 +184,10 @@ async fn member_counts_follow_every_insert_and_delete() {
     let app = seeded().await;
     assert_eq!(app.count("SELECT member_count FROM profiles WHERE id = 1").await, 2);
     app.exec(
-        "INSERT INTO users (email, display_name, password_hash) VALUES ('alan@example.com', 'Alan', 'x')",
+        "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('alan@example.com', 'Alan', 'alan', 'x')",
     )
     .await;
-    app.exec("INSERT INTO memberships (profile_id, user_id, access) VALUES (1, 3, 'member')").await;
+    app.exec("INSERT INTO memberships (profile_id, user_id, access, name_key, email) VALUES (1, 3, 'member', 'alan', 'alan@example.com')").await;
     assert_eq!(app.count("SELECT member_count FROM profiles WHERE id = 1").await, 3);
     app.exec("DELETE FROM users WHERE id = 3").await;
     app.exec("DELETE FROM memberships WHERE user_id = 2").await;
@@ -208,4 +208,56 @@ async fn the_reverse_direction_of_each_link_has_an_index() {
         }
     };
     assert_eq!(app.count(sql).await, 3);
+}
+
+#[tokio::test]
+async fn a_membership_copy_of_name_and_email_must_match_its_user_and_follows_changes() {
+    let app = seeded().await;
+    app.exec("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('alan@example.com', 'Alan', 'alan', 'x')").await;
+    let err = try_exec(
+        &app,
+        "INSERT INTO memberships (profile_id, user_id, access, name_key, email) VALUES (1, 3, 'member', 'bob', 'alan@example.com')",
+    )
+    .await
+    .unwrap_err();
+    assert!(roster::server::db::is_foreign_key_violation(&err), "{err}");
+    app.exec("UPDATE users SET display_name = 'Grace H', name_key = 'grace h', email = 'gh@example.com' WHERE id = 2").await;
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM memberships WHERE user_id = 2 AND name_key = 'grace h' AND email = 'gh@example.com'").await,
+        1,
+        "the copy follows the user"
+    );
+}
+
+#[tokio::test]
+async fn counts_follow_every_change() {
+    let app = seeded().await;
+    let counts = "SELECT member_count * 1000 + manager_count FROM profiles WHERE id = 1";
+    assert_eq!(app.count(counts).await, 2001);
+    app.exec("UPDATE memberships SET access = 'manager' WHERE user_id = 2").await;
+    assert_eq!(app.count(counts).await, 2002);
+    app.exec("DELETE FROM memberships WHERE user_id = 2").await;
+    assert_eq!(app.count(counts).await, 1001);
+    assert_eq!(app.count("SELECT holder_count FROM roles WHERE name = 'admin'").await, 1);
+    assert_eq!(app.count("SELECT value FROM tallies WHERE name = 'users'").await, 2);
+    app.exec("DELETE FROM users WHERE id = 2").await;
+    assert_eq!(app.count("SELECT value FROM tallies WHERE name = 'users'").await, 1);
+}
+
+#[tokio::test]
+async fn history_is_append_only() {
+    let app = seeded().await;
+    app.exec(
+        "INSERT INTO history (user_id, profile_id, action, access_after, since) VALUES (2, 1, 'added', 'member', '2026-01-01T00:00:00.000Z')",
+    )
+    .await;
+    for sql in ["UPDATE history SET action = 'removed'", "DELETE FROM history"] {
+        let err = try_exec(&app, sql).await.unwrap_err();
+        assert!(matches!(broken_rule(&err), Some(Rule::HistoryIsAppendOnly)), "{sql}: {err}");
+    }
+    // A row that says nothing consistent is refused.
+    let err =
+        try_exec(&app, "INSERT INTO history (user_id, profile_id, action) VALUES (2, 1, 'changed')").await;
+    assert!(err.is_err());
+    assert_eq!(app.count("SELECT COUNT(*) FROM history").await, 1);
 }

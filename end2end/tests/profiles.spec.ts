@@ -28,20 +28,20 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
   await register(bob, bobEmail, "Bob Baker");
 
   // Alice adds Bob as a member.
-  await alice.getByLabel("Email of the person to add").fill(bobEmail);
-  await alice.getByLabel("As").selectOption("member");
+  await alice.getByLabel("Name or email of the person to add").fill(bobEmail);
+  await alice.getByLabel("As", { exact: true }).selectOption("member");
   await alice.getByRole("button", { name: "Add", exact: true }).click();
   await expect(memberRow(alice, bobEmail)).toContainText("Member");
   await expect(alice.getByTestId("member-count")).toHaveText("2");
 
   // Adding him again changes nothing and says so.
-  await alice.getByLabel("Email of the person to add").fill(bobEmail);
+  await alice.getByLabel("Name or email of the person to add").fill(bobEmail);
   await alice.getByRole("button", { name: "Add", exact: true }).click();
   await expect(alice.getByRole("alert")).toContainText("Bob Baker is already on this profile");
   await expect(alice.getByTestId("member-count")).toHaveText("2");
   if (javaScriptEnabled) {
     // With JavaScript the page never reloads, so what was typed is still there to correct.
-    await expect(alice.getByLabel("Email of the person to add")).toHaveValue(bobEmail);
+    await expect(alice.getByLabel("Name or email of the person to add")).toHaveValue(bobEmail);
   }
 
   // Bob sees it under My profiles.

@@ -1,6 +1,8 @@
 //! Pages, one module each, and the small pieces of UI they share.
 
 pub mod auth;
+pub mod bulk;
+pub mod history;
 pub mod home;
 pub mod not_found;
 pub mod profiles;
@@ -117,12 +119,128 @@ pub fn error_view(err: AppError) -> AnyView {
     }
 }
 
+/// A list's state in the address: its search, access filter, sort and page. Every list
+/// keeps these in the URL, so a list can be shared, Back works, and plain forms drive it.
+#[derive(Clone, Copy)]
+pub struct ListQuery {
+    pub q: Memo<Option<String>>,
+    pub access: Memo<Option<String>>,
+    pub sort: Memo<Option<String>>,
+    pub after: Memo<Option<String>>,
+}
+
+impl ListQuery {
+    pub fn from_url() -> Self {
+        ListQuery { q: query("q"), access: query("access"), sort: query("sort"), after: query("after") }
+    }
+
+    /// `path` with this list's search, filter and sort but no cursor, ending in `?` or `&`,
+    /// ready for [`Pager`].
+    pub fn base(&self, path: &str) -> String {
+        let mut href = format!("{path}?");
+        for (name, value) in [
+            ("q", self.q.get_untracked()),
+            ("access", self.access.get_untracked()),
+            ("sort", self.sort.get_untracked()),
+        ] {
+            if let Some(value) = value {
+                href.push_str(&format!("{name}={}&", urlencode(&value)));
+            }
+        }
+        href
+    }
+
+    /// Whether a search or filter narrows the list.
+    pub fn narrowed(&self) -> bool {
+        self.q.get_untracked().is_some() || self.access.get_untracked().is_some()
+    }
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+pub fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The search, filter and sort controls above a list: a GET form, so it works without
+/// JavaScript and with it navigates in place.
+#[component]
+pub fn ListControls(
+    list: ListQuery,
+    /// What the search box is for, such as "Search members".
+    label: &'static str,
+    /// Offer the access filter.
+    #[prop(optional)]
+    access: bool,
+    /// The sort choices as (value, label); none hides the sort control.
+    #[prop(optional)]
+    sorts: &'static [(&'static str, &'static str)],
+) -> impl IntoView {
+    let chosen = move |memo: Memo<Option<String>>, value: &str| memo.get().as_deref().unwrap_or("") == value;
+    view! {
+        <leptos_router::components::Form method="GET" action="" attr:class="row-form list-controls" attr:role="search">
+            <div class="field grow">
+                <label for="q">{label}</label>
+                <input id="q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
+                    placeholder="Name or email starts with…" prop:value=move || list.q.get().unwrap_or_default()/>
+            </div>
+            {access.then(|| view! {
+                <div class="field">
+                    <label for="access-filter">"Access"</label>
+                    <select id="access-filter" name="access">
+                        <option value="" selected=move || chosen(list.access, "")>"Everyone"</option>
+                        <option value="manager" selected=move || chosen(list.access, "manager")>"Managers"</option>
+                        <option value="member" selected=move || chosen(list.access, "member")>"Members"</option>
+                    </select>
+                </div>
+            })}
+            {(!sorts.is_empty()).then(|| view! {
+                <div class="field">
+                    <label for="sort">"Sort by"</label>
+                    <select id="sort" name="sort">
+                        {sorts.iter().enumerate().map(|(i, (value, text))| {
+                            let value = *value;
+                            view! {
+                                <option value=value selected=move || {
+                                    chosen(list.sort, value) || (i == 0 && list.sort.get().is_none())
+                                }>{*text}</option>
+                            }
+                        }).collect_view()}
+                    </select>
+                </div>
+            })}
+            <button type="submit" class="button">"Show"</button>
+        </leptos_router::components::Form>
+    }
+}
+
+/// "123 members", or "7 of them match" under a search: the exact total for the current filter.
+#[component]
+pub fn Total(total: i64, noun: &'static str, narrowed: bool) -> impl IntoView {
+    let plural = if total == 1 { "" } else { "s" };
+    let text =
+        if narrowed { format!("{total} matching {noun}{plural}") } else { format!("{total} {noun}{plural}") };
+    view! { <p class="total muted" data-testid="total" aria-live="polite">{text}</p> }
+}
+
 /// Links to the first and the next page of a keyset-paginated list. `base` is the page's
 /// address with any other query parameters, ending in `?` or `&`.
 #[component]
-pub fn Pager(next: Option<String>, #[prop(into)] base: String, on_later_page: bool) -> impl IntoView {
+pub fn Pager(
+    next: Option<String>,
+    #[prop(into)] base: String,
+    on_later_page: bool,
+    /// The query parameter that carries the cursor.
+    #[prop(default = "after")]
+    param: &'static str,
+) -> impl IntoView {
     let first = base.trim_end_matches(['?', '&']).to_owned();
-    let next_href = next.map(|cursor| format!("{base}after={cursor}"));
+    let next_href = next.map(|cursor| format!("{base}{param}={cursor}"));
     (on_later_page || next_href.is_some()).then(|| {
         view! {
             <nav class="pager" aria-label="Pages">

@@ -4,24 +4,28 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    action_error, error_view, errors_of, id_or_not_found, param_id, query, Empty, Field, FormError, Pager,
+    action_error, error_view, errors_of, history::ProfileTabs, id_or_not_found, param_id, query, Empty,
+    Field, FormError, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
+    bulk::{StartBulkAdd, StartBulkChange, MAX_ROWS},
     domain::{Access, ProfileId},
+    history::{get_entry, UndoRemoval},
     memberships::{list_members, AddMember, ChangeAccess, LeaveProfile, RemoveMember},
     profiles::{
         get_profile, list_user_profiles, CreateProfile, DeleteProfile, UpdateProfile, DESCRIPTION_MAX,
         NAME_MAX,
     },
+    users::suggest_users,
 };
 
 #[component]
 pub fn MyProfilesPage() -> impl IntoView {
     let create = ServerAction::<CreateProfile>::new();
-    let after = query("after");
+    let list = ListQuery::from_url();
     let profiles = Resource::new(
-        move || (after.get(), create.version().get()),
-        |(after, _)| list_user_profiles(None, after),
+        move || (list.q.get(), list.access.get(), list.sort.get(), list.after.get(), create.version().get()),
+        |(q, access, sort, after, _)| list_user_profiles(None, q, access, sort, after),
     );
     let error = action_error(create);
     let pending = create.pending();
@@ -33,16 +37,21 @@ pub fn MyProfilesPage() -> impl IntoView {
             <div class="columns">
                 <section class="card" aria-labelledby="my-profiles-heading">
                     <h2 id="my-profiles-heading">"Profiles you are on"</h2>
+                    <ListControls list label="Search your profiles" access=true sorts=&[("name", "Name"), ("since", "Since")]/>
                     <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                         {move || Suspend::new(async move {
                             match profiles.await {
                                 Err(err) => error_view(err),
+                                Ok(page) if page.items.is_empty() && list.narrowed() => view! {
+                                    <Empty>"None of your profiles match."</Empty>
+                                }.into_any(),
                                 Ok(page) if page.items.is_empty() => view! {
                                     <Empty>"You are not on any profiles yet. Create one, or ask a manager to add you."</Empty>
                                 }.into_any(),
                                 Ok(page) => view! {
+                                    <Total total=page.total noun="profile" narrowed=list.narrowed()/>
                                     <ProfileTable profiles=page.items access_heading="Your access" testid="my-profiles"/>
-                                    <Pager next=page.next base="/profiles?" on_later_page=after.get_untracked().is_some()/>
+                                    <Pager next=page.next base=list.base("/profiles") on_later_page=list.after.get_untracked().is_some()/>
                                 }.into_any(),
                             }
                         })}
@@ -131,27 +140,68 @@ pub fn TextArea(
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let id = param_id("id");
-    let after = query("after");
+    let list = ListQuery::from_url();
+    let removed = query("removed");
+    let find = query("find");
     let update = ServerAction::<UpdateProfile>::new();
     let delete = ServerAction::<DeleteProfile>::new();
     let add = ServerAction::<AddMember>::new();
     let change = ServerAction::<ChangeAccess>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let leave = ServerAction::<LeaveProfile>::new();
-    let changed =
-        move || (update.version().get(), add.version().get(), change.version().get(), remove.version().get());
+    let undo = ServerAction::<UndoRemoval>::new();
+    let bulk_add = ServerAction::<StartBulkAdd>::new();
+    let bulk_change = ServerAction::<StartBulkChange>::new();
+    let changed = move || {
+        (
+            update.version().get(),
+            add.version().get(),
+            change.version().get(),
+            remove.version().get(),
+            undo.version().get(),
+        )
+    };
     let profile = Resource::new(
         move || (id.get(), changed()),
         |(id, _)| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
     );
     let members = Resource::new(
-        move || (id.get(), after.get(), changed()),
-        |(id, after, _)| async move { list_members(ProfileId(id_or_not_found(id)?), after).await },
+        move || (id.get(), list.q.get(), list.access.get(), list.sort.get(), list.after.get(), changed()),
+        |(id, q, access, sort, after, _)| async move {
+            list_members(ProfileId(id_or_not_found(id)?), q, access, sort, after).await
+        },
     );
-    let member_error =
-        errors_of(vec![action_error(add), action_error(change), action_error(remove), action_error(leave)]);
+    // The removal just made, for the "Undo" banner: from the address, so it shows without JS.
+    let removal = Resource::new(
+        move || (removed.get().and_then(|r| r.parse::<i64>().ok()), undo.version().get()),
+        |(entry, _)| async move {
+            match entry {
+                Some(entry) => get_entry(entry).await.ok().filter(|e| e.undoable()),
+                None => None,
+            }
+        },
+    );
+    // Picker suggestions without JS: `?find=` renders them with the page.
+    let found = Resource::new(
+        move || (id.get(), find.get(), add.version().get()),
+        |(id, find, _)| async move {
+            match (id, find) {
+                (Some(id), Some(q)) => suggest_users(ProfileId(id), q).await.unwrap_or_default(),
+                _ => Vec::new(),
+            }
+        },
+    );
+    let member_error = errors_of(vec![
+        action_error(add),
+        action_error(change),
+        action_error(remove),
+        action_error(leave),
+        action_error(undo),
+        action_error(bulk_change),
+    ]);
     let update_error = action_error(update);
     let delete_error = action_error(delete);
+    let bulk_error = action_error(bulk_add);
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -162,11 +212,35 @@ pub fn ProfilePage() -> impl IntoView {
                 };
                 let pid = profile.id;
                 let can_manage = profile.can_manage;
+                let removal = removal.await;
+                let found = found.await;
                 let members_view = match members.await {
                     Err(err) => error_view(err),
+                    Ok(page) if page.items.is_empty() => view! {
+                        <Empty>{if list.narrowed() { "No members match." } else { "No members." }}</Empty>
+                    }.into_any(),
                     Ok(page) => view! {
+                        <Total total=page.total noun="member" narrowed=list.narrowed()/>
+                        {can_manage.then(|| view! {
+                            // The ticked boxes below belong to this form (by their form attribute).
+                            <ActionForm action=bulk_change attr:id="bulk-change" attr:class="row-form bulk-bar" attr:aria-label="Change the ticked members">
+                                <input type="hidden" name="profile" value=pid.0/>
+                                <div class="field">
+                                    <label for="bulk-change-to">"With the ticked members"</label>
+                                    <select id="bulk-change-to" name="change">
+                                        <option value="member">"Make members"</option>
+                                        <option value="manager">"Make managers"</option>
+                                        <option value="remove">"Remove"</option>
+                                    </select>
+                                </div>
+                                <button type="submit" class="button" disabled=move || bulk_change.pending().get()>
+                                    {move || if bulk_change.pending().get() { "Preparing…" } else { "Preview" }}
+                                </button>
+                            </ActionForm>
+                        })}
                         <table class="table" data-testid="members">
                             <thead><tr>
+                                {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
                                 <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Access"</th>
                                 <th scope="col">"Since"</th><th scope="col">"Added by"</th>
                                 {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
@@ -179,11 +253,17 @@ pub fn ProfilePage() -> impl IntoView {
                                     };
                                     let flip_aria = format!("{flip_label}: {}", m.display_name);
                                     let remove_aria = format!("Remove {}", m.display_name);
+                                    let select_aria = format!("Select {}", m.display_name);
+                                    let why_href = format!("/profiles/{pid}/why/{}", m.user_id);
+                                    let why_aria = format!("Why {} has access", m.display_name);
                                     view! {
                                         <tr>
+                                            {can_manage.then(|| view! {
+                                                <td><input type="checkbox" name="users[]" value=m.user_id.0 form="bulk-change" aria-label=select_aria/></td>
+                                            })}
                                             <td>{m.display_name}</td>
                                             <td class="email">{m.email}</td>
-                                            <td><AccessBadge access=m.access/></td>
+                                            <td><AccessBadge access=m.access/>" "<a class="why" href=why_href aria-label=why_aria>"why?"</a></td>
                                             <td><time datetime=m.added_at.0.to_rfc3339()>{m.added_at.date()}</time></td>
                                             <td>{m.added_by.unwrap_or_else(|| "—".into())}</td>
                                             {can_manage.then(|| view! {
@@ -208,7 +288,7 @@ pub fn ProfilePage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <Pager next=page.next base=format!("/profiles/{pid}?") on_later_page=after.get_untracked().is_some()/>
+                        <Pager next=page.next base=list.base(&format!("/profiles/{pid}")) on_later_page=list.after.get_untracked().is_some()/>
                     }.into_any(),
                 };
                 view! {
@@ -221,31 +301,51 @@ pub fn ProfilePage() -> impl IntoView {
                         {if profile.member_count == 1 { " member" } else { " members" }}
                         {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
                     </p>
+                    <ProfileTabs id=pid current="members"/>
+
+                    {removal.filter(|_| can_manage).map(|entry| view! {
+                        <div class="notice" role="status" data-testid="undo-banner">
+                            <span>{format!("Removed {} (was {}).", entry.user_name.clone().unwrap_or_default(), entry.access_before.clone().unwrap_or_default())}</span>
+                            <ActionForm action=undo attr:class="inline-form">
+                                <input type="hidden" name="entry" value=entry.id/>
+                                <button type="submit" class="button small" disabled=move || undo.pending().get()>
+                                    {move || if undo.pending().get() { "Undoing…" } else { "Undo" }}
+                                </button>
+                            </ActionForm>
+                        </div>
+                    })}
 
                     <section class="card" aria-labelledby="members-heading">
                         <h2 id="members-heading">"Members"</h2>
                         <FormError error=member_error all=true/>
-                        {can_manage.then(|| view! {
-                            <ActionForm action=add attr:class="row-form" attr:aria-label="Add a member">
-                                <input type="hidden" name="profile" value=pid.0/>
-                                <div class="field grow">
-                                    <label for="add-email">"Email of the person to add"</label>
-                                    <input id="add-email" name="email" type="email" required autocomplete="off"/>
-                                </div>
-                                <div class="field">
-                                    <label for="add-access">"As"</label>
-                                    <select id="add-access" name="access">
-                                        <option value="member" selected>"Member"</option>
-                                        <option value="manager">"Manager"</option>
-                                    </select>
-                                </div>
-                                <button type="submit" class="button primary" disabled=move || add.pending().get()>
-                                    {move || if add.pending().get() { "Adding…" } else { "Add" }}
-                                </button>
-                            </ActionForm>
-                        })}
+                        {can_manage.then(|| view! { <MemberPicker profile=pid add found/> })}
+                        <ListControls list label="Search members" access=true sorts=&[("name", "Name"), ("since", "Since")]/>
                         {members_view}
                     </section>
+
+                    {can_manage.then(|| view! {
+                        <section class="card" aria-labelledby="bulk-heading">
+                            <h2 id="bulk-heading">"Add many people"</h2>
+                            <ActionForm action=bulk_add attr:class="stack" attr:aria-label="Add many people">
+                                <FormError error=bulk_error all=true/>
+                                <input type="hidden" name="profile" value=pid.0/>
+                                <div class="field">
+                                    <label for="bulk-emails">{format!("Emails, one per line or separated by commas or semicolons (up to {MAX_ROWS})")}</label>
+                                    <textarea id="bulk-emails" name="emails" rows="5" required></textarea>
+                                </div>
+                                <div class="field">
+                                    <label for="bulk-access">"Add them as"</label>
+                                    <select id="bulk-access" name="access">
+                                        <option value="member" selected>"Members"</option>
+                                        <option value="manager">"Managers"</option>
+                                    </select>
+                                </div>
+                                <button type="submit" class="button" disabled=move || bulk_add.pending().get()>
+                                    {move || if bulk_add.pending().get() { "Preparing…" } else { "Preview" }}
+                                </button>
+                            </ActionForm>
+                        </section>
+                    })}
 
                     {can_manage.then(|| view! {
                         <section class="card" aria-labelledby="edit-heading">
@@ -293,5 +393,103 @@ pub fn ProfilePage() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// Adding one person: type a name or email and pick from at most ten suggestions. With
+/// JavaScript the suggestions follow the typing; without it, "Find" reloads the page with
+/// them (`?find=`), each with its own "Add" button.
+#[component]
+fn MemberPicker(
+    profile: ProfileId,
+    add: ServerAction<AddMember>,
+    found: Vec<crate::users::Suggestion>,
+) -> impl IntoView {
+    let (typed, set_typed) = signal(String::new());
+    let live = Resource::new(
+        move || typed.get(),
+        move |q| async move {
+            if q.trim().is_empty() {
+                Vec::new()
+            } else {
+                suggest_users(profile, q).await.unwrap_or_default()
+            }
+        },
+    );
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+    let pick = move |email: String| {
+        if let Some(input) = email_ref.get() {
+            input.set_value(&email);
+        }
+        set_typed.set(String::new());
+    };
+    let suggestion_row = move |s: crate::users::Suggestion, with_js: bool| {
+        let label = format!("{} <{}>", s.display_name, s.email);
+        let email = s.email.clone();
+        let status = s.access.clone().map(|a| format!("already a {a}"));
+        view! {
+            <li>
+                <span class="suggestion">{label.clone()}</span>
+                {match (status, with_js) {
+                    (Some(status), _) => view! { <span class="muted">" · "{status}</span> }.into_any(),
+                    (None, true) => view! {
+                        <button type="button" class="button small" aria-label=format!("Pick {label}")
+                            on:click=move |_| pick(email.clone())>"Pick"</button>
+                    }.into_any(),
+                    (None, false) => view! {
+                        <ActionForm action=add attr:class="inline-form">
+                            <input type="hidden" name="profile" value=profile.0/>
+                            <input type="hidden" name="email" value=email.clone()/>
+                            <input type="hidden" name="access" value="member"/>
+                            <button type="submit" class="button small" aria-label=format!("Add {label}")>"Add"</button>
+                        </ActionForm>
+                    }.into_any(),
+                }}
+            </li>
+        }
+    };
+    view! {
+        <ActionForm action=add attr:class="row-form" attr:aria-label="Add a member">
+            <input type="hidden" name="profile" value=profile.0/>
+            <div class="field grow picker">
+                <label for="add-email">"Name or email of the person to add"</label>
+                <input id="add-email" name="email" type="text" required autocomplete="off" node_ref=email_ref
+                    aria-describedby="picker-hint" aria-controls="suggestions"
+                    on:input=move |ev| set_typed.set(event_target_value(&ev))/>
+                <p class="hint" id="picker-hint">"Type to see up to ten matching people; add by email."</p>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let live = live.await;
+                        (!live.is_empty()).then(|| view! {
+                            <ul class="suggestions" id="suggestions" data-testid="suggestions" aria-label="Suggestions">
+                                {live.into_iter().map(|s| suggestion_row(s, true)).collect_view()}
+                            </ul>
+                        })
+                    })}
+                </Transition>
+            </div>
+            <div class="field">
+                <label for="add-access">"As"</label>
+                <select id="add-access" name="access">
+                    <option value="member" selected>"Member"</option>
+                    <option value="manager">"Manager"</option>
+                </select>
+            </div>
+            <button type="submit" class="button primary" disabled=move || add.pending().get()>
+                {move || if add.pending().get() { "Adding…" } else { "Add" }}
+            </button>
+        </ActionForm>
+        <form method="get" action="" class="row-form find-form" role="search">
+            <div class="field grow">
+                <label for="find">"Find people to add"</label>
+                <input id="find" name="find" type="search" maxlength=crate::paging::SEARCH_MAX/>
+            </div>
+            <button type="submit" class="button">"Find"</button>
+        </form>
+        {(!found.is_empty()).then(|| view! {
+            <ul class="suggestions static" data-testid="found" aria-label="People found">
+                {found.into_iter().map(|s| suggestion_row(s, false)).collect_view()}
+            </ul>
+        })}
     }
 }

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
-    action_error, error_view, errors_of, id_or_not_found, param_id, query, Empty, Field, FormError, Pager,
+    action_error, error_view, errors_of, id_or_not_found, param_id, Empty, Field, FormError, ListControls,
+    ListQuery, Pager, Total,
 };
 use crate::{
     domain::RoleId,
@@ -64,7 +65,7 @@ pub fn RolesPage() -> impl IntoView {
 #[component]
 pub fn RolePage() -> impl IntoView {
     let id = param_id("id");
-    let after = query("after");
+    let list = ListQuery::from_url();
     let update = ServerAction::<UpdateRole>::new();
     let delete = ServerAction::<DeleteRole>::new();
     let assign = ServerAction::<AssignRole>::new();
@@ -75,8 +76,8 @@ pub fn RolePage() -> impl IntoView {
         |(id, _)| async move { get_role(RoleId(id_or_not_found(id)?)).await },
     );
     let holders = Resource::new(
-        move || (id.get(), after.get(), changed()),
-        |(id, after, _)| async move { list_holders(RoleId(id_or_not_found(id)?), after).await },
+        move || (id.get(), list.q.get(), list.sort.get(), list.after.get(), changed()),
+        |(id, q, sort, after, _)| async move { list_holders(RoleId(id_or_not_found(id)?), q, sort, after).await },
     );
     let holder_error = errors_of(vec![action_error(assign), action_error(unassign)]);
     let edit_error = errors_of(vec![action_error(update), action_error(delete)]);
@@ -91,8 +92,11 @@ pub fn RolePage() -> impl IntoView {
                 let rid = role.id;
                 let holders_view = match holders.await {
                     Err(err) => error_view(err),
-                    Ok(page) if page.items.is_empty() => view! { <Empty>"No one holds this role yet."</Empty> }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! {
+                        <Empty>{if list.narrowed() { "No holders match." } else { "No one holds this role yet." }}</Empty>
+                    }.into_any(),
                     Ok(page) => view! {
+                        <Total total=page.total noun="holder" narrowed=list.narrowed()/>
                         <table class="table" data-testid="holders">
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Since"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
@@ -115,7 +119,7 @@ pub fn RolePage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table>
-                        <Pager next=page.next base=format!("/roles/{rid}?") on_later_page=after.get_untracked().is_some()/>
+                        <Pager next=page.next base=list.base(&format!("/roles/{rid}")) on_later_page=list.after.get_untracked().is_some()/>
                     }.into_any(),
                 };
                 view! {
@@ -135,6 +139,7 @@ pub fn RolePage() -> impl IntoView {
                             </div>
                             <button type="submit" class="button primary" disabled=move || assign.pending().get()>"Grant"</button>
                         </ActionForm>
+                        <ListControls list label="Search holders" sorts=&[("name", "Name"), ("since", "Since")]/>
                         {holders_view}
                     </section>
                     <section class="card" aria-labelledby="edit-role-heading">

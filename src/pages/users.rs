@@ -3,9 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{action_error, error_view, errors_of, id_or_not_found, param_id, query, Empty, FormError, Pager};
+use super::{
+    action_error, error_view, errors_of,
+    history::{HistoryFilter, HistoryList},
+    id_or_not_found, param_id, query, Empty, FormError, ListControls, ListQuery, Pager, Total,
+};
 use crate::{
     domain::UserId,
+    history::list_user_history,
     pages::profiles::ProfileTable,
     profiles::list_user_profiles,
     roles::{list_roles, AssignRole, UnassignRole},
@@ -14,51 +19,42 @@ use crate::{
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let q = query("q");
-    let after = query("after");
-    let users = Resource::new(move || (q.get(), after.get()), |(q, after)| list_users(q, after));
+    let list = ListQuery::from_url();
+    let users = Resource::new(
+        move || (list.q.get(), list.sort.get(), list.after.get()),
+        |(q, sort, after)| list_users(q, sort, after),
+    );
     view! {
         <Title text="Users"/>
         <h1>"Users"</h1>
-        <form method="get" action="/users" class="row-form search" role="search" aria-label="Search users">
-            <div class="field grow">
-                <label for="q">"Name or email starts with"</label>
-                <input id="q" name="q" type="search" value=move || q.get().unwrap_or_default()/>
-            </div>
-            <button type="submit" class="button">"Search"</button>
-        </form>
+        <ListControls list label="Search users" sorts=&[("name", "Name"), ("since", "Joined")]/>
         <section class="card">
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match users.await {
                         Err(err) => error_view(err),
                         Ok(page) if page.items.is_empty() => view! {
-                            <Empty>{match q.get_untracked() {
+                            <Empty>{match list.q.get_untracked() {
                                 Some(q) => format!("No user's name or email starts with “{q}”."),
                                 None => "No users yet.".to_string(),
                             }}</Empty>
                         }.into_any(),
-                        Ok(page) => {
-                            let base = match q.get_untracked() {
-                                Some(q) => format!("/users?q={}&", urlencode(&q)),
-                                None => "/users?".to_string(),
-                            };
-                            view! {
-                                <table class="table" data-testid="users">
-                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Joined"</th></tr></thead>
-                                    <tbody>
-                                        {page.items.into_iter().map(|u| view! {
-                                            <tr>
-                                                <td><a href=format!("/users/{}", u.id)>{u.display_name}</a></td>
-                                                <td class="email">{u.email}</td>
-                                                <td>{u.created_at.date()}</td>
-                                            </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                                <Pager next=page.next base on_later_page=after.get_untracked().is_some()/>
-                            }.into_any()
-                        }
+                        Ok(page) => view! {
+                            <Total total=page.total noun="user" narrowed=list.narrowed()/>
+                            <table class="table" data-testid="users">
+                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Joined"</th></tr></thead>
+                                <tbody>
+                                    {page.items.into_iter().map(|u| view! {
+                                        <tr>
+                                            <td><a href=format!("/users/{}", u.id)>{u.display_name}</a></td>
+                                            <td class="email">{u.email}</td>
+                                            <td>{u.created_at.date()}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager next=page.next base=list.base("/users") on_later_page=list.after.get_untracked().is_some()/>
+                        }.into_any(),
                     }
                 })}
             </Transition>
@@ -66,21 +62,12 @@ pub fn UsersPage() -> impl IntoView {
     }
 }
 
-/// Percent-encodes a query value (everything but unreserved characters).
-pub fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[component]
 pub fn UserPage() -> impl IntoView {
     let id = param_id("id");
-    let after = query("after");
+    let list = ListQuery::from_url();
+    let action = query("action");
+    let history_after = query("history_after");
     let assign = ServerAction::<AssignRole>::new();
     let unassign = ServerAction::<UnassignRole>::new();
     let session = expect_context::<crate::app::Session>();
@@ -89,8 +76,18 @@ pub fn UserPage() -> impl IntoView {
         |(id, _, _)| async move { get_user(UserId(id_or_not_found(id)?)).await },
     );
     let profiles = Resource::new(
-        move || (id.get(), after.get()),
-        |(id, after)| async move { list_user_profiles(Some(UserId(id_or_not_found(id)?)), after).await },
+        move || (id.get(), list.q.get(), list.access.get(), list.sort.get(), list.after.get()),
+        |(id, q, access, sort, after)| async move {
+            list_user_profiles(Some(UserId(id_or_not_found(id)?)), q, access, sort, after).await
+        },
+    );
+    let history = Resource::new(
+        move || {
+            (id.get(), action.get(), history_after.get(), assign.version().get(), unassign.version().get())
+        },
+        |(id, action, after, _, _)| async move {
+            list_user_history(UserId(id_or_not_found(id)?), action, after).await
+        },
     );
     // The roles one could grant: only admins may list them, so only admins ask.
     let viewer_is_admin = move || matches!(session.user.get(), Some(Ok(Some(ref me))) if me.is_admin);
@@ -118,11 +115,19 @@ pub fn UserPage() -> impl IntoView {
                 let profiles_view = match profiles.await {
                     Err(err) => error_view(err),
                     Ok(page) if page.items.is_empty() => view! {
-                        <Empty>"Not on any profiles yet."</Empty>
+                        <Empty>{if list.narrowed() { "No profiles match." } else { "Not on any profiles yet." }}</Empty>
                     }.into_any(),
                     Ok(page) => view! {
+                        <Total total=page.total noun="profile" narrowed=list.narrowed()/>
                         <ProfileTable profiles=page.items access_heading="Access" testid="user-profiles"/>
-                        <Pager next=page.next base=format!("/users/{uid}?") on_later_page=after.get_untracked().is_some()/>
+                        <Pager next=page.next base=list.base(&format!("/users/{uid}")) on_later_page=list.after.get_untracked().is_some()/>
+                    }.into_any(),
+                };
+                let history_view = match history.await {
+                    Err(err) => error_view(err),
+                    Ok(page) => view! {
+                        <HistoryList page base=format!("/users/{uid}?{}", action.get_untracked().map(|a| format!("action={a}&")).unwrap_or_default())
+                            on_later_page=history_after.get_untracked().is_some() show_subject=false/>
                     }.into_any(),
                 };
                 let held: Vec<_> = detail.roles.iter().map(|r| r.id).collect();
@@ -175,9 +180,15 @@ pub fn UserPage() -> impl IntoView {
                         </section>
                         <section class="card" aria-labelledby="profiles-heading">
                             <h2 id="profiles-heading">"Profiles"</h2>
+                            <ListControls list label="Search profiles" access=true sorts=&[("name", "Name"), ("since", "Since")]/>
                             {profiles_view}
                         </section>
                     </div>
+                    <section class="card" aria-labelledby="history-heading">
+                        <h2 id="history-heading">"History"</h2>
+                        <HistoryFilter action/>
+                        {history_view}
+                    </section>
                 }.into_any()
             })}
         </Transition>

@@ -192,7 +192,7 @@ async fn change_role(db: &Db, email: &Email, role: &str, assign: bool) -> Result
         .await?
         .ok_or_else(|| not_found(format!("no role is named {role:?}")))?;
     if assign {
-        crate::roles::ssr::assign(db, role_id, email).await.map_err(|err| match err {
+        crate::roles::ssr::assign(db, role_id, email, None).await.map_err(|err| match err {
             AppError::Invalid { .. } => not_found(format!("no account uses {email}")),
             other => other.into(),
         })
@@ -200,7 +200,7 @@ async fn change_role(db: &Db, email: &Email, role: &str, assign: bool) -> Result
         let user = crate::users::ssr::id_by_email(db, email)
             .await?
             .ok_or_else(|| not_found(format!("no account uses {email}")))?;
-        crate::roles::ssr::unassign(db, role_id, user).await.map_err(|err| match err {
+        crate::roles::ssr::unassign(db, role_id, user, None).await.map_err(|err| match err {
             AppError::NotFound => not_found(format!("{email} does not hold the role {role}")),
             other => other.into(),
         })

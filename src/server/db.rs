@@ -169,6 +169,7 @@ pub enum Rule {
     ProfileNeedsAManager,
     AdminRoleIsPermanent,
     LastAdmin,
+    HistoryIsAppendOnly,
 }
 
 /// The rule `err` reports breaking, if it is one of ours.
@@ -187,6 +188,7 @@ pub fn broken_rule(err: &sqlx::Error) -> Option<Rule> {
         "profile_needs_a_manager" => Some(Rule::ProfileNeedsAManager),
         "admin_role_is_permanent" => Some(Rule::AdminRoleIsPermanent),
         "last_admin" => Some(Rule::LastAdmin),
+        "history_is_append_only" => Some(Rule::HistoryIsAppendOnly),
         _ => None,
     }
 }

@@ -137,6 +137,55 @@ impl TestApp {
     pub async fn exec(&self, sql: &str) {
         self.db.execute(sql).await.expect(sql);
     }
+
+    /// Accounts made straight in the database (hashing real passwords would take seconds):
+    /// `names` become `name@example.com` with no usable password. Returns their ids.
+    pub async fn people(&self, names: &[String]) -> Vec<i64> {
+        let mut ids = Vec::new();
+        for name in names {
+            let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+            let sql = format!(
+                "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('{email}', '{name}', '{}', 'x') RETURNING id",
+                name.to_lowercase()
+            );
+            ids.push(self.count(&sql).await);
+        }
+        ids
+    }
+
+    /// Calls a server function and decodes its JSON answer, failing the test on an error.
+    pub async fn json(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> serde_json::Value {
+        let res = self.call(path, form, cookie).await;
+        assert!(res.status.is_success(), "{path} {form:?}: {} {}", res.status, res.body);
+        serde_json::from_str(&res.body).unwrap_or_else(|e| panic!("{path}: {e}: {}", res.body))
+    }
+
+    /// Every page of a list server function, following its cursors: the ids (under `id_key`)
+    /// in order, and the total each page reported.
+    pub async fn walk(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        id_key: &str,
+        cookie: &str,
+    ) -> (Vec<i64>, Vec<i64>) {
+        let mut ids = Vec::new();
+        let mut totals = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut args: Vec<(&str, &str)> = form.to_vec();
+            if let Some(cursor) = &after {
+                args.push(("after", cursor));
+            }
+            let page = self.json(path, &args, Some(cookie)).await;
+            ids.extend(page["items"].as_array().unwrap().iter().map(|r| r[id_key].as_i64().unwrap()));
+            totals.push(page["total"].as_i64().unwrap());
+            match page["next"].as_str() {
+                Some(next) => after = Some(next.to_owned()),
+                None => return (ids, totals),
+            }
+        }
+    }
 }
 
 pub async fn get(router: &Router, path: &str, cookie: Option<&str>) -> TestResponse {

@@ -1,0 +1,121 @@
+import { createProfile, expect, membersTable, register, test, uniqueEmail } from "./helpers";
+
+/** A member's row, found by email. */
+function memberRow(page: import("@playwright/test").Page, email: string) {
+  return membersTable(page).getByRole("row").filter({ hasText: email });
+}
+
+test("a manager picks a person, bulk-adds with a preview, removes, undoes, and reads the history", async ({
+  page,
+  browser,
+  javaScriptEnabled,
+}) => {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const people: Record<string, string> = {};
+  for (const who of ["carol", "dan"]) {
+    const other = await (await browser.newContext({ javaScriptEnabled })).newPage();
+    people[who] = uniqueEmail(who);
+    await register(other, people[who], `${who[0].toUpperCase()}${who.slice(1)} ${nonce}`);
+    await other.context().close();
+  }
+  await register(page, uniqueEmail("alice"), `Alice ${nonce}`);
+  const path = await createProfile(page, `Crowd ${nonce}`);
+
+  // The picker: at most ten suggestions from a prefix of the email.
+  const prefix = people.carol.split("@")[0];
+  if (javaScriptEnabled) {
+    await page.getByLabel("Name or email of the person to add").pressSequentially(prefix.slice(0, 12));
+    const suggestions = page.getByTestId("suggestions");
+    await expect(suggestions.getByRole("listitem")).toHaveCount(1);
+    await suggestions.getByRole("button", { name: new RegExp(`Pick Carol ${nonce}`) }).click();
+    await expect(page.getByLabel("Name or email of the person to add")).toHaveValue(people.carol);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+  } else {
+    await page.getByLabel("Find people to add").fill(prefix);
+    await page.getByRole("button", { name: "Find" }).click();
+    await page.getByTestId("found").getByRole("button", { name: new RegExp(`Add Carol ${nonce}`) }).click();
+  }
+  await expect(page.getByTestId("member-count")).toHaveText("2");
+  await expect(memberRow(page, people.carol)).toBeVisible();
+
+  // Bulk add: a preview row per email, nothing changed until applied.
+  const nobody = `nobody.${nonce}@example.com`;
+  await page.goto(path);
+  await page.getByLabel(/^Emails, one per line/).fill(`${people.dan}, ${nobody}\n${people.carol}`);
+  await page.getByRole("button", { name: "Preview" }).last().click();
+  await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
+  await expect(page.getByTestId("bulk-summary")).toHaveText("1 to change · 1 unchanged · 1 unknown · 0 refused");
+  const rows = page.getByTestId("bulk-rows");
+  await expect(rows.getByRole("row").filter({ hasText: people.dan })).toContainText(`will add Dan ${nonce} as member`);
+  await expect(rows.getByRole("row").filter({ hasText: nobody })).toContainText("no account uses this email");
+  await expect(rows.getByRole("row").filter({ hasText: people.carol })).toContainText("is already a member");
+  await page.getByRole("button", { name: "Apply 1 change" }).click();
+  await expect(page.getByRole("heading", { name: "Done" })).toBeVisible();
+  await expect(page.getByTestId("bulk-summary")).toHaveText("1 changed · 1 unchanged · 1 unknown · 0 refused");
+  await page.goto(path);
+  await expect(page.getByTestId("member-count")).toHaveText("3");
+  const since = await memberRow(page, people.dan).locator("time").getAttribute("datetime");
+
+  // Remove Dan, then undo it from the banner: back with the same "since".
+  await page.getByRole("button", { name: `Remove Dan ${nonce}` }).click();
+  await expect(page.getByTestId("member-count")).toHaveText("2");
+  const banner = page.getByTestId("undo-banner");
+  await expect(banner).toContainText(`Removed Dan ${nonce} (was member).`);
+  await banner.getByRole("button", { name: "Undo" }).click();
+  await expect(page.getByTestId("member-count")).toHaveText("3");
+  await expect(memberRow(page, people.dan).locator("time")).toHaveAttribute("datetime", since!);
+
+  // Remove Carol, and undo that from the history.
+  await page.getByRole("button", { name: `Remove Carol ${nonce}` }).click();
+  await expect(page.getByTestId("member-count")).toHaveText("2");
+  await page.getByRole("link", { name: "History" }).click();
+  const history = page.getByTestId("history");
+  await expect(history.getByRole("row").nth(1)).toContainText(`Carol ${nonce}`);
+  await expect(history.getByRole("row").nth(1)).toContainText("removed (was member)");
+  await expect(history).toContainText("restored as member (undo)");
+  await history.getByRole("button", { name: `Undo: Carol ${nonce}` }).click();
+  await expect(page.getByTestId("member-count")).toHaveText("3");
+
+  // The history filter, from the address as much as from the form.
+  await page.goto(`${path}/history?action=restored`);
+  await expect(page.getByTestId("history").getByRole("row")).toHaveCount(3);
+  await expect(page.getByTestId("total")).toHaveText("2 changes");
+
+  // Who had access today: all three.
+  await page.goto(`${path}/access`);
+  await page.getByLabel("Date", { exact: true }).fill(new Date().toISOString().slice(0, 10));
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("access-on").getByRole("row")).toHaveCount(4);
+});
+
+test("member lists search, filter and sort from the address and from the form", async ({ page, browser, javaScriptEnabled }) => {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  await register(page, uniqueEmail("owner"), `Owner ${nonce}`);
+  const path = await createProfile(page, `Sorted ${nonce}`);
+  for (const name of ["Zara", "Ahmed", "Mia"]) {
+    const other = await (await browser.newContext({ javaScriptEnabled })).newPage();
+    const email = uniqueEmail(name.toLowerCase());
+    await register(other, email, `${name} ${nonce}`);
+    await other.context().close();
+    await page.getByLabel("Name or email of the person to add").fill(email);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(memberRow(page, email)).toBeVisible();
+  }
+  await expect(page.getByTestId("total")).toHaveText("4 members");
+  const names = () => membersTable(page).locator("tbody tr td:nth-child(2)").allTextContents();
+  expect(await names()).toEqual([`Ahmed ${nonce}`, `Mia ${nonce}`, `Owner ${nonce}`, `Zara ${nonce}`]);
+  await page.getByLabel("Sort by").selectOption("since");
+  await page.getByLabel("Search members").fill("");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/sort=since/);
+  await expect.poll(names).toEqual([`Owner ${nonce}`, `Zara ${nonce}`, `Ahmed ${nonce}`, `Mia ${nonce}`]);
+  await page.getByLabel("Search members").fill("m");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("total")).toHaveText("1 matching member");
+  await page.goto(`${path}?access=manager`);
+  await expect(page.getByTestId("total")).toHaveText("1 matching member");
+  expect(await names()).toEqual([`Owner ${nonce}`]);
+  await page.goBack();
+  await expect(page.getByTestId("total")).toHaveText("1 matching member");
+  await expect(page).toHaveURL(/q=m/);
+});

@@ -1,0 +1,494 @@
+//! Bulk changes to a profile's members: paste up to 10,000 emails to add, or pick members to
+//! remove or to change. Each change is saved as a draft first and previewed row by row on a
+//! page of its own, so that it works as plain forms; applying it runs in one transaction and
+//! reports on every row.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{Access, ProfileId, UserId},
+    error::AppError,
+};
+
+/// The most rows one bulk change takes.
+pub const MAX_ROWS: usize = 10_000;
+
+/// What happens, or happened, to one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RowStatus {
+    /// Will be (or was) added, changed or removed.
+    Change,
+    /// Nothing to do: already there, already at that level, not on the profile, listed twice.
+    Unchanged,
+    /// Not an email address, or no account uses it.
+    Unknown,
+    /// Not allowed: it would leave no manager, or lock you out.
+    Refused,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BulkRow {
+    /// The email as pasted, or the member's name.
+    pub label: String,
+    pub status: RowStatus,
+    /// "will add as member", "already a manager", "no account uses this email"…
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BulkChange {
+    pub id: i64,
+    pub profile_id: ProfileId,
+    pub profile_name: String,
+    /// "add", "remove" or "set_access".
+    pub kind: String,
+    pub access: Option<Access>,
+    /// Whether it has been applied; `rows` are then the report, else the preview.
+    pub applied: bool,
+    pub rows: Vec<BulkRow>,
+}
+
+impl BulkChange {
+    pub fn count(&self, status: RowStatus) -> usize {
+        self.rows.iter().filter(|r| r.status == status).count()
+    }
+
+    pub fn title(&self) -> String {
+        match (self.kind.as_str(), self.access) {
+            ("add", Some(a)) => format!("Add people as {}s", a.as_str()),
+            ("remove", _) => "Remove members".into(),
+            (_, Some(a)) => format!("Make members {}s", a.as_str()),
+            _ => "Bulk change".into(),
+        }
+    }
+}
+
+/// Splits pasted text into emails: one per line, or separated by commas or semicolons.
+pub fn split_emails(text: &str) -> Vec<String> {
+    text.split(['\n', '\r', ',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// Saves a bulk add for preview and opens its page.
+#[server(prefix = "/api", endpoint = "bulk/add")]
+pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) -> Result<i64, AppError> {
+    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let access = Access::parse(&access)?;
+    let items = split_emails(&emails);
+    if items.is_empty() {
+        return Err(AppError::invalid("emails", "Paste at least one email."));
+    }
+    if items.len() > MAX_ROWS {
+        return Err(AppError::invalid(
+            "emails",
+            format!("Paste at most {MAX_ROWS} emails at once; this has {}.", items.len()),
+        ));
+    }
+    let state = crate::server::state()?;
+    let id = ssr::save(&state.db, profile, me.id, "add", Some(access), &items.join("\n")).await?;
+    leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
+    Ok(id)
+}
+
+/// Saves a change to the chosen members (remove, or make manager or member) for preview.
+#[server(prefix = "/api", endpoint = "bulk/change")]
+pub async fn start_bulk_change(
+    profile: ProfileId,
+    #[server(default)] users: Vec<UserId>,
+    change: String,
+) -> Result<i64, AppError> {
+    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let (kind, access) = match change.as_str() {
+        "remove" => ("remove", None),
+        other => ("set_access", Some(Access::parse(other)?)),
+    };
+    if users.is_empty() {
+        return Err(AppError::invalid("users", "Tick at least one member first."));
+    }
+    if users.len() > MAX_ROWS {
+        return Err(AppError::invalid("users", format!("Choose at most {MAX_ROWS} members at once.")));
+    }
+    let items: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+    let state = crate::server::state()?;
+    let id = ssr::save(&state.db, profile, me.id, kind, access, &items.join("\n")).await?;
+    leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
+    Ok(id)
+}
+
+/// A bulk change's preview, worked out against the profile as it is now, or its report.
+/// Only its author sees it, while they may still manage the profile.
+#[server(prefix = "/api", endpoint = "bulk/get")]
+pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
+    let me = crate::auth::ssr::require_user().await?;
+    let state = crate::server::state()?;
+    let draft = ssr::load(&state.db, id, me.id).await?;
+    crate::profiles::ssr::require_manage(draft.profile).await?;
+    ssr::run(&state.db, &draft, me.id, me.is_admin, false).await
+}
+
+/// Applies a previewed bulk change in one transaction, re-checking every row.
+#[server(prefix = "/api", endpoint = "bulk/apply")]
+pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
+    let me = crate::auth::ssr::require_user().await?;
+    let state = crate::server::state()?;
+    let draft = ssr::load(&state.db, id, me.id).await?;
+    crate::profiles::ssr::require_manage(draft.profile).await?;
+    let report = ssr::run(&state.db, &draft, me.id, me.is_admin, true).await?;
+    tracing::info!(bulk = id, profile = %draft.profile, changed = report.count(RowStatus::Change), "bulk change applied");
+    leptos_axum::redirect(&format!("/profiles/{}/bulk/{id}", draft.profile));
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::collections::{HashMap, HashSet};
+
+    use super::{BulkChange, BulkRow, RowStatus};
+    use crate::{
+        domain::{Access, Email, ProfileId, Timestamp, UserId},
+        error::AppError,
+        history::ssr::Change,
+        record_history,
+        server::db::{dialect_of, Db, Dialect, Pool},
+        with_db,
+    };
+
+    /// How many ids or emails one statement lists.
+    const CHUNK: usize = 500;
+
+    pub struct Draft {
+        pub id: i64,
+        pub profile: ProfileId,
+        pub kind: String,
+        pub access: Option<Access>,
+        pub items: Vec<String>,
+        pub report: Option<Vec<BulkRow>>,
+    }
+
+    pub async fn save(
+        db: &Db,
+        profile: ProfileId,
+        by: UserId,
+        kind: &str,
+        access: Option<Access>,
+        items: &str,
+    ) -> Result<i64, AppError> {
+        let day_ago = Timestamp(chrono::Utc::now() - chrono::Duration::days(1));
+        Ok(with_db!(db, pool => {
+            // Drafts are for the next few minutes; old ones go.
+            sqlx::query("DELETE FROM bulk_changes WHERE created_at < $1").bind(day_ago).execute(pool).await?;
+            sqlx::query_scalar(
+                "INSERT INTO bulk_changes (profile_id, created_by, kind, access, items) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(profile)
+            .bind(by)
+            .bind(kind)
+            .bind(access.map(Access::as_str))
+            .bind(items)
+            .fetch_one(pool)
+            .await
+        })?)
+    }
+
+    /// `by`'s draft `id`; anyone else's is "not found".
+    pub async fn load(db: &Db, id: i64, by: UserId) -> Result<Draft, AppError> {
+        type Row = (ProfileId, String, Option<String>, String, Option<String>);
+        let row: Option<Row> = with_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT profile_id, kind, access, items, report FROM bulk_changes WHERE id = $1 AND created_by = $2",
+            )
+            .bind(id)
+            .bind(by)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let (profile, kind, access, items, report) = row.ok_or(AppError::NotFound)?;
+        let report = report.map(|r| serde_json::from_str(&r)).transpose().map_err(AppError::internal)?;
+        Ok(Draft {
+            id,
+            profile,
+            kind,
+            access: access.map(Access::try_from).transpose()?,
+            items: items.lines().map(str::to_owned).collect(),
+            report,
+        })
+    }
+
+    /// What one row will do, worked out from the profile's current state.
+    enum Plan {
+        Add(UserId),
+        Remove(UserId),
+        Set(UserId),
+        Nothing,
+    }
+
+    /// Works out every row of `draft` against the profile as it is now and, with `apply`,
+    /// carries the rows out and saves the report, all in one transaction. The profile's
+    /// row is locked first (SQLite's write lock does the same), so no other change to its
+    /// members can slip between the check and the change.
+    pub async fn run(
+        db: &Db,
+        draft: &Draft,
+        me: UserId,
+        me_admin: bool,
+        apply: bool,
+    ) -> Result<BulkChange, AppError> {
+        let profile_name: String = with_db!(db, pool => {
+            sqlx::query_scalar("SELECT name FROM profiles WHERE id = $1").bind(draft.profile).fetch_optional(pool).await
+        })?
+        .ok_or(AppError::NotFound)?;
+        let done = |rows: Vec<BulkRow>, applied: bool| BulkChange {
+            id: draft.id,
+            profile_id: draft.profile,
+            profile_name: profile_name.clone(),
+            kind: draft.kind.clone(),
+            access: draft.access,
+            applied,
+            rows,
+        };
+        if let Some(report) = &draft.report {
+            if apply {
+                return Err(AppError::Conflict("This change has been applied already.".into()));
+            }
+            return Ok(done(report.clone(), true));
+        }
+        let profile = draft.profile;
+        let rows = with_db!(db, pool => {
+            let mut tx = if apply { pool.begin_write().await? } else { pool.begin().await? };
+            if apply && dialect_of(pool) == Dialect::Postgres {
+                sqlx::query("SELECT id FROM profiles WHERE id = $1 FOR UPDATE").bind(profile).execute(&mut *tx).await?;
+            }
+            let mut rows = Vec::with_capacity(draft.items.len());
+            let mut plans = Vec::with_capacity(draft.items.len());
+            if draft.kind == "add" {
+                let access = draft.access.unwrap_or(Access::Member);
+                // Parse, and keep the first of each address.
+                let mut seen = HashSet::new();
+                let parsed: Vec<Result<Email, &'static str>> = draft.items.iter().map(|raw| {
+                    match Email::parse(raw) {
+                        Ok(email) if !seen.insert(email.as_str().to_owned()) => Err("listed twice"),
+                        Ok(email) => Ok(email),
+                        Err(_) => Err("not an email address"),
+                    }
+                }).collect();
+                let emails: Vec<String> = parsed.iter().filter_map(|p| p.as_ref().ok()).map(|e| e.as_str().to_owned()).collect();
+                // Accounts and existing links, a chunk of addresses per statement.
+                let mut found: HashMap<String, (UserId, String, Option<String>)> = HashMap::new();
+                for chunk in emails.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new(
+                        "SELECT u.email, u.id, u.display_name, m.access FROM users u \
+                         LEFT JOIN memberships m ON m.user_id = u.id AND m.profile_id = ",
+                    );
+                    sql.push_bind(profile).push(" WHERE u.email IN (");
+                    let mut list = sql.separated(", ");
+                    for email in chunk {
+                        list.push_bind(email.clone());
+                    }
+                    sql.push(")");
+                    let found_rows: Vec<(String, UserId, String, Option<String>)> =
+                        sql.build_query_as().fetch_all(&mut *tx).await?;
+                    for (email, id, name, access) in found_rows {
+                        found.insert(email, (id, name, access));
+                    }
+                }
+                for (raw, parsed) in draft.items.iter().zip(parsed) {
+                    let (status, note, plan) = match parsed {
+                        Err("listed twice") => (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing),
+                        Err(reason) => (RowStatus::Unknown, reason.to_owned(), Plan::Nothing),
+                        Ok(email) => match found.get(email.as_str()) {
+                            None => (RowStatus::Unknown, "no account uses this email".to_owned(), Plan::Nothing),
+                            Some((_, name, Some(current))) => {
+                                (RowStatus::Unchanged, format!("{name} is already a {current}"), Plan::Nothing)
+                            }
+                            Some((id, name, None)) => (
+                                RowStatus::Change,
+                                format!("{} {name} as {}", if apply { "added" } else { "will add" }, access.as_str()),
+                                Plan::Add(*id),
+                            ),
+                        },
+                    };
+                    rows.push(BulkRow { label: raw.clone(), status, note });
+                    plans.push(plan);
+                }
+            } else {
+                let ids: Vec<UserId> = draft.items.iter().filter_map(|s| s.parse().ok().map(UserId)).collect();
+                let mut current: HashMap<UserId, (String, Access)> = HashMap::new();
+                let mut names: HashMap<UserId, String> = HashMap::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new(
+                        "SELECT u.id, u.display_name, m.access FROM users u \
+                         LEFT JOIN memberships m ON m.user_id = u.id AND m.profile_id = ",
+                    );
+                    sql.push_bind(profile).push(" WHERE u.id IN (");
+                    let mut list = sql.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    sql.push(")");
+                    let found: Vec<(UserId, String, Option<String>)> = sql.build_query_as().fetch_all(&mut *tx).await?;
+                    for (id, name, access) in found {
+                        if let Some(access) = access {
+                            current.insert(id, (name.clone(), Access::parse(&access)?));
+                        }
+                        names.insert(id, name);
+                    }
+                }
+                let managers: i64 = sqlx::query_scalar("SELECT manager_count FROM profiles WHERE id = $1")
+                    .bind(profile)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                // Managers this change would take away: if that is all of them, it is refused.
+                let losing: i64 = ids.iter().collect::<HashSet<_>>().into_iter()
+                    .filter(|id| matches!(current.get(id), Some((_, Access::Manager))))
+                    .filter(|_| draft.kind == "remove" || draft.access == Some(Access::Member))
+                    .count() as i64;
+                let no_manager_left = losing > 0 && losing >= managers;
+                let mut seen = HashSet::new();
+                for id in ids {
+                    let name = names.get(&id).cloned().unwrap_or_else(|| format!("Account #{id}"));
+                    let (status, note, plan) = match current.get(&id) {
+                        _ if !seen.insert(id) => (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing),
+                        None => (RowStatus::Unchanged, "not on this profile".to_owned(), Plan::Nothing),
+                        Some((_, access)) if draft.kind == "set_access" && Some(*access) == draft.access => {
+                            (RowStatus::Unchanged, format!("already a {}", access.as_str()), Plan::Nothing)
+                        }
+                        Some((_, Access::Manager)) if no_manager_left => (
+                            RowStatus::Refused,
+                            "refused: the profile would have no manager left".to_owned(),
+                            Plan::Nothing,
+                        ),
+                        Some(_) if id == me && !me_admin => (
+                            RowStatus::Refused,
+                            "refused: you would lose your own right to manage this profile".to_owned(),
+                            Plan::Nothing,
+                        ),
+                        Some((_, access)) if draft.kind == "remove" => (
+                            RowStatus::Change,
+                            format!("{} (was {})", if apply { "removed" } else { "will remove" }, access.as_str()),
+                            Plan::Remove(id),
+                        ),
+                        Some((_, access)) => (
+                            RowStatus::Change,
+                            format!(
+                                "{} from {} to {}",
+                                if apply { "changed" } else { "will change" },
+                                access.as_str(),
+                                draft.access.map(Access::as_str).unwrap_or_default()
+                            ),
+                            Plan::Set(id),
+                        ),
+                    };
+                    rows.push(BulkRow { label: name, status, note });
+                    plans.push(plan);
+                }
+            }
+
+            if apply {
+                let access = draft.access;
+                let adds: Vec<UserId> = plans.iter().filter_map(|p| if let Plan::Add(id) = p { Some(*id) } else { None }).collect();
+                let removes: Vec<UserId> = plans.iter().filter_map(|p| if let Plan::Remove(id) = p { Some(*id) } else { None }).collect();
+                let sets: Vec<UserId> = plans.iter().filter_map(|p| if let Plan::Set(id) = p { Some(*id) } else { None }).collect();
+                let mut changes: Vec<Change> = Vec::new();
+                for chunk in adds.chunks(CHUNK) {
+                    let access = access.unwrap_or(Access::Member);
+                    let mut sql = sqlx::QueryBuilder::new(
+                        "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) SELECT ",
+                    );
+                    sql.push_bind(profile).push(", id, ").push_bind(access.as_str()).push(", ").push_bind(me);
+                    sql.push(", name_key, email FROM users WHERE id IN (");
+                    let mut list = sql.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    sql.push(") ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id, added_at");
+                    let added: Vec<(UserId, Timestamp)> = sql.build_query_as().fetch_all(&mut *tx).await?;
+                    changes.extend(added.into_iter().map(|(user, since)| Change {
+                        after: Some(access),
+                        since: Some(since),
+                        added_by: Some(me),
+                        ..Change::membership(me, user, profile, "added")
+                    }));
+                }
+                for chunk in removes.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new("DELETE FROM memberships WHERE profile_id = ");
+                    sql.push_bind(profile).push(" AND user_id IN (");
+                    let mut list = sql.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    sql.push(") RETURNING user_id, access, added_at, added_by");
+                    let removed: Vec<(UserId, String, Timestamp, Option<UserId>)> = sql
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(crate::memberships::ssr::rule_to_error)?;
+                    for (user, was, since, added_by) in removed {
+                        changes.push(Change {
+                            before: Some(Access::parse(&was)?),
+                            since: Some(since),
+                            added_by,
+                            ..Change::membership(me, user, profile, "removed")
+                        });
+                    }
+                }
+                for chunk in sets.chunks(CHUNK) {
+                    let to = access.unwrap_or(Access::Member);
+                    let mut sql = sqlx::QueryBuilder::new("UPDATE memberships SET access = ");
+                    sql.push_bind(to.as_str()).push(" WHERE profile_id = ").push_bind(profile);
+                    sql.push(" AND access <> ").push_bind(to.as_str()).push(" AND user_id IN (");
+                    let mut list = sql.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    sql.push(") RETURNING user_id, added_at, added_by");
+                    let changed: Vec<(UserId, Timestamp, Option<UserId>)> = sql
+                        .build_query_as()
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(crate::memberships::ssr::rule_to_error)?;
+                    let from = match to {
+                        Access::Manager => Access::Member,
+                        Access::Member => Access::Manager,
+                    };
+                    changes.extend(changed.into_iter().map(|(user, since, added_by)| Change {
+                        before: Some(from),
+                        after: Some(to),
+                        since: Some(since),
+                        added_by,
+                        ..Change::membership(me, user, profile, "changed")
+                    }));
+                }
+                for change in &changes {
+                    record_history!(&mut *tx, change)?;
+                }
+                let report = serde_json::to_string(&rows).map_err(AppError::internal)?;
+                let saved = sqlx::query(
+                    "UPDATE bulk_changes SET applied_at = $2, report = $3 WHERE id = $1 AND applied_at IS NULL",
+                )
+                .bind(draft.id)
+                .bind(Timestamp(chrono::Utc::now()))
+                .bind(report)
+                .execute(&mut *tx)
+                .await?;
+                if saved.rows_affected() != 1 {
+                    return Err(AppError::Conflict("This change has been applied already.".into()));
+                }
+                tx.commit().await?;
+            }
+            Ok::<_, AppError>(rows)
+        })?;
+        Ok(done(rows, apply))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pasted_emails_split_on_lines_commas_and_semicolons() {
+        assert_eq!(
+            super::split_emails("a@x.org, b@x.org;c@x.org\n\n d@x.org \r\ne@x.org;"),
+            ["a@x.org", "b@x.org", "c@x.org", "d@x.org", "e@x.org"]
+        );
+    }
+}

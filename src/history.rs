@@ -1,0 +1,444 @@
+//! History: every change to who is on a profile or holds a role, written in the same
+//! transaction as the change; the views over it ("what happened", "who had access on a
+//! day"); undoing a removal; and why someone has access now.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    domain::{Access, ProfileId, RoleId, Timestamp, UserId},
+    error::AppError,
+    paging::Page,
+};
+
+/// One recorded change, as history lists show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Entry {
+    pub id: i64,
+    pub at: Timestamp,
+    /// Who made the change; `None` for the system or an account that is gone.
+    pub actor: Option<String>,
+    pub user_id: UserId,
+    /// `None` when the account is gone.
+    pub user_name: Option<String>,
+    pub profile_id: Option<ProfileId>,
+    pub profile_name: Option<String>,
+    pub role_id: Option<RoleId>,
+    pub role_name: Option<String>,
+    /// added, changed, removed or restored.
+    pub action: String,
+    pub access_before: Option<String>,
+    pub access_after: Option<String>,
+    pub since: Option<Timestamp>,
+    /// For a removal: whether it has been undone.
+    pub undone: bool,
+}
+
+impl Entry {
+    /// "added as member", "changed from member to manager", "removed (was manager)"…
+    pub fn describe(&self) -> String {
+        let before = self.access_before.as_deref().unwrap_or("");
+        let after = self.access_after.as_deref().unwrap_or("");
+        match (self.role_id.is_some(), self.action.as_str()) {
+            (true, "added") => "was granted the role".into(),
+            (true, _) => "lost the role".into(),
+            (false, "added") => format!("added as {after}"),
+            (false, "restored") => format!("restored as {after} (undo)"),
+            (false, "changed") => format!("changed from {before} to {after}"),
+            (false, _) => format!("removed (was {before})"),
+        }
+    }
+
+    /// Whether a manager can still undo this: a profile removal not undone yet.
+    pub fn undoable(&self) -> bool {
+        self.profile_id.is_some() && self.action == "removed" && !self.undone
+    }
+}
+
+/// Someone who had access to a profile at a given moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AccessAt {
+    pub user_id: UserId,
+    pub user_name: Option<String>,
+    pub email: Option<String>,
+    pub access: String,
+    pub since: Option<Timestamp>,
+}
+
+/// One reason a user can see or change a profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum AccessPath {
+    /// A direct membership: its level, since when, and who added them.
+    Membership { access: Access, since: Timestamp, added_by: Option<String> },
+    /// The `admin` role, which sees and changes every profile.
+    AdminRole { since: Timestamp },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    pub user_id: UserId,
+    pub user_name: String,
+    pub email: String,
+    pub profile_id: ProfileId,
+    pub profile_name: String,
+    /// Every path that grants access; empty means no access.
+    pub paths: Vec<AccessPath>,
+}
+
+pub const ACTIONS: [&str; 4] = ["added", "changed", "removed", "restored"];
+
+#[cfg(feature = "ssr")]
+fn action_filter(raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw.unwrap_or("") {
+        "" | "all" => Ok(None),
+        a if ACTIONS.contains(&a) => Ok(Some(a.to_owned())),
+        _ => Err(AppError::invalid("action", "Choose added, changed, removed or restored.")),
+    }
+}
+
+/// A profile's history, newest first, optionally one kind of change or one person's.
+#[server(prefix = "/api", endpoint = "history/profile")]
+pub async fn list_profile_history(
+    profile: ProfileId,
+    action: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
+) -> Result<Page<Entry>, AppError> {
+    crate::profiles::ssr::require_view(profile).await?;
+    let action = action_filter(action.as_deref())?;
+    let q = crate::paging::search_text(q.as_deref())?;
+    let state = crate::server::state()?;
+    ssr::list(&state.db, ssr::Subject::Profile(profile), action.as_deref(), q.as_deref(), after.as_deref())
+        .await
+}
+
+/// A user's history on every profile and role: one's own, or anyone's for an admin.
+#[server(prefix = "/api", endpoint = "history/user")]
+pub async fn list_user_history(
+    user: UserId,
+    action: Option<String>,
+    after: Option<String>,
+) -> Result<Page<Entry>, AppError> {
+    let me = crate::auth::ssr::require_user().await?;
+    if me.id != user && !me.is_admin {
+        return Err(AppError::NotFound);
+    }
+    let action = action_filter(action.as_deref())?;
+    let state = crate::server::state()?;
+    ssr::list(&state.db, ssr::Subject::User(user), action.as_deref(), None, after.as_deref()).await
+}
+
+/// One history entry of a profile, such as the removal an "Undo" banner names.
+#[server(prefix = "/api", endpoint = "history/get")]
+pub async fn get_entry(entry: i64) -> Result<Entry, AppError> {
+    let state = crate::server::state()?;
+    let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
+    let profile = found.profile_id.ok_or(AppError::NotFound)?;
+    crate::profiles::ssr::require_view(profile).await?;
+    Ok(found)
+}
+
+/// Who had access to a profile at the end of `on` (a UTC date, YYYY-MM-DD), by user id.
+#[server(prefix = "/api", endpoint = "history/access_on")]
+pub async fn who_had_access(
+    profile: ProfileId,
+    on: String,
+    after: Option<String>,
+) -> Result<Page<AccessAt>, AppError> {
+    crate::profiles::ssr::require_view(profile).await?;
+    let day = chrono::NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::invalid("on", "Enter a date as YYYY-MM-DD."))?;
+    let end = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| Timestamp(t.and_utc()));
+    let end = end.ok_or_else(|| AppError::invalid("on", "Enter a date as YYYY-MM-DD."))?;
+    let state = crate::server::state()?;
+    ssr::access_at(&state.db, profile, end, after.as_deref()).await
+}
+
+/// Puts back someone a removal took off: their access level and their original "since".
+#[server(prefix = "/api", endpoint = "history/undo")]
+pub async fn undo_removal(entry: i64) -> Result<(), AppError> {
+    let state = crate::server::state()?;
+    let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
+    let profile = found.profile_id.ok_or(AppError::NotFound)?;
+    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    ssr::undo(&state.db, entry, me.id).await?;
+    leptos_axum::redirect(&format!("/profiles/{profile}"));
+    Ok(())
+}
+
+/// Every path by which `user` has access to `profile`.
+#[server(prefix = "/api", endpoint = "history/why")]
+pub async fn explain_access(profile: ProfileId, user: UserId) -> Result<Explanation, AppError> {
+    crate::profiles::ssr::require_view(profile).await?;
+    let state = crate::server::state()?;
+    ssr::explain(&state.db, profile, user).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use super::{AccessAt, AccessPath, Entry, Explanation};
+    use crate::{
+        domain::{Access, ProfileId, RoleId, Timestamp, UserId},
+        error::AppError,
+        paging::{self, Page},
+        server::db::{Db, Pool},
+        with_db,
+    };
+
+    /// A change to record. `since` and `added_by` describe the link as it was (for a
+    /// removal) or is (otherwise).
+    #[derive(Clone, Debug)]
+    pub struct Change {
+        pub actor: Option<UserId>,
+        pub user: UserId,
+        pub on: On,
+        pub action: &'static str,
+        pub before: Option<Access>,
+        pub after: Option<Access>,
+        pub since: Option<Timestamp>,
+        pub added_by: Option<UserId>,
+        pub undo_of: Option<i64>,
+    }
+
+    #[derive(Clone, Copy, Debug)]
+    pub enum On {
+        Profile(ProfileId),
+        Role(RoleId),
+    }
+
+    impl Change {
+        pub fn membership(actor: UserId, user: UserId, profile: ProfileId, action: &'static str) -> Change {
+            Change {
+                actor: Some(actor),
+                user,
+                on: On::Profile(profile),
+                action,
+                before: None,
+                after: None,
+                since: None,
+                added_by: None,
+                undo_of: None,
+            }
+        }
+
+        pub fn role(actor: Option<UserId>, user: UserId, role: RoleId, action: &'static str) -> Change {
+            Change { on: On::Role(role), actor, ..Change::membership(user, user, ProfileId(0), action) }
+        }
+    }
+
+    pub const INSERT: &str = "INSERT INTO history \
+        (actor_id, user_id, profile_id, role_id, action, access_before, access_after, since, added_by, undo_of) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+
+    /// Records `$change` on `$conn` (a transaction of either backend); yields the entry's id.
+    #[macro_export]
+    macro_rules! record_history {
+        ($conn:expr, $change:expr) => {{
+            let change: &$crate::history::ssr::Change = $change;
+            let (profile, role) = match change.on {
+                $crate::history::ssr::On::Profile(p) => (Some(p), None),
+                $crate::history::ssr::On::Role(r) => (None, Some(r)),
+            };
+            sqlx::query_scalar::<_, i64>($crate::history::ssr::INSERT)
+                .bind(change.actor)
+                .bind(change.user)
+                .bind(profile)
+                .bind(role)
+                .bind(change.action)
+                .bind(change.before.map(|a| a.as_str()))
+                .bind(change.after.map(|a| a.as_str()))
+                .bind(change.since)
+                .bind(change.added_by)
+                .bind(change.undo_of)
+                .fetch_one($conn)
+                .await
+        }};
+    }
+
+    const SELECT: &str =
+        "SELECT h.id, h.at, a.display_name AS actor, h.user_id, u.display_name AS user_name, \
+        h.profile_id, p.name AS profile_name, h.role_id, r.name AS role_name, h.action, h.access_before, \
+        h.access_after, h.since, EXISTS (SELECT 1 FROM history x WHERE x.undo_of = h.id) AS undone \
+        FROM history h \
+        LEFT JOIN users a ON a.id = h.actor_id \
+        LEFT JOIN users u ON u.id = h.user_id \
+        LEFT JOIN profiles p ON p.id = h.profile_id \
+        LEFT JOIN roles r ON r.id = h.role_id";
+
+    #[derive(Clone, Copy, Debug)]
+    pub enum Subject {
+        Profile(ProfileId),
+        User(UserId),
+    }
+
+    /// A subject's history, newest first. The cursor is the last id shown.
+    pub async fn list(
+        db: &Db,
+        subject: Subject,
+        action: Option<&str>,
+        q: Option<&str>,
+        after: Option<&str>,
+    ) -> Result<Page<Entry>, AppError> {
+        let before: i64 = paging::ssr::decode(after)?.unwrap_or(i64::MAX);
+        let (column, id) = match subject {
+            Subject::Profile(p) => (" WHERE h.profile_id = ", p.0),
+            Subject::User(u) => (" WHERE h.user_id = ", u.0),
+        };
+        let range = q.map(paging::ssr::prefix_range);
+        let (rows, total): (Vec<Entry>, i64) = with_db!(db, pool => {
+            let build = |count: bool| {
+                let mut sql = sqlx::QueryBuilder::new(if count { "SELECT COUNT(*) FROM history h" } else { SELECT });
+                sql.push(column).push_bind(id);
+                if let Some(action) = action {
+                    sql.push(" AND h.action = ").push_bind(action.to_owned());
+                }
+                if let Some((low, high)) = &range {
+                    sql.push(" AND h.user_id IN (SELECT id FROM users WHERE (name_key >= ")
+                        .push_bind(low.clone())
+                        .push(" AND name_key < ")
+                        .push_bind(high.clone())
+                        .push(") OR (email >= ")
+                        .push_bind(low.clone())
+                        .push(" AND email < ")
+                        .push_bind(high.clone())
+                        .push("))");
+                }
+                if !count {
+                    sql.push(" AND h.id < ").push_bind(before);
+                    sql.push(" ORDER BY h.id DESC LIMIT ").push_bind(paging::ssr::FETCH);
+                }
+                sql
+            };
+            let rows = build(false).build_query_as().fetch_all(pool).await?;
+            let total = build(true).build_query_scalar().fetch_one(pool).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        Ok(paging::ssr::page(rows, total, |e| e.id))
+    }
+
+    pub async fn entry(db: &Db, id: i64) -> Result<Option<Entry>, AppError> {
+        let sql = format!("{SELECT} WHERE h.id = $1");
+        Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+    }
+
+    /// Each person's last change on the profile before `end` decides whether they had
+    /// access then; the history of one profile is read in user order along its index.
+    pub async fn access_at(
+        db: &Db,
+        profile: ProfileId,
+        end: Timestamp,
+        after: Option<&str>,
+    ) -> Result<Page<AccessAt>, AppError> {
+        let user: UserId = paging::ssr::decode(after)?.unwrap_or_default();
+        let filter = "h.profile_id = $1 AND h.at < $2 AND h.access_after IS NOT NULL \
+            AND h.id = (SELECT MAX(l.id) FROM history l WHERE l.profile_id = $1 AND l.user_id = h.user_id AND l.at < $2)";
+        let rows_sql = format!(
+            "SELECT h.user_id, u.display_name AS user_name, u.email, h.access_after AS access, h.since \
+             FROM history h LEFT JOIN users u ON u.id = h.user_id \
+             WHERE {filter} AND h.user_id > $3 ORDER BY h.user_id LIMIT $4"
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM history h WHERE {filter}");
+        let (rows, total): (Vec<AccessAt>, i64) = with_db!(db, pool => {
+            let rows = sqlx::query_as(&rows_sql)
+                .bind(profile).bind(end).bind(user).bind(paging::ssr::FETCH)
+                .fetch_all(pool).await?;
+            let total = sqlx::query_scalar(&count_sql).bind(profile).bind(end).fetch_one(pool).await?;
+            Ok::<_, sqlx::Error>((rows, total))
+        })?;
+        Ok(paging::ssr::page(rows, total, |r| r.user_id))
+    }
+
+    pub const ALREADY_UNDONE: &str = "That removal has already been undone.";
+
+    /// Restores the link a removal deleted, with its level, "since" and adder, and records
+    /// the restoration. A second undo of the same removal is refused by the unique `undo_of`.
+    pub async fn undo(db: &Db, entry: i64, actor: UserId) -> Result<(), AppError> {
+        type Removed = (String, Option<ProfileId>, UserId, Option<String>, Option<Timestamp>, Option<UserId>);
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let removed: Option<Removed> = sqlx::query_as(
+                "SELECT action, profile_id, user_id, access_before, since, added_by FROM history WHERE id = $1",
+            )
+            .bind(entry)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (action, profile, user, access, since, added_by) = removed.ok_or(AppError::NotFound)?;
+            let (Some(profile), Some(access), Some(since), "removed") = (profile, access, since, action.as_str()) else {
+                return Err(AppError::Conflict("Only a removal can be undone.".into()));
+            };
+            let access = Access::parse(&access)?;
+            let restored: Option<UserId> = sqlx::query_scalar(
+                "INSERT INTO memberships (profile_id, user_id, access, added_at, added_by, name_key, email) \
+                 SELECT $1, u.id, $3, $4, (SELECT id FROM users WHERE id = $5), u.name_key, u.email \
+                 FROM users u WHERE u.id = $2 \
+                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id",
+            )
+            .bind(profile)
+            .bind(user)
+            .bind(access.as_str())
+            .bind(since)
+            .bind(added_by)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if restored.is_none() {
+                let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
+                    .bind(user)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Err(AppError::Conflict(if exists {
+                    "They are on this profile again already; change their access instead.".into()
+                } else {
+                    "That account no longer exists.".into()
+                }));
+            }
+            let change = Change {
+                after: Some(access),
+                since: Some(since),
+                added_by,
+                undo_of: Some(entry),
+                ..Change::membership(actor, user, profile, "restored")
+            };
+            match record_history!(&mut *tx, &change) {
+                Ok(_) => {}
+                Err(e) if crate::server::db::is_unique_violation(&e) => {
+                    return Err(AppError::Conflict(ALREADY_UNDONE.into()))
+                }
+                Err(e) => return Err(e.into()),
+            }
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    pub async fn explain(db: &Db, profile: ProfileId, user: UserId) -> Result<Explanation, AppError> {
+        type Row =
+            (String, String, String, Option<String>, Option<Timestamp>, Option<String>, Option<Timestamp>);
+        let row: Option<Row> = with_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT u.display_name, u.email, p.name, m.access, m.added_at, a.display_name, \
+                        (SELECT ur.assigned_at FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+                         WHERE ur.user_id = u.id AND r.name = 'admin') \
+                 FROM users u CROSS JOIN profiles p \
+                 LEFT JOIN memberships m ON m.profile_id = p.id AND m.user_id = u.id \
+                 LEFT JOIN users a ON a.id = m.added_by \
+                 WHERE u.id = $1 AND p.id = $2",
+            )
+            .bind(user)
+            .bind(profile)
+            .fetch_optional(pool)
+            .await
+        })?;
+        let (user_name, email, profile_name, access, added_at, added_by, admin_since) =
+            row.ok_or(AppError::NotFound)?;
+        let mut paths = Vec::new();
+        if let (Some(access), Some(since)) = (access, added_at) {
+            paths.push(AccessPath::Membership { access: Access::parse(&access)?, since, added_by });
+        }
+        if let Some(since) = admin_since {
+            paths.push(AccessPath::AdminRole { since });
+        }
+        Ok(Explanation { user_id: user, user_name, email, profile_id: profile, profile_name, paths })
+    }
+}

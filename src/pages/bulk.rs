@@ -1,0 +1,74 @@
+//! A bulk change's own page: its preview, row by row, with the button that applies it; once
+//! applied, its report.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{action_error, error_view, id_or_not_found, param_id, FormError};
+use crate::bulk::{get_bulk, ApplyBulk, RowStatus};
+
+#[component]
+pub fn BulkPage() -> impl IntoView {
+    let id = param_id("bulk");
+    let apply = ServerAction::<ApplyBulk>::new();
+    let bulk = Resource::new(
+        move || (id.get(), apply.version().get()),
+        |(id, _)| async move { get_bulk(id_or_not_found(id)?).await },
+    );
+    let error = action_error(apply);
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let bulk = match bulk.await {
+                    Ok(bulk) => bulk,
+                    Err(err) => return error_view(err),
+                };
+                let counts = [
+                    (RowStatus::Change, if bulk.applied { "changed" } else { "to change" }),
+                    (RowStatus::Unchanged, "unchanged"),
+                    (RowStatus::Unknown, "unknown"),
+                    (RowStatus::Refused, "refused"),
+                ];
+                let summary = counts
+                    .iter()
+                    .map(|(status, label)| format!("{} {label}", bulk.count(*status)))
+                    .collect::<Vec<_>>()
+                    .join(" · ");
+                let changes = bulk.count(RowStatus::Change);
+                let bid = bulk.id;
+                view! {
+                    <Title text=bulk.title()/>
+                    <p class="crumbs"><a href=format!("/profiles/{}", bulk.profile_id)>{bulk.profile_name.clone()}</a></p>
+                    <h1>{bulk.title()}</h1>
+                    <section class="card" aria-labelledby="bulk-heading">
+                        <h2 id="bulk-heading">{if bulk.applied { "Done" } else { "Preview: nothing has changed yet" }}</h2>
+                        <p data-testid="bulk-summary">{summary}</p>
+                        <FormError error all=true/>
+                        {(!bulk.applied).then(|| view! {
+                            <ActionForm action=apply attr:class="row-form" attr:aria-label="Apply this change">
+                                <input type="hidden" name="id" value=bid/>
+                                <button type="submit" class="button primary" disabled=move || changes == 0 || apply.pending().get()>
+                                    {move || if apply.pending().get() { "Applying…".to_string() } else { format!("Apply {changes} change{}", if changes == 1 { "" } else { "s" }) }}
+                                </button>
+                                <a class="button" href=format!("/profiles/{}", bulk.profile_id)>"Cancel"</a>
+                            </ActionForm>
+                        })}
+                        <table class="table" data-testid="bulk-rows">
+                            <thead><tr><th scope="col">"Row"</th><th scope="col">"Outcome"</th></tr></thead>
+                            <tbody>
+                                {bulk.rows.into_iter().map(|row| {
+                                    let class = match row.status {
+                                        RowStatus::Change => "ok",
+                                        RowStatus::Unchanged => "muted",
+                                        RowStatus::Unknown | RowStatus::Refused => "bad",
+                                    };
+                                    view! { <tr class=class><td>{row.label}</td><td>{row.note}</td></tr> }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

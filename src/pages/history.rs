@@ -1,0 +1,303 @@
+//! History views: a profile's and a user's changes, who had access to a profile on a day,
+//! and why someone has access now.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{
+    action_error, error_view, id_or_not_found, param_id, query, Empty, FormError, ListQuery, Pager, Total,
+};
+use crate::{
+    domain::{ProfileId, UserId},
+    history::{
+        explain_access, list_profile_history, who_had_access, AccessPath, Entry, UndoRemoval, ACTIONS,
+    },
+    paging::Page,
+    profiles::get_profile,
+};
+
+/// The filter above a history list: one kind of change, as a GET form.
+#[component]
+pub fn HistoryFilter(
+    action: Memo<Option<String>>,
+    /// Offer a search by person too (a profile's history).
+    #[prop(optional)]
+    search: Option<Memo<Option<String>>>,
+) -> impl IntoView {
+    view! {
+        <leptos_router::components::Form method="GET" action="" attr:class="row-form list-controls" attr:role="search">
+            {search.map(|q| view! {
+                <div class="field grow">
+                    <label for="history-q">"Person"</label>
+                    <input id="history-q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
+                        placeholder="Name or email starts with…" prop:value=move || q.get().unwrap_or_default()/>
+                </div>
+            })}
+            <div class="field">
+                <label for="history-action">"Change"</label>
+                <select id="history-action" name="action">
+                    <option value="" selected=move || action.get().is_none()>"Every change"</option>
+                    {ACTIONS.iter().map(|a| {
+                        let a = *a;
+                        view! { <option value=a selected=move || action.get().as_deref() == Some(a)>{a}</option> }
+                    }).collect_view()}
+                </select>
+            </div>
+            <button type="submit" class="button">"Show"</button>
+        </leptos_router::components::Form>
+    }
+}
+
+/// A page of history entries, newest first. On a profile (`show_subject` false) each names
+/// the person; on a user's page, the profile or role. `undo` offers to undo removals.
+#[component]
+pub fn HistoryList(
+    page: Page<Entry>,
+    #[prop(into)] base: String,
+    on_later_page: bool,
+    show_subject: bool,
+    #[prop(default = None)] undo: Option<ServerAction<UndoRemoval>>,
+) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! { <Empty>"No changes recorded."</Empty> }.into_any();
+    }
+    view! {
+        <Total total=page.total noun="change" narrowed=false/>
+        <table class="table" data-testid="history">
+            <thead><tr>
+                <th scope="col">"When"</th>
+                <th scope="col">{if show_subject { "Profile or role" } else { "Person" }}</th>
+                <th scope="col">"Change"</th>
+                <th scope="col">"By"</th>
+                {undo.map(|_| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+            </tr></thead>
+            <tbody>
+                {page.items.into_iter().map(|e| {
+                    let what = e.describe();
+                    let subject = if show_subject {
+                        match (e.profile_id, e.role_id) {
+                            (Some(p), _) => view! { <a href=format!("/profiles/{p}")>{e.profile_name.clone().unwrap_or_else(|| format!("Profile #{p} (deleted)"))}</a> }.into_any(),
+                            (_, Some(r)) => view! { <span>"Role " {e.role_name.clone().unwrap_or_else(|| format!("#{r} (deleted)"))}</span> }.into_any(),
+                            _ => ().into_any(),
+                        }
+                    } else {
+                        view! { <span>{e.user_name.clone().unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id))}</span> }.into_any()
+                    };
+                    let undoable = e.undoable();
+                    let entry = e.id;
+                    let undo_label = format!("Undo: {}", e.user_name.clone().unwrap_or_default());
+                    view! {
+                        <tr>
+                            <td><time datetime=e.at.0.to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time></td>
+                            <td>{subject}</td>
+                            <td>{what}{e.undone.then_some(" · undone")}</td>
+                            <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
+                            {undo.map(|undo| view! {
+                                <td class="row-actions">
+                                    {undoable.then(|| view! {
+                                        <ActionForm action=undo attr:class="inline-form">
+                                            <input type="hidden" name="entry" value=entry/>
+                                            <button type="submit" class="button small" aria-label=undo_label.clone()
+                                                disabled=move || undo.pending().get()>"Undo"</button>
+                                        </ActionForm>
+                                    })}
+                                </td>
+                            })}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        <Pager next=page.next base on_later_page param="history_after"/>
+    }
+    .into_any()
+}
+
+/// The tabs of a profile's pages.
+#[component]
+pub fn ProfileTabs(id: ProfileId, current: &'static str) -> impl IntoView {
+    let tabs = [
+        ("members", "Members", format!("/profiles/{id}")),
+        ("history", "History", format!("/profiles/{id}/history")),
+        ("access", "Access on a date", format!("/profiles/{id}/access")),
+    ];
+    view! {
+        <nav class="tabs" aria-label="Profile">
+            {tabs.into_iter().map(|(key, label, href)| view! {
+                <a href=href aria-current=(key == current).then_some("page")>{label}</a>
+            }).collect_view()}
+        </nav>
+    }
+}
+
+#[component]
+pub fn ProfileHistoryPage() -> impl IntoView {
+    let id = param_id("id");
+    let list = ListQuery::from_url();
+    let action = query("action");
+    let after = query("history_after");
+    let undo = ServerAction::<UndoRemoval>::new();
+    let profile = Resource::new(
+        move || id.get(),
+        |id| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
+    );
+    let history = Resource::new(
+        move || (id.get(), action.get(), list.q.get(), after.get(), undo.version().get()),
+        |(id, action, q, after, _)| async move {
+            list_profile_history(ProfileId(id_or_not_found(id)?), action, q, after).await
+        },
+    );
+    let undo_error = action_error(undo);
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let profile = match profile.await {
+                    Ok(profile) => profile,
+                    Err(err) => return error_view(err),
+                };
+                let pid = profile.id;
+                let mut base = format!("/profiles/{pid}/history?");
+                if let Some(a) = action.get_untracked() { base.push_str(&format!("action={a}&")); }
+                if let Some(q) = list.q.get_untracked() { base.push_str(&format!("q={}&", super::urlencode(&q))); }
+                let entries = match history.await {
+                    Err(err) => error_view(err),
+                    Ok(page) => view! {
+                        <HistoryList page base on_later_page=after.get_untracked().is_some() show_subject=false
+                            undo=profile.can_manage.then_some(undo)/>
+                    }.into_any(),
+                };
+                view! {
+                    <Title text=format!("History · {}", profile.name)/>
+                    <p class="crumbs"><a href="/profiles">"My profiles"</a></p>
+                    <h1>{profile.name.clone()}</h1>
+                    <ProfileTabs id=pid current="history"/>
+                    <section class="card" aria-labelledby="history-heading">
+                        <h2 id="history-heading">"History"</h2>
+                        <FormError error=undo_error all=true/>
+                        <HistoryFilter action search=list.q/>
+                        {entries}
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn AccessOnPage() -> impl IntoView {
+    let id = param_id("id");
+    let on = query("on");
+    let after = query("after");
+    let profile = Resource::new(
+        move || id.get(),
+        |id| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
+    );
+    let rows = Resource::new(
+        move || (id.get(), on.get(), after.get()),
+        |(id, on, after)| async move {
+            match on {
+                Some(on) => who_had_access(ProfileId(id_or_not_found(id)?), on, after).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let profile = match profile.await {
+                    Ok(profile) => profile,
+                    Err(err) => return error_view(err),
+                };
+                let pid = profile.id;
+                let day = on.get_untracked().unwrap_or_default();
+                let answer = match rows.await {
+                    Ok(None) => view! { <p class="muted">"Choose a day to see who had access at its end (UTC)."</p> }.into_any(),
+                    Err(crate::error::AppError::Invalid { message, .. }) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+                    Err(err) => error_view(err),
+                    Ok(Some(page)) if page.items.is_empty() => view! { <Empty>{format!("No one had access at the end of {day}.")}</Empty> }.into_any(),
+                    Ok(Some(page)) => view! {
+                        <Total total=page.total noun="person" narrowed=false/>
+                        <table class="table" data-testid="access-on">
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Access"</th><th scope="col">"Since"</th></tr></thead>
+                            <tbody>
+                                {page.items.into_iter().map(|r| view! {
+                                    <tr>
+                                        <td>{r.user_name.unwrap_or_else(|| format!("Account #{} (deleted)", r.user_id))}</td>
+                                        <td class="email">{r.email.unwrap_or_default()}</td>
+                                        <td>{r.access}</td>
+                                        <td>{r.since.map(|s| s.date()).unwrap_or_default()}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                        <Pager next=page.next base=format!("/profiles/{pid}/access?on={day}&") on_later_page=after.get_untracked().is_some()/>
+                    }.into_any(),
+                };
+                view! {
+                    <Title text=format!("Access on a date · {}", profile.name)/>
+                    <p class="crumbs"><a href="/profiles">"My profiles"</a></p>
+                    <h1>{profile.name.clone()}</h1>
+                    <ProfileTabs id=pid current="access"/>
+                    <section class="card" aria-labelledby="access-heading">
+                        <h2 id="access-heading">"Who had access on a date"</h2>
+                        <leptos_router::components::Form method="GET" action="" attr:class="row-form">
+                            <div class="field">
+                                <label for="on">"Date"</label>
+                                <input id="on" name="on" type="date" required prop:value=move || on.get().unwrap_or_default()/>
+                            </div>
+                            <button type="submit" class="button">"Show"</button>
+                        </leptos_router::components::Form>
+                        {answer}
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn WhyPage() -> impl IntoView {
+    let id = param_id("id");
+    let user = param_id("user");
+    let why = Resource::new(
+        move || (id.get(), user.get()),
+        |(id, user)| async move {
+            explain_access(ProfileId(id_or_not_found(id)?), UserId(id_or_not_found(user)?)).await
+        },
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let why = match why.await {
+                    Ok(why) => why,
+                    Err(err) => return error_view(err),
+                };
+                let title = format!("Why {} has access to {}", why.user_name, why.profile_name);
+                view! {
+                    <Title text=title.clone()/>
+                    <p class="crumbs"><a href=format!("/profiles/{}", why.profile_id)>{why.profile_name.clone()}</a></p>
+                    <h1>{title}</h1>
+                    <section class="card" data-testid="why">
+                        {if why.paths.is_empty() {
+                            view! { <p>{format!("{} has no access to this profile.", why.user_name)}</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="plain-list">
+                                    {why.paths.into_iter().map(|path| match path {
+                                        AccessPath::Membership { access, since, added_by } => view! {
+                                            <li>{format!("A direct membership as {}, since {}, added by {}.",
+                                                access.as_str(), since.date(), added_by.unwrap_or_else(|| "someone whose account is gone".into()))}</li>
+                                        }.into_any(),
+                                        AccessPath::AdminRole { since } => view! {
+                                            <li>{format!("The admin role, held since {}: admins see and change every profile.", since.date())}</li>
+                                        }.into_any(),
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,220 @@
+//! Bulk changes: a preview row by row, then one transaction that reports on every row.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::TestApp;
+
+const PW: &str = "correct horse battery";
+
+async fn setup() -> (TestApp, String, String) {
+    let app = TestApp::new().await;
+    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let manager = app.register("manny@example.com", "Manny", PW).await;
+    let profile = app
+        .json("/api/profiles/create", &[("name", "Big"), ("description", "")], Some(&manager))
+        .await
+        .to_string();
+    let _ = admin;
+    (app, manager, profile)
+}
+
+fn statuses(bulk: &serde_json::Value) -> Vec<(String, String)> {
+    bulk["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["label"].as_str().unwrap().to_owned(), r["status"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bulk_add_previews_every_row_then_applies_in_one_go() {
+    let (app, manager, profile) = setup().await;
+    app.people(&["Ann".to_string(), "Bob".to_string(), "Cy".to_string()]).await;
+    app.json(
+        "/api/members/add",
+        &[("profile", &profile), ("email", "bob@example.com"), ("access", "member")],
+        Some(&manager),
+    )
+    .await;
+    let pasted =
+        "ann@example.com, bob@example.com;nobody@example.com\nnot-an-email\nANN@example.com\ncy@example.com";
+    let id = app
+        .json(
+            "/api/bulk/add",
+            &[("profile", &profile), ("emails", pasted), ("access", "manager")],
+            Some(&manager),
+        )
+        .await
+        .to_string();
+    let preview = app.json("/api/bulk/get", &[("id", &id)], Some(&manager)).await;
+    assert_eq!(preview["applied"], false);
+    assert_eq!(
+        statuses(&preview),
+        [
+            ("ann@example.com", "Change"),
+            ("bob@example.com", "Unchanged"),
+            ("nobody@example.com", "Unknown"),
+            ("not-an-email", "Unknown"),
+            ("ANN@example.com", "Unchanged"),
+            ("cy@example.com", "Change"),
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
+    );
+    assert_eq!(
+        app.count(&format!("SELECT member_count FROM profiles WHERE id = {profile}")).await,
+        2,
+        "a preview changes nothing"
+    );
+    // Someone else can't see or apply it.
+    let other = app.register("otto@example.com", "Otto", PW).await;
+    assert_eq!(app.call("/api/bulk/get", &[("id", &id)], Some(&other)).await.status.as_u16(), 404);
+    assert_eq!(app.call("/api/bulk/apply", &[("id", &id)], Some(&other)).await.status.as_u16(), 404);
+
+    app.json("/api/bulk/apply", &[("id", &id)], Some(&manager)).await;
+    let report = app.json("/api/bulk/get", &[("id", &id)], Some(&manager)).await;
+    assert_eq!(report["applied"], true);
+    assert_eq!(statuses(&report)[0].1, "Change");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM memberships WHERE profile_id = {profile} AND access = 'manager'"
+        ))
+        .await,
+        3
+    );
+    assert_eq!(
+        app.count(&format!("SELECT COUNT(*) FROM history WHERE profile_id = {profile} AND action = 'added'"))
+            .await,
+        4,
+        "creator, Bob, Ann, Cy"
+    );
+    let again = app.call("/api/bulk/apply", &[("id", &id)], Some(&manager)).await;
+    assert_eq!(again.status.as_u16(), 409);
+}
+
+#[tokio::test]
+async fn a_bulk_add_takes_up_to_ten_thousand_emails() {
+    let (app, manager, profile) = setup().await;
+    let names: Vec<String> = (0..1000).map(|i| format!("P{i}")).collect();
+    app.people(&names).await;
+    let pasted: String = (0..1000).map(|i| format!("p{i}@example.com\n")).collect();
+    let id = app
+        .json(
+            "/api/bulk/add",
+            &[("profile", &profile), ("emails", &pasted), ("access", "member")],
+            Some(&manager),
+        )
+        .await
+        .to_string();
+    app.json("/api/bulk/apply", &[("id", &id)], Some(&manager)).await;
+    assert_eq!(app.count(&format!("SELECT member_count FROM profiles WHERE id = {profile}")).await, 1001);
+    let too_many: String = (0..10_001).map(|i| format!("q{i}@example.com,")).collect();
+    let res = app
+        .call(
+            "/api/bulk/add",
+            &[("profile", &profile), ("emails", &too_many), ("access", "member")],
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 422, "{}", res.body);
+    let res = app
+        .call(
+            "/api/bulk/add",
+            &[("profile", &profile), ("emails", " ,; "), ("access", "member")],
+            Some(&manager),
+        )
+        .await;
+    assert_eq!(res.status.as_u16(), 422);
+}
+
+#[tokio::test]
+async fn bulk_removal_refuses_the_last_manager_and_locking_yourself_out() {
+    let (app, manager, profile) = setup().await;
+    let ids = app.people(&["Ann".to_string(), "Bob".to_string()]).await;
+    for email in ["ann@example.com", "bob@example.com"] {
+        app.json(
+            "/api/members/add",
+            &[("profile", &profile), ("email", email), ("access", "member")],
+            Some(&manager),
+        )
+        .await;
+    }
+    let manny = app.count("SELECT id FROM users WHERE email = 'manny@example.com'").await;
+    let pick = |ids: &[i64]| ids.iter().map(|i| ("users[]", i.to_string())).collect::<Vec<_>>();
+    // Manny, the only manager, removes everyone including himself.
+    let mut form: Vec<(&str, String)> = vec![("profile", profile.clone()), ("change", "remove".into())];
+    form.extend(pick(&[ids[0], ids[1], manny]));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let id = app.json("/api/bulk/change", &form, Some(&manager)).await.to_string();
+    let preview = app.json("/api/bulk/get", &[("id", &id)], Some(&manager)).await;
+    assert_eq!(
+        statuses(&preview).into_iter().map(|(_, s)| s).collect::<Vec<_>>(),
+        ["Change", "Change", "Refused"]
+    );
+    app.json("/api/bulk/apply", &[("id", &id)], Some(&manager)).await;
+    assert_eq!(
+        app.count(&format!("SELECT member_count FROM profiles WHERE id = {profile}")).await,
+        1,
+        "only Manny is left"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM history WHERE profile_id = {profile} AND action = 'removed'"
+        ))
+        .await,
+        2
+    );
+
+    // An admin may demote Manny only if another manager stays.
+    let admin = app
+        .call("/api/sign_in", &[("email", "admin@example.com"), ("password", PW)], None)
+        .await
+        .session_cookie()
+        .unwrap();
+    let form = [("profile", profile.as_str()), ("change", "member"), ("users[]", &manny.to_string())];
+    let id = app.json("/api/bulk/change", &form, Some(&admin)).await.to_string();
+    let preview = app.json("/api/bulk/get", &[("id", &id)], Some(&admin)).await;
+    assert_eq!(statuses(&preview)[0].1, "Refused");
+    assert!(preview["rows"][0]["note"].as_str().unwrap().contains("no manager"));
+    // Nothing ticked is a clear error.
+    let res = app
+        .call("/api/bulk/change", &[("profile", profile.as_str()), ("change", "remove")], Some(&manager))
+        .await;
+    assert_eq!(res.status.as_u16(), 422, "{}", res.body);
+}
+
+#[tokio::test]
+async fn bulk_changes_work_as_plain_forms() {
+    let (app, manager, profile) = setup().await;
+    app.people(&["Ann".to_string()]).await;
+    let from = format!("/profiles/{profile}");
+    let res = app
+        .submit(
+            "/api/bulk/add",
+            &[("profile", &profile), ("emails", "ann@example.com"), ("access", "member")],
+            &from,
+            Some(&manager),
+        )
+        .await;
+    let page = res.location().unwrap().to_owned();
+    assert!(page.starts_with(&format!("/profiles/{profile}/bulk/")), "{page}");
+    let html = app.get(&page, Some(&manager)).await;
+    assert!(html.body.contains("will add Ann as member"), "{}", html.body);
+    let id = page.rsplit('/').next().unwrap();
+    let res = app.submit("/api/bulk/apply", &[("id", id)], &page, Some(&manager)).await;
+    assert_eq!(res.location(), Some(page.as_str()));
+    let html = app.get(&page, Some(&manager)).await;
+    assert!(html.body.contains("added Ann as member"));
+    // The ticked boxes arrive as users[] with the browser's encoding.
+    let ann = app.count("SELECT id FROM users WHERE email = 'ann@example.com'").await.to_string();
+    let res = app
+        .submit(
+            "/api/bulk/change",
+            &[("profile", &profile), ("change", "manager"), ("users[]", &ann)],
+            &from,
+            Some(&manager),
+        )
+        .await;
+    assert!(res.location().unwrap().contains("/bulk/"), "{:?} {}", res.location(), res.body);
+}

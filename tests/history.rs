@@ -1,0 +1,322 @@
+//! History: one row per change, written with the change; who had access on a day; undo;
+//! and why someone has access.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::TestApp;
+
+const PW: &str = "correct horse battery";
+
+struct World {
+    app: TestApp,
+    admin: String,
+    manager: String,
+    member: String,
+    profile: String,
+    mel: i64,
+}
+
+/// Admin; Manny manages "Compilers" (made through the app); Mel is a member of it.
+async fn world() -> World {
+    let app = TestApp::new().await;
+    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let manager = app.register("manny@example.com", "Manny", PW).await;
+    let member = app.register("mel@example.com", "Mel", PW).await;
+    let profile = app
+        .json("/api/profiles/create", &[("name", "Compilers"), ("description", "")], Some(&manager))
+        .await
+        .to_string();
+    app.json(
+        "/api/members/add",
+        &[("profile", &profile), ("email", "mel@example.com"), ("access", "member")],
+        Some(&manager),
+    )
+    .await;
+    let mel = app.count("SELECT id FROM users WHERE email = 'mel@example.com'").await;
+    World { app, admin, manager, member, profile, mel }
+}
+
+impl World {
+    async fn history(&self, form: &[(&str, &str)], cookie: &str) -> Vec<serde_json::Value> {
+        let page = self.app.json("/api/history/profile", form, Some(cookie)).await;
+        page["items"].as_array().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn every_change_writes_exactly_one_history_row() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    let mel = w.mel.to_string();
+    w.app
+        .json(
+            "/api/members/change_access",
+            &[("profile", p), ("user", &mel), ("access", "manager")],
+            Some(&w.manager),
+        )
+        .await;
+    // Setting the level someone has already is no change and no row.
+    w.app
+        .json(
+            "/api/members/change_access",
+            &[("profile", p), ("user", &mel), ("access", "manager")],
+            Some(&w.manager),
+        )
+        .await;
+    w.app.json("/api/members/remove", &[("profile", p), ("user", &mel)], Some(&w.manager)).await;
+    // A refused change writes nothing.
+    let manny = w.app.count("SELECT id FROM users WHERE email = 'manny@example.com'").await.to_string();
+    assert_eq!(
+        w.app
+            .call("/api/members/remove", &[("profile", p), ("user", &manny)], Some(&w.manager))
+            .await
+            .status
+            .as_u16(),
+        409
+    );
+    let rows = w.history(&[("profile", p)], &w.manager).await;
+    let actions: Vec<&str> = rows.iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["removed", "changed", "added", "added"], "newest first");
+    assert_eq!(rows[0]["access_before"], "manager");
+    assert_eq!(rows[1]["access_before"], "member");
+    assert_eq!(rows[1]["access_after"], "manager");
+    assert_eq!(rows[0]["actor"], "Manny");
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM history WHERE profile_id = {p}")).await, 4);
+
+    // Role grants: the first account's admin role, then a grant and a revocation.
+    let role = w
+        .app
+        .json("/api/roles/create", &[("name", "editor"), ("description", "")], Some(&w.admin))
+        .await
+        .to_string();
+    w.app.json("/api/roles/assign", &[("role", &role), ("email", "mel@example.com")], Some(&w.admin)).await;
+    w.app.json("/api/roles/unassign", &[("role", &role), ("user", &mel)], Some(&w.admin)).await;
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM history WHERE role_id = {role}")).await, 2);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM history WHERE role_id IS NOT NULL").await, 3);
+    // Mel sees her own history, on the profile and the role; Manny can't see Mel's.
+    let mine = w.app.json("/api/history/user", &[("user", &mel)], Some(&w.member)).await;
+    assert_eq!(mine["total"], 5);
+    assert_eq!(
+        w.app.call("/api/history/user", &[("user", &mel)], Some(&w.manager)).await.status.as_u16(),
+        404
+    );
+}
+
+#[tokio::test]
+async fn history_filters_by_change_and_person_and_pages() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    let ids = w.app.people(&(0..60).map(|i| format!("Pat {i:02}")).collect::<Vec<_>>()).await;
+    for i in 0..60 {
+        let email = format!("pat.{i:02}@example.com");
+        w.app
+            .json(
+                "/api/members/add",
+                &[("profile", p), ("email", &email), ("access", "member")],
+                Some(&w.manager),
+            )
+            .await;
+    }
+    for id in &ids[..5] {
+        w.app
+            .json("/api/members/remove", &[("profile", p), ("user", &id.to_string())], Some(&w.manager))
+            .await;
+    }
+    let (all, totals) = w.app.walk("/api/history/profile", &[("profile", p)], "id", &w.member).await;
+    assert_eq!((all.len(), totals[0]), (67, 67));
+    let mut sorted = all.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(all, sorted, "newest first, no repeats");
+    let (removed, totals) =
+        w.app.walk("/api/history/profile", &[("profile", p), ("action", "removed")], "id", &w.member).await;
+    assert_eq!((removed.len(), totals[0]), (5, 5));
+    let (pat01, _) =
+        w.app.walk("/api/history/profile", &[("profile", p), ("q", "pat 01")], "id", &w.member).await;
+    assert_eq!(pat01.len(), 2, "Pat 01 added and removed: {pat01:?}");
+    assert_eq!(
+        w.app
+            .call("/api/history/profile", &[("profile", p), ("action", "exploded")], Some(&w.member))
+            .await
+            .status
+            .as_u16(),
+        422
+    );
+}
+
+#[tokio::test]
+async fn undo_restores_the_access_and_the_original_since() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    let mel = w.mel.to_string();
+    w.app
+        .json(
+            "/api/members/change_access",
+            &[("profile", p), ("user", &mel), ("access", "manager")],
+            Some(&w.manager),
+        )
+        .await;
+    let since_before: String = roster::with_db!(&w.app.db, pool => sqlx::query_scalar::<_, roster::domain::Timestamp>(&format!("SELECT added_at FROM memberships WHERE user_id = {mel}")).fetch_one(pool).await).unwrap().0.to_rfc3339();
+    // Without JavaScript, removing comes back to the profile page with the removal named.
+    let res = w
+        .app
+        .submit(
+            "/api/members/remove",
+            &[("profile", p), ("user", &mel)],
+            &format!("/profiles/{p}"),
+            Some(&w.manager),
+        )
+        .await;
+    let location = res.location().unwrap().to_owned();
+    assert!(location.starts_with(&format!("/profiles/{p}?removed=")), "{location}");
+    let entry = location.rsplit('=').next().unwrap().to_owned();
+    let page = w.app.get(&location, Some(&w.manager)).await;
+    assert!(page.body.contains("data-testid=\"undo-banner\""), "the page offers to undo");
+    // A member may not undo; a manager may, once.
+    assert_eq!(
+        w.app.call("/api/history/undo", &[("entry", &entry)], Some(&w.member)).await.status.as_u16(),
+        404,
+        "Mel is off the profile now"
+    );
+    w.app.json("/api/history/undo", &[("entry", &entry)], Some(&w.manager)).await;
+    let since_after: String = roster::with_db!(&w.app.db, pool => sqlx::query_scalar::<_, roster::domain::Timestamp>(&format!("SELECT added_at FROM memberships WHERE user_id = {mel}")).fetch_one(pool).await).unwrap().0.to_rfc3339();
+    assert_eq!(since_after, since_before, "the original since");
+    assert_eq!(
+        w.app
+            .count(&format!("SELECT COUNT(*) FROM memberships WHERE user_id = {mel} AND access = 'manager'"))
+            .await,
+        1
+    );
+    let again = w.app.call("/api/history/undo", &[("entry", &entry)], Some(&w.manager)).await;
+    assert_eq!(again.status.as_u16(), 409, "{}", again.body);
+    let rows = w.history(&[("profile", p)], &w.manager).await;
+    assert_eq!(rows[0]["action"], "restored");
+    assert_eq!(rows[1]["undone"], true);
+    // Undo is for removals only.
+    let added = rows.iter().find(|r| r["action"] == "added").unwrap()["id"].to_string();
+    assert_eq!(
+        w.app.call("/api/history/undo", &[("entry", &added)], Some(&w.manager)).await.status.as_u16(),
+        409
+    );
+}
+
+#[tokio::test]
+async fn undo_is_refused_when_the_person_is_back_already() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    let mel = w.mel.to_string();
+    let entry = w
+        .app
+        .json("/api/members/remove", &[("profile", p), ("user", &mel)], Some(&w.manager))
+        .await
+        .to_string();
+    w.app
+        .json(
+            "/api/members/add",
+            &[("profile", p), ("email", "mel@example.com"), ("access", "member")],
+            Some(&w.manager),
+        )
+        .await;
+    let res = w.app.call("/api/history/undo", &[("entry", &entry)], Some(&w.manager)).await;
+    assert_eq!(res.status.as_u16(), 409);
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM history WHERE action = 'restored'").await,
+        0,
+        "nothing recorded"
+    );
+}
+
+#[tokio::test]
+async fn who_had_access_on_a_day_follows_the_history() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    let ids = w.app.people(&["Early Bird".to_string(), "Late Comer".to_string()]).await;
+    // A past written straight into the record: Early joined in March and left in June;
+    // Late joined in May as a member and became a manager in July.
+    let (early, late) = (ids[0], ids[1]);
+    for (at, user, action, before, after) in [
+        ("2026-03-01T10:00:00.000Z", early, "added", "NULL", "'member'"),
+        ("2026-06-01T10:00:00.000Z", early, "removed", "'member'", "NULL"),
+        ("2026-05-01T10:00:00.000Z", late, "added", "NULL", "'member'"),
+        ("2026-07-01T10:00:00.000Z", late, "changed", "'member'", "'manager'"),
+    ] {
+        w.app
+            .exec(&format!(
+                "INSERT INTO history (at, user_id, profile_id, action, access_before, access_after, since) \
+             VALUES ('{at}', {user}, {p}, '{action}', {before}, {after}, '2026-03-01T10:00:00.000Z')"
+            ))
+            .await;
+    }
+    let on = |day: &'static str| {
+        let app = &w.app;
+        let cookie = w.member.clone();
+        async move {
+            let page =
+                app.json("/api/history/access_on", &[("profile", p), ("on", day)], Some(&cookie)).await;
+            let rows: Vec<(i64, String)> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| (r["user_id"].as_i64().unwrap(), r["access"].as_str().unwrap().to_owned()))
+                .collect();
+            assert_eq!(page["total"].as_i64().unwrap(), rows.len() as i64);
+            rows
+        }
+    };
+    assert_eq!(on("2026-02-28").await, vec![]);
+    assert_eq!(on("2026-03-01").await, vec![(early, "member".into())]);
+    assert_eq!(on("2026-05-15").await, vec![(early, "member".into()), (late, "member".into())]);
+    assert_eq!(on("2026-06-15").await, vec![(late, "member".into())]);
+    assert_eq!(on("2026-07-01").await, vec![(late, "manager".into())]);
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let now = w.app.json("/api/history/access_on", &[("profile", p), ("on", &today)], Some(&w.member)).await;
+    assert_eq!(now["total"], 3, "Manny, Mel and Late today: {now}");
+    let bad = w
+        .app
+        .call("/api/history/access_on", &[("profile", p), ("on", "last tuesday")], Some(&w.member))
+        .await;
+    assert_eq!(bad.status.as_u16(), 422);
+}
+
+#[tokio::test]
+async fn why_lists_every_path_to_access() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    let admin_id = w.app.count("SELECT id FROM users WHERE email = 'admin@example.com'").await.to_string();
+    let mel = w
+        .app
+        .json("/api/history/why", &[("profile", p), ("user", &w.mel.to_string())], Some(&w.member))
+        .await;
+    let paths = mel["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1);
+    assert_eq!(paths[0]["Membership"]["access"], "member");
+    assert_eq!(paths[0]["Membership"]["added_by"], "Manny");
+    let admin =
+        w.app.json("/api/history/why", &[("profile", p), ("user", &admin_id)], Some(&w.manager)).await;
+    let paths = admin["paths"].as_array().unwrap();
+    assert_eq!(paths.len(), 1);
+    assert!(paths[0]["AdminRole"].is_object());
+    // The admin joins too: two paths.
+    w.app
+        .json(
+            "/api/members/add",
+            &[("profile", p), ("email", "admin@example.com"), ("access", "manager")],
+            Some(&w.manager),
+        )
+        .await;
+    let admin =
+        w.app.json("/api/history/why", &[("profile", p), ("user", &admin_id)], Some(&w.manager)).await;
+    assert_eq!(admin["paths"].as_array().unwrap().len(), 2);
+    // An outsider learns nothing.
+    let outsider = w.app.register("otto@example.com", "Otto", PW).await;
+    assert_eq!(
+        w.app
+            .call("/api/history/why", &[("profile", p), ("user", &admin_id)], Some(&outsider))
+            .await
+            .status
+            .as_u16(),
+        404
+    );
+    let page = w.app.get(&format!("/profiles/{p}/why/{}", w.mel), Some(&w.member)).await;
+    assert!(page.body.contains("A direct membership as member"), "{}", page.body);
+}

@@ -1,0 +1,245 @@
+//! Every list searches, filters, sorts and pages correctly, and says its exact total, on
+//! SQLite and PostgreSQL alike.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use common::TestApp;
+
+const PW: &str = "correct horse battery";
+
+/// Names that share prefixes in both cases and sort differently by name and by age.
+fn names(n: usize) -> Vec<String> {
+    let firsts = ["Ann", "anna", "Bob", "Béla", "Carl", "Annika", "Dora", "Bo"];
+    (0..n).map(|i| format!("{} {:03}", firsts[i % firsts.len()], (i * 37) % 1000)).collect()
+}
+
+/// A manager (the admin, who registered first), `n` more people on one profile (every
+/// fifth a manager), and the profile's id.
+async fn big_profile(n: usize) -> (TestApp, String, String, Vec<i64>) {
+    let app = TestApp::new().await;
+    let boss = app.register("boss@example.com", "Zed Boss", PW).await;
+    let profile =
+        app.call("/api/profiles/create", &[("name", "Big"), ("description", "")], Some(&boss)).await.body;
+    let ids = app.people(&names(n)).await;
+    for (i, id) in ids.iter().enumerate() {
+        let access = if i % 5 == 0 { "manager" } else { "member" };
+        // Spread "since" over time so the two sorts differ.
+        let at = format!("2026-01-01T00:{:02}:{:02}.000Z", (i * 7) % 60, i % 60);
+        app.exec(&format!(
+            "INSERT INTO memberships (profile_id, user_id, access, added_at, name_key, email) \
+             SELECT {profile}, id, '{access}', '{at}', name_key, email FROM users WHERE id = {id}"
+        ))
+        .await;
+    }
+    (app, boss, profile, ids)
+}
+
+/// What a member list should hold, worked out by a plain query: ids in order.
+async fn expected_members(app: &TestApp, profile: &str, q: &str, access: &str, sort: &str) -> Vec<i64> {
+    let mut filter = format!("m.profile_id = {profile}");
+    if !access.is_empty() {
+        filter.push_str(&format!(" AND m.access = '{access}'"));
+    }
+    if !q.is_empty() {
+        let q = q.to_lowercase();
+        filter.push_str(&format!(
+            " AND (substr(u.name_key, 1, {n}) = '{q}' OR substr(u.email, 1, {n}) = '{q}')",
+            n = q.chars().count()
+        ));
+    }
+    let order = if sort == "since" { "m.added_at, m.user_id" } else { "u.name_key, m.user_id" };
+    let sql = format!("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter} ORDER BY {order}");
+    roster::with_db!(&app.db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
+}
+
+#[tokio::test]
+async fn member_lists_search_filter_and_sort_with_exact_totals() {
+    let (app, boss, profile, _) = big_profile(130).await;
+    for sort in ["name", "since"] {
+        for access in ["", "manager", "member"] {
+            for q in ["", "ann", "ANN", "b", "bo", "béla", "anna.", "zzz"] {
+                let form = [("profile", profile.as_str()), ("q", q), ("access", access), ("sort", sort)];
+                let (ids, totals) = app.walk("/api/members/list", &form, "user_id", &boss).await;
+                let expected = expected_members(&app, &profile, q, access, sort).await;
+                assert_eq!(ids, expected, "sort={sort} access={access} q={q}");
+                assert!(
+                    totals.iter().all(|t| *t == expected.len() as i64),
+                    "total for {sort}/{access}/{q}: {totals:?}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_have_no_gaps_or_repeats_while_members_come_and_go() {
+    let (app, boss, profile, ids) = big_profile(120).await;
+    for sort in ["name", "since"] {
+        let mut seen: Vec<i64> = Vec::new();
+        let mut after: Option<String> = None;
+        let mut removed = Vec::new();
+        let newcomers = app.people(&[format!("Aaron {sort}"), format!("Zoe {sort}")]).await;
+        let mut round = 0;
+        loop {
+            let mut form = vec![("profile", profile.as_str()), ("sort", sort)];
+            if let Some(cursor) = &after {
+                form.push(("after", cursor));
+            }
+            let page = app.json("/api/members/list", &form, Some(&boss)).await;
+            seen.extend(page["items"].as_array().unwrap().iter().map(|m| m["user_id"].as_i64().unwrap()));
+            // Between pages, someone joins at each end and someone not yet seen leaves.
+            if round == 0 {
+                for (id, name) in newcomers.iter().zip(["aaron", "zoe"]) {
+                    let email = format!("{name}.{sort}@example.com");
+                    app.json(
+                        "/api/members/add",
+                        &[("profile", &profile), ("email", &email), ("access", "member")],
+                        Some(&boss),
+                    )
+                    .await;
+                    let _ = id;
+                }
+                let unseen = ids.iter().rev().find(|id| !seen.contains(id)).copied().unwrap();
+                app.json(
+                    "/api/members/remove",
+                    &[("profile", &profile), ("user", &unseen.to_string())],
+                    Some(&boss),
+                )
+                .await;
+                removed.push(unseen);
+            }
+            round += 1;
+            match page["next"].as_str() {
+                Some(next) => after = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "no member twice ({sort})");
+        for id in &ids {
+            if !removed.contains(id) {
+                assert!(seen.contains(id), "member {id} who stayed throughout was shown ({sort})");
+            }
+        }
+        // Put things back for the next sort.
+        for id in removed.iter().chain(newcomers.iter()) {
+            app.exec(&format!("DELETE FROM memberships WHERE user_id = {id}")).await;
+        }
+        for id in &removed {
+            app.exec(&format!(
+                "INSERT INTO memberships (profile_id, user_id, access, name_key, email) \
+                 SELECT {profile}, id, 'member', name_key, email FROM users WHERE id = {id}"
+            ))
+            .await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn lists_refuse_nonsense_choices_with_clear_errors() {
+    let (app, boss, profile, _) = big_profile(3).await;
+    let long = "x".repeat(101);
+    for (name, value) in [("sort", "age"), ("access", "owner"), ("q", long.as_str()), ("after", "garbage")] {
+        let res = app.call("/api/members/list", &[("profile", &profile), (name, value)], Some(&boss)).await;
+        let expected = if name == "after" { 400 } else { 422 };
+        assert_eq!(res.status.as_u16(), expected, "{name}={value}: {}", res.body);
+    }
+}
+
+#[tokio::test]
+async fn the_users_directory_searches_sorts_and_counts() {
+    let app = TestApp::new().await;
+    let admin = app.register("admin@example.com", "Admin", PW).await;
+    app.people(&names(75)).await;
+    let all: i64 = app.count("SELECT COUNT(*) FROM users").await;
+    let (ids, totals) = app.walk("/api/users/list", &[], "id", &admin).await;
+    assert_eq!(ids.len() as i64, all);
+    assert!(totals.iter().all(|t| *t == all));
+    let by_name: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar("SELECT id FROM users ORDER BY name_key, id").fetch_all(pool).await).unwrap();
+    assert_eq!(ids, by_name);
+    let (ids, _) = app.walk("/api/users/list", &[("sort", "since")], "id", &admin).await;
+    let by_age: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar("SELECT id FROM users ORDER BY created_at, id").fetch_all(pool).await).unwrap();
+    assert_eq!(ids, by_age);
+    // "ann" matches Ann…, anna…, Annika… by name, and nobody else; "admin@" matches by email.
+    let (ids, totals) = app.walk("/api/users/list", &[("q", "Ann")], "id", &admin).await;
+    let expected = app.count("SELECT COUNT(*) FROM users WHERE name_key LIKE 'ann%'").await;
+    assert_eq!(ids.len() as i64, expected);
+    assert_eq!(totals[0], expected);
+    let (ids, _) = app.walk("/api/users/list", &[("q", "admin@")], "id", &admin).await;
+    assert_eq!(ids.len(), 1);
+    // Not an admin: refused.
+    let other = app.register("x@example.com", "X", PW).await;
+    assert_eq!(app.call("/api/users/list", &[], Some(&other)).await.status.as_u16(), 403);
+}
+
+#[tokio::test]
+async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
+    let app = TestApp::new().await;
+    let admin = app.register("admin@example.com", "Admin", PW).await;
+    for name in ["Alpha", "alpine", "Beta", "Gamma"] {
+        app.json("/api/profiles/create", &[("name", name), ("description", "")], Some(&admin)).await;
+    }
+    let (ids, totals) = app.walk("/api/profiles/of_user", &[("q", "AL")], "id", &admin).await;
+    assert_eq!(ids.len(), 2);
+    assert_eq!(totals, vec![2]);
+    let (ids, _) = app.walk("/api/profiles/of_user", &[("access", "member")], "id", &admin).await;
+    assert!(ids.is_empty());
+    let (by_name, _) = app.walk("/api/profiles/of_user", &[], "id", &admin).await;
+    let profile_names: Vec<String> = {
+        let page = app.json("/api/profiles/of_user", &[], Some(&admin)).await;
+        page["items"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(profile_names, ["Alpha", "alpine", "Beta", "Gamma"], "by name, whatever the case");
+    let (by_since, _) = app.walk("/api/profiles/of_user", &[("sort", "since")], "id", &admin).await;
+    let mut sorted = by_since.clone();
+    sorted.sort();
+    assert_eq!(by_since, sorted, "created one after the other");
+    assert_eq!(by_name.len(), 4);
+
+    let role = app.json("/api/roles/create", &[("name", "editor"), ("description", "")], Some(&admin)).await;
+    let role = role.to_string();
+    app.people(&names(60)).await;
+    app.exec(&format!("INSERT INTO user_roles (user_id, role_id) SELECT id, {role} FROM users WHERE email <> 'admin@example.com'")).await;
+    let (ids, totals) = app.walk("/api/roles/holders", &[("role", &role)], "user_id", &admin).await;
+    assert_eq!((ids.len(), totals[0]), (60, 60));
+    let (ids, totals) = app
+        .walk("/api/roles/holders", &[("role", &role), ("q", "bo"), ("sort", "since")], "user_id", &admin)
+        .await;
+    let expected =
+        app.count("SELECT COUNT(*) FROM users WHERE name_key LIKE 'bo%' OR email LIKE 'bo%'").await;
+    assert_eq!((ids.len() as i64, totals[0]), (expected, expected));
+    assert!(expected > 0);
+}
+
+#[tokio::test]
+async fn the_member_picker_suggests_at_most_ten_and_marks_who_is_on_already() {
+    let (app, boss, profile, _) = big_profile(40).await;
+    app.people(&names(60).into_iter().map(|n| format!("{n} x")).collect::<Vec<_>>()).await;
+    let found = app.json("/api/users/suggest", &[("profile", &profile), ("q", "ann")], Some(&boss)).await;
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 10, "never more than ten");
+    assert!(found.iter().all(|s| s["display_name"].as_str().unwrap().to_lowercase().starts_with("ann")));
+    assert!(found.iter().any(|s| s["access"].is_string()), "some are on the profile already");
+    assert!(found.iter().any(|s| s["access"].is_null()), "some are not");
+    let by_email =
+        app.json("/api/users/suggest", &[("profile", &profile), ("q", "boss@")], Some(&boss)).await;
+    assert_eq!(by_email.as_array().unwrap().len(), 1);
+    let none = app.json("/api/users/suggest", &[("profile", &profile), ("q", "  ")], Some(&boss)).await;
+    assert!(none.as_array().unwrap().is_empty());
+    // Only the profile's managers may look people up through it.
+    let outsider = app.register("out@example.com", "Out", PW).await;
+    assert_eq!(
+        app.call("/api/users/suggest", &[("profile", &profile), ("q", "a")], Some(&outsider))
+            .await
+            .status
+            .as_u16(),
+        404
+    );
+    assert_eq!(
+        app.call("/api/users/suggest", &[("profile", &profile), ("q", "a")], None).await.status.as_u16(),
+        401
+    );
+}
