@@ -138,3 +138,50 @@ async fn role_assign_and_unassign_keep_the_last_admin() {
     let no_user = roster(&["role", "assign", "--email", "z@example.com", "--role", "admin"], &url, "");
     assert_eq!(no_user.status.code(), Some(4), "{}", text(&no_user));
 }
+
+#[tokio::test]
+async fn seed_fills_an_empty_database_with_consistent_data_and_refuses_a_full_one() {
+    let (url, _dir) = common::fresh_database().await;
+    let out = roster(&["seed", "--users", "2000", "--profiles", "150", "--per-user", "5"], &url, "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("Seeded 2000 people, 150 profiles"), "{}", text(&out));
+    let db = roster::server::db::Db::connect(&url, 1).await.unwrap();
+    let one = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            roster::with_db!(&db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).expect(sql)
+        }
+    };
+    assert_eq!(one("SELECT value FROM tallies WHERE name = 'users'").await, 2000);
+    let links = one("SELECT COUNT(*) FROM memberships").await;
+    assert!(links >= 2000 * 5, "{links}");
+    assert_eq!(
+        one("SELECT COUNT(*) FROM history WHERE action = 'added'").await,
+        links,
+        "a history row per link"
+    );
+    assert_eq!(one("SELECT CAST(SUM(member_count) AS BIGINT) FROM profiles").await, links, "counts agree");
+    assert_eq!(
+        one("SELECT COUNT(*) FROM profiles WHERE manager_count = 0").await,
+        0,
+        "every profile has a manager"
+    );
+    assert_eq!(
+        one("SELECT COUNT(*) FROM profiles p WHERE manager_count <> (SELECT COUNT(*) FROM memberships m WHERE m.profile_id = p.id AND m.access = 'manager')").await,
+        0
+    );
+    // A power law: the biggest profile is far bigger than the median one.
+    let biggest = one("SELECT MAX(member_count) FROM profiles").await;
+    assert!(biggest > 10 * links / 150, "biggest {biggest} of {links}");
+    // The schema is whole again: the indexes and triggers set aside are back.
+    let id = one("SELECT MAX(id) FROM users").await;
+    let added = roster::with_db!(&db, pool => sqlx::query("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('new@example.com', 'New', 'new', 'x')").execute(pool).await.map(drop));
+    assert!(added.is_ok(), "ids continue after the seeded ones: {added:?}");
+    assert_eq!(one("SELECT MAX(id) FROM users").await, id + 1);
+    db.close().await;
+
+    let again = roster(&["seed", "--users", "10", "--profiles", "2", "--per-user", "1"], &url, "");
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again));
+    let bad = roster(&["seed", "--users", "10", "--profiles", "2", "--per-user", "3"], &url, "");
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}

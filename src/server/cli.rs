@@ -38,6 +38,9 @@ pub enum Command {
     /// Grant or revoke roles.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Fill an empty database with a realistic dataset: believable people, profiles whose
+    /// sizes follow a power law, and a history of every link. Shows its progress.
+    Seed(super::seed::SeedArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,6 +169,15 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             db.close().await;
             let role = if admin { " with the admin role" } else { "" };
             println!("Created user {id} <{email}>{role}.");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let db = Db::connect(&settings.database_url, 1).await?;
+            db.migrate().await?;
+            let outcome = super::seed::seed(&db, &args).await;
+            db.close().await;
+            let report = outcome?;
+            println!("{report}");
             Ok(())
         }
         Command::Role(command) => {

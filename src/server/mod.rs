@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod seed;
 
 use std::sync::{Arc, OnceLock};
 
