@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Roster's benchmark: seeds a dataset, serves the release build, and measures each page
+with wrk at 64 connections. Run through scripts/bench.sh, which builds and installs first.
+
+    scripts/bench.sh                 # 100k links, then 10M links (SQLite)
+    scripts/bench.sh --scales 100k   # one scale only
+    ROSTER_BENCH_SECONDS=20 scripts/bench.sh
+
+Prints a Markdown report, and writes it to bench-results.md.
+"""
+
+import argparse
+import base64
+import gzip
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+SCALES = {
+    # name: (users, profiles, per-user)
+    "100k": (10_000, 1_000, 10),
+    "10m": (1_000_000, 100_000, 10),
+}
+CONNECTIONS = 64
+SECONDS = int(os.environ.get("ROSTER_BENCH_SECONDS", "10"))
+PASSWORD = "bench password 123"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, binary, url, site):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, ROSTER_DATABASE_URL=url, ROSTER_LISTEN=f"127.0.0.1:{self.port}",
+                   ROSTER_LOG="warn", LEPTOS_SITE_ROOT=site)
+        self.proc = subprocess.Popen([binary, "serve"], env=env, cwd=tempfile.gettempdir())
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(self.base + "/", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.1)
+        raise SystemExit("the server did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+    def call(self, path, form, cookie=None):
+        data = urllib.parse.urlencode(form, doseq=True).encode()
+        req = urllib.request.Request(self.base + path, data=data, method="POST")
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        req.add_header("Accept", "application/json")
+        if cookie:
+            req.add_header("Cookie", cookie)
+        with urllib.request.urlopen(req) as res:
+            return res.read().decode(), res.headers
+
+
+def wrk(url, cookie, script=None):
+    """Runs wrk and returns (requests/s, p50 ms, p99 ms, non-2xx count)."""
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-H", f"Cookie: {cookie}"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+
+    def ms(label):
+        m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rps, ms("50"), ms("99"), int(bad.group(1)) if bad else 0
+
+
+def post_script(path, body_lines, directory):
+    """A wrk Lua script that POSTs bodies in turn: `body_lines` are form bodies."""
+    bodies = directory / f"bodies-{len(list(directory.iterdir()))}.txt"
+    bodies.write_text("\n".join(body_lines) + "\n")
+    script = directory / f"post-{len(list(directory.iterdir()))}.lua"
+    script.write_text(f"""
+local bodies = {{}}
+for line in io.lines("{bodies}") do bodies[#bodies + 1] = line end
+local n = 0
+request = function()
+  n = n + 1
+  local body = bodies[(n - 1) % #bodies + 1]
+  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json"}}, body)
+end
+""")
+    return str(script)
+
+
+def sql(url, query):
+    """One value from the database, via sqlite3 or psql."""
+    if url.startswith("sqlite:"):
+        path = url.split("sqlite://", 1)[1]
+        return subprocess.run(["sqlite3", path, query], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(["psql", url, "-Atc", query], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def run_scale(name, binary, site, workdir, database_url=None):
+    users, profiles, per_user = SCALES[name]
+    url = database_url or f"sqlite://{workdir}/{name}.db"
+    env = dict(os.environ, ROSTER_DATABASE_URL=url, ROSTER_LOG="warn")
+    print(f"\n== {name}: seeding {users} people, {profiles} profiles, {per_user} each", flush=True)
+    started = time.time()
+    subprocess.run([binary, "seed", "--users", str(users), "--profiles", str(profiles), "--per-user", str(per_user)],
+                   env=env, check=True, cwd=tempfile.gettempdir())
+    seed_seconds = time.time() - started
+    subprocess.run([binary, "user", "create", "--email", "bench@example.com", "--name", "Bench Admin", "--admin"],
+                   env=env, input=PASSWORD + "\n", text=True, check=True, cwd=tempfile.gettempdir(), capture_output=True)
+    links = int(sql(url, "SELECT COUNT(*) FROM memberships"))
+    biggest, biggest_size = sql(url, "SELECT id || ' ' || member_count FROM profiles ORDER BY member_count DESC LIMIT 1").split()
+    server = Server(binary, url, site)
+    try:
+        _, headers = server.call("/api/sign_in", {"email": "bench@example.com", "password": PASSWORD})
+        cookie = headers["Set-Cookie"].split(";")[0]
+        # The bench admin is on twenty profiles, so "my profiles" has something to show.
+        for p in range(2, 22):
+            server.call("/api/members/add", {"profile": p, "email": "bench@example.com", "access": "member"}, cookie)
+        # Page 1000 of the biggest profile (by "since"): follow the cursors there.
+        after = None
+        for _ in range(999):
+            form = {"profile": biggest, "sort": "since"}
+            if after:
+                form["after"] = after
+            after = json.loads(server.call("/api/members/list", form, cookie)[0])["next"]
+        deep_page = f"/profiles/{biggest}?sort=since&after={after}" if after else None
+
+        scripts = pathlib.Path(tempfile.mkdtemp())
+        suggest = post_script("/api/users/suggest", [f"profile={biggest}&q={q}" for q in ["ma", "jo", "an", "sa", "li", "da"]], scripts)
+        # Add-and-remove pairs: people not on profile 3, added then removed in turn.
+        candidates = sql(url, "SELECT id || ' ' || email FROM users WHERE id NOT IN "
+                              "(SELECT user_id FROM memberships WHERE profile_id = 3) ORDER BY id LIMIT 2000").splitlines()
+        pairs = []
+        for row in candidates:
+            uid, email = row.split()
+            pairs.append(f"profile=3&email={urllib.parse.quote(email)}&access=member&op=add")
+            pairs.append(f"profile=3&user={uid}&op=remove")
+        add_remove = scripts / "add_remove.lua"
+        (scripts / "pairs.txt").write_text("\n".join(pairs) + "\n")
+        add_remove.write_text(f"""
+local bodies = {{}}
+for line in io.lines("{scripts}/pairs.txt") do bodies[#bodies + 1] = line end
+-- Each wrk thread takes its own half of the pairs, so no two threads touch one person.
+local threads = 0
+function setup(thread) thread:set("part", threads); threads = threads + 1 end
+local n = 0
+request = function()
+  local half = math.floor(#bodies / 4) * 2
+  local body = bodies[(part or 0) * half + (n % half) + 1]
+  n = n + 1
+  local path = body:find("op=add") and "/api/members/add" or "/api/members/remove"
+  return wrk.format("POST", path, {{["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json"}}, body)
+end
+""")
+        targets = [
+            ("Profile page, first page (biggest profile)", f"/profiles/{biggest}", None),
+            ("Profile page, page 1000 (biggest profile)", deep_page, None),
+            ("Member search: q=ma, members only (biggest)", f"/profiles/{biggest}?q=ma&access=member", None),
+            ("My profiles", "/profiles", None),
+            ("Users directory search: q=mar", "/users?q=mar", None),
+            ("Picker suggestions (POST)", "/api/users/suggest", suggest),
+            ("Add-and-remove pairs (POST)", "/api/members/add", str(add_remove)),
+        ]
+        results = []
+        for label, path, script in targets:
+            if path is None:
+                results.append((label, None))
+                continue
+            print(f"   {label} …", flush=True)
+            results.append((label, wrk(server.base + path, cookie, script)))
+        # Bulk add of 1,000 emails: five runs, each on people not yet on profile 4.
+        fresh = sql(url, "SELECT email FROM users WHERE id NOT IN (SELECT user_id FROM memberships WHERE profile_id = 4) "
+                         "ORDER BY id LIMIT 5000").splitlines()
+        bulk_seconds = []
+        for run in range(5):
+            emails = "\n".join(fresh[run * 1000:(run + 1) * 1000])
+            t0 = time.time()
+            draft = server.call("/api/bulk/add", {"profile": 4, "emails": emails, "access": "member"}, cookie)[0]
+            server.call("/api/bulk/apply", {"id": draft}, cookie)
+            bulk_seconds.append(time.time() - t0)
+    finally:
+        server.stop()
+    return {"name": name, "users": users, "profiles": profiles, "links": links, "biggest": int(biggest_size),
+            "seed_seconds": seed_seconds, "results": results, "bulk": statistics.median(bulk_seconds)}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--site", required=True)
+    parser.add_argument("--scales", default="100k,10m")
+    args = parser.parse_args()
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="roster-bench-"))
+    try:
+        runs = [run_scale(s, args.binary, args.site, workdir) for s in args.scales.split(",")]
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    wasm = pathlib.Path(args.site) / "pkg" / "roster.wasm"
+    wasm_raw = wasm.stat().st_size
+    wasm_gz = len(gzip.compress(wasm.read_bytes(), 9))
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+    lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GB, {platform.system()} {platform.release()}; "
+             f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on the same machine; SQLite; release build.", ""]
+    for run in runs:
+        lines.append(f"### {run['name']}: {run['users']:,} people, {run['profiles']:,} profiles, {run['links']:,} links "
+                     f"(biggest profile {run['biggest']:,}); seeded in {run['seed_seconds']:.0f} s")
+        lines.append("")
+        lines.append("| What | req/s | p50 ms | p99 ms | non-2xx |")
+        lines.append("|---|---:|---:|---:|---:|")
+        for label, r in run["results"]:
+            if r is None:
+                lines.append(f"| {label} | — | — | — | (fewer than 1000 pages) |")
+            else:
+                lines.append(f"| {label} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} |")
+        lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | |")
+        lines.append("")
+    lines.append(f"Release WASM: {wasm_raw:,} bytes, {wasm_gz:,} bytes gzipped (-9).")
+    report = "\n".join(lines)
+    print("\n" + report)
+    pathlib.Path("bench-results.md").write_text(report + "\n")
+
+
+if __name__ == "__main__":
+    main()
