@@ -91,7 +91,14 @@ def wrk(url, cookie, script=None):
     return rps, ms("50"), ms("99"), int(bad.group(1)) if bad else 0
 
 
-def post_script(path, body_lines, directory):
+def post_headers(cookie):
+    """The headers of a scripted POST, as a Lua table. A script that passes its own headers to
+    wrk.format replaces wrk's, `-H Cookie` included, so the cookie goes here too."""
+    return ('{["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json", '
+            f'["Cookie"] = "{cookie}"}}')
+
+
+def post_script(path, body_lines, directory, cookie):
     """A wrk Lua script that POSTs bodies in turn: `body_lines` are form bodies."""
     bodies = directory / f"bodies-{len(list(directory.iterdir()))}.txt"
     bodies.write_text("\n".join(body_lines) + "\n")
@@ -103,7 +110,7 @@ local n = 0
 request = function()
   n = n + 1
   local body = bodies[(n - 1) % #bodies + 1]
-  return wrk.format("POST", "{path}", {{["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json"}}, body)
+  return wrk.format("POST", "{path}", {post_headers(cookie)}, body)
 end
 """)
     return str(script)
@@ -147,7 +154,7 @@ def run_scale(name, binary, site, workdir, database_url=None):
         deep_page = f"/profiles/{biggest}?sort=since&after={after}" if after else None
 
         scripts = pathlib.Path(tempfile.mkdtemp())
-        suggest = post_script("/api/users/suggest", [f"profile={biggest}&q={q}" for q in ["ma", "jo", "an", "sa", "li", "da"]], scripts)
+        suggest = post_script("/api/users/suggest", [f"profile={biggest}&q={q}" for q in ["ma", "jo", "an", "sa", "li", "da"]], scripts, cookie)
         # Add-and-remove pairs: people not on profile 3, added then removed in turn.
         candidates = sql(url, "SELECT id || ' ' || email FROM users WHERE id NOT IN "
                               "(SELECT user_id FROM memberships WHERE profile_id = 3) ORDER BY id LIMIT 2000").splitlines()
@@ -170,7 +177,7 @@ request = function()
   local body = bodies[(part or 0) * half + (n % half) + 1]
   n = n + 1
   local path = body:find("op=add") and "/api/members/add" or "/api/members/remove"
-  return wrk.format("POST", path, {{["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json"}}, body)
+  return wrk.format("POST", path, {post_headers(cookie)}, body)
 end
 """)
         targets = [

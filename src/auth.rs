@@ -286,11 +286,22 @@ pub mod ssr {
         Ok(Some(row.user))
     }
 
+    /// The signed-in user of the current request, looked up once per request: a page whose
+    /// layout and resources each ask still costs one query.
+    #[derive(Clone, Default)]
+    pub struct RequestSession(std::sync::Arc<tokio::sync::OnceCell<Option<SessionUser>>>);
+
     /// The signed-in user of the current request, or `None`.
     pub async fn session_user() -> Result<Option<SessionUser>, AppError> {
-        let Some(token) = session_token() else { return Ok(None) };
-        let state = crate::server::state()?;
-        lookup(&state.db, &state.settings, &token).await
+        let find = || async {
+            let Some(token) = session_token() else { return Ok(None) };
+            let state = crate::server::state()?;
+            lookup(&state.db, &state.settings, &token).await
+        };
+        match use_context::<RequestSession>() {
+            Some(cache) => cache.0.get_or_try_init(find).await.cloned(),
+            None => find().await,
+        }
     }
 
     /// The signed-in user, or a 401 asking them to sign in.

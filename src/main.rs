@@ -1,6 +1,10 @@
 //! The `roster` binary: all of it lives in the library, so tests share the same wiring.
 
 #[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
     roster::server::cli::main()
 }

@@ -97,6 +97,9 @@ impl Db {
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
+                // An embedded file has no connection to lose: the check before each use only
+                // cost a round trip to the connection's thread.
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .with_context(|| format!("cannot open SQLite database {}", file.display()))?;

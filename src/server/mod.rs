@@ -73,7 +73,10 @@ pub fn router(state: AppState) -> Router {
     let routes = routes();
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            provide_context(crate::auth::ssr::RequestSession::default());
+        }
     };
     let app = {
         let options = state.leptos_options.clone();
