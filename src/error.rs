@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 /// What can go wrong in a server function, as the browser may see it.
 ///
 /// Every variant's text is safe to show to a user. Internal causes are logged where they
-/// happen (see `AppError::internal`) and reach the browser only as [`AppError::Internal`].
+/// happen (see `AppError::internal`) and reach the browser only as [`AppError::Internal`], with the request id to find them by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// A field failed validation; `field` names the form input it belongs to.
@@ -30,9 +30,21 @@ pub enum AppError {
     /// The change clashes with the current state, such as a taken email.
     #[error("{0}")]
     Conflict(String),
-    /// Something failed on our side; the details are in the server log.
-    #[error("Something went wrong on our side. Please try again.")]
-    Internal,
+    /// Too many attempts; try again after `retry_after` seconds (sent as `Retry-After`).
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
+    /// Something failed on our side; the details are in the server log, under the request
+    /// id this carries (empty when there was none).
+    #[error("Something went wrong on our side. Please try again.{}", reference(.0))]
+    Internal(String),
+}
+
+fn reference(request_id: &str) -> String {
+    if request_id.is_empty() {
+        String::new()
+    } else {
+        format!(" (Reference: {request_id})")
+    }
 }
 
 impl AppError {
@@ -61,7 +73,8 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::Invalid { .. } => 422,
-            AppError::Internal => 500,
+            AppError::TooManyRequests { .. } => 429,
+            AppError::Internal(_) => 500,
         }
     }
 }
@@ -83,7 +96,7 @@ impl FromServerFnError for AppError {
                 #[cfg(feature = "ssr")]
                 tracing::error!(error = %other, "server function plumbing failed");
                 let _ = other;
-                AppError::Internal
+                AppError::Internal(current_request_id())
             }
         }
     }
@@ -95,9 +108,23 @@ impl AppError {
     #[track_caller]
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let at = std::panic::Location::caller();
-        tracing::error!(%cause, file = at.file(), line = at.line(), "internal error");
-        AppError::Internal
+        let request_id = current_request_id();
+        tracing::error!(%cause, file = at.file(), line = at.line(), request_id, "internal error");
+        AppError::Internal(request_id)
     }
+}
+
+/// The id of the request being served, to tie what the browser sees to the server log.
+#[cfg(feature = "ssr")]
+fn current_request_id() -> String {
+    leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| crate::server::security::request_id(&parts.headers))
+        .unwrap_or_default()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn current_request_id() -> String {
+    String::new()
 }
 
 #[cfg(feature = "ssr")]
@@ -125,7 +152,8 @@ mod tests {
         for err in client {
             assert!((400..500).contains(&err.status()), "{err:?} -> {}", err.status());
         }
-        assert_eq!(AppError::Internal.status(), 500);
+        assert_eq!(AppError::TooManyRequests { message: "x".into(), retry_after: 60 }.status(), 429);
+        assert_eq!(AppError::Internal(String::new()).status(), 500);
     }
 
     #[test]

@@ -168,7 +168,9 @@ pub mod ssr {
                 for level in &levels {
                     for column in columns {
                         if !first {
-                            sql.push(" UNION ");
+                            // The arms are disjoint: one access level each, and the email arm
+                            // leaves out the name arm's people.
+                            sql.push(" UNION ALL ");
                         }
                         first = false;
                         sql.push(if page {
@@ -181,6 +183,12 @@ pub mod ssr {
                         if let Some((low, high)) = &range {
                             sql.push(format_args!(" AND {column} >= ")).push_bind(low.clone());
                             sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
+                            if *column == "m.email" {
+                                // People whose name matches too are the name arm's, so the
+                                // arms never overlap. The email index carries the name key.
+                                sql.push(" AND NOT (m.name_key >= ").push_bind(low.clone());
+                                sql.push(" AND m.name_key < ").push_bind(high.clone()).push(")");
+                            }
                         }
                         if page {
                             sql.push(format_args!(" AND (m.{key}, m.user_id) > ("));
@@ -210,7 +218,7 @@ pub mod ssr {
             let total: i64 = if range.is_some() {
                 let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
                 arms(&mut sql, false);
-                sql.push(") AS x");
+                sql.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS x");
                 sql.build_query_scalar().fetch_one(pool).await?
             } else {
                 // Unsearched, the total is a count the schema keeps.
@@ -229,10 +237,12 @@ pub mod ssr {
             Ok::<_, sqlx::Error>((rows, total))
         })?;
         let sort = filter.sort;
+        let searched = range.is_some();
         Ok(paging::ssr::page(rows, total, move |m: &Member| match sort {
             Sort::Name => serde_json::json!([m.name_key, m.user_id]),
             Sort::Since => serde_json::json!([m.added_at.micros(), m.user_id]),
-        }))
+        })
+        .counted_to_cap_if(searched))
     }
 
     /// Adds the person with `email` to the profile and records it, in one transaction. The

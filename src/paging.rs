@@ -19,8 +19,28 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The cursor for the next page; `None` on the last one.
     pub next: Option<String>,
-    /// How many rows the whole list has under the current search and filter.
+    /// How many rows the whole list has under the current search and filter; when `more` is
+    /// set, a lower bound.
     pub total: i64,
+    /// A search matched more than [`COUNT_CAP`] rows: the count stopped there, so a broad
+    /// search costs what a narrow one does.
+    #[serde(default)]
+    pub more: bool,
+}
+
+/// How far a search's total is counted exactly.
+pub const COUNT_CAP: i64 = 1_000;
+
+impl<T> Page<T> {
+    /// For a total counted with `LIMIT COUNT_CAP + 1` (`searched`): "more than COUNT_CAP"
+    /// when the count hit the limit. Other totals are exact counts the schema keeps.
+    pub fn counted_to_cap_if(mut self, searched: bool) -> Self {
+        if searched && self.total > COUNT_CAP {
+            self.total = COUNT_CAP;
+            self.more = true;
+        }
+        self
+    }
 }
 
 /// The order of a list.
@@ -73,6 +93,7 @@ pub mod ssr {
     use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
     use serde::{de::DeserializeOwned, Serialize};
 
+    pub use super::COUNT_CAP;
     use super::{Page, PAGE_SIZE};
     use crate::{domain::Timestamp, error::AppError};
 
@@ -116,7 +137,7 @@ pub mod ssr {
         } else {
             None
         };
-        Page { items: rows, next, total }
+        Page { items: rows, next, total, more: false }
     }
 
     /// The keys that start with `prefix`, as a half-open range `[low, high)` in byte order

@@ -232,7 +232,7 @@ pub mod ssr {
             let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
                 for (part, column) in columns.iter().enumerate() {
                     if part > 0 {
-                        sql.push(" UNION ");
+                        sql.push(" UNION ALL ");
                     }
                     sql.push(if page {
                         "SELECT * FROM (SELECT id, display_name, email, created_at, name_key FROM users WHERE "
@@ -242,6 +242,12 @@ pub mod ssr {
                     if let Some((low, high)) = &range {
                         sql.push(format_args!("{column} >= ")).push_bind(low.clone());
                         sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
+                        if *column == "email" {
+                            // People whose name matches too are the name arm's: the arms
+                            // never overlap. The email index carries the name key.
+                            sql.push("NOT (name_key >= ").push_bind(low.clone());
+                            sql.push(" AND name_key < ").push_bind(high.clone()).push(") AND ");
+                        }
                     }
                     sql.push(if page { key_sql } else { "1 = 1" });
                     if page {
@@ -262,17 +268,19 @@ pub mod ssr {
             let total: i64 = if range.is_some() {
                 let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
                 arms(&mut sql, false);
-                sql.push(") AS x");
+                sql.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS x");
                 sql.build_query_scalar().fetch_one(pool).await?
             } else {
                 sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?
             };
             Ok::<_, sqlx::Error>((rows, total))
         })?;
+        let searched = range.is_some();
         Ok(paging::ssr::page(rows, total, move |u: &UserRow| match sort {
             Sort::Name => serde_json::json!([u.name_key, u.id]),
             Sort::Since => serde_json::json!([u.created_at.micros(), u.id]),
-        }))
+        })
+        .counted_to_cap_if(searched))
     }
 
     /// At most [`SUGGESTIONS`] accounts by name or email prefix, each part read along its
@@ -286,7 +294,7 @@ pub mod ssr {
                                   WHERE name_key >= $1 AND name_key < $2 ORDER BY name_key, id LIMIT $3) AS by_name \
                    UNION \
                    SELECT * FROM (SELECT id, display_name, email, name_key FROM users \
-                                  WHERE email >= $1 AND email < $2 ORDER BY email, id LIMIT $3) AS by_email \
+                                  WHERE email >= $1 AND email < $2 ORDER BY email LIMIT $3) AS by_email \
                  ) AS x LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = x.id \
                  ORDER BY x.name_key, x.id LIMIT $3",
             )

@@ -260,6 +260,9 @@ async fn internal_errors_never_reach_the_browser_in_detail() {
     app.exec("DROP TABLE sessions").await;
     let res = app.call("/api/me", &[], Some(&cookie)).await;
     assert_eq!(res.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(res.error(), AppError::Internal);
+    // The browser gets a generic message and the request id to quote, also sent as a header.
+    let id = res.headers.get("x-request-id").expect("a request id").to_str().unwrap().to_owned();
+    assert_eq!(res.error(), AppError::Internal(id.clone()));
+    assert!(res.error().to_string().ends_with(&format!("(Reference: {id})")));
     assert!(!res.body.contains("sessions"), "no SQL or table names: {}", res.body);
 }

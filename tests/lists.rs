@@ -243,3 +243,62 @@ async fn the_member_picker_suggests_at_most_ten_and_marks_who_is_on_already() {
         401
     );
 }
+
+/// `n` people named "Quinn 1"… straight in the database, plus `others` whose name doesn't
+/// match "quinn" but whose email does.
+async fn quinns(app: &TestApp, n: usize, others: usize) {
+    app.exec(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+         INSERT INTO users (email, display_name, name_key, password_hash) \
+         SELECT 'quinn.' || i || '@example.com', 'Quinn ' || i, 'quinn ' || i, 'x' FROM n"
+    ))
+    .await;
+    app.exec(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {others}) \
+         INSERT INTO users (email, display_name, name_key, password_hash) \
+         SELECT 'quinnie' || i || '@example.com', 'Other ' || i, 'other ' || i, 'x' FROM n"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_through_everyone() {
+    let app = TestApp::new().await;
+    let admin = app.register("admin@example.com", "Admin", PW).await;
+    quinns(&app, 1_100, 30).await;
+    let expected: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE name_key LIKE 'quinn%' OR email LIKE 'quinn%' ORDER BY name_key, id"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(expected.len(), 1_130);
+
+    // The directory: the count stops at 1,000 and says there are more; the pages don't stop.
+    let first = app.json("/api/users/list", &[("q", "quinn")], Some(&admin)).await;
+    assert_eq!((first["total"].as_i64(), first["more"].as_bool()), (Some(1_000), Some(true)));
+    let (ids, _) = app.walk("/api/users/list", &[("q", "quinn")], "id", &admin).await;
+    assert_eq!(ids, expected, "every match once, in name order, from both the name and the email arm");
+    // A narrower search is counted exactly.
+    let narrow = app.json("/api/users/list", &[("q", "quinn 10")], Some(&admin)).await;
+    assert_eq!(
+        (narrow["total"].as_i64(), narrow["more"].as_bool()),
+        (Some(111), Some(false)),
+        "10, 100…109, 1000…1099"
+    );
+
+    // A profile's members, the same way.
+    let profile =
+        app.call("/api/profiles/create", &[("name", "Crowd"), ("description", "")], Some(&admin)).await.body;
+    app.exec(&format!(
+        "INSERT INTO memberships (profile_id, user_id, access, name_key, email) \
+         SELECT {profile}, id, 'member', name_key, email FROM users WHERE id <> (SELECT MIN(id) FROM users)"
+    ))
+    .await;
+    let first = app.json("/api/members/list", &[("profile", &profile), ("q", "QUINN")], Some(&admin)).await;
+    assert_eq!((first["total"].as_i64(), first["more"].as_bool()), (Some(1_000), Some(true)));
+    let (ids, _) =
+        app.walk("/api/members/list", &[("profile", &profile), ("q", "quinn")], "user_id", &admin).await;
+    assert_eq!(ids, expected);
+    // Unsearched, the total is the exact stored count, however large.
+    let all = app.json("/api/members/list", &[("profile", &profile)], Some(&admin)).await;
+    assert_eq!((all["total"].as_i64(), all["more"].as_bool()), (Some(1_131), Some(false)));
+}

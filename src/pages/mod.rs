@@ -221,11 +221,35 @@ pub fn ListControls(
 
 /// "123 members", or "7 of them match" under a search: the exact total for the current filter.
 #[component]
-pub fn Total(total: i64, noun: &'static str, narrowed: bool) -> impl IntoView {
-    let plural = if total == 1 { "" } else { "s" };
+pub fn Total(
+    total: i64,
+    noun: &'static str,
+    narrowed: bool,
+    /// The total is a lower bound: the search matched more.
+    #[prop(optional)]
+    more: bool,
+) -> impl IntoView {
+    let plural = if total == 1 && !more { "" } else { "s" };
+    let count = if more { format!("More than {}", thousands(total)) } else { thousands(total) };
     let text =
-        if narrowed { format!("{total} matching {noun}{plural}") } else { format!("{total} {noun}{plural}") };
+        if narrowed { format!("{count} matching {noun}{plural}") } else { format!("{count} {noun}{plural}") };
     view! { <p class="total muted" data-testid="total" aria-live="polite">{text}</p> }
+}
+
+/// 1234567 as "1,234,567".
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Links to the first and the next page of a keyset-paginated list. `base` is the page's

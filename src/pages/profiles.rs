@@ -199,6 +199,8 @@ pub fn ProfilePage() -> impl IntoView {
         action_error(undo),
         action_error(bulk_change),
     ]);
+    // One flag for every row's buttons, rather than a memo per button.
+    let row_busy = Memo::new(move |_| change.pending().get() || remove.pending().get());
     let update_error = action_error(update);
     let delete_error = action_error(delete);
     let bulk_error = action_error(bulk_add);
@@ -220,7 +222,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <Empty>{if list.narrowed() { "No members match." } else { "No members." }}</Empty>
                     }.into_any(),
                     Ok(page) => view! {
-                        <Total total=page.total noun="member" narrowed=list.narrowed()/>
+                        <Total total=page.total more=page.more noun="member" narrowed=list.narrowed()/>
                         {can_manage.then(|| view! {
                             // The ticked boxes below belong to this form (by their form attribute).
                             <ActionForm action=bulk_change attr:id="bulk-change" attr:class="row-form bulk-bar" attr:aria-label="Change the ticked members">
@@ -273,13 +275,13 @@ pub fn ProfilePage() -> impl IntoView {
                                                         <input type="hidden" name="user" value=m.user_id.0/>
                                                         <input type="hidden" name="access" value=flip_to.as_str()/>
                                                         <button type="submit" class="button small" aria-label=flip_aria
-                                                            disabled=move || change.pending().get()>{flip_label}</button>
+                                                            disabled=row_busy>{flip_label}</button>
                                                     </ActionForm>
                                                     <ActionForm action=remove attr:class="inline-form">
                                                         <input type="hidden" name="profile" value=pid.0/>
                                                         <input type="hidden" name="user" value=m.user_id.0/>
                                                         <button type="submit" class="button small danger" aria-label=remove_aria
-                                                            disabled=move || remove.pending().get()>"Remove"</button>
+                                                            disabled=row_busy>"Remove"</button>
                                                     </ActionForm>
                                                 </td>
                                             })}

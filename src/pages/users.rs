@@ -40,7 +40,7 @@ pub fn UsersPage() -> impl IntoView {
                             }}</Empty>
                         }.into_any(),
                         Ok(page) => view! {
-                            <Total total=page.total noun="user" narrowed=list.narrowed()/>
+                            <Total total=page.total more=page.more noun="user" narrowed=list.narrowed()/>
                             <table class="table" data-testid="users">
                                 <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Joined"</th></tr></thead>
                                 <tbody>

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod security;
 pub mod seed;
 
 use std::sync::{Arc, OnceLock};
@@ -15,7 +16,11 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
-use tower_http::trace::TraceLayer;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
 
 use crate::{
     app::{shell, App},
@@ -82,12 +87,28 @@ pub fn router(state: AppState) -> Router {
         let options = state.leptos_options.clone();
         move || shell(options.clone())
     };
-    Router::new()
+    let app = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), app)
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(axum::middleware::map_response(server_fn_status))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
+    with_defences(app).with_state(state)
+}
+
+/// Wraps `app` in the layers every request passes, listed here innermost first (see
+/// `security` for what each one promises).
+pub fn with_defences<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router<S> {
+    use security::{RequestIds, REQUEST_ID};
+    let span = |request: &axum::http::Request<Body>| {
+        let id = security::request_id(request.headers()).unwrap_or_default();
+        tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
+    };
+    app.layer(axum::middleware::map_response(server_fn_status))
+        .layer(axum::middleware::from_fn(security::refuse_cross_site))
+        .layer(axum::middleware::from_fn(security::limit_body))
+        .layer(CatchPanicLayer::custom(security::panic_response))
+        .layer(axum::middleware::map_response(security::security_headers))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(span))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RequestIds::default()))
 }
 
 /// Leptos answers every server-function error with 500. This gives each error the status its
@@ -105,8 +126,14 @@ async fn server_fn_status(response: Response<Body>) -> Response<Body> {
     };
     if let Ok(err) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        if let AppError::Unauthorized(_) = err {
-            parts.headers.insert("www-authenticate", HeaderValue::from_static("Cookie"));
+        match err {
+            AppError::Unauthorized(_) => {
+                parts.headers.insert("www-authenticate", HeaderValue::from_static("Cookie"));
+            }
+            AppError::TooManyRequests { retry_after, .. } => {
+                parts.headers.insert("retry-after", HeaderValue::from(retry_after));
+            }
+            _ => {}
         }
     }
     Response::from_parts(parts, Body::from(bytes))

@@ -78,7 +78,7 @@ impl TestApp {
         router(AppState::new(self.settings.clone(), self.db.clone()))
     }
 
-    async fn send(&self, request: Request<Body>) -> TestResponse {
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
         send(&self.router, request).await
     }
 
@@ -196,7 +196,7 @@ pub async fn get(router: &Router, path: &str, cookie: Option<&str>) -> TestRespo
     send(router, req.body(Body::empty()).unwrap()).await
 }
 
-async fn send(router: &Router, request: Request<Body>) -> TestResponse {
+pub async fn send(router: &Router, request: Request<Body>) -> TestResponse {
     let response = router.clone().oneshot(request).await.expect("router is infallible");
     let status = response.status();
     let headers = response.headers().clone();

@@ -1,0 +1,205 @@
+//! The defences every request passes through, outermost first:
+//!
+//! - a request id, set on the way in, logged with everything the request does and returned
+//!   in `x-request-id`;
+//! - a caught panic answers 500 with that id, and the server keeps serving;
+//! - bodies over [`BODY_LIMIT`] are refused with 413;
+//! - a state-changing request from another site is refused with 403 ([`refuse_cross_site`]);
+//! - every response carries the security headers ([`security_headers`]); pages add a
+//!   Content-Security-Policy with their own nonce ([`page_policy`]).
+
+use std::{
+    any::Any,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use axum::{
+    body::Body,
+    extract::Request,
+    http::{header, HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode},
+    middleware::Next,
+};
+use tower_http::request_id::{MakeRequestId, RequestId};
+
+/// The largest request body: a bulk add of 10,000 long emails fits with room to spare.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids: a per-process random prefix and a counter, short enough to read out loud.
+#[derive(Clone)]
+pub struct RequestIds {
+    prefix: u32,
+    next: std::sync::Arc<AtomicU64>,
+}
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds { prefix: rand::random(), next: Default::default() }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{:08x}-{n}", self.prefix)).ok().map(RequestId::new)
+    }
+}
+
+/// The id of the request being served, from its headers (set by the request-id layer).
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned)
+}
+
+/// The answer to a request whose handler panicked: a generic 500, logged. The request id
+/// header is added on the way out by the layer that set it.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into());
+    tracing::error!(panic = %message, "a request panicked");
+    text(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
+}
+
+fn text(status: StatusCode, message: &'static str) -> Response<Body> {
+    let mut response = Response::new(Body::from(message));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+/// Refuses, with 413, a body over [`BODY_LIMIT`]: at once when its length is declared, or as
+/// soon as a streamed body passes the limit. The body is read here, so what reaches the
+/// handler is whole and within the limit.
+pub async fn limit_body(request: Request, next: Next) -> Response<Body> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return too_large();
+    }
+    let (parts, body) = request.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
+        Err(err) => {
+            let over =
+                std::error::Error::source(&err).is_some_and(|e| e.is::<http_body_util::LengthLimitError>());
+            if over {
+                too_large()
+            } else {
+                // The client went away or sent a broken body: its mistake.
+                tracing::info!(error = %err, "unreadable request body");
+                text(StatusCode::BAD_REQUEST, "The request body could not be read.")
+            }
+        }
+    }
+}
+
+fn too_large() -> Response<Body> {
+    text(StatusCode::PAYLOAD_TOO_LARGE, "That request is too large (the limit is 2 MB).")
+}
+
+/// Refuses, with 403, any request that could change something and that a browser says came
+/// from another site. Browsers send `Sec-Fetch-Site` with every request; older ones send
+/// `Origin` with every POST. A request with neither (curl, scripts) carries no victim's
+/// cookies, since the session cookie is `SameSite=Lax`, and is let through.
+pub async fn refuse_cross_site(request: Request, next: Next) -> Response<Body> {
+    let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe && is_cross_site(request.headers()) {
+        tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site request refused");
+        return text(StatusCode::FORBIDDEN, "This request came from another site, so it was refused.");
+    }
+    next.run(request).await
+}
+
+/// Whether the browser says this request came from somewhere other than this site.
+pub fn is_cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        // `none` is the user's own doing: typed in the address bar, or a bookmark.
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else { return false };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let authority =
+        origin.to_str().ok().and_then(|o| o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")));
+    match (authority, host) {
+        (Some(authority), Some(host)) => !authority.eq_ignore_ascii_case(host),
+        // `Origin: null` (a sandboxed frame, a file) or no Host to compare with.
+        _ => true,
+    }
+}
+
+/// The headers every response gets, unless the handler set its own. Pages set their own
+/// Content-Security-Policy, with the nonce of their inline scripts; everything else gets one
+/// that allows no script at all.
+pub async fn security_headers(mut response: Response<Body>) -> Response<Body> {
+    let headers = response.headers_mut();
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    response
+}
+
+/// The Content-Security-Policy of a page whose inline scripts carry `nonce`. WebAssembly needs
+/// `'wasm-unsafe-eval'` to compile; nothing else is loosened.
+pub fn page_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        pairs.iter().map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn the_site_a_request_came_from_is_read_from_fetch_metadata_then_origin() {
+        assert!(!is_cross_site(&headers(&[])));
+        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!is_cross_site(&headers(&[("sec-fetch-site", "none")])));
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "cross-site")])));
+        // A sibling subdomain is another site as far as Roster is concerned.
+        assert!(is_cross_site(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(!is_cross_site(&headers(&[
+            ("origin", "http://roster.test:3000"),
+            ("host", "roster.test:3000")
+        ])));
+        assert!(!is_cross_site(&headers(&[("origin", "https://Roster.test"), ("host", "roster.test")])));
+        assert!(is_cross_site(&headers(&[("origin", "https://evil.test"), ("host", "roster.test")])));
+        assert!(is_cross_site(&headers(&[
+            ("origin", "http://roster.test:3001"),
+            ("host", "roster.test:3000")
+        ])));
+        assert!(is_cross_site(&headers(&[("origin", "null"), ("host", "roster.test")])));
+        // Fetch metadata wins: a same-origin request through a proxy that rewrote Host.
+        assert!(!is_cross_site(&headers(&[
+            ("sec-fetch-site", "same-origin"),
+            ("origin", "https://roster.example"),
+            ("host", "internal:3000")
+        ])));
+    }
+}
