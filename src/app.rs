@@ -8,9 +8,10 @@ use leptos_router::{
 };
 
 use crate::{
-    auth::{current_user, Register, SessionUser, SignIn, SignOut},
+    auth::{current_user, Register, SessionUser, SignIn, SignOut, SignOutEverywhere},
     error::AppError,
     pages::{
+        account::AccountPage,
         auth::{RegisterPage, SignInPage},
         bulk::BulkPage,
         history::{AccessOnPage, ProfileHistoryPage, WhyPage},
@@ -75,6 +76,7 @@ pub struct Session {
     pub sign_in: ServerAction<SignIn>,
     pub register: ServerAction<Register>,
     pub sign_out: ServerAction<SignOut>,
+    pub sign_out_everywhere: ServerAction<SignOutEverywhere>,
     pub user: Resource<Result<Option<SessionUser>, AppError>>,
 }
 
@@ -87,12 +89,20 @@ impl Session {
         let sign_in = ServerAction::<SignIn>::new();
         let register = ServerAction::<Register>::new();
         let sign_out = ServerAction::<SignOut>::new();
+        let sign_out_everywhere = ServerAction::<SignOutEverywhere>::new();
         // Blocking: the page waits for it, so the header is right in the server's HTML.
         let user = Resource::new_blocking(
-            move || (sign_in.version().get(), register.version().get(), sign_out.version().get()),
+            move || {
+                (
+                    sign_in.version().get(),
+                    register.version().get(),
+                    sign_out.version().get(),
+                    sign_out_everywhere.version().get(),
+                )
+            },
             |_| current_user(),
         );
-        Session { sign_in, register, sign_out, user }
+        Session { sign_in, register, sign_out, sign_out_everywhere, user }
     }
 }
 
@@ -115,6 +125,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async/>
                 <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async/>
                 <Route path=path!("/profiles/:id/history") view=ProfileHistoryPage ssr=SsrMode::Async/>
@@ -142,6 +153,7 @@ fn Header() -> impl IntoView {
                 Ok(Some(user)) => view! {
                     <span class="nav">
                         <a href="/profiles">"My profiles"</a>
+                        <a href="/account">"Account"</a>
                         {user.is_admin.then(|| view! {
                             <a href="/users">"Users"</a>
                             <a href="/roles">"Roles"</a>

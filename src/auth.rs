@@ -45,8 +45,13 @@ pub async fn register(email: String, display_name: String, password: String) -> 
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     use crate::domain::{Email, Password};
-    // Public by design: this is how one becomes authorized.
+    use crate::server::limits;
+    // Public by design: this is how one becomes authorized. Limited instead: past too many
+    // failures for this account or this address, no password is even checked.
     let state = crate::server::state()?;
+    let keys = limits::keys(&email, ssr::client_address());
+    let now = chrono::Utc::now().timestamp();
+    limits::check(&state.db, &keys, now).await?;
     let found = match Email::parse(&email) {
         Ok(email) => crate::users::ssr::credentials(&state.db, &email).await?,
         Err(_) => None,
@@ -63,8 +68,14 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     };
     let Some(id) = user else {
         tracing::info!("sign-in refused");
+        limits::record_failure(&state.db, &keys, now).await?;
         return Err(AppError::Unauthorized(ssr::BAD_CREDENTIALS.into()));
     };
+    limits::clear_account(&state.db, &keys).await?;
+    // A session id the browser held before signing in is worth nothing after.
+    if let Some(old) = ssr::session_token() {
+        ssr::end_session(&state.db, &old).await?;
+    }
     ssr::start_session(&state, id).await?;
     tracing::info!(user = %id, "signed in");
     leptos_axum::redirect("/");
@@ -81,6 +92,47 @@ pub async fn sign_out() -> Result<(), AppError> {
     }
     ssr::set_session_cookie(&state.settings, None);
     leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Signs the user out of every browser, this one included.
+#[server(prefix = "/api", endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    let me = ssr::require_user().await?;
+    let state = crate::server::state()?;
+    let ended = ssr::end_all_sessions(&state.db, me.id).await?;
+    ssr::set_session_cookie(&state.settings, None);
+    tracing::info!(user = %me.id, sessions = ended, "signed out everywhere");
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// Changes the signed-in user's password, given the current one. Every other session ends;
+/// this browser gets a fresh session id.
+#[server(prefix = "/api", endpoint = "change_password")]
+pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
+    use crate::{domain::Password, server::limits};
+    let me = ssr::require_user().await?;
+    let state = crate::server::state()?;
+    // Guessing the current password from a stolen session is a sign-in attempt like any other.
+    let keys = limits::keys(&me.email, ssr::client_address());
+    let now = chrono::Utc::now().timestamp();
+    limits::check(&state.db, &keys, now).await?;
+    let new_password = Password::parse(&new_password).map_err(|e| match e {
+        AppError::Invalid { message, .. } => AppError::invalid("new_password", message),
+        other => other,
+    })?;
+    let hash =
+        crate::users::ssr::password_hash(&state.db, me.id).await?.ok_or_else(AppError::sign_in_required)?;
+    if current.chars().count() > Password::MAX_CHARS || !ssr::verify_password(current, hash).await? {
+        limits::record_failure(&state.db, &keys, now).await?;
+        return Err(AppError::invalid("current", "That is not your current password."));
+    }
+    let hash = ssr::hash_password(new_password).await?;
+    let ended = crate::users::ssr::set_password(&state.db, me.id, &hash).await?;
+    ssr::start_session(&state, me.id).await?;
+    tracing::info!(user = %me.id, other_sessions = ended.saturating_sub(1), "password changed");
+    leptos_axum::redirect("/account?changed=1");
     Ok(())
 }
 
@@ -234,6 +286,23 @@ pub mod ssr {
             .map(drop)
         })?;
         Ok(())
+    }
+
+    /// Ends every session of `user`; returns how many there were.
+    pub async fn end_all_sessions(db: &Db, user: UserId) -> Result<u64, AppError> {
+        Ok(with_db!(db, pool => {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        })?)
+    }
+
+    /// The client's address, when the server knows it (`roster serve` records it).
+    pub fn client_address() -> Option<std::net::IpAddr> {
+        let parts = use_context::<Parts>()?;
+        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
     }
 
     pub async fn end_session(db: &Db, token: &str) -> Result<(), AppError> {

@@ -187,6 +187,23 @@ pub mod ssr {
         Ok(row)
     }
 
+    pub async fn password_hash(db: &Db, id: UserId) -> Result<Option<String>, AppError> {
+        Ok(with_db!(db, pool => {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
+        })?)
+    }
+
+    /// Stores a new password hash and ends every session of the user, in one transaction:
+    /// a password change can't leave an old session alive. Returns how many ended.
+    pub async fn set_password(db: &Db, id: UserId, hash: &str) -> Result<u64, AppError> {
+        Ok(with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(&mut *tx).await?;
+            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            tx.commit().await.map(|_| ended.rows_affected())
+        })?)
+    }
+
     pub async fn detail(db: &Db, id: UserId) -> Result<UserDetail, AppError> {
         let user: Option<UserRow> = with_db!(db, pool => {
             sqlx::query_as("SELECT id, display_name, email, created_at, name_key FROM users WHERE id = $1")

@@ -1,5 +1,6 @@
 //! Pages, one module each, and the small pieces of UI they share.
 
+pub mod account;
 pub mod auth;
 pub mod bulk;
 pub mod history;

@@ -1,0 +1,174 @@
+//! Sign-in limits and the life of a session: rotation at sign-in, password change, sign out
+//! everywhere. On SQLite and PostgreSQL.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::{
+    body::Body,
+    extract::ConnectInfo,
+    http::{header, Method, Request, StatusCode},
+};
+use common::{TestApp, TestResponse};
+
+const PW: &str = "correct horse battery";
+
+/// A sign-in attempt as the browser's fetch makes it, from `address` when given.
+async fn sign_in(app: &TestApp, email: &str, password: &str, address: Option<&str>) -> TestResponse {
+    let body = serde_urlencoded::to_string([("email", email), ("password", password)]).unwrap();
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    if let Some(address) = address {
+        req.extensions_mut()
+            .insert(ConnectInfo(format!("{address}:40000").parse::<std::net::SocketAddr>().unwrap()));
+    }
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited_per_account_with_a_429_that_says_when_to_retry() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    app.register("bob@example.com", "Bob", PW).await;
+    for _ in 0..10 {
+        assert_eq!(
+            sign_in(&app, "ada@example.com", "wrong password", None).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    // Now even the right password is refused, without being checked, for a while.
+    let refused = sign_in(&app, "ADA@example.com", PW, None).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.error().to_string(), "Too many failed sign-ins. Try again in 15 minutes.");
+    let retry: u64 = refused.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((890..=900).contains(&retry), "{retry}");
+    assert!(refused.session_cookie().is_none());
+    // Other accounts are untouched.
+    assert_eq!(sign_in(&app, "bob@example.com", PW, None).await.status, StatusCode::OK);
+    // An unknown email is limited the same way, so limits don't tell which accounts exist.
+    for _ in 0..10 {
+        assert_eq!(sign_in(&app, "nobody@example.com", "guess", None).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        sign_in(&app, "nobody@example.com", "guess", None).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Once the failures leave the 15-minute window, the right password works again, and a
+    // success clears the account's count.
+    app.exec("UPDATE sign_in_failures SET at = at - 900").await;
+    assert_eq!(sign_in(&app, "ada@example.com", PW, None).await.status, StatusCode::OK);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sign_in_failures WHERE key = 'account:ada@example.com'").await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn one_address_trying_many_accounts_is_limited_too() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    for i in 0..50 {
+        let res = sign_in(&app, &format!("target{i}@example.com"), "guess", Some("203.0.113.9")).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = sign_in(&app, "ada@example.com", PW, Some("203.0.113.9")).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
+    // Ada, from her own address, is fine.
+    assert_eq!(sign_in(&app, "ada@example.com", PW, Some("198.51.100.4")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn signing_in_replaces_the_session_the_browser_already_had() {
+    let app = TestApp::new().await;
+    let first = app.register("ada@example.com", "Ada", PW).await;
+    let res = app.call("/api/sign_in", &[("email", "ada@example.com"), ("password", PW)], Some(&first)).await;
+    let second = res.session_cookie().expect("a new session");
+    assert_ne!(first, second);
+    assert_eq!(app.json("/api/me", &[], Some(&first)).await, serde_json::Value::Null, "the old id is dead");
+    assert_eq!(app.json("/api/me", &[], Some(&second)).await["email"], "ada@example.com");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 1);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let app = TestApp::new().await;
+    let here = app.register("ada@example.com", "Ada", PW).await;
+    let laptop = sign_in(&app, "ada@example.com", PW, None).await.session_cookie().unwrap();
+    let phone = sign_in(&app, "ada@example.com", PW, None).await.session_cookie().unwrap();
+
+    // The current password must be right; a wrong one changes nothing.
+    let res = app
+        .call(
+            "/api/change_password",
+            &[("current", "not it at all"), ("new_password", "a brand new secret")],
+            Some(&here),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.error().field(), Some("current"));
+    let res =
+        app.call("/api/change_password", &[("current", PW), ("new_password", "short")], Some(&here)).await;
+    assert_eq!((res.status, res.error().field()), (StatusCode::UNPROCESSABLE_ENTITY, Some("new_password")));
+    assert_eq!(app.count("SELECT COUNT(*) FROM sessions").await, 3);
+
+    let res = app
+        .call("/api/change_password", &[("current", PW), ("new_password", "a brand new secret")], Some(&here))
+        .await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    let fresh = res.session_cookie().expect("this browser stays signed in, under a new id");
+    for old in [&here, &laptop, &phone] {
+        assert_eq!(app.json("/api/me", &[], Some(old)).await, serde_json::Value::Null);
+    }
+    assert_eq!(app.json("/api/me", &[], Some(&fresh)).await["email"], "ada@example.com");
+    assert_eq!(sign_in(&app, "ada@example.com", PW, None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(sign_in(&app, "ada@example.com", "a brand new secret", None).await.status, StatusCode::OK);
+    // Anonymous callers can't change anything.
+    let res =
+        app.call("/api/change_password", &[("current", PW), ("new_password", "whatever works")], None).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn signing_out_everywhere_ends_every_session_of_the_account_only() {
+    let app = TestApp::new().await;
+    let here = app.register("ada@example.com", "Ada", PW).await;
+    let there = sign_in(&app, "ada@example.com", PW, None).await.session_cookie().unwrap();
+    let bob = app.register("bob@example.com", "Bob", PW).await;
+    let res = app.call("/api/sign_out_everywhere", &[], Some(&here)).await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    assert_eq!(res.set_cookie().as_deref().map(|c| c.starts_with("roster_session=;")), Some(true));
+    for gone in [&here, &there] {
+        assert_eq!(app.json("/api/me", &[], Some(gone)).await, serde_json::Value::Null);
+    }
+    assert_eq!(app.json("/api/me", &[], Some(&bob)).await["email"], "bob@example.com");
+    assert_eq!(app.call("/api/sign_out_everywhere", &[], None).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_account_page_offers_both_without_javascript() {
+    let app = TestApp::new().await;
+    let cookie = app.register("ada@example.com", "Ada", PW).await;
+    let page = app.get("/account", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(r#"action="/api/change_password""#), "{}", page.body);
+    assert!(page.body.contains(r#"action="/api/sign_out_everywhere""#));
+    // A plain form post changes the password and comes back to the page saying so.
+    let res = app
+        .submit(
+            "/api/change_password",
+            &[("current", PW), ("new_password", "a brand new secret")],
+            "/account",
+            Some(&cookie),
+        )
+        .await;
+    assert!(res.status.is_redirection(), "{} {}", res.status, res.body);
+    assert_eq!(res.location(), Some("/account?changed=1"));
+    let fresh = res.session_cookie().expect("a fresh session");
+    let page = app.get("/account?changed=1", Some(&fresh)).await;
+    assert!(page.body.contains("Password changed."), "{}", page.body);
+}
