@@ -88,6 +88,12 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => {
                 AppError::BadRequest("The request was missing or had malformed fields.".into())
             }
+            // On the server, a body that can't be read as text (not UTF-8, say) or a method the
+            // function doesn't take: the caller's mistake too.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(_) | ServerFnErrorErr::UnsupportedRequestMethod(_) => {
+                AppError::BadRequest("The request was missing or had malformed fields.".into())
+            }
             // Seen in the browser when the network or server fails.
             ServerFnErrorErr::Request(_) => {
                 AppError::BadRequest("Could not reach the server. Check your connection.".into())

@@ -133,6 +133,8 @@ pub async fn list_user_history(
 /// One history entry of a profile, such as the removal an "Undo" banner names.
 #[server(prefix = "/api", endpoint = "history/get")]
 pub async fn get_entry(entry: i64) -> Result<Entry, AppError> {
+    // Signed in before anything is looked up: no one anonymous learns which entries exist.
+    crate::auth::ssr::require_user().await?;
     let state = crate::server::state()?;
     let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
     let profile = found.profile_id.ok_or(AppError::NotFound)?;
@@ -159,6 +161,7 @@ pub async fn who_had_access(
 /// Puts back someone a removal took off: their access level and their original "since".
 #[server(prefix = "/api", endpoint = "history/undo")]
 pub async fn undo_removal(entry: i64) -> Result<(), AppError> {
+    crate::auth::ssr::require_user().await?;
     let state = crate::server::state()?;
     let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
     let profile = found.profile_id.ok_or(AppError::NotFound)?;

@@ -185,3 +185,75 @@ async fn seed_fills_an_empty_database_with_consistent_data_and_refuses_a_full_on
     let bad = roster(&["seed", "--users", "10", "--profiles", "2", "--per-user", "3"], &url, "");
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+#[tokio::test]
+async fn backup_copies_a_live_database_consistently_and_never_overwrites() {
+    let (url, dir) = common::fresh_database().await;
+    let file = dir.path().join("copy.db");
+    let file_arg = file.to_str().unwrap().to_owned();
+    if common::backend() == "postgres" {
+        let out = roster(&["backup", &file_arg], &url, "");
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("pg_dump"), "{}", text(&out));
+        assert!(!file.exists());
+        return;
+    }
+    let seeded = roster(&["seed", "--users", "3000", "--profiles", "100", "--per-user", "5"], &url, "");
+    assert!(seeded.status.success(), "{}", text(&seeded));
+
+    // A writer keeps adding people, each a transaction that also bumps the users tally, for
+    // the whole copy.
+    let db = roster::server::db::Db::connect(&url, 2).await.unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (db, stop) = (db.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let sql = format!(
+                    "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('w{n}@example.com', 'W {n}', 'w {n}', 'x')"
+                );
+                roster::with_db!(&db, pool => sqlx::query(&sql).execute(pool).await.map(drop)).unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    let out = tokio::task::spawn_blocking({
+        let (url, file_arg) = (url.clone(), file_arg.clone());
+        move || roster(&["backup", &file_arg], &url, "")
+    })
+    .await
+    .unwrap();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let written = writer.await.unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("passed its integrity and foreign-key checks"), "{}", text(&out));
+    assert!(written > 0, "the writer ran during the copy");
+
+    // The copy is one moment of the database: whole, linked, and its tallies agree.
+    let copy = roster::server::db::Db::connect(&format!("sqlite://{file_arg}"), 1).await.unwrap();
+    let one = |sql: &'static str| {
+        let copy = copy.clone();
+        async move {
+            roster::with_db!(&copy, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await)
+                .expect(sql)
+        }
+    };
+    assert_eq!(one("SELECT COUNT(*) FROM pragma_foreign_key_check").await, 0);
+    assert_eq!(
+        one("SELECT value FROM tallies WHERE name = 'users'").await,
+        one("SELECT COUNT(*) FROM users").await
+    );
+    assert_eq!(
+        one("SELECT SUM(member_count) FROM profiles").await,
+        one("SELECT COUNT(*) FROM memberships").await
+    );
+    assert!(one("SELECT COUNT(*) FROM users").await >= 3000);
+    copy.close().await;
+    db.close().await;
+
+    // An existing file is never overwritten.
+    let again = roster(&["backup", &file_arg], &url, "");
+    assert_eq!(again.status.code(), Some(3), "{}", text(&again));
+}

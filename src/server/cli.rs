@@ -41,6 +41,12 @@ pub enum Command {
     /// Fill an empty database with a realistic dataset: believable people, profiles whose
     /// sizes follow a power law, and a history of every link. Shows its progress.
     Seed(super::seed::SeedArgs),
+    /// Copy a live SQLite database to FILE, consistently, while the server keeps serving.
+    /// The copy is checked before it is kept. (For PostgreSQL, use pg_dump: see the README.)
+    Backup {
+        /// Where to write the copy. It must not exist yet.
+        file: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,7 +126,7 @@ pub fn main() -> ExitCode {
 }
 
 /// An error worth a specific exit code.
-struct Failure {
+pub struct Failure {
     message: String,
     code: u8,
 }
@@ -175,6 +181,14 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             let db = Db::connect(&settings.database_url, 1).await?;
             db.migrate().await?;
             let outcome = super::seed::seed(&db, &args).await;
+            db.close().await;
+            let report = outcome?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let db = Db::connect(&settings.database_url, 1).await?;
+            let outcome = super::backup::backup(&db, &file).await;
             db.close().await;
             let report = outcome?;
             println!("{report}");

@@ -1,5 +1,6 @@
 //! The server: application state, the router every caller shares, and the CLI around it.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -59,7 +60,16 @@ impl AppState {
 
 /// The state of the request being served, for server functions and pages.
 pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| AppError::internal("AppState missing from context"))
+    use_context::<AppState>().ok_or_else(|| {
+        if use_context::<axum::http::request::Parts>().is_none() {
+            // No request at all: the client went away while its page was rendering, and a
+            // resource started for it finished late. There is no one to answer.
+            tracing::debug!("a request ended before its work did");
+            AppError::Internal(String::new())
+        } else {
+            AppError::internal("AppState missing from context")
+        }
+    })
 }
 
 /// The app's routes, worked out once per process.
