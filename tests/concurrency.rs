@@ -229,3 +229,24 @@ async fn ten_thousand_random_concurrent_changes_match_a_model() {
         app.count("SELECT COUNT(*) FROM history WHERE user_id <> (SELECT MIN(id) FROM users)").await;
     assert_eq!(history, changes as i64);
 }
+
+/// The pool never hands back a connection stuck inside a transaction: one that began but was
+/// never finished (as when a request is cancelled just as BEGIN completes) is closed, which
+/// releases SQLite's write lock at once, instead of holding it until the next use.
+#[tokio::test]
+async fn a_connection_left_inside_a_transaction_is_closed_not_pooled() {
+    if common::backend() != "sqlite" {
+        return; // PostgreSQL's row locks are per transaction; this guards SQLite's one writer.
+    }
+    let app = TestApp::new().await;
+    let roster::server::db::Db::Sqlite(pool) = &app.db else { unreachable!() };
+    {
+        use sqlx::{sqlite::SqliteTransactionManager, TransactionManager};
+        let mut conn = pool.acquire().await.unwrap();
+        SqliteTransactionManager::begin(&mut conn, Some("BEGIN IMMEDIATE".into())).await.unwrap();
+        // Dropped with no Transaction to roll it back.
+    }
+    let write = sqlx::query("INSERT INTO roles (name, description) VALUES ('after', '')").execute(pool);
+    let done = tokio::time::timeout(std::time::Duration::from_secs(3), write).await;
+    assert!(matches!(done, Ok(Ok(_))), "the write lock was released: {done:?}");
+}

@@ -69,3 +69,38 @@ test("with JavaScript, a field is checked as soon as it changes", async ({ page,
   await expect(page.getByText("Enter your name.")).toBeVisible();
   await expect(name).toHaveAttribute("aria-invalid", "true");
 });
+
+test("change the password, which signs out other browsers, then sign out everywhere", async ({ page, browser, javaScriptEnabled }) => {
+  const email = uniqueEmail("pat");
+  await register(page, email, "Pat Account");
+  const other = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  await signIn(other, email);
+  await expect(signedInAs(other)).toContainText("Pat Account");
+
+  await page.getByRole("link", { name: "Account", exact: true }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
+  // A wrong current password is refused beside its field, and nothing changes.
+  await page.getByLabel("Current password").fill("not the password");
+  await page.getByLabel("New password").fill("a brand new secret");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByText("That is not your current password.")).toBeVisible();
+  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByLabel("New password").fill("a brand new secret");
+  await page.getByRole("button", { name: "Change password" }).click();
+  await expect(page.getByTestId("password-changed")).toBeVisible();
+  await expect(signedInAs(page)).toContainText("Pat Account");
+  // The other browser's session is over.
+  await other.goto("/profiles");
+  await expect(signedInAs(other)).toHaveCount(0);
+  await signIn(other, email, "a brand new secret");
+  await expect(signedInAs(other)).toContainText("Pat Account");
+
+  // Sign out everywhere: both browsers are signed out.
+  await page.goto("/account");
+  await page.getByRole("button", { name: "Sign out everywhere" }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+  await expect(signedInAs(page)).toHaveCount(0);
+  await other.goto("/profiles");
+  await expect(signedInAs(other)).toHaveCount(0);
+  await other.context().close();
+});

@@ -100,6 +100,25 @@ impl Db {
                 // An embedded file has no connection to lose: the check before each use only
                 // cost a round trip to the connection's thread.
                 .test_before_acquire(false)
+                // A request cancelled at the wrong moment (its client gone just as BEGIN
+                // completed) can hand back a connection inside a transaction that nothing
+                // will finish, holding SQLite's write lock. Such a connection is closed, which
+                // rolls it back, instead of going back to the pool.
+                .after_release(|conn, _| {
+                    Box::pin(async move {
+                        use sqlx::{sqlite::SqliteTransactionManager, Connection, TransactionManager};
+                        if SqliteTransactionManager::get_transaction_depth(conn) == 0 {
+                            return Ok(true);
+                        }
+                        // A dropped transaction's rollback may still be queued: let it run.
+                        conn.ping().await?;
+                        let open = SqliteTransactionManager::get_transaction_depth(conn);
+                        if open > 0 {
+                            tracing::warn!(depth = open, "closing a connection left inside a transaction");
+                        }
+                        Ok(open == 0)
+                    })
+                })
                 .connect_with(options)
                 .await
                 .with_context(|| format!("cannot open SQLite database {}", file.display()))?;
