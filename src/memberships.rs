@@ -173,11 +173,13 @@ pub mod ssr {
                             sql.push(" UNION ALL ");
                         }
                         first = false;
-                        sql.push(if page {
-                            "SELECT * FROM (SELECT m.user_id, m.access, m.added_at, m.added_by, m.name_key, m.email"
+                        // Each arm reads only its index (the person and the sort key); the
+                        // rest of the row is fetched for the page's rows alone, below.
+                        if page {
+                            sql.push(format_args!("SELECT * FROM (SELECT m.user_id, m.{key}"));
                         } else {
-                            "SELECT m.user_id"
-                        });
+                            sql.push("SELECT m.user_id");
+                        }
                         sql.push(" FROM memberships m WHERE m.profile_id = ").push_bind(profile);
                         sql.push(" AND m.access = ").push_bind(level.as_str());
                         if let Some((low, high)) = &range {
@@ -208,8 +210,9 @@ pub mod ssr {
                 "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by FROM (",
             );
             arms(&mut sql, true);
+            sql.push(") AS k JOIN memberships x ON x.profile_id = ").push_bind(profile);
             sql.push(format_args!(
-                ") AS x JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
+                " AND x.user_id = k.user_id JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
                  ORDER BY x.{key}, x.user_id LIMIT "
             ))
             .push_bind(paging::ssr::FETCH);

@@ -251,11 +251,13 @@ pub mod ssr {
                     if part > 0 {
                         sql.push(" UNION ALL ");
                     }
-                    sql.push(if page {
-                        "SELECT * FROM (SELECT id, display_name, email, created_at, name_key FROM users WHERE "
+                    // Each arm reads only its index (the id and the sort key); the rest of
+                    // the row is fetched for the page's rows alone, below.
+                    if page {
+                        sql.push(format_args!("SELECT * FROM (SELECT id, {key} FROM users WHERE "));
                     } else {
-                        "SELECT id FROM users WHERE "
-                    });
+                        sql.push("SELECT id FROM users WHERE ");
+                    }
                     if let Some((low, high)) = &range {
                         sql.push(format_args!("{column} >= ")).push_bind(low.clone());
                         sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
@@ -278,9 +280,12 @@ pub mod ssr {
                     }
                 }
             };
-            let mut sql = sqlx::QueryBuilder::new("SELECT * FROM (");
+            let mut sql = sqlx::QueryBuilder::new(
+                "SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM (",
+            );
             arms(&mut sql, true);
-            sql.push(format_args!(") AS x ORDER BY {key}, id LIMIT ")).push_bind(paging::ssr::FETCH);
+            sql.push(format_args!(") AS k JOIN users u ON u.id = k.id ORDER BY u.{key}, u.id LIMIT "))
+                .push_bind(paging::ssr::FETCH);
             let rows = sql.build_query_as().fetch_all(pool).await?;
             let total: i64 = if range.is_some() {
                 let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
