@@ -177,7 +177,13 @@ pub mod ssr {
         .map_err(AppError::internal)
     }
 
+    /// How many password checks this process has run. A sign-in with an unknown email must
+    /// cost one, like a wrong password, so timing can't tell which emails have accounts;
+    /// tests/sign_in_cost.rs counts them.
+    pub static PASSWORD_CHECKS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
     pub async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
+        PASSWORD_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
             let parsed = PasswordHash::new(&hash)?;
             Ok::<_, argon2::password_hash::Error>(
