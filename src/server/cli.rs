@@ -108,7 +108,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(exit::INVALID);
         }
     };
-    init_tracing(&settings.log);
+    // Seed and backup run statements that are slow by design (building indexes over
+    // millions of rows, copying the database): sqlx's slow-statement warnings would only be
+    // noise beside their own progress.
+    let bulk_job = matches!(cli.command, Some(Command::Seed(_) | Command::Backup { .. }));
+    let filter = if bulk_job { format!("{},sqlx::query=error", settings.log) } else { settings.log.clone() };
+    init_tracing(&filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(err) => {
