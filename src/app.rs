@@ -25,16 +25,6 @@ use crate::{
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // The page's scripts run under a policy naming this response's nonce, which Leptos puts
-    // on each inline script it writes.
-    #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) =
-        (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>())
-    {
-        if let Ok(policy) = axum::http::HeaderValue::from_str(&crate::server::security::page_policy(&nonce)) {
-            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, policy);
-        }
-    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

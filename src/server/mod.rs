@@ -92,6 +92,13 @@ pub fn router(state: AppState) -> Router {
         move || {
             provide_context(state.clone());
             provide_context(crate::auth::ssr::RequestSession::default());
+            // The nonce the page's policy names (security::page_nonce), in place of the one
+            // Leptos made: its inline scripts carry this one.
+            let nonce = use_context::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<security::PageNonce>().cloned());
+            if let Some(nonce) = nonce {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+            }
         }
     };
     let app = {
@@ -113,6 +120,7 @@ pub fn with_defences<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router
         tracing::info_span!("request", id, method = %request.method(), path = request.uri().path())
     };
     app.layer(axum::middleware::map_response(server_fn_status))
+        .layer(axum::middleware::from_fn(security::page_nonce))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(axum::middleware::from_fn(security::limit_body))
         .layer(CatchPanicLayer::custom(security::panic_response))

@@ -158,6 +158,30 @@ pub async fn security_headers(mut response: Response<Body>) -> Response<Body> {
     response
 }
 
+/// The nonce of one response's inline scripts, made here for every request: the router's
+/// context hands it to Leptos (which puts it on each inline script it writes), and
+/// [`page_nonce`] names it in the policy of any HTML answer, whichever handler rendered it.
+#[derive(Clone)]
+pub struct PageNonce(pub String);
+
+pub async fn page_nonce(mut request: Request, next: Next) -> Response<Body> {
+    use base64::Engine;
+    let nonce = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+    request.extensions_mut().insert(PageNonce(nonce.clone()));
+    let mut response = next.run(request).await;
+    let html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        if let Ok(policy) = HeaderValue::from_str(&page_policy(&nonce)) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+        }
+    }
+    response
+}
+
 /// The Content-Security-Policy of a page whose inline scripts carry `nonce`. WebAssembly needs
 /// `'wasm-unsafe-eval'` to compile; nothing else is loosened.
 pub fn page_policy(nonce: &str) -> String {
