@@ -305,10 +305,17 @@ pub mod ssr {
         })?)
     }
 
-    /// The client's address, when the server knows it (`roster serve` records it).
+    /// The client's address, when the server knows it (`roster serve` records the TCP peer;
+    /// behind a trusted proxy, `X-Forwarded-For` says who the client is).
     pub fn client_address() -> Option<std::net::IpAddr> {
         let parts = use_context::<Parts>()?;
-        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        let state = crate::server::state().ok();
+        let trusted = state.as_ref().map_or(&[][..], |s| &s.settings.trusted_proxies[..]);
+        crate::server::security::client_address(peer, &parts.headers, trusted)
     }
 
     pub async fn end_session(db: &Db, token: &str) -> Result<(), AppError> {

@@ -9,7 +9,7 @@ mod common;
 
 use std::{
     collections::HashMap,
-    process::{Child, Command, Stdio},
+    process::Child,
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc, Mutex,
@@ -17,67 +17,27 @@ use std::{
     time::Duration,
 };
 
+use common::process::{create_admin, form, free_port, http, serve, wait_until_up, Answer};
 use roster::{server::db::Db, with_db};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PW: &str = "correct horse battery";
 const PER_BULK: usize = 150;
-
-/// One HTTP/1.1 request over a fresh connection: the status and body, or None when the
-/// server is gone.
-async fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    body: &str,
-    cookie: &str,
-) -> Option<(u16, String, String)> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nCookie: {cookie}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.ok()?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n")?;
-    let status = head.split(' ').nth(1)?.parse().ok()?;
-    Some((status, head.to_owned(), rest.to_owned()))
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    serde_urlencoded::to_string(pairs).unwrap()
-}
+/// People one round can import at most: 3 bulk workers and 1 single adder, for under 2 s.
+const PER_ROUND: usize = 4 * 30 * PER_BULK;
 
 fn start(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_roster"))
-        .arg("serve")
-        .env("ROSTER_DATABASE_URL", url)
-        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ROSTER_LOG", "error")
-        .env_remove("ROSTER_CONFIG")
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start roster")
+    serve(url, port, "off")
 }
 
-async fn wait_until_up(port: u16) {
-    for _ in 0..300 {
-        if http(port, "GET", "/", "", "").await.is_some() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+/// Adds people `p{from}…p{to - 1}@example.com`, to be imported.
+async fn add_people(db: &Db, from: usize, to: usize) {
+    let sql = format!(
+        "WITH RECURSIVE n(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM n WHERE i < {}) \
+         INSERT INTO users (email, display_name, name_key, password_hash) \
+         SELECT 'p' || i || '@example.com', 'P ' || i, 'p ' || i, 'x' FROM n",
+        to - 1
+    );
+    with_db!(db, pool => sqlx::query(&sql).execute(pool).await.map(drop)).unwrap();
 }
 
 /// What the clients saw acknowledged.
@@ -93,46 +53,19 @@ struct Acked {
 async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_transaction() {
     let rounds: usize = std::env::var("ROSTER_CRASH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(3);
     let (url, _dir) = common::fresh_database().await;
-    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
-        .args(["user", "create", "--email", "admin@example.com", "--name", "Admin", "--admin"])
-        .env("ROSTER_DATABASE_URL", &url)
-        .env_remove("ROSTER_CONFIG")
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(format!("{PW}\n").as_bytes())?;
-            child.wait()
-        })
-        .unwrap();
-    assert!(out.success());
+    create_admin(&url, "admin@example.com", PW);
     let db = Db::connect(&url, 2).await.unwrap();
-    // People to import: more than every round can use.
-    let people = rounds * 4 * 30 * PER_BULK;
-    let sql = format!(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {people}) \
-         INSERT INTO users (email, display_name, name_key, password_hash) \
-         SELECT 'p' || i || '@example.com', 'P ' || i, 'p ' || i, 'x' FROM n"
-    );
-    with_db!(&db, pool => sqlx::query(&sql).execute(pool).await.map(drop)).unwrap();
 
     let port = free_port();
     let mut server = start(&url, port);
     wait_until_up(port).await;
-    let (status, head, _) =
+    let signed_in =
         http(port, "POST", "/api/sign_in", &form(&[("email", "admin@example.com"), ("password", PW)]), "")
             .await
             .unwrap();
-    assert_eq!(status, 200);
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
-    let (_, _, profile) = http(
+    assert_eq!(signed_in.status, 200);
+    let cookie = signed_in.cookie().unwrap();
+    let profile = http(
         port,
         "POST",
         "/api/profiles/create",
@@ -140,11 +73,17 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
         &cookie,
     )
     .await
-    .unwrap();
+    .unwrap()
+    .body;
 
     let next = Arc::new(AtomicUsize::new(1));
+    let mut people = 1;
     let acked = Arc::new(Mutex::new(Acked::default()));
     for round in 0..rounds {
+        // Enough people to import for this round, beyond whoever is already in the database.
+        let wanted = next.load(Ordering::SeqCst) + PER_ROUND;
+        add_people(&db, people, wanted).await;
+        people = wanted;
         if round > 0 {
             server = start(&url, port);
             wait_until_up(port).await;
@@ -157,17 +96,24 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
                     loop {
                         if w == 0 {
                             // Single adds, one person each.
-                            let email = format!("p{}@example.com", next.fetch_add(1, Ordering::SeqCst));
+                            let i = next.fetch_add(1, Ordering::SeqCst);
+                            if i >= wanted {
+                                return; // This round's people are used up.
+                            }
+                            let email = format!("p{i}@example.com");
                             let body =
                                 form(&[("profile", &profile), ("email", &email), ("access", "member")]);
                             match http(port, "POST", "/api/members/add", &body, &cookie).await {
-                                Some((200, ..)) => acked.lock().unwrap().adds.push(email),
-                                Some((status, _, body)) => panic!("add answered {status}: {body}"),
+                                Some(Answer { status: 200, .. }) => acked.lock().unwrap().adds.push(email),
+                                Some(Answer { status, body, .. }) => panic!("add answered {status}: {body}"),
                                 None => return,
                             }
                             continue;
                         }
                         let start = next.fetch_add(PER_BULK, Ordering::SeqCst);
+                        if start + PER_BULK > wanted {
+                            return;
+                        }
                         let emails: Vec<String> =
                             (start..start + PER_BULK).map(|i| format!("p{i}@example.com")).collect();
                         let body = form(&[
@@ -176,8 +122,8 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
                             ("access", "member"),
                         ]);
                         let draft: i64 = match http(port, "POST", "/api/bulk/add", &body, &cookie).await {
-                            Some((200, _, id)) => id.trim().parse().unwrap(),
-                            Some((status, _, body)) => panic!("bulk/add answered {status}: {body}"),
+                            Some(Answer { status: 200, body, .. }) => body.trim().parse().unwrap(),
+                            Some(Answer { status, body, .. }) => panic!("bulk/add answered {status}: {body}"),
                             None => return,
                         };
                         acked.lock().unwrap().drafts.insert(draft, emails.clone());
@@ -190,8 +136,10 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
                         )
                         .await
                         {
-                            Some((200, ..)) => acked.lock().unwrap().bulks.push(emails),
-                            Some((status, _, body)) => panic!("bulk/apply answered {status}: {body}"),
+                            Some(Answer { status: 200, .. }) => acked.lock().unwrap().bulks.push(emails),
+                            Some(Answer { status, body, .. }) => {
+                                panic!("bulk/apply answered {status}: {body}")
+                            }
                             None => return,
                         }
                     }
@@ -265,27 +213,24 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     let mut server = start(&url, port);
     wait_until_up(port).await;
     let body = form(&[("email", "ada@example.com"), ("display_name", "Ada"), ("password", PW)]);
-    let (status, head, _) = http(port, "POST", "/api/register", &body, "").await.unwrap();
-    assert_eq!(status, 200);
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
+    let registered = http(port, "POST", "/api/register", &body, "").await.unwrap();
+    assert_eq!(registered.status, 200);
+    let cookie = registered.cookie().unwrap();
     let db = Db::connect(&url, 1).await.unwrap();
     let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) \
                INSERT INTO users (email, display_name, name_key, password_hash) \
                SELECT 'q' || i || '@example.com', 'Q ' || i, 'q ' || i, 'x' FROM n";
     with_db!(&db, pool => sqlx::query(sql).execute(pool).await.map(drop)).unwrap();
-    let (_, _, profile) =
+    let profile =
         http(port, "POST", "/api/profiles/create", &form(&[("name", "Big"), ("description", "")]), &cookie)
             .await
-            .unwrap();
+            .unwrap()
+            .body;
     let emails: Vec<String> = (1..=10_000).map(|i| format!("q{i}@example.com")).collect();
     let body = form(&[("profile", &profile), ("emails", &emails.join("\n")), ("access", "member")]);
-    let (status, _, draft) = http(port, "POST", "/api/bulk/add", &body, &cookie).await.unwrap();
-    assert_eq!(status, 200);
+    let draft = http(port, "POST", "/api/bulk/add", &body, &cookie).await.unwrap();
+    assert_eq!(draft.status, 200);
+    let draft = draft.body;
 
     // Apply 10,000 rows, and ask the server to stop while it works.
     let apply = tokio::spawn({
@@ -293,10 +238,10 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
         async move { http(port, "POST", "/api/bulk/apply", &form(&[("id", draft.trim())]), &cookie).await }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    let term = std::process::Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(term.success());
-    let (status, _, body) = apply.await.unwrap().expect("the request in flight got its answer");
-    assert_eq!(status, 200, "{body}");
+    let applied = apply.await.unwrap().expect("the request in flight got its answer");
+    assert_eq!(applied.status, 200, "{}", applied.body);
     let exit = server.wait().unwrap();
     assert!(exit.success(), "a clean exit: {exit:?}");
     assert!(http(port, "GET", "/", "", "").await.is_none(), "no longer listening");

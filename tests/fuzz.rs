@@ -193,8 +193,9 @@ const PAGES: &[&str] = &[
 ];
 
 /// Server functions that only read: called with the admin's cookie, so parsing past the
-/// sign-in check is exercised too. Everything else is called without a valid session, so
-/// no generated request, however well formed, may change the data.
+/// sign-in check is exercised too. Writers are called without a valid session, or as a
+/// signed-in outsider who may change nothing the data holds (see [`OUTSIDER_MAY`]), so no
+/// generated request, however well formed, may change the data.
 const READERS: &[&str] = &[
     "/api/me",
     "/api/members/list",
@@ -213,6 +214,11 @@ const READERS: &[&str] = &[
     "/api/roles/get",
     "/api/roles/holders",
 ];
+
+/// Writers a signed-in outsider may use successfully, so they never get the outsider's
+/// cookie: creating a profile, and ending or re-keying the outsider's own sessions.
+const OUTSIDER_MAY: &[&str] =
+    &["/api/profiles/create", "/api/sign_out", "/api/sign_out_everywhere", "/api/change_password"];
 
 /// The data: every table's rows, as text, but the sign-in bookkeeping.
 async fn data(app: &TestApp) -> Vec<String> {
@@ -249,6 +255,7 @@ async fn generated_malformed_requests_never_get_a_5xx_and_change_nothing() {
         .await
         .body;
     app.register("mem@example.com", "Mem", PW).await;
+    let outsider = app.register("outsider@example.com", "Outsider", PW).await;
     app.json(
         "/api/members/add",
         &[("profile", &profile), ("email", "mem@example.com"), ("access", "member")],
@@ -280,9 +287,10 @@ async fn generated_malformed_requests_never_get_a_5xx_and_change_nothing() {
         }
         let method = if is_page {
             rng.pick(&[Method::GET, Method::GET, Method::POST, Method::HEAD]).clone()
+        } else if rng.chance(85) {
+            Method::POST
         } else {
-            rng.pick(&[Method::POST, Method::POST, Method::POST, Method::GET, Method::PUT, Method::DELETE])
-                .clone()
+            rng.pick(&[Method::GET, Method::PUT, Method::DELETE, Method::PATCH]).clone()
         };
         let (content_type, bytes) = body(&mut rng);
         let mut req = Request::builder().method(method.clone()).uri(uri.as_str());
@@ -292,6 +300,8 @@ async fn generated_malformed_requests_never_get_a_5xx_and_change_nothing() {
         req = req.header(header::ACCEPT, *rng.pick(&["application/json", "text/html", "*/*", "image/png"]));
         if is_page || READERS.contains(&path) {
             req = req.header(header::COOKIE, admin.as_str());
+        } else if !OUTSIDER_MAY.contains(&path) && rng.chance(40) {
+            req = req.header(header::COOKIE, outsider.as_str());
         } else if rng.chance(50) {
             req = req.header(
                 header::COOKIE,

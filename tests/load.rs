@@ -10,7 +10,6 @@
 mod common;
 
 use std::{
-    process::{Command, Stdio},
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
@@ -18,77 +17,27 @@ use std::{
     time::{Duration, Instant},
 };
 
+use common::process::{form, free_port, http, roster, serve, wait_until_up};
 use roster::{server::db::Db, with_db};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const PW: &str = "correct horse battery";
 const CLIENTS: usize = 256;
 
-/// One request over a fresh connection: its status, or None if the connection failed.
-async fn http(port: u16, method: &str, path: &str, body: &str, cookie: &str) -> Option<(u16, String)> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json, text/html\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nCookie: {cookie}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await.ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await.ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text.split(' ').nth(1)?.parse().ok()?;
-    Some((status, text.into_owned()))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_fifty_six_clients_mixing_reads_and_writes_see_no_errors() {
     let seconds: u64 = std::env::var("ROSTER_LOAD_SECONDS").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
-    let binary = std::env::var("ROSTER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_roster").to_owned());
     let (url, _dir) = common::fresh_database().await;
     // A realistic dataset, and an admin to drive it.
-    let seeded = Command::new(&binary)
+    let seeded = roster(&url)
         .args(["seed", "--users", "5000", "--profiles", "200", "--per-user", "5"])
-        .env("ROSTER_DATABASE_URL", &url)
-        .env_remove("ROSTER_CONFIG")
-        .current_dir(std::env::temp_dir())
         .output()
         .unwrap();
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(&binary)
-        .arg("serve")
-        .env("ROSTER_DATABASE_URL", &url)
-        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ROSTER_LOG", "warn")
-        .env_remove("ROSTER_CONFIG")
-        .current_dir(std::env::temp_dir())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut up = false;
-    for _ in 0..300 {
-        if http(port, "GET", "/", "", "").await.is_some() {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server did not start");
-    let body = serde_urlencoded::to_string([
-        ("email", "load@example.com"),
-        ("display_name", "Load"),
-        ("password", PW),
-    ])
-    .unwrap();
-    let (_, answer) = http(port, "POST", "/api/register", &body, "").await.unwrap();
-    let cookie = answer
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
+    let port = free_port();
+    let mut server = serve(&url, port, "warn");
+    wait_until_up(port).await;
+    let body = form(&[("email", "load@example.com"), ("display_name", "Load"), ("password", PW)]);
+    let cookie = http(port, "POST", "/api/register", &body, "").await.unwrap().cookie().unwrap();
     let db = Db::connect(&url, 1).await.unwrap();
     // Writes toggle people who joined as members, so no profile ever loses its managers and
     // every write is legitimate: each must succeed.
@@ -132,11 +81,12 @@ async fn two_hundred_fifty_six_clients_mixing_reads_and_writes_see_no_errors() {
                 latencies.lock().unwrap().push(started.elapsed().as_micros() as u32);
                 requests.fetch_add(1, Ordering::Relaxed);
                 match outcome {
-                    Some((status, _)) if status < 400 => {}
-                    Some((status, text)) => errors
-                        .lock()
-                        .unwrap()
-                        .push(format!("{method} {path} {body}: {status} {}", &text[..text.len().min(300)])),
+                    Some(answer) if answer.status < 400 => {}
+                    Some(answer) => errors.lock().unwrap().push(format!(
+                        "{method} {path} {body}: {} {}",
+                        answer.status,
+                        &answer.body[..answer.body.len().min(300)]
+                    )),
                     None => errors.lock().unwrap().push(format!("{method} {path}: connection failed")),
                 }
             }

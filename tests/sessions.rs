@@ -15,6 +15,17 @@ const PW: &str = "correct horse battery";
 
 /// A sign-in attempt as the browser's fetch makes it, from `address` when given.
 async fn sign_in(app: &TestApp, email: &str, password: &str, address: Option<&str>) -> TestResponse {
+    sign_in_via(app, email, password, address, None).await
+}
+
+/// The same, with an `X-Forwarded-For` header, as a proxy (or a client pretending) adds it.
+async fn sign_in_via(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    address: Option<&str>,
+    forwarded_for: Option<&str>,
+) -> TestResponse {
     let body = serde_urlencoded::to_string([("email", email), ("password", password)]).unwrap();
     let mut req = Request::builder()
         .method(Method::POST)
@@ -23,6 +34,9 @@ async fn sign_in(app: &TestApp, email: &str, password: &str, address: Option<&st
         .header(header::ACCEPT, "application/json")
         .body(Body::from(body))
         .unwrap();
+    if let Some(forwarded_for) = forwarded_for {
+        req.headers_mut().insert("x-forwarded-for", forwarded_for.parse().unwrap());
+    }
     if let Some(address) = address {
         req.extensions_mut()
             .insert(ConnectInfo(format!("{address}:40000").parse::<std::net::SocketAddr>().unwrap()));
@@ -80,6 +94,38 @@ async fn one_address_trying_many_accounts_is_limited_too() {
     assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
     // Ada, from her own address, is fine.
     assert_eq!(sign_in(&app, "ada@example.com", PW, Some("198.51.100.4")).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_counts_the_forwarded_client_and_no_one_else_can_forge_it() {
+    let app = TestApp::with_settings(|s| s.trusted_proxies = vec!["10.0.0.1".parse().unwrap()]).await;
+    app.register("ada@example.com", "Ada", PW).await;
+    // An attacker behind the proxy, rotating a made-up address in front of the real one.
+    for i in 0..50 {
+        let forged = format!("192.0.2.{i}, 203.0.113.9");
+        let res =
+            sign_in_via(&app, &format!("t{i}@example.com"), "guess", Some("10.0.0.1"), Some(&forged)).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = sign_in_via(&app, "ada@example.com", PW, Some("10.0.0.1"), Some("203.0.113.9")).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS, "the attacker's real address is limited");
+    // Ada, behind the same proxy, is not: the proxy itself is never the one limited.
+    let res = sign_in_via(&app, "ada@example.com", PW, Some("10.0.0.1"), Some("198.51.100.4")).await;
+    assert_eq!(res.status, StatusCode::OK);
+    // A client that talks to Roster directly can't pick its address with the header.
+    for i in 0..50 {
+        let res = sign_in_via(
+            &app,
+            &format!("u{i}@example.com"),
+            "guess",
+            Some("198.51.100.77"),
+            Some(&format!("192.0.2.{i}")),
+        )
+        .await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let res = sign_in_via(&app, "ada@example.com", PW, Some("198.51.100.77"), Some("192.0.2.200")).await;
+    assert_eq!(res.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Runtime settings: defaults, then `Leptos.toml`, then `ROSTER_*` environment variables.
 
 use std::{
-    net::SocketAddr,
+    net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
 };
 
@@ -29,6 +29,11 @@ pub struct Settings {
     pub site_root: Option<PathBuf>,
     /// Log filter in `tracing` syntax, such as `info` or `roster=debug,info`. `ROSTER_LOG`.
     pub log: String,
+    /// Addresses of reverse proxies in front of Roster. A request from one of them is
+    /// attributed to the client its `X-Forwarded-For` names (for the per-address sign-in
+    /// limit); from anyone else, that header is ignored. Empty by default: no proxy is
+    /// trusted. `ROSTER_TRUSTED_PROXIES`, comma-separated.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Default for Settings {
@@ -42,6 +47,7 @@ impl Default for Settings {
             secure_cookies: false,
             site_root: None,
             log: "info".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -100,6 +106,14 @@ impl Settings {
         if let Some(v) = var("ROSTER_LOG") {
             self.log = v;
         }
+        if let Some(v) = var("ROSTER_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| parsed("ROSTER_TRUSTED_PROXIES", a.to_owned()))
+                .collect::<anyhow::Result<_>>()?;
+        }
         Ok(())
     }
 
@@ -153,6 +167,17 @@ mod tests {
         let mut s = Settings::default();
         let err = s.apply_env(|k| (k == "ROSTER_SECURE_COOKIES").then(|| "maybe".to_string())).unwrap_err();
         assert!(err.to_string().contains("ROSTER_SECURE_COOKIES"), "{err}");
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_comma_separated_list_of_addresses() {
+        let mut s = Settings::default();
+        assert!(s.trusted_proxies.is_empty(), "no proxy is trusted by default");
+        s.apply_env(|k| (k == "ROSTER_TRUSTED_PROXIES").then(|| "127.0.0.1, ::1".to_string())).unwrap();
+        assert_eq!(s.trusted_proxies, vec![IpAddr::from([127, 0, 0, 1]), "::1".parse::<IpAddr>().unwrap()]);
+        let err =
+            s.apply_env(|k| (k == "ROSTER_TRUSTED_PROXIES").then(|| "10.0.0.0/8".to_string())).unwrap_err();
+        assert!(err.to_string().contains("ROSTER_TRUSTED_PROXIES"), "{err}");
     }
 
     #[test]

@@ -182,6 +182,32 @@ pub async fn page_nonce(mut request: Request, next: Next) -> Response<Body> {
     response
 }
 
+/// The address a request came from. `peer` is the TCP peer. When it is one of the `trusted`
+/// proxies, the client is the rightmost `X-Forwarded-For` entry that is not itself a trusted
+/// proxy: entries left of it were written by the client and prove nothing. A malformed entry
+/// stops the walk at the last address known to be good. From anyone else, the header is
+/// ignored, so a client can't pick the address its failed sign-ins count against.
+pub fn client_address(
+    peer: Option<std::net::IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> Option<std::net::IpAddr> {
+    let mut client = peer?;
+    if !trusted.contains(&client) {
+        return Some(client);
+    }
+    let hops = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let hops: Vec<&str> = hops.flat_map(|v| v.split(',')).map(str::trim).collect();
+    for hop in hops.iter().rev() {
+        let Ok(address) = hop.parse::<std::net::IpAddr>() else { break };
+        client = address;
+        if !trusted.contains(&address) {
+            break;
+        }
+    }
+    Some(client)
+}
+
 /// The Content-Security-Policy of a page whose inline scripts carry `nonce`. WebAssembly needs
 /// `'wasm-unsafe-eval'` to compile; nothing else is loosened.
 pub fn page_policy(nonce: &str) -> String {
@@ -198,6 +224,24 @@ mod tests {
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_when_a_trusted_proxy_sent_them() {
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        let proxy = [ip("10.0.0.1"), ip("10.0.0.2")];
+        let forwarded = headers(&[("x-forwarded-for", "6.6.6.6, 203.0.113.9, 10.0.0.2")]);
+        // Straight from a client: the header is the client's own claim, and ignored.
+        assert_eq!(client_address(Some(ip("198.51.100.4")), &forwarded, &proxy), Some(ip("198.51.100.4")));
+        assert_eq!(client_address(Some(ip("10.0.0.1")), &forwarded, &[]), Some(ip("10.0.0.1")));
+        // Through the proxies: the rightmost hop they did not add; the spoofed 6.6.6.6 is skipped.
+        assert_eq!(client_address(Some(ip("10.0.0.1")), &forwarded, &proxy), Some(ip("203.0.113.9")));
+        // Garbage stops the walk at the last good address.
+        let garbage = headers(&[("x-forwarded-for", "203.0.113.9, nonsense, 10.0.0.2")]);
+        assert_eq!(client_address(Some(ip("10.0.0.1")), &garbage, &proxy), Some(ip("10.0.0.2")));
+        // A trusted proxy that added no header is its own client.
+        assert_eq!(client_address(Some(ip("10.0.0.1")), &headers(&[]), &proxy), Some(ip("10.0.0.1")));
+        assert_eq!(client_address(None, &forwarded, &proxy), None);
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! throwaway cluster), every test gets its own new PostgreSQL database instead.
 #![allow(dead_code)]
 
+#[cfg(unix)]
+pub mod process;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::{
