@@ -64,9 +64,14 @@ impl BulkChange {
     }
 }
 
-/// Splits pasted text into emails: one per line, or separated by commas or semicolons.
+/// Splits pasted text into emails: one per line, or separated by commas, semicolons or tabs
+/// (a spreadsheet's columns). No email holds a control character, so any of them separates.
 pub fn split_emails(text: &str) -> Vec<String> {
-    text.split(['\n', '\r', ',', ';']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    text.split(|c: char| c == ',' || c == ';' || c.is_control())
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Saves a bulk add for preview and opens its page.
@@ -485,10 +490,14 @@ pub mod ssr {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn pasted_emails_split_on_lines_commas_and_semicolons() {
+    fn pasted_emails_split_on_lines_commas_semicolons_tabs_and_control_characters() {
         assert_eq!(
             super::split_emails("a@x.org, b@x.org;c@x.org\n\n d@x.org \r\ne@x.org;"),
             ["a@x.org", "b@x.org", "c@x.org", "d@x.org", "e@x.org"]
         );
+        // A spreadsheet's columns, and a NUL that PostgreSQL could not store.
+        assert_eq!(super::split_emails("a@x.org\tb@x.org\0c@x.org"), ["a@x.org", "b@x.org", "c@x.org"]);
+        // Spaces don't separate: "Ada <a@x.org>" stays one line, and the preview says why it's no email.
+        assert_eq!(super::split_emails("Ada <a@x.org>"), ["Ada <a@x.org>"]);
     }
 }

@@ -137,6 +137,15 @@ fn current_request_id() -> String {
 impl From<sqlx::Error> for AppError {
     #[track_caller]
     fn from(err: sqlx::Error) -> Self {
+        // Text PostgreSQL can't store (a NUL) is the client's. Input checks refuse it first;
+        // this keeps any path they miss a 400, not a 500.
+        const CHARACTER_NOT_IN_REPERTOIRE: &str = "22021";
+        if let sqlx::Error::Database(e) = &err {
+            if e.code().as_deref() == Some(CHARACTER_NOT_IN_REPERTOIRE) {
+                tracing::warn!(%err, "text the database can't store");
+                return AppError::BadRequest("The text sent holds a character that can't be stored.".into());
+            }
+        }
         AppError::internal(err)
     }
 }

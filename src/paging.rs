@@ -77,6 +77,10 @@ pub fn search_text(raw: Option<&str>) -> Result<Option<String>, AppError> {
     if text.chars().count() > SEARCH_MAX {
         return Err(AppError::invalid("q", format!("Search for at most {SEARCH_MAX} characters.")));
     }
+    if text.chars().any(char::is_control) {
+        // No name or email holds one, and PostgreSQL can't even compare a NUL.
+        return Err(AppError::invalid("q", "Search for letters, digits and punctuation only."));
+    }
     Ok((!text.is_empty()).then(|| text.to_lowercase()))
 }
 
@@ -108,9 +112,11 @@ pub mod ssr {
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
             .map(Some)
-            .ok_or_else(|| {
-                AppError::BadRequest("That page link is not valid. Start again from the first page.".into())
-            })
+            .ok_or_else(invalid_link)
+    }
+
+    fn invalid_link() -> AppError {
+        AppError::BadRequest("That page link is not valid. Start again from the first page.".into())
     }
 
     /// Reads a (moment, id) cursor; without one, the first page starts before every row.
@@ -126,7 +132,12 @@ pub mod ssr {
     pub fn decode_name<Id: DeserializeOwned + Default>(
         cursor: Option<&str>,
     ) -> Result<(String, Id), AppError> {
-        Ok(decode(cursor)?.unwrap_or_default())
+        let (name, id): (String, Id) = decode(cursor)?.unwrap_or_default();
+        if name.contains('\0') {
+            // No key holds one (names refuse control characters); only a forged link would.
+            return Err(invalid_link());
+        }
+        Ok((name, id))
     }
 
     /// Trims the extra row fetched with [`FETCH`] and makes the cursor from the last row kept.
@@ -212,6 +223,7 @@ mod tests {
         assert_eq!(search_text(Some("  Ann ")).unwrap().as_deref(), Some("ann"));
         assert_eq!(search_text(Some("   ")).unwrap(), None);
         assert_eq!(search_text(Some(&"x".repeat(101))).unwrap_err().status(), 422);
+        assert_eq!(search_text(Some("a\0b")).unwrap_err().status(), 422);
         assert_eq!(access_filter(Some("")).unwrap(), None);
         assert_eq!(access_filter(Some("manager")).unwrap(), Some(crate::domain::Access::Manager));
         assert!(access_filter(Some("owner")).is_err());

@@ -156,6 +156,12 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
         check(&db, &url, &profile, &acked.lock().unwrap(), round).await;
     }
     let acked = acked.lock().unwrap();
+    eprintln!(
+        "{rounds} kills: {} single adds and {} bulk imports acknowledged, {} drafts made",
+        acked.adds.len(),
+        acked.bulks.len(),
+        acked.drafts.len()
+    );
     assert!(!acked.bulks.is_empty() && !acked.adds.is_empty(), "work was acknowledged before the kills");
     db.close().await;
 }

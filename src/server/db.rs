@@ -100,25 +100,7 @@ impl Db {
                 // An embedded file has no connection to lose: the check before each use only
                 // cost a round trip to the connection's thread.
                 .test_before_acquire(false)
-                // A request cancelled at the wrong moment (its client gone just as BEGIN
-                // completed) can hand back a connection inside a transaction that nothing
-                // will finish, holding SQLite's write lock. Such a connection is closed, which
-                // rolls it back, instead of going back to the pool.
-                .after_release(|conn, _| {
-                    Box::pin(async move {
-                        use sqlx::{sqlite::SqliteTransactionManager, Connection, TransactionManager};
-                        if SqliteTransactionManager::get_transaction_depth(conn) == 0 {
-                            return Ok(true);
-                        }
-                        // A dropped transaction's rollback may still be queued: let it run.
-                        conn.ping().await?;
-                        let open = SqliteTransactionManager::get_transaction_depth(conn);
-                        if open > 0 {
-                            tracing::warn!(depth = open, "closing a connection left inside a transaction");
-                        }
-                        Ok(open == 0)
-                    })
-                })
+                .after_release(close_if_inside_a_transaction::<Sqlite>)
                 .connect_with(options)
                 .await
                 .with_context(|| format!("cannot open SQLite database {}", file.display()))?;
@@ -126,6 +108,7 @@ impl Db {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
+                .after_release(close_if_inside_a_transaction::<Postgres>)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect(url)
                 .await
@@ -162,6 +145,31 @@ impl Db {
     pub async fn close(&self) {
         with_db!(self, pool => pool.close().await)
     }
+}
+
+/// Whether a connection handed back to the pool may be pooled again.
+///
+/// A request cancelled at the wrong moment (its client gone just as BEGIN completed) can hand
+/// back a connection inside a transaction that nothing will finish; on SQLite it would hold
+/// the write lock. Such a connection is closed, which rolls it back, instead of being reused.
+/// (sqlx queues the rollback of a dropped transaction; the ping lets a queued one run first.)
+fn close_if_inside_a_transaction<DB: sqlx::Database>(
+    conn: &mut DB::Connection,
+    _: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<Box<dyn Future<Output = Result<bool, sqlx::Error>> + Send + '_>> {
+    Box::pin(async move {
+        use sqlx::{Connection, TransactionManager};
+        let depth = <DB::TransactionManager as TransactionManager>::get_transaction_depth;
+        if depth(conn) == 0 {
+            return Ok(true);
+        }
+        conn.ping().await?;
+        let open = depth(conn);
+        if open > 0 {
+            tracing::warn!(depth = open, "closing a connection left inside a transaction");
+        }
+        Ok(open == 0)
+    })
 }
 
 /// Migrations recorded as applied; 0 before the first run.

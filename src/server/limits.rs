@@ -23,7 +23,11 @@ pub const PER_ADDRESS: i64 = 50;
 /// not, so limits don't tell which accounts exist) and the client address, when known.
 pub fn keys(email: &str, address: Option<IpAddr>) -> Vec<(String, i64)> {
     let mut keys = vec![(
-        format!("account:{}", email.trim().to_lowercase().chars().take(254).collect::<String>()),
+        // Control characters dropped: no email holds one, and a NUL can't be stored.
+        format!(
+            "account:{}",
+            email.trim().to_lowercase().chars().filter(|c| !c.is_control()).take(254).collect::<String>()
+        ),
         PER_ACCOUNT,
     )];
     if let Some(ip) = address {
@@ -109,5 +113,6 @@ mod tests {
             vec![("account:ada@example.com".to_owned(), PER_ACCOUNT)]
         );
         assert_eq!(keys("a@b.c", Some(ip))[1], ("address:10.0.0.7".to_owned(), PER_ADDRESS));
+        assert_eq!(keys("ada\0@example.com\u{7}", None)[0].0, "account:ada@example.com");
     }
 }
