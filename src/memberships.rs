@@ -99,7 +99,7 @@ pub mod ssr {
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
-        paging::{self, Page, Sort},
+        paging::{self, ssr::MatchPart, Page, Sort},
         record_history,
         server::db::{broken_rule, Db, Pool, Rule},
         with_db,
@@ -125,27 +125,35 @@ pub mod ssr {
     enum Cursor {
         Name(String, UserId),
         Since(Timestamp, UserId),
+        /// A search sorted by name: name matches first, then email matches ([`MatchPart`]).
+        Match(MatchPart, String, UserId),
     }
 
     /// One page of a profile's members.
     ///
     /// Each access level is read apart along its own index (memberships_name_idx or
     /// memberships_since_idx), and so is each searched column, every part stopping after a
-    /// page; the union of those few rows makes the page. The cost is a page's, whatever the
-    /// profile's size, except that a search sorts its matches when the index's order isn't
-    /// the list's (a search by email, or any search sorted by "since").
+    /// page; the union of those few rows makes the page. A search by name lists the people
+    /// whose name matches first, then those whose email alone matches, each in its index's
+    /// order ([`MatchPart`]). So the cost is a page's, whatever the profile's size, except
+    /// that a search sorted by "since" must sort its matches.
     pub async fn members(
         db: &Db,
         profile: ProfileId,
         filter: &Filter,
         after: Option<&str>,
     ) -> Result<Page<Member>, AppError> {
-        let cursor = match filter.sort {
-            Sort::Name => {
+        let range = filter.q.as_deref().map(paging::ssr::prefix_range);
+        let cursor = match (filter.sort, range.is_some()) {
+            (Sort::Name, false) => {
                 let (name, user) = paging::ssr::decode_name(after)?;
                 Cursor::Name(name, user)
             }
-            Sort::Since => {
+            (Sort::Name, true) => {
+                let (part, key, user) = paging::ssr::decode_match(after)?;
+                Cursor::Match(part, key, user)
+            }
+            (Sort::Since, _) => {
                 let (since, user) = paging::ssr::decode_since(after)?;
                 Cursor::Since(since, user)
             }
@@ -154,12 +162,7 @@ pub mod ssr {
             Some(level) => vec![level],
             None => vec![Access::Manager, Access::Member],
         };
-        let range = filter.q.as_deref().map(paging::ssr::prefix_range);
-        let columns: &[&str] = if range.is_some() { &["m.name_key", "m.email"] } else { &[""] };
-        let key = match filter.sort {
-            Sort::Name => "name_key",
-            Sort::Since => "added_at",
-        };
+        let columns: &[&str] = if range.is_some() { &["name_key", "email"] } else { &[""] };
         let (rows, total): (Vec<Member>, i64) = with_db!(db, pool => {
             // The parts of the union: one per access level and searched column.
             let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
@@ -167,6 +170,15 @@ pub mod ssr {
                 let mut part = 0;
                 for level in &levels {
                     for column in columns {
+                        // The part of the list this arm fills, and the key it is read in.
+                        let (order, key) = match (&cursor, *column) {
+                            (Cursor::Since(..), _) => (MatchPart::Name, "added_at"),
+                            (_, "email") => (MatchPart::Email, "email"),
+                            _ => (MatchPart::Name, "name_key"),
+                        };
+                        if page && matches!(&cursor, Cursor::Match(MatchPart::Email, ..)) && order == MatchPart::Name {
+                            continue; // The name matches were all on earlier pages.
+                        }
                         if !first {
                             // The arms are disjoint: one access level each, and the email arm
                             // leaves out the name arm's people.
@@ -176,16 +188,19 @@ pub mod ssr {
                         // Each arm reads only its index (the person and the sort key); the
                         // rest of the row is fetched for the page's rows alone, below.
                         if page {
-                            sql.push(format_args!("SELECT * FROM (SELECT m.user_id, m.{key}"));
+                            sql.push(format_args!(
+                                "SELECT * FROM (SELECT m.user_id, {} AS part, m.{key} AS k",
+                                order as i32
+                            ));
                         } else {
                             sql.push("SELECT m.user_id");
                         }
                         sql.push(" FROM memberships m WHERE m.profile_id = ").push_bind(profile);
                         sql.push(" AND m.access = ").push_bind(level.as_str());
                         if let Some((low, high)) = &range {
-                            sql.push(format_args!(" AND {column} >= ")).push_bind(low.clone());
-                            sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
-                            if *column == "m.email" {
+                            sql.push(format_args!(" AND m.{column} >= ")).push_bind(low.clone());
+                            sql.push(format_args!(" AND m.{column} < ")).push_bind(high.clone());
+                            if *column == "email" {
                                 // People whose name matches too are the name arm's, so the
                                 // arms never overlap. The email index carries the name key.
                                 sql.push(" AND NOT (m.name_key >= ").push_bind(low.clone());
@@ -193,12 +208,33 @@ pub mod ssr {
                             }
                         }
                         if page {
-                            sql.push(format_args!(" AND (m.{key}, m.user_id) > ("));
-                            match &cursor {
-                                Cursor::Name(name, user) => sql.push_bind(name.clone()).push(", ").push_bind(*user),
-                                Cursor::Since(since, user) => sql.push_bind(*since).push(", ").push_bind(*user),
+                            // After the cursor, in this arm's order. An email is unique, so it
+                            // orders the email arm alone.
+                            let order_by = match &cursor {
+                                Cursor::Name(name, user) => {
+                                    sql.push(" AND (m.name_key, m.user_id) > (").push_bind(name.clone());
+                                    sql.push(", ").push_bind(*user).push(")");
+                                    "m.name_key, m.user_id"
+                                }
+                                Cursor::Since(since, user) => {
+                                    sql.push(" AND (m.added_at, m.user_id) > (").push_bind(*since);
+                                    sql.push(", ").push_bind(*user).push(")");
+                                    "m.added_at, m.user_id"
+                                }
+                                Cursor::Match(at, key, user) => match (order, at) {
+                                    (MatchPart::Name, _) => {
+                                        sql.push(" AND (m.name_key, m.user_id) > (").push_bind(key.clone());
+                                        sql.push(", ").push_bind(*user).push(")");
+                                        "m.name_key, m.user_id"
+                                    }
+                                    (MatchPart::Email, MatchPart::Email) => {
+                                        sql.push(" AND m.email > ").push_bind(key.clone());
+                                        "m.email"
+                                    }
+                                    (MatchPart::Email, MatchPart::Name) => "m.email",
+                                },
                             };
-                            sql.push(format_args!(") ORDER BY m.{key}, m.user_id LIMIT "))
+                            sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
                                 .push_bind(paging::ssr::FETCH)
                                 .push(format_args!(") AS part{part}"));
                             part += 1;
@@ -211,10 +247,10 @@ pub mod ssr {
             );
             arms(&mut sql, true);
             sql.push(") AS k JOIN memberships x ON x.profile_id = ").push_bind(profile);
-            sql.push(format_args!(
+            sql.push(
                 " AND x.user_id = k.user_id JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
-                 ORDER BY x.{key}, x.user_id LIMIT "
-            ))
+                 ORDER BY k.part, k.k, k.user_id LIMIT ",
+            )
             .push_bind(paging::ssr::FETCH);
             let rows = sql.build_query_as().fetch_all(pool).await?;
 
@@ -239,11 +275,11 @@ pub mod ssr {
             };
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        let sort = filter.sort;
         let searched = range.is_some();
-        Ok(paging::ssr::page(rows, total, move |m: &Member| match sort {
-            Sort::Name => serde_json::json!([m.name_key, m.user_id]),
-            Sort::Since => serde_json::json!([m.added_at.micros(), m.user_id]),
+        Ok(paging::ssr::page(rows, total, move |m: &Member| match (&cursor, &range) {
+            (Cursor::Since(..), _) => serde_json::json!([m.added_at.micros(), m.user_id]),
+            (_, Some(range)) => MatchPart::of(&m.name_key, range).cursor(&m.name_key, &m.email, m.user_id),
+            (_, None) => serde_json::json!([m.name_key, m.user_id]),
         })
         .counted_to_cap_if(searched))
     }

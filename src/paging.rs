@@ -140,6 +140,53 @@ pub mod ssr {
         Ok((name, id))
     }
 
+    /// Which part of a search by name a row belongs to: people whose name starts with the
+    /// search come first, in name order; then people matched by their email alone, in email
+    /// order. Each part reads its own index in its own order and stops after a page, so a
+    /// page costs the same however many people match.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    pub enum MatchPart {
+        Name = 0,
+        Email = 1,
+    }
+
+    impl MatchPart {
+        /// The part a row with `name_key` falls in, for the search range `[low, high)`.
+        pub fn of(name_key: &str, (low, high): &(String, String)) -> Self {
+            if name_key >= low.as_str() && name_key < high.as_str() {
+                MatchPart::Name
+            } else {
+                MatchPart::Email
+            }
+        }
+
+        /// The row's cursor: its part, then its key in that part's order (the name key, or
+        /// the email, which is unique), then its id.
+        pub fn cursor<Id: Serialize>(self, name_key: &str, email: &str, id: Id) -> serde_json::Value {
+            match self {
+                MatchPart::Name => serde_json::json!([0, name_key, id]),
+                MatchPart::Email => serde_json::json!([1, email, id]),
+            }
+        }
+    }
+
+    /// Reads a search-by-name cursor (see [`MatchPart`]); without one, the first page starts
+    /// before every name match.
+    pub fn decode_match<Id: DeserializeOwned + Default>(
+        cursor: Option<&str>,
+    ) -> Result<(MatchPart, String, Id), AppError> {
+        let (part, key, id): (u8, String, Id) = decode(cursor)?.unwrap_or_default();
+        let part = match part {
+            0 => MatchPart::Name,
+            1 => MatchPart::Email,
+            _ => return Err(invalid_link()),
+        };
+        if key.contains('\0') {
+            return Err(invalid_link());
+        }
+        Ok((part, key, id))
+    }
+
     /// Trims the extra row fetched with [`FETCH`] and makes the cursor from the last row kept.
     pub fn page<T, K: Serialize>(mut rows: Vec<T>, total: i64, key: impl Fn(&T) -> K) -> Page<T> {
         let next = if rows.len() > PAGE_SIZE {

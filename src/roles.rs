@@ -119,7 +119,7 @@ pub mod ssr {
         domain::{bounded_text, Email, RoleId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
-        paging::{self, Page, Sort},
+        paging::{self, ssr::MatchPart, Page, Sort},
         record_history,
         server::db::{broken_rule, is_unique_violation, touched_one, Db, Pool, Rule},
         with_db,
@@ -181,13 +181,19 @@ pub mod ssr {
         after: Option<&str>,
     ) -> Result<Page<Holder>, AppError> {
         let holder_count = get(db, role).await?.holder_count;
-        let by_name: (String, UserId) = match sort {
-            Sort::Name => paging::ssr::decode_name(after)?,
-            Sort::Since => Default::default(),
+        let range = q.map(paging::ssr::prefix_range);
+        // Searched by name, name matches come first, then email matches, as in every list
+        // ([`MatchPart`]).
+        let by_name: (MatchPart, String, UserId) = match sort {
+            Sort::Name if range.is_some() => paging::ssr::decode_match(after)?,
+            Sort::Name => {
+                let (name, user) = paging::ssr::decode_name(after)?;
+                (MatchPart::Name, name, user)
+            }
+            Sort::Since => (MatchPart::Name, String::new(), UserId::default()),
         };
         let by_since: (Timestamp, UserId) =
             paging::ssr::decode_since(if sort == Sort::Since { after } else { None })?;
-        let range = q.map(paging::ssr::prefix_range);
         let (rows, total): (Vec<Holder>, i64) = with_db!(db, pool => {
             let build = |count: bool| {
                 let mut sql = sqlx::QueryBuilder::new(if count {
@@ -203,12 +209,30 @@ pub mod ssr {
                     sql.push(" AND u.email < ").push_bind(high.clone()).push("))");
                 }
                 if !count {
-                    match sort {
-                        Sort::Name => {
-                            sql.push(" AND (u.name_key, ur.user_id) > (").push_bind(by_name.0.clone());
-                            sql.push(", ").push_bind(by_name.1).push(") ORDER BY u.name_key, ur.user_id");
+                    match (sort, &range) {
+                        (Sort::Name, Some((low, high))) => {
+                            let name_matches = |sql: &mut sqlx::QueryBuilder<'_, _>| {
+                                sql.push("(u.name_key >= ").push_bind(low.clone());
+                                sql.push(" AND u.name_key < ").push_bind(high.clone()).push(")");
+                            };
+                            let order = |sql: &mut sqlx::QueryBuilder<'_, _>| {
+                                sql.push("CASE WHEN ");
+                                name_matches(sql);
+                                sql.push(" THEN 0 ELSE 1 END, CASE WHEN ");
+                                name_matches(sql);
+                                sql.push(" THEN u.name_key ELSE u.email END, ur.user_id");
+                            };
+                            sql.push(" AND (");
+                            order(&mut sql);
+                            sql.push(") > (").push_bind(by_name.0 as i32).push(", ").push_bind(by_name.1.clone());
+                            sql.push(", ").push_bind(by_name.2).push(") ORDER BY ");
+                            order(&mut sql);
                         }
-                        Sort::Since => {
+                        (Sort::Name, None) => {
+                            sql.push(" AND (u.name_key, ur.user_id) > (").push_bind(by_name.1.clone());
+                            sql.push(", ").push_bind(by_name.2).push(") ORDER BY u.name_key, ur.user_id");
+                        }
+                        (Sort::Since, _) => {
                             sql.push(" AND (ur.assigned_at, ur.user_id) > (").push_bind(by_since.0);
                             sql.push(", ").push_bind(by_since.1).push(") ORDER BY ur.assigned_at, ur.user_id");
                         }
@@ -225,9 +249,12 @@ pub mod ssr {
             };
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, total, move |h: &Holder| match sort {
-            Sort::Name => serde_json::json!([h.name_key, h.user_id]),
-            Sort::Since => serde_json::json!([h.assigned_at.micros(), h.user_id]),
+        Ok(paging::ssr::page(rows, total, move |h: &Holder| match (sort, &range) {
+            (Sort::Since, _) => serde_json::json!([h.assigned_at.micros(), h.user_id]),
+            (Sort::Name, Some(range)) => {
+                MatchPart::of(&h.name_key, range).cursor(&h.name_key, &h.email, h.user_id)
+            }
+            (Sort::Name, None) => serde_json::json!([h.name_key, h.user_id]),
         }))
     }
 

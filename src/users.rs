@@ -99,7 +99,7 @@ pub mod ssr {
         domain::{DisplayName, Email, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
-        paging::{self, Page, Sort},
+        paging::{self, ssr::MatchPart, Page, Sort},
         record_history,
         server::db::{dialect_of, is_unique_violation, Db, Dialect, Pool},
         with_db,
@@ -226,35 +226,52 @@ pub mod ssr {
 
     /// The directory, a page at a time. Unsearched, it reads along users_name_idx or
     /// users_created_idx and its total is a tally the schema keeps. Searched, the name and
-    /// email matches are read apart along their own indexes and merged.
+    /// email matches are read apart along their own indexes and merged; sorted by name, the
+    /// name matches come first, then the email matches by email ([`MatchPart`]), so a page
+    /// reads a page's rows from each.
     pub async fn directory(
         db: &Db,
         q: Option<&str>,
         sort: Sort,
         after: Option<&str>,
     ) -> Result<Page<UserRow>, AppError> {
-        let by_name: (String, UserId) = match sort {
-            Sort::Name => paging::ssr::decode_name(after)?,
-            Sort::Since => Default::default(),
+        let range = q.map(paging::ssr::prefix_range);
+        let by_match = sort == Sort::Name && range.is_some();
+        let by_name: (MatchPart, String, UserId) = match sort {
+            Sort::Name if by_match => paging::ssr::decode_match(after)?,
+            Sort::Name => {
+                let (name, id) = paging::ssr::decode_name(after)?;
+                (MatchPart::Name, name, id)
+            }
+            Sort::Since => (MatchPart::Name, String::new(), UserId::default()),
         };
         let by_since: (Timestamp, UserId) =
             paging::ssr::decode_since(if sort == Sort::Since { after } else { None })?;
-        let range = q.map(paging::ssr::prefix_range);
         let columns: &[&str] = if range.is_some() { &["name_key", "email"] } else { &[""] };
-        let (key, key_sql) = match sort {
-            Sort::Name => ("name_key", "(name_key, id) > ("),
-            Sort::Since => ("created_at", "(created_at, id) > ("),
-        };
         let (rows, total): (Vec<UserRow>, i64) = with_db!(db, pool => {
             let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
+                let mut first = true;
                 for (part, column) in columns.iter().enumerate() {
-                    if part > 0 {
+                    // The part of the list this arm fills, and the key it is read in.
+                    let (order, key) = match (sort, *column) {
+                        (Sort::Since, _) => (MatchPart::Name, "created_at"),
+                        (Sort::Name, "email") => (MatchPart::Email, "email"),
+                        (Sort::Name, _) => (MatchPart::Name, "name_key"),
+                    };
+                    if page && by_name.0 == MatchPart::Email && order == MatchPart::Name {
+                        continue; // The name matches were all on earlier pages.
+                    }
+                    if !first {
                         sql.push(" UNION ALL ");
                     }
+                    first = false;
                     // Each arm reads only its index (the id and the sort key); the rest of
                     // the row is fetched for the page's rows alone, below.
                     if page {
-                        sql.push(format_args!("SELECT * FROM (SELECT id, {key} FROM users WHERE "));
+                        sql.push(format_args!(
+                            "SELECT * FROM (SELECT id, {} AS part, {key} AS k FROM users WHERE ",
+                            order as i32
+                        ));
                     } else {
                         sql.push("SELECT id FROM users WHERE ");
                     }
@@ -268,23 +285,42 @@ pub mod ssr {
                             sql.push(" AND name_key < ").push_bind(high.clone()).push(") AND ");
                         }
                     }
-                    sql.push(if page { key_sql } else { "1 = 1" });
-                    if page {
-                        match sort {
-                            Sort::Name => sql.push_bind(by_name.0.clone()).push(", ").push_bind(by_name.1),
-                            Sort::Since => sql.push_bind(by_since.0).push(", ").push_bind(by_since.1),
-                        };
-                        sql.push(format_args!(") ORDER BY {key}, id LIMIT "))
-                            .push_bind(paging::ssr::FETCH)
-                            .push(format_args!(") AS part{part}"));
+                    if !page {
+                        sql.push("1 = 1");
+                        continue;
                     }
+                    // After the cursor, in this arm's order. An email is unique, so it orders
+                    // the email arm alone.
+                    let order_by = match (sort, order, by_name.0) {
+                        (Sort::Since, ..) => {
+                            sql.push("(created_at, id) > (").push_bind(by_since.0);
+                            sql.push(", ").push_bind(by_since.1).push(")");
+                            "created_at, id"
+                        }
+                        (Sort::Name, MatchPart::Name, _) => {
+                            sql.push("(name_key, id) > (").push_bind(by_name.1.clone());
+                            sql.push(", ").push_bind(by_name.2).push(")");
+                            "name_key, id"
+                        }
+                        (Sort::Name, MatchPart::Email, MatchPart::Email) => {
+                            sql.push("email > ").push_bind(by_name.1.clone());
+                            "email"
+                        }
+                        (Sort::Name, MatchPart::Email, MatchPart::Name) => {
+                            sql.push("1 = 1");
+                            "email"
+                        }
+                    };
+                    sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
+                        .push_bind(paging::ssr::FETCH)
+                        .push(format_args!(") AS part{part}"));
                 }
             };
             let mut sql = sqlx::QueryBuilder::new(
                 "SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM (",
             );
             arms(&mut sql, true);
-            sql.push(format_args!(") AS k JOIN users u ON u.id = k.id ORDER BY u.{key}, u.id LIMIT "))
+            sql.push(") AS k JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id LIMIT ")
                 .push_bind(paging::ssr::FETCH);
             let rows = sql.build_query_as().fetch_all(pool).await?;
             let total: i64 = if range.is_some() {
@@ -298,9 +334,12 @@ pub mod ssr {
             Ok::<_, sqlx::Error>((rows, total))
         })?;
         let searched = range.is_some();
-        Ok(paging::ssr::page(rows, total, move |u: &UserRow| match sort {
-            Sort::Name => serde_json::json!([u.name_key, u.id]),
-            Sort::Since => serde_json::json!([u.created_at.micros(), u.id]),
+        Ok(paging::ssr::page(rows, total, move |u: &UserRow| match (sort, &range) {
+            (Sort::Since, _) => serde_json::json!([u.created_at.micros(), u.id]),
+            (Sort::Name, Some(range)) => {
+                MatchPart::of(&u.name_key, range).cursor(&u.name_key, &u.email, u.id)
+            }
+            (Sort::Name, None) => serde_json::json!([u.name_key, u.id]),
         })
         .counted_to_cap_if(searched))
     }

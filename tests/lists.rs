@@ -41,14 +41,20 @@ async fn expected_members(app: &TestApp, profile: &str, q: &str, access: &str, s
     if !access.is_empty() {
         filter.push_str(&format!(" AND m.access = '{access}'"));
     }
+    let mut order =
+        if sort == "since" { "m.added_at, m.user_id".to_owned() } else { "u.name_key, m.user_id".to_owned() };
     if !q.is_empty() {
         let q = q.to_lowercase();
-        filter.push_str(&format!(
-            " AND (substr(u.name_key, 1, {n}) = '{q}' OR substr(u.email, 1, {n}) = '{q}')",
-            n = q.chars().count()
-        ));
+        let by_name = format!("substr(u.name_key, 1, {n}) = '{q}'", n = q.chars().count());
+        filter
+            .push_str(&format!(" AND ({by_name} OR substr(u.email, 1, {n}) = '{q}')", n = q.chars().count()));
+        if sort == "name" {
+            // Name matches first, by name; then email matches, by email.
+            order = format!(
+                "CASE WHEN {by_name} THEN 0 ELSE 1 END, CASE WHEN {by_name} THEN u.name_key ELSE u.email END, m.user_id"
+            );
+        }
     }
-    let order = if sort == "since" { "m.added_at, m.user_id" } else { "u.name_key, m.user_id" };
     let sql = format!("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter} ORDER BY {order}");
     roster::with_db!(&app.db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
 }
@@ -202,9 +208,28 @@ async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
     let role = app.json("/api/roles/create", &[("name", "editor"), ("description", "")], Some(&admin)).await;
     let role = role.to_string();
     app.people(&names(60)).await;
+    // And some whose email alone matches "bo".
+    app.exec(
+        "INSERT INTO users (email, display_name, name_key, password_hash) VALUES \
+         ('bonnie@example.com', 'Zara', 'zara', 'x'), ('bo@example.com', 'Yann', 'yann', 'x')",
+    )
+    .await;
     app.exec(&format!("INSERT INTO user_roles (user_id, role_id) SELECT id, {role} FROM users WHERE email <> 'admin@example.com'")).await;
     let (ids, totals) = app.walk("/api/roles/holders", &[("role", &role)], "user_id", &admin).await;
-    assert_eq!((ids.len(), totals[0]), (60, 60));
+    assert_eq!((ids.len(), totals[0]), (62, 62));
+    // Searched by name: the name matches by name, then the email matches by email.
+    let (ids, _) = app.walk("/api/roles/holders", &[("role", &role), ("q", "BO")], "user_id", &admin).await;
+    let expected: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar(
+        "SELECT id FROM users WHERE name_key LIKE 'bo%' OR email LIKE 'bo%' \
+         ORDER BY CASE WHEN name_key LIKE 'bo%' THEN 0 ELSE 1 END, \
+         CASE WHEN name_key LIKE 'bo%' THEN name_key ELSE email END, id"
+    ).fetch_all(pool).await)
+    .unwrap();
+    assert_eq!(ids, expected);
+    assert_eq!(
+        app.count("SELECT id FROM users WHERE email = 'bonnie@example.com'").await,
+        *ids.last().unwrap()
+    );
     let (ids, totals) = app
         .walk("/api/roles/holders", &[("role", &role), ("q", "bo"), ("sort", "since")], "user_id", &admin)
         .await;
@@ -265,18 +290,21 @@ async fn quinns(app: &TestApp, n: usize, others: usize) {
 async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_through_everyone() {
     let app = TestApp::new().await;
     let admin = app.register("admin@example.com", "Admin", PW).await;
-    quinns(&app, 1_100, 30).await;
+    // 1,110 name matches: the email matches start in the middle of a page.
+    quinns(&app, 1_110, 30).await;
     let expected: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar(
-        "SELECT id FROM users WHERE name_key LIKE 'quinn%' OR email LIKE 'quinn%' ORDER BY name_key, id"
+        "SELECT id FROM users WHERE name_key LIKE 'quinn%' OR email LIKE 'quinn%' \
+         ORDER BY CASE WHEN name_key LIKE 'quinn%' THEN 0 ELSE 1 END, \
+         CASE WHEN name_key LIKE 'quinn%' THEN name_key ELSE email END, id"
     ).fetch_all(pool).await)
     .unwrap();
-    assert_eq!(expected.len(), 1_130);
+    assert_eq!(expected.len(), 1_140);
 
     // The directory: the count stops at 1,000 and says there are more; the pages don't stop.
     let first = app.json("/api/users/list", &[("q", "quinn")], Some(&admin)).await;
     assert_eq!((first["total"].as_i64(), first["more"].as_bool()), (Some(1_000), Some(true)));
     let (ids, _) = app.walk("/api/users/list", &[("q", "quinn")], "id", &admin).await;
-    assert_eq!(ids, expected, "every match once, in name order, from both the name and the email arm");
+    assert_eq!(ids, expected, "every match once: the name matches by name, then the email matches by email");
     // A narrower search is counted exactly.
     let narrow = app.json("/api/users/list", &[("q", "quinn 10")], Some(&admin)).await;
     assert_eq!(
@@ -300,5 +328,5 @@ async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_thro
     assert_eq!(ids, expected);
     // Unsearched, the total is the exact stored count, however large.
     let all = app.json("/api/members/list", &[("profile", &profile)], Some(&admin)).await;
-    assert_eq!((all["total"].as_i64(), all["more"].as_bool()), (Some(1_131), Some(false)));
+    assert_eq!((all["total"].as_i64(), all["more"].as_bool()), (Some(1_141), Some(false)));
 }

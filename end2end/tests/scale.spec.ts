@@ -114,7 +114,13 @@ test("member lists search, filter and sort from the address and from the form", 
   await page.getByLabel("Search members").fill("m");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByTestId("total")).toHaveText("1 matching member");
+  // Sorted by name, a search says name matches come first; sorted by since, it has no such order.
+  const order = page.getByText("People whose name matches come first, then those whose email matches.");
+  await expect(order).toHaveCount(0);
+  await page.goto(`${path}?q=m`);
+  await expect(order).toBeVisible();
   await page.goto(`${path}?access=manager`);
+  await expect(order).toHaveCount(0);
   await expect(page.getByTestId("total")).toHaveText("1 matching member");
   expect(await names()).toEqual([`Owner ${nonce}`]);
   await page.goBack();

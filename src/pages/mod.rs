@@ -181,6 +181,9 @@ pub fn ListControls(
     /// The sort choices as (value, label); none hides the sort control.
     #[prop(optional)]
     sorts: &'static [(&'static str, &'static str)],
+    /// The search covers people's names and emails: sorted by name, name matches come first.
+    #[prop(optional)]
+    people: bool,
 ) -> impl IntoView {
     let chosen = move |memo: Memo<Option<String>>, value: &str| memo.get().as_deref().unwrap_or("") == value;
     view! {
@@ -217,6 +220,12 @@ pub fn ListControls(
             })}
             <button type="submit" class="button">"Show"</button>
         </leptos_router::components::Form>
+        {move || {
+            let by_name = list.sort.get().is_none_or(|sort| sort.is_empty() || sort == "name");
+            (people && by_name && list.q.get().is_some()).then(|| view! {
+                <p class="hint">"People whose name matches come first, then those whose email matches."</p>
+            })
+        }}
     }
 }
 

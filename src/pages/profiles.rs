@@ -321,7 +321,7 @@ pub fn ProfilePage() -> impl IntoView {
                         <h2 id="members-heading">"Members"</h2>
                         <FormError error=member_error all=true/>
                         {can_manage.then(|| view! { <MemberPicker profile=pid add found/> })}
-                        <ListControls list label="Search members" access=true sorts=&[("name", "Name"), ("since", "Since")]/>
+                        <ListControls list label="Search members" access=true people=true sorts=&[("name", "Name"), ("since", "Since")]/>
                         {members_view}
                     </section>
 

@@ -139,7 +139,7 @@ pub fn RolePage() -> impl IntoView {
                             </div>
                             <button type="submit" class="button primary" disabled=move || assign.pending().get()>"Grant"</button>
                         </ActionForm>
-                        <ListControls list label="Search holders" sorts=&[("name", "Name"), ("since", "Since")]/>
+                        <ListControls list label="Search holders" people=true sorts=&[("name", "Name"), ("since", "Since")]/>
                         {holders_view}
                     </section>
                     <section class="card" aria-labelledby="edit-role-heading">

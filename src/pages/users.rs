@@ -27,7 +27,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text="Users"/>
         <h1>"Users"</h1>
-        <ListControls list label="Search users" sorts=&[("name", "Name"), ("since", "Joined")]/>
+        <ListControls list label="Search users" people=true sorts=&[("name", "Name"), ("since", "Joined")]/>
         <section class="card">
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
