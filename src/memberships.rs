@@ -165,7 +165,8 @@ pub mod ssr {
         let columns: &[&str] = if range.is_some() { &["name_key", "email"] } else { &[""] };
         let (rows, total): (Vec<Member>, i64) = with_db!(db, pool => {
             // The parts of the union: one per access level and searched column.
-            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
+            // `only`: the page reads just that part of a search by name.
+            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool, only: Option<MatchPart>| {
                 let mut first = true;
                 let mut part = 0;
                 for level in &levels {
@@ -176,8 +177,8 @@ pub mod ssr {
                             (_, "email") => (MatchPart::Email, "email"),
                             _ => (MatchPart::Name, "name_key"),
                         };
-                        if page && matches!(&cursor, Cursor::Match(MatchPart::Email, ..)) && order == MatchPart::Name {
-                            continue; // The name matches were all on earlier pages.
+                        if page && only.is_some_and(|only| only != order) {
+                            continue;
                         }
                         if !first {
                             // The arms are disjoint: one access level each, and the email arm
@@ -242,24 +243,42 @@ pub mod ssr {
                     }
                 }
             };
-            let mut sql = sqlx::QueryBuilder::new(
-                "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by FROM (",
-            );
-            arms(&mut sql, true);
-            // The page's few rows drive the join. Joined on the arms' own columns, the table
-            // offers the planner no way in but through them; given the profile as a constant,
-            // SQLite 3.46 chose to scan the whole profile and look each row up in the arms.
-            sql.push(
-                ") AS k JOIN memberships x ON x.profile_id = k.pid AND x.user_id = k.user_id \
-                 JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
-                 ORDER BY k.part, k.k, k.user_id LIMIT ",
-            )
-            .push_bind(paging::ssr::FETCH);
-            let rows = sql.build_query_as().fetch_all(pool).await?;
+            let page = |only: Option<MatchPart>| {
+                let mut sql = sqlx::QueryBuilder::new(
+                    "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by FROM (",
+                );
+                arms(&mut sql, true, only);
+                // The page's few rows drive the join. Joined on the arms' own columns, the table
+                // offers the planner no way in but through them; given the profile as a constant,
+                // SQLite 3.46 chose to scan the whole profile and look each row up in the arms.
+                sql.push(
+                    ") AS k JOIN memberships x ON x.profile_id = k.pid AND x.user_id = k.user_id \
+                     JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
+                     ORDER BY k.part, k.k, k.user_id LIMIT ",
+                )
+                .push_bind(paging::ssr::FETCH);
+                sql
+            };
+            let rows: Vec<Member> = match &cursor {
+                // A search by name: the name matches, and the email matches only if the name
+                // matches don't fill the page. Emails mostly start like names, so finding the
+                // few that match alone means reading past all the others.
+                Cursor::Match(at, ..) => {
+                    let mut rows = Vec::new();
+                    if *at == MatchPart::Name {
+                        rows = page(Some(MatchPart::Name)).build_query_as().fetch_all(pool).await?;
+                    }
+                    if rows.len() < paging::ssr::FETCH as usize {
+                        rows.extend(page(Some(MatchPart::Email)).build_query_as::<Member>().fetch_all(pool).await?);
+                    }
+                    rows
+                }
+                _ => page(None).build_query_as().fetch_all(pool).await?,
+            };
 
             let total: i64 = if range.is_some() {
                 let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
-                arms(&mut sql, false);
+                arms(&mut sql, false, None);
                 sql.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS x");
                 sql.build_query_scalar().fetch_one(pool).await?
             } else {

@@ -249,7 +249,8 @@ pub mod ssr {
             paging::ssr::decode_since(if sort == Sort::Since { after } else { None })?;
         let columns: &[&str] = if range.is_some() { &["name_key", "email"] } else { &[""] };
         let (rows, total): (Vec<UserRow>, i64) = with_db!(db, pool => {
-            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
+            // `only`: the page reads just that part of a search by name.
+            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool, only: Option<MatchPart>| {
                 let mut first = true;
                 for (part, column) in columns.iter().enumerate() {
                     // The part of the list this arm fills, and the key it is read in.
@@ -258,8 +259,8 @@ pub mod ssr {
                         (Sort::Name, "email") => (MatchPart::Email, "email"),
                         (Sort::Name, _) => (MatchPart::Name, "name_key"),
                     };
-                    if page && by_name.0 == MatchPart::Email && order == MatchPart::Name {
-                        continue; // The name matches were all on earlier pages.
+                    if page && only.is_some_and(|only| only != order) {
+                        continue;
                     }
                     if !first {
                         sql.push(" UNION ALL ");
@@ -316,16 +317,33 @@ pub mod ssr {
                         .push(format_args!(") AS part{part}"));
                 }
             };
-            let mut sql = sqlx::QueryBuilder::new(
-                "SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM (",
-            );
-            arms(&mut sql, true);
-            sql.push(") AS k JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id LIMIT ")
-                .push_bind(paging::ssr::FETCH);
-            let rows = sql.build_query_as().fetch_all(pool).await?;
+            let page = |only: Option<MatchPart>| {
+                let mut sql = sqlx::QueryBuilder::new(
+                    "SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM (",
+                );
+                arms(&mut sql, true, only);
+                sql.push(") AS k JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id LIMIT ")
+                    .push_bind(paging::ssr::FETCH);
+                sql
+            };
+            let rows: Vec<UserRow> = if by_match {
+                // The name matches, and the email matches only if the name matches don't fill
+                // the page: emails mostly start like names, so finding the few that match
+                // alone means reading past all the others.
+                let mut rows = Vec::new();
+                if by_name.0 == MatchPart::Name {
+                    rows = page(Some(MatchPart::Name)).build_query_as().fetch_all(pool).await?;
+                }
+                if rows.len() < paging::ssr::FETCH as usize {
+                    rows.extend(page(Some(MatchPart::Email)).build_query_as::<UserRow>().fetch_all(pool).await?);
+                }
+                rows
+            } else {
+                page(None).build_query_as().fetch_all(pool).await?
+            };
             let total: i64 = if range.is_some() {
                 let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
-                arms(&mut sql, false);
+                arms(&mut sql, false, None);
                 sql.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS x");
                 sql.build_query_scalar().fetch_one(pool).await?
             } else {

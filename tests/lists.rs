@@ -35,6 +35,18 @@ async fn big_profile(n: usize) -> (TestApp, String, String, Vec<i64>) {
     (app, boss, profile, ids)
 }
 
+/// Everyone whose name or email starts with `prefix`, in the order a search by name lists
+/// them (name matches by name, then email matches by email), worked out by a plain query.
+async fn matching_people(app: &TestApp, prefix: &str) -> Vec<i64> {
+    let name_matches = format!("name_key LIKE '{prefix}%'");
+    let sql = format!(
+        "SELECT id FROM users WHERE {name_matches} OR email LIKE '{prefix}%' \
+         ORDER BY CASE WHEN {name_matches} THEN 0 ELSE 1 END, \
+         CASE WHEN {name_matches} THEN name_key ELSE email END, id"
+    );
+    roster::with_db!(&app.db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
+}
+
 /// What a member list should hold, worked out by a plain query: ids in order.
 async fn expected_members(app: &TestApp, profile: &str, q: &str, access: &str, sort: &str) -> Vec<i64> {
     let mut filter = format!("m.profile_id = {profile}");
@@ -219,13 +231,7 @@ async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
     assert_eq!((ids.len(), totals[0]), (62, 62));
     // Searched by name: the name matches by name, then the email matches by email.
     let (ids, _) = app.walk("/api/roles/holders", &[("role", &role), ("q", "BO")], "user_id", &admin).await;
-    let expected: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar(
-        "SELECT id FROM users WHERE name_key LIKE 'bo%' OR email LIKE 'bo%' \
-         ORDER BY CASE WHEN name_key LIKE 'bo%' THEN 0 ELSE 1 END, \
-         CASE WHEN name_key LIKE 'bo%' THEN name_key ELSE email END, id"
-    ).fetch_all(pool).await)
-    .unwrap();
-    assert_eq!(ids, expected);
+    assert_eq!(ids, matching_people(&app, "bo").await);
     assert_eq!(
         app.count("SELECT id FROM users WHERE email = 'bonnie@example.com'").await,
         *ids.last().unwrap()
@@ -292,12 +298,7 @@ async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_thro
     let admin = app.register("admin@example.com", "Admin", PW).await;
     // 1,110 name matches: the email matches start in the middle of a page.
     quinns(&app, 1_110, 30).await;
-    let expected: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar(
-        "SELECT id FROM users WHERE name_key LIKE 'quinn%' OR email LIKE 'quinn%' \
-         ORDER BY CASE WHEN name_key LIKE 'quinn%' THEN 0 ELSE 1 END, \
-         CASE WHEN name_key LIKE 'quinn%' THEN name_key ELSE email END, id"
-    ).fetch_all(pool).await)
-    .unwrap();
+    let expected = matching_people(&app, "quinn").await;
     assert_eq!(expected.len(), 1_140);
 
     // The directory: the count stops at 1,000 and says there are more; the pages don't stop.
