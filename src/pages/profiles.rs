@@ -398,6 +398,9 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
+/// How long typing must pause before the picker asks for suggestions.
+const PICKER_PAUSE_MS: u64 = 150;
+
 /// Adding one person: type a name or email and pick from at most ten suggestions. With
 /// JavaScript the suggestions follow the typing; without it, "Find" reloads the page with
 /// them (`?find=`), each with its own "Add" button.
@@ -418,11 +421,32 @@ fn MemberPicker(
             }
         },
     );
+    // Ask for suggestions once typing pauses, not on every key. A pause still pending when
+    // the form is sent, or when the picker goes away, is dropped: nothing is asked for then.
+    let waiting = StoredValue::new(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
+    let stop_waiting = move || {
+        if let Some(Some(timer)) = waiting.try_get_value() {
+            timer.clear();
+        }
+    };
+    on_cleanup(stop_waiting);
+    let on_input = move |ev| {
+        let value = event_target_value(&ev);
+        stop_waiting();
+        let timer = leptos::leptos_dom::helpers::set_timeout_with_handle(
+            move || {
+                set_typed.try_set(value);
+            },
+            std::time::Duration::from_millis(PICKER_PAUSE_MS),
+        );
+        waiting.try_set_value(timer.ok());
+    };
     let email_ref = NodeRef::<leptos::html::Input>::new();
     let pick = move |email: String| {
         if let Some(input) = email_ref.get() {
             input.set_value(&email);
         }
+        stop_waiting();
         set_typed.set(String::new());
     };
     let suggestion_row = move |s: crate::users::Suggestion, with_js: bool| {
@@ -457,7 +481,7 @@ fn MemberPicker(
                 <label for="add-email">"Name or email of the person to add"</label>
                 <input id="add-email" name="email" type="text" required autocomplete="off" node_ref=email_ref
                     aria-describedby="picker-hint" aria-controls="suggestions"
-                    on:input=move |ev| set_typed.set(event_target_value(&ev))/>
+                    on:input=on_input/>
                 <p class="hint" id="picker-hint">"Type to see up to ten matching people; add by email."</p>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
@@ -477,7 +501,8 @@ fn MemberPicker(
                     <option value="manager">"Manager"</option>
                 </select>
             </div>
-            <button type="submit" class="button primary" disabled=move || add.pending().get()>
+            <button type="submit" class="button primary" disabled=move || add.pending().get()
+                on:click=move |_| stop_waiting()>
                 {move || if add.pending().get() { "Adding…" } else { "Add" }}
             </button>
         </ActionForm>
