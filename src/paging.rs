@@ -144,7 +144,7 @@ pub mod ssr {
     /// search come first, in name order; then people matched by their email alone, in email
     /// order. Each part reads its own index in its own order and stops after a page, so a
     /// page costs the same however many people match.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum MatchPart {
         Name = 0,
         Email = 1,
