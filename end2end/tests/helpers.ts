@@ -78,3 +78,25 @@ export async function createProfile(page: Page, name: string, description = "") 
 export function membersTable(page: Page) {
   return page.getByTestId("members");
 }
+
+/**
+ * Holds back the app's WASM until `release()`, so a test can act on the server-rendered page
+ * the way someone on a slow connection does before it hydrates.
+ */
+export async function holdWasm(page: Page) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const pattern = "**/*.wasm";
+  await page.route(pattern, async (route) => {
+    await released;
+    await route.continue();
+  });
+  return {
+    /** Lets the WASM through, waits until the page has hydrated, and stops holding. */
+    async hydrate() {
+      release();
+      await expect(page.locator("html"), "the page hydrated").toHaveAttribute("data-hydrated", "");
+      await page.unroute(pattern);
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { createProfile, expect, membersTable, register, test, uniqueEmail } from "./helpers";
+import { createProfile, expect, holdWasm, membersTable, register, test, uniqueEmail } from "./helpers";
 
 /** A member's row, found by email. */
 function memberRow(page: import("@playwright/test").Page, email: string) {
@@ -89,9 +89,14 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   await expect(page.getByTestId("history").getByRole("row")).toHaveCount(3);
   await expect(page.getByTestId("total")).toHaveText("2 changes");
 
-  // Who had access today: all three.
-  await page.goto(`${path}/access`);
-  await page.getByLabel("Date", { exact: true }).fill(new Date().toISOString().slice(0, 10));
+  // Who had access today: all three. With JavaScript the date is typed before the WASM
+  // arrives, as on a slow connection, and hydrating must keep it.
+  const today = new Date().toISOString().slice(0, 10);
+  const held = javaScriptEnabled ? await holdWasm(page) : undefined;
+  await page.goto(`${path}/access`, { waitUntil: "domcontentloaded" });
+  await page.getByLabel("Date", { exact: true }).fill(today);
+  await held?.hydrate();
+  await expect(page.getByLabel("Date", { exact: true })).toHaveValue(today);
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByTestId("access-on").getByRole("row")).toHaveCount(4);
 });
@@ -120,6 +125,13 @@ test("member lists search, filter and sort from the address and from the form", 
   await page.getByLabel("Search members").fill("m");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByTestId("total")).toHaveText("1 matching member");
+  if (javaScriptEnabled) {
+    // In place, the search box follows the address back and forth.
+    await page.goBack();
+    await expect(page.getByLabel("Search members")).toHaveValue("");
+    await page.goForward();
+    await expect(page.getByLabel("Search members")).toHaveValue("m");
+  }
   // Sorted by name, a search says name matches come first; sorted by since, it has no such order.
   const order = page.getByText("People whose name matches come first, then those whose email matches.");
   await expect(order).toHaveCount(0);
@@ -132,4 +144,14 @@ test("member lists search, filter and sort from the address and from the form", 
   await page.goBack();
   await expect(page.getByTestId("total")).toHaveText("1 matching member");
   await expect(page).toHaveURL(/q=m/);
+
+  // A search typed before the WASM arrives survives hydrating.
+  const held = javaScriptEnabled ? await holdWasm(page) : undefined;
+  await page.goto(path, { waitUntil: "domcontentloaded" });
+  await page.getByLabel("Search members").fill("zar");
+  await held?.hydrate();
+  await expect(page.getByLabel("Search members")).toHaveValue("zar");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("total")).toHaveText("1 matching member");
+  expect(await names()).toEqual([`Zara ${nonce}`]);
 });

@@ -30,7 +30,8 @@ pub fn HistoryFilter(
                 <div class="field grow">
                     <label for="history-q">"Person"</label>
                     <input id="history-q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
-                        placeholder="Name or email starts with…" prop:value=move || q.get().unwrap_or_default()/>
+                        placeholder="Name or email starts with…"
+                        node_ref=super::follows(q) value=q.get_untracked()/>
                 </div>
             })}
             <div class="field">
@@ -243,7 +244,8 @@ pub fn AccessOnPage() -> impl IntoView {
                         <leptos_router::components::Form method="GET" action="" attr:class="row-form">
                             <div class="field">
                                 <label for="on">"Date"</label>
-                                <input id="on" name="on" type="date" required prop:value=move || on.get().unwrap_or_default()/>
+                                <input id="on" name="on" type="date" required
+                                    node_ref=super::follows(on) value=on.get_untracked()/>
                             </div>
                             <button type="submit" class="button">"Show"</button>
                         </leptos_router::components::Form>

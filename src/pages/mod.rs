@@ -191,7 +191,8 @@ pub fn ListControls(
             <div class="field grow">
                 <label for="q">{label}</label>
                 <input id="q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
-                    placeholder="Name or email starts with…" prop:value=move || list.q.get().unwrap_or_default()/>
+                    placeholder="Name or email starts with…"
+                    node_ref=follows(list.q) value=list.q.get_untracked()/>
             </div>
             {access.then(|| view! {
                 <div class="field">
@@ -300,6 +301,24 @@ pub fn id_or_not_found(id: Option<i64>) -> Result<i64, AppError> {
 pub fn query(name: &'static str) -> Memo<Option<String>> {
     let query = leptos_router::hooks::use_query_map();
     Memo::new(move |_| query.read().get(name).filter(|v| !v.is_empty()))
+}
+
+/// Keeps an input showing `value` (a parameter of the address) as links and submissions
+/// change it. Give the input `node_ref` this and `value` the current value: the server
+/// renders that, and hydration leaves it alone. A `prop:value` would instead be written
+/// during hydration, wiping whatever someone typed before the WASM arrived.
+pub fn follows(value: Memo<Option<String>>) -> NodeRef<leptos::html::Input> {
+    let input = NodeRef::<leptos::html::Input>::new();
+    Effect::watch(
+        move || value.get(),
+        move |now, _, _| {
+            if let Some(input) = input.get_untracked() {
+                input.set_value(now.as_deref().unwrap_or_default());
+            }
+        },
+        false,
+    );
+    input
 }
 
 /// The message of the last failed run of any of `actions`, for an alert beside their forms.
