@@ -245,18 +245,21 @@ pub mod ssr {
             };
             let page = |only: Option<MatchPart>| {
                 let mut sql = sqlx::QueryBuilder::new(
-                    "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by FROM (",
+                    "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by \
+                     FROM (SELECT * FROM (",
                 );
                 arms(&mut sql, true, only);
-                // The page's few rows drive the join. Joined on the arms' own columns, the table
-                // offers the planner no way in but through them; given the profile as a constant,
-                // SQLite 3.46 chose to scan the whole profile and look each row up in the arms.
-                sql.push(
-                    ") AS k JOIN memberships x ON x.profile_id = k.pid AND x.user_id = k.user_id \
-                     JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
-                     ORDER BY k.part, k.k, k.user_id LIMIT ",
-                )
-                .push_bind(paging::ssr::FETCH);
+                // The page is cut from the arms' rows before the join, so only its rows are
+                // looked up. Joined on the arms' own columns, the table offers the planner no
+                // way in but through them; given the profile as a constant, SQLite 3.46 chose
+                // to scan the whole profile and look each row up in the arms.
+                sql.push(") AS arms ORDER BY part, k, user_id LIMIT ")
+                    .push_bind(paging::ssr::FETCH)
+                    .push(
+                        ") AS k JOIN memberships x ON x.profile_id = k.pid AND x.user_id = k.user_id \
+                         JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
+                         ORDER BY k.part, k.k, k.user_id",
+                    );
                 sql
             };
             let rows: Vec<Member> = match &cursor {
