@@ -64,9 +64,13 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   await expect(page.getByTestId("member-count")).toHaveText("3");
   const since = await memberRow(page, people.dan).locator("time").getAttribute("datetime");
 
-  // Remove Dan, then undo it from the banner: back with the same "since".
+  // Remove Dan, then undo it from the banner: back with the same "since". With JavaScript the
+  // row's plain form goes through the action, in place: the page is never reloaded.
+  await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
   await page.getByRole("button", { name: `Remove Dan ${nonce}` }).click();
   await expect(page.getByTestId("member-count")).toHaveText("2");
+  const stayed = await page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed === true);
+  expect(stayed).toBe(javaScriptEnabled);
   const banner = page.getByTestId("undo-banner");
   await expect(banner).toContainText(`Removed Dan ${nonce} (was member).`);
   await banner.getByRole("button", { name: "Undo" }).click();

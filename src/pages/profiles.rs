@@ -1,6 +1,6 @@
 //! "My profiles" and a profile's own page: its people, and for managers the ways to change it.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
@@ -201,6 +201,30 @@ pub fn ProfilePage() -> impl IntoView {
     ]);
     // One flag for every row's buttons, rather than a memo per button.
     let row_busy = Memo::new(move |_| change.pending().get() || remove.pending().get());
+    // The rows' buttons are plain forms, so they post without JavaScript. With it, this one
+    // handler on the table sends them through their actions: a page of fifty rows would
+    // otherwise render a hundred ActionForms, each with its own closures, on every request.
+    let on_row_submit = move |ev: leptos::ev::SubmitEvent| {
+        use leptos::{form::FromFormData, wasm_bindgen::JsCast};
+        let Some(form) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
+        else {
+            return;
+        };
+        let url = form.get_attribute("action").unwrap_or_default();
+        let sent = if row_busy.get_untracked() {
+            true // One change at a time: the rows show they are busy.
+        } else if url == ChangeAccess::PATH {
+            ChangeAccess::from_event(&ev).map(|input| change.dispatch(input)).is_ok()
+        } else if url == RemoveMember::PATH {
+            RemoveMember::from_event(&ev).map(|input| remove.dispatch(input)).is_ok()
+        } else {
+            false
+        };
+        // Anything the handler can't send goes as a plain form post.
+        if sent {
+            ev.prevent_default();
+        }
+    };
     let update_error = action_error(update);
     let delete_error = action_error(delete);
     let bulk_error = action_error(bulk_add);
@@ -240,14 +264,14 @@ pub fn ProfilePage() -> impl IntoView {
                                 </button>
                             </ActionForm>
                         })}
-                        <table class="table" data-testid="members">
+                        <table class="table" data-testid="members" aria-busy=move || row_busy.get().then_some("true")>
                             <thead><tr>
                                 {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
                                 <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Access"</th>
                                 <th scope="col">"Since"</th><th scope="col">"Added by"</th>
                                 {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
                             </tr></thead>
-                            <tbody>
+                            <tbody on:submit=on_row_submit>
                                 {page.items.into_iter().map(|m| {
                                     let (flip_to, flip_label) = match m.access {
                                         Access::Manager => (Access::Member, "Make member"),
@@ -270,19 +294,17 @@ pub fn ProfilePage() -> impl IntoView {
                                             <td>{m.added_by.unwrap_or_else(|| "—".into())}</td>
                                             {can_manage.then(|| view! {
                                                 <td class="row-actions">
-                                                    <ActionForm action=change attr:class="inline-form">
+                                                    <form action=ChangeAccess::PATH method="post" class="inline-form">
                                                         <input type="hidden" name="profile" value=pid.0/>
                                                         <input type="hidden" name="user" value=m.user_id.0/>
                                                         <input type="hidden" name="access" value=flip_to.as_str()/>
-                                                        <button type="submit" class="button small" aria-label=flip_aria
-                                                            disabled=row_busy>{flip_label}</button>
-                                                    </ActionForm>
-                                                    <ActionForm action=remove attr:class="inline-form">
+                                                        <button type="submit" class="button small" aria-label=flip_aria>{flip_label}</button>
+                                                    </form>
+                                                    <form action=RemoveMember::PATH method="post" class="inline-form">
                                                         <input type="hidden" name="profile" value=pid.0/>
                                                         <input type="hidden" name="user" value=m.user_id.0/>
-                                                        <button type="submit" class="button small danger" aria-label=remove_aria
-                                                            disabled=row_busy>"Remove"</button>
-                                                    </ActionForm>
+                                                        <button type="submit" class="button small danger" aria-label=remove_aria>"Remove"</button>
+                                                    </form>
                                                 </td>
                                             })}
                                         </tr>
