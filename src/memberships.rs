@@ -263,18 +263,12 @@ pub mod ssr {
                 sql
             };
             let rows: Vec<Member> = match &cursor {
-                // A search by name: the name matches, and the email matches only if the name
-                // matches don't fill the page. Emails mostly start like names, so finding the
-                // few that match alone means reading past all the others.
-                Cursor::Match(at, ..) => {
-                    let mut rows = Vec::new();
-                    if *at == MatchPart::Name {
-                        rows = page(Some(MatchPart::Name)).build_query_as().fetch_all(pool).await?;
-                    }
-                    if rows.len() < paging::ssr::FETCH as usize {
-                        rows.extend(page(Some(MatchPart::Email)).build_query_as::<Member>().fetch_all(pool).await?);
-                    }
-                    rows
+                Cursor::Match(from, ..) => {
+                    MatchPart::page(*from, |part| {
+                        let mut sql = page(Some(part));
+                        async move { sql.build_query_as().fetch_all(pool).await }
+                    })
+                    .await?
                 }
                 _ => page(None).build_query_as().fetch_all(pool).await?,
             };

@@ -160,6 +160,25 @@ pub mod ssr {
             }
         }
 
+        /// A page of a search by name from a cursor in part `from`: the name matches (unless
+        /// the cursor is past them), then the email matches only if those don't fill the
+        /// page. Emails mostly start like names, so finding the few that match alone means
+        /// reading past all the others. `read(part)` reads one part's page.
+        pub async fn page<T, F, Fut>(from: MatchPart, mut read: F) -> Result<Vec<T>, sqlx::Error>
+        where
+            F: FnMut(MatchPart) -> Fut,
+            Fut: std::future::Future<Output = Result<Vec<T>, sqlx::Error>>,
+        {
+            let mut rows = Vec::new();
+            if from == MatchPart::Name {
+                rows = read(MatchPart::Name).await?;
+            }
+            if rows.len() < FETCH as usize {
+                rows.extend(read(MatchPart::Email).await?);
+            }
+            Ok(rows)
+        }
+
         /// The row's cursor: its part, then its key in that part's order (the name key, or
         /// the email, which is unique), then its id.
         pub fn cursor<Id: Serialize>(self, name_key: &str, email: &str, id: Id) -> serde_json::Value {

@@ -327,17 +327,11 @@ pub mod ssr {
                 sql
             };
             let rows: Vec<UserRow> = if by_match {
-                // The name matches, and the email matches only if the name matches don't fill
-                // the page: emails mostly start like names, so finding the few that match
-                // alone means reading past all the others.
-                let mut rows = Vec::new();
-                if by_name.0 == MatchPart::Name {
-                    rows = page(Some(MatchPart::Name)).build_query_as().fetch_all(pool).await?;
-                }
-                if rows.len() < paging::ssr::FETCH as usize {
-                    rows.extend(page(Some(MatchPart::Email)).build_query_as::<UserRow>().fetch_all(pool).await?);
-                }
-                rows
+                MatchPart::page(by_name.0, |part| {
+                    let mut sql = page(Some(part));
+                    async move { sql.build_query_as().fetch_all(pool).await }
+                })
+                .await?
             } else {
                 page(None).build_query_as().fetch_all(pool).await?
             };
