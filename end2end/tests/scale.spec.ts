@@ -34,7 +34,9 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
     await page.getByLabel("Name or email of the person to add").pressSequentially(prefix, { delay: 20 });
     const suggestions = page.getByTestId("suggestions");
     await expect(suggestions.getByRole("listitem")).toHaveCount(1);
-    expect(asked.length, `${prefix.length} keys typed`).toBeLessThanOrEqual(2);
+    // Usually one or two; a busy machine can stall the typing past a pause now and then.
+    // Asking per key would make it one per key.
+    expect(asked.length, `${prefix.length} keys typed`).toBeLessThanOrEqual(Math.floor(prefix.length / 4));
     await suggestions.getByRole("button", { name: new RegExp(`Pick Carol ${nonce}`) }).click();
     await expect(page.getByLabel("Name or email of the person to add")).toHaveValue(people.carol);
     await page.getByRole("button", { name: "Add", exact: true }).click();
