@@ -38,14 +38,14 @@ pub async fn list_members(
     sort: Option<String>,
     after: Option<String>,
 ) -> Result<Page<Member>, AppError> {
-    crate::profiles::ssr::require_view(profile).await?;
+    let (_, seen) = crate::profiles::ssr::require_seen(profile).await?;
     let filter = ssr::Filter {
         q: crate::paging::search_text(q.as_deref())?,
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
     let state = crate::server::state()?;
-    ssr::members(&state.db, profile, &filter, after.as_deref()).await
+    ssr::members(&state.db, profile, seen.counts(), &filter, after.as_deref()).await
 }
 
 /// Puts the person with `email` on the profile. Adding someone already there changes nothing
@@ -136,10 +136,12 @@ pub mod ssr {
     /// page; the union of those few rows makes the page. A search by name lists the people
     /// whose name matches first, then those whose email alone matches, each in its index's
     /// order ([`MatchPart`]). So the cost is a page's, whatever the profile's size, except
-    /// that a search sorted by "since" must sort its matches.
+    /// that a search sorted by "since" must sort its matches. `counts` are the profile's
+    /// member and manager counts, as read with the access check: an unsearched list's total.
     pub async fn members(
         db: &Db,
         profile: ProfileId,
+        counts: (i64, i64),
         filter: &Filter,
         after: Option<&str>,
     ) -> Result<Page<Member>, AppError> {
@@ -279,13 +281,8 @@ pub mod ssr {
                 sql.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS x");
                 sql.build_query_scalar().fetch_one(pool).await?
             } else {
-                // Unsearched, the total is a count the schema keeps.
-                let counts: Option<(i64, i64)> =
-                    sqlx::query_as("SELECT member_count, manager_count FROM profiles WHERE id = $1")
-                        .bind(profile)
-                        .fetch_optional(pool)
-                        .await?;
-                let (all, managers) = counts.unwrap_or_default();
+                // Unsearched, the total is a count the schema keeps, read with the access check.
+                let (all, managers) = counts;
                 match filter.access {
                     None => all,
                     Some(Access::Manager) => managers,

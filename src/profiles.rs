@@ -68,9 +68,8 @@ pub async fn list_user_profiles(
 
 #[server(prefix = "/api", endpoint = "profiles/get")]
 pub async fn get_profile(id: ProfileId) -> Result<ProfileDetail, AppError> {
-    let (_, standing) = ssr::require_view(id).await?;
-    let state = crate::server::state()?;
-    ssr::detail(&state.db, id, standing).await
+    let (_, seen) = ssr::require_seen(id).await?;
+    Ok(seen.detail(id))
 }
 
 /// Creates a profile; its creator becomes its first manager.
@@ -114,6 +113,13 @@ pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<()
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::{ProfileDetail, ProfileSummary};
+    use std::{
+        collections::HashMap,
+        sync::{Arc, Mutex},
+    };
+
+    use tokio::sync::OnceCell;
+
     use crate::{
         auth::{ssr::require_user, SessionUser},
         domain::{Access, ProfileId, Timestamp, UserId},
@@ -141,15 +147,58 @@ pub mod ssr {
         }
     }
 
-    /// `user`'s standing with `profile`, or `None` when the profile doesn't exist.
-    pub async fn standing(
-        db: &Db,
-        user: &SessionUser,
-        profile: ProfileId,
-    ) -> Result<Option<Standing>, AppError> {
-        let row: Option<(ProfileId, Option<String>)> = with_db!(db, pool => {
+    /// One profile as the viewer sees it: the row, and where the viewer stands with it.
+    #[derive(Clone, Debug)]
+    pub struct Seen {
+        pub standing: Standing,
+        name: String,
+        description: String,
+        member_count: i64,
+        manager_count: i64,
+        created_at: Timestamp,
+    }
+
+    impl Seen {
+        /// How many members the profile has, and how many of them are managers.
+        pub fn counts(&self) -> (i64, i64) {
+            (self.member_count, self.manager_count)
+        }
+
+        pub fn detail(&self, id: ProfileId) -> ProfileDetail {
+            ProfileDetail {
+                id,
+                name: self.name.clone(),
+                description: self.description.clone(),
+                member_count: self.member_count,
+                created_at: self.created_at,
+                my_access: self.standing.access,
+                can_manage: self.standing.can_manage(),
+            }
+        }
+    }
+
+    /// The profiles one request has read, so that a page whose resources each check access
+    /// to the same profile (its details, its members) reads it once. Provided per request,
+    /// like the session: nothing read here outlives the request that read it.
+    #[derive(Clone, Default)]
+    pub struct RequestProfiles(Arc<Mutex<HashMap<(UserId, ProfileId), Arc<OnceCell<Option<Seen>>>>>>);
+
+    /// `user`'s view of `profile`, or `None` when the profile doesn't exist: one query, and
+    /// once per request when the request provides [`RequestProfiles`].
+    pub async fn seen(user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
+        let state = crate::server::state()?;
+        let read = || read_seen(&state.db, user, profile);
+        let Some(cache) = leptos::prelude::use_context::<RequestProfiles>() else { return read().await };
+        let cell =
+            cache.0.lock().unwrap_or_else(|e| e.into_inner()).entry((user.id, profile)).or_default().clone();
+        cell.get_or_try_init(read).await.cloned()
+    }
+
+    async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
+        let row: Option<(String, String, i64, i64, Timestamp, Option<String>)> = with_db!(db, pool => {
             sqlx::query_as(
-                "SELECT p.id, m.access FROM profiles p \
+                "SELECT p.name, p.description, p.member_count, p.manager_count, p.created_at, m.access \
+                 FROM profiles p \
                  LEFT JOIN memberships m ON m.profile_id = p.id AND m.user_id = $2 \
                  WHERE p.id = $1",
             )
@@ -158,18 +207,25 @@ pub mod ssr {
             .fetch_optional(pool)
             .await
         })?;
-        let Some((_, access)) = row else { return Ok(None) };
+        let Some((name, description, member_count, manager_count, created_at, access)) = row else {
+            return Ok(None);
+        };
         let access = access.map(Access::try_from).transpose()?;
-        Ok(Some(Standing { access, admin: user.is_admin }))
+        let standing = Standing { access, admin: user.is_admin };
+        Ok(Some(Seen { standing, name, description, member_count, manager_count, created_at }))
     }
 
     /// The signed-in user, if they may see `profile`. Anyone else gets the same "not found"
     /// as for a profile that doesn't exist, so outsiders can't probe which ids are real.
     pub async fn require_view(profile: ProfileId) -> Result<(SessionUser, Standing), AppError> {
+        require_seen(profile).await.map(|(me, seen)| (me, seen.standing))
+    }
+
+    /// [`require_view`], with the profile as the viewer sees it.
+    pub async fn require_seen(profile: ProfileId) -> Result<(SessionUser, Seen), AppError> {
         let me = require_user().await?;
-        let state = crate::server::state()?;
-        match standing(&state.db, &me, profile).await? {
-            Some(standing) if standing.can_view() => Ok((me, standing)),
+        match seen(&me, profile).await? {
+            Some(seen) if seen.standing.can_view() => Ok((me, seen)),
             _ => Err(AppError::NotFound),
         }
     }
@@ -182,25 +238,6 @@ pub mod ssr {
         } else {
             Err(AppError::Forbidden)
         }
-    }
-
-    pub async fn detail(db: &Db, id: ProfileId, standing: Standing) -> Result<ProfileDetail, AppError> {
-        let row: Option<(String, String, i64, Timestamp)> = with_db!(db, pool => {
-            sqlx::query_as("SELECT name, description, member_count, created_at FROM profiles WHERE id = $1")
-                .bind(id)
-                .fetch_optional(pool)
-                .await
-        })?;
-        let (name, description, member_count, created_at) = row.ok_or(AppError::NotFound)?;
-        Ok(ProfileDetail {
-            id,
-            name,
-            description,
-            member_count,
-            created_at,
-            my_access: standing.access,
-            can_manage: standing.can_manage(),
-        })
     }
 
     /// The profiles `user` is on, a page at a time. Read along the user's own links

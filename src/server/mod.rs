@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         move || {
             provide_context(state.clone());
             provide_context(crate::auth::ssr::RequestSession::default());
+            provide_context(crate::profiles::ssr::RequestProfiles::default());
             // The nonce the page's policy names (security::page_nonce), in place of the one
             // Leptos made: its inline scripts carry this one.
             let nonce = use_context::<axum::http::request::Parts>()
