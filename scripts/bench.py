@@ -244,7 +244,9 @@ def main():
                 lines.append(f"| {label} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} |")
         lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | |")
         lines.append("")
-    lines.append(f"Release WASM: {wasm_raw:,} bytes, {wasm_gz:,} bytes gzipped (-9).")
+    served = wasm.with_name(wasm.name + ".br")
+    served = f"; served as {served.stat().st_size:,} bytes brotli" if served.exists() else ""
+    lines.append(f"Release WASM: {wasm_raw:,} bytes, {wasm_gz:,} bytes gzipped (-9){served}.")
     report = "\n".join(lines)
     print("\n" + report)
     pathlib.Path("bench-results.md").write_text(report + "\n")

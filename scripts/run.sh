@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-cargo leptos build --release
+# --precompress: .br and .gz copies of the bundle, which the server sends to browsers that take them.
+cargo leptos build --release --precompress
 # The binary finds its site in target/site, beside its own folder; no cargo-leptos needed.
 exec "${CARGO_TARGET_DIR:-target}/release/roster" serve "$@"

@@ -8,19 +8,25 @@ pub mod limits;
 pub mod security;
 pub mod seed;
 
-use std::sync::{Arc, OnceLock};
+use std::{
+    path::Path,
+    sync::{Arc, OnceLock},
+};
 
 use axum::{
     body::Body,
     extract::FromRef,
-    http::{HeaderValue, Response, StatusCode},
+    http::{header, HeaderValue, Response, StatusCode},
     Router,
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::{CompressionLayer, CompressionLevel},
     request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -108,8 +114,33 @@ pub fn router(state: AppState) -> Router {
     };
     let app = Router::new()
         .leptos_routes_with_context(&state, routes, context.clone(), app)
+        .nest_service("/pkg", bundle(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
     with_defences(app).with_state(state)
+}
+
+/// The browser bundle (`pkg/`: the WASM, its JS glue and the CSS).
+///
+/// - Compressed for every browser that accepts it. A release built with `--precompress` has
+///   `.br` and `.gz` copies beside each file, made once at the highest settings; any other
+///   build's files are compressed as they are sent.
+/// - The names carry no hash, so a browser may keep a copy but must ask before reusing it
+///   (`no-cache`): unchanged, the answer is a bodiless 304. Without this, every page load
+///   fetched the whole bundle again, even without JavaScript, where the page's preload
+///   links still ask for it.
+/// - A missing file is a plain 404, not the app's not-found page.
+fn bundle(options: &LeptosOptions) -> Router {
+    let dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let files = ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    Router::new()
+        .fallback_service(files)
+        // Leaves a response alone when it is already encoded (a precompressed copy) or empty.
+        // The fastest settings: the copies `--precompress` makes are the small ones.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
 }
 
 /// Wraps `app` in the layers every request passes, listed here innermost first (see
