@@ -433,7 +433,10 @@ fn MemberPicker(
     found: Vec<crate::users::Suggestion>,
 ) -> impl IntoView {
     let (typed, set_typed) = signal(String::new());
-    let live = Resource::new(
+    // Reference-counted, so the suggestions' Suspend owns what it awaits: the picker is made
+    // again whenever the page around it reloads (after each add), and a Suspend started just
+    // before that would otherwise await a resource already disposed, a panic in the browser.
+    let live = ArcResource::new(
         move || typed.get(),
         move |q| async move {
             if q.trim().is_empty() {
@@ -506,14 +509,17 @@ fn MemberPicker(
                     on:input=on_input/>
                 <p class="hint" id="picker-hint">"Type to see up to ten matching people; add by email."</p>
                 <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let live = live.await;
-                        (!live.is_empty()).then(|| view! {
-                            <ul class="suggestions" id="suggestions" data-testid="suggestions" aria-label="Suggestions">
-                                {live.into_iter().map(|s| suggestion_row(s, true)).collect_view()}
-                            </ul>
+                    {move || {
+                        let live = live.clone();
+                        Suspend::new(async move {
+                            let live = live.await;
+                            (!live.is_empty()).then(|| view! {
+                                <ul class="suggestions" id="suggestions" data-testid="suggestions" aria-label="Suggestions">
+                                    {live.into_iter().map(|s| suggestion_row(s, true)).collect_view()}
+                                </ul>
+                            })
                         })
-                    })}
+                    }}
                 </Transition>
             </div>
             <div class="field">
