@@ -44,7 +44,9 @@ async fn the_bundle_is_served_compressed_when_accepted_and_revalidated_when_unch
         assert_eq!(res.headers[header::CONTENT_ENCODING], encoding, "{accepts}");
         assert_eq!(res.body, body, "{accepts}");
         assert_eq!(res.headers[header::CACHE_CONTROL], "no-cache");
+        assert_eq!(res.headers.get_all(header::VARY).iter().collect::<Vec<_>>(), ["accept-encoding"]);
     }
+    assert_eq!(plain.headers[header::VARY], "accept-encoding");
 
     // A browser asking whether its copy is still good gets a bodiless yes.
     let modified = plain.headers[header::LAST_MODIFIED].to_str().unwrap().to_owned();
@@ -83,6 +85,7 @@ async fn a_build_without_compressed_copies_is_compressed_as_it_is_sent() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
     assert_eq!(res.headers()[header::CACHE_CONTROL], "no-cache");
+    assert_eq!(res.headers().get_all(header::VARY).iter().collect::<Vec<_>>(), ["accept-encoding"]);
     let sent = res.into_body().collect().await.unwrap().to_bytes();
     assert!(sent.len() < css.len() / 10, "{} bytes sent for {}", sent.len(), css.len());
     let mut unpacked = String::new();

@@ -137,6 +137,12 @@ fn bundle(options: &LeptosOptions) -> Router {
         // Leaves a response alone when it is already encoded (a precompressed copy) or empty.
         // The fastest settings: the copies `--precompress` makes are the small ones.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        // A shared cache must keep one copy per encoding. Compressing adds this; a
+        // precompressed copy comes without it.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
