@@ -12,8 +12,7 @@ if ! command -v wrk >/dev/null || ! command -v sqlite3 >/dev/null; then
   "${sudo_cmd[@]}" apt-get install -y wrk sqlite3
 fi
 
-# --precompress: .br and .gz copies of the bundle, which the server sends to browsers that take them.
-cargo leptos build --release --precompress
+build_release   # scripts/env.sh
 target_dir=${CARGO_TARGET_DIR:-target}
 [[ "$target_dir" == /* ]] || target_dir="$PWD/$target_dir"
 exec python3 scripts/bench.py --binary "$target_dir/release/roster" --site "$target_dir/site" "$@"

@@ -5,7 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/env.sh
-# --precompress: .br and .gz copies of the bundle, which the server sends to browsers that take them.
-cargo leptos build --release --precompress
+build_release   # scripts/env.sh
 # The binary finds its site in target/site, beside its own folder; no cargo-leptos needed.
 exec "${CARGO_TARGET_DIR:-target}/release/roster" serve "$@"
