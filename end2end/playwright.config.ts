@@ -52,9 +52,7 @@ export default defineConfig({
       `exec ${roster} serve`,
     url: `${baseURL}/`,
     reuseExistingServer: false,
-    // A bound on a stuck test, not a speed check (speed is measured in BENCHMARKS.md): the
-  // longest flows take about 25 s on an idle machine and twice that when the host is busy.
-  timeout: 120_000,
+    timeout: 60_000,
     stdout: "ignore",
     stderr: "pipe",
     env: {

@@ -4,7 +4,7 @@ export LEPTOS_OUTPUT_NAME=roster   # as cargo-leptos sets it: one build of the d
 
 # The release build that run.sh and bench.sh serve. --precompress writes .br and .gz copies of
 # each file of the site, which the server sends to browsers that take them; the .gz are made
-# again with gzip -9, a sixth smaller than cargo-leptos' own (the WASM: 532,405 bytes against
+# again with gzip -9, a sixth smaller than cargo-leptos' own (the WASM: 532,454 bytes against
 # 635,335), for browsers that take no brotli, such as Chrome over plain HTTP.
 build_release() {
   cargo leptos build --release --precompress

@@ -125,9 +125,9 @@ pub fn router(state: AppState) -> Router {
 ///   `.br` and `.gz` copies beside each file, made once at the highest settings; any other
 ///   build's files are compressed as they are sent.
 /// - The names carry no hash, so a browser may keep a copy but must ask before reusing it
-///   (`no-cache`): unchanged, the answer is a bodiless 304. Without this, every page load
-///   fetched the whole bundle again, even without JavaScript, where the page's preload
-///   links still ask for it.
+///   (`no-cache`): unchanged, the answer is a bodiless 304. Without a policy, Chromium
+///   fetched the 10 MB debug bundle whole on every page load, even without JavaScript, where
+///   the page's preload links still ask for it.
 /// - A missing file is a plain 404, not the app's not-found page.
 fn bundle(options: &LeptosOptions) -> Router {
     let dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
