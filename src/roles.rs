@@ -170,9 +170,9 @@ pub mod ssr {
         })?)
     }
 
-    /// A role's holders, a page at a time. Unsearched and by "since", it reads along
-    /// user_roles_role_since_idx; by name or searched, it reads the role's holders (a role is
-    /// held by few, except the odd one held by many).
+    /// A role's holders, a page at a time. Unsearched, it reads along user_roles_name_idx or
+    /// user_roles_role_since_idx, on the copies of the holders' names a grant keeps; searched,
+    /// it reads the role's matching holders and sorts them.
     pub async fn holders(
         db: &Db,
         role: RoleId,
@@ -199,28 +199,28 @@ pub mod ssr {
                 let mut sql = sqlx::QueryBuilder::new(if count {
                     "SELECT COUNT(*)"
                 } else {
-                    "SELECT ur.user_id, u.display_name, u.email, ur.assigned_at, u.name_key"
+                    "SELECT ur.user_id, u.display_name, ur.email, ur.assigned_at, ur.name_key"
                 });
                 sql.push(" FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ").push_bind(role);
                 if let Some((low, high)) = &range {
-                    sql.push(" AND ((u.name_key >= ").push_bind(low.clone());
-                    sql.push(" AND u.name_key < ").push_bind(high.clone());
-                    sql.push(") OR (u.email >= ").push_bind(low.clone());
-                    sql.push(" AND u.email < ").push_bind(high.clone()).push("))");
+                    sql.push(" AND ((ur.name_key >= ").push_bind(low.clone());
+                    sql.push(" AND ur.name_key < ").push_bind(high.clone());
+                    sql.push(") OR (ur.email >= ").push_bind(low.clone());
+                    sql.push(" AND ur.email < ").push_bind(high.clone()).push("))");
                 }
                 if !count {
                     match (sort, &range) {
                         (Sort::Name, Some((low, high))) => {
                             let name_matches = |sql: &mut sqlx::QueryBuilder<'_, _>| {
-                                sql.push("(u.name_key >= ").push_bind(low.clone());
-                                sql.push(" AND u.name_key < ").push_bind(high.clone()).push(")");
+                                sql.push("(ur.name_key >= ").push_bind(low.clone());
+                                sql.push(" AND ur.name_key < ").push_bind(high.clone()).push(")");
                             };
                             let order = |sql: &mut sqlx::QueryBuilder<'_, _>| {
                                 sql.push("CASE WHEN ");
                                 name_matches(sql);
                                 sql.push(" THEN 0 ELSE 1 END, CASE WHEN ");
                                 name_matches(sql);
-                                sql.push(" THEN u.name_key ELSE u.email END, ur.user_id");
+                                sql.push(" THEN ur.name_key ELSE ur.email END, ur.user_id");
                             };
                             sql.push(" AND (");
                             order(&mut sql);
@@ -229,8 +229,8 @@ pub mod ssr {
                             order(&mut sql);
                         }
                         (Sort::Name, None) => {
-                            sql.push(" AND (u.name_key, ur.user_id) > (").push_bind(by_name.1.clone());
-                            sql.push(", ").push_bind(by_name.2).push(") ORDER BY u.name_key, ur.user_id");
+                            sql.push(" AND (ur.name_key, ur.user_id) > (").push_bind(by_name.1.clone());
+                            sql.push(", ").push_bind(by_name.2).push(") ORDER BY ur.name_key, ur.user_id");
                         }
                         (Sort::Since, _) => {
                             sql.push(" AND (ur.assigned_at, ur.user_id) > (").push_bind(by_since.0);
@@ -296,7 +296,8 @@ pub mod ssr {
         let added = with_db!(db, pool => {
             let mut tx = pool.begin_write().await?;
             let added: Option<(UserId, Timestamp)> = sqlx::query_as(
-                "INSERT INTO user_roles (user_id, role_id) SELECT u.id, $1 FROM users u WHERE u.email = $2 \
+                "INSERT INTO user_roles (user_id, role_id, name_key, email) \
+                 SELECT u.id, $1, u.name_key, u.email FROM users u WHERE u.email = $2 \
                  ON CONFLICT (user_id, role_id) DO NOTHING RETURNING user_id, assigned_at",
             )
             .bind(role)

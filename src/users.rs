@@ -164,8 +164,9 @@ pub mod ssr {
             };
             if grant_admin {
                 let (role, since): (RoleId, Timestamp) = sqlx::query_as(
-                    "INSERT INTO user_roles (user_id, role_id) \
-                     SELECT $1, id FROM roles WHERE name = 'admin' RETURNING role_id, assigned_at",
+                    "INSERT INTO user_roles (user_id, role_id, name_key, email) \
+                     SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r \
+                     WHERE u.id = $1 AND r.name = 'admin' RETURNING role_id, assigned_at",
                 )
                 .bind(id)
                 .fetch_one(&mut *tx)

@@ -226,7 +226,7 @@ async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
          ('bonnie@example.com', 'Zara', 'zara', 'x'), ('bo@example.com', 'Yann', 'yann', 'x')",
     )
     .await;
-    app.exec(&format!("INSERT INTO user_roles (user_id, role_id) SELECT id, {role} FROM users WHERE email <> 'admin@example.com'")).await;
+    app.exec(&format!("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT id, {role}, name_key, email FROM users WHERE email <> 'admin@example.com'")).await;
     let (ids, totals) = app.walk("/api/roles/holders", &[("role", &role)], "user_id", &admin).await;
     assert_eq!((ids.len(), totals[0]), (62, 62));
     // Searched by name: the name matches by name, then the email matches by email.

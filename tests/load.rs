@@ -45,7 +45,7 @@ async fn two_hundred_fifty_six_clients_mixing_reads_and_writes_see_no_errors() {
         "SELECT profile_id, user_id FROM memberships WHERE access = 'member' ORDER BY profile_id, user_id LIMIT 2000"
     ).fetch_all(pool).await)
     .unwrap();
-    with_db!(&db, pool => sqlx::query("INSERT INTO user_roles (user_id, role_id) SELECT u.id, r.id FROM users u, roles r WHERE u.email = 'load@example.com' AND r.name = 'admin'").execute(pool).await.map(drop)).unwrap();
+    with_db!(&db, pool => sqlx::query("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r WHERE u.email = 'load@example.com' AND r.name = 'admin'").execute(pool).await.map(drop)).unwrap();
     db.close().await;
     let members = Arc::new(members);
 

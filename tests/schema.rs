@@ -19,7 +19,7 @@ async fn seeded() -> TestApp {
         "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('grace@example.com', 'Grace', 'grace', 'x')",
     )
     .await;
-    app.exec("INSERT INTO user_roles (user_id, role_id) SELECT 1, id FROM roles WHERE name = 'admin'").await;
+    app.exec("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r WHERE u.id = 1 AND r.name = 'admin'").await;
     app.exec("INSERT INTO profiles (name, created_by) VALUES ('Compilers', 1)").await;
     app.exec("INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) SELECT 1, id, 'manager', 1, name_key, email FROM users WHERE id = 1")
         .await;
@@ -57,7 +57,7 @@ async fn linking_twice_keeps_one_row() {
     assert!(roster::server::db::is_unique_violation(&err), "{err}");
     let again = try_exec(
         &app,
-        "INSERT INTO user_roles (user_id, role_id) SELECT 1, id FROM roles WHERE name = 'admin'",
+        "INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r WHERE u.id = 1 AND r.name = 'admin'",
     )
     .await;
     assert!(again.is_err());
@@ -120,7 +120,7 @@ async fn deleting_a_profile_removes_its_memberships() {
 async fn deleting_a_role_removes_its_grants() {
     let app = seeded().await;
     app.exec("INSERT INTO roles (name) VALUES ('editor')").await;
-    app.exec("INSERT INTO user_roles (user_id, role_id) SELECT 2, id FROM roles WHERE name = 'editor'").await;
+    app.exec("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r WHERE u.id = 2 AND r.name = 'editor'").await;
     app.exec("DELETE FROM roles WHERE name = 'editor'").await;
     assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1, "only the admin grant is left");
 }
@@ -144,7 +144,7 @@ async fn the_last_admin_keeps_the_role_but_one_of_two_can_go() {
     let app = seeded().await;
     let last = app.db.execute("DELETE FROM user_roles WHERE user_id = 1").await.unwrap_err();
     assert_eq!(rule(last), Some(Rule::LastAdmin));
-    app.exec("INSERT INTO user_roles (user_id, role_id) SELECT 2, id FROM roles WHERE name = 'admin'").await;
+    app.exec("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r WHERE u.id = 2 AND r.name = 'admin'").await;
     app.exec("DELETE FROM user_roles WHERE user_id = 1").await;
     assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1);
 }
@@ -211,22 +211,27 @@ async fn the_reverse_direction_of_each_link_has_an_index() {
 }
 
 #[tokio::test]
-async fn a_membership_copy_of_name_and_email_must_match_its_user_and_follows_changes() {
+async fn copies_of_name_and_email_must_match_their_user_and_follow_changes() {
     let app = seeded().await;
     app.exec("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('alan@example.com', 'Alan', 'alan', 'x')").await;
-    let err = try_exec(
-        &app,
+    app.exec("INSERT INTO roles (name) VALUES ('editor')").await;
+    // A membership and a role grant each keep a copy; a wrong one is refused.
+    for wrong in [
         "INSERT INTO memberships (profile_id, user_id, access, name_key, email) VALUES (1, 3, 'member', 'bob', 'alan@example.com')",
-    )
-    .await
-    .unwrap_err();
-    assert!(roster::server::db::is_foreign_key_violation(&err), "{err}");
+        "INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT 3, id, 'bob', 'alan@example.com' FROM roles WHERE name = 'editor'",
+    ] {
+        let err = try_exec(&app, wrong).await.unwrap_err();
+        assert!(roster::server::db::is_foreign_key_violation(&err), "{wrong}: {err}");
+    }
+    app.exec("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT 2, id, 'grace', 'grace@example.com' FROM roles WHERE name = 'editor'").await;
     app.exec("UPDATE users SET display_name = 'Grace H', name_key = 'grace h', email = 'gh@example.com' WHERE id = 2").await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM memberships WHERE user_id = 2 AND name_key = 'grace h' AND email = 'gh@example.com'").await,
-        1,
-        "the copy follows the user"
-    );
+    for table in ["memberships", "user_roles"] {
+        assert_eq!(
+            app.count(&format!("SELECT COUNT(*) FROM {table} WHERE user_id = 2 AND name_key = 'grace h' AND email = 'gh@example.com'")).await,
+            1,
+            "the copy in {table} follows the user"
+        );
+    }
 }
 
 #[tokio::test]
