@@ -98,8 +98,11 @@ pub mod ssr {
     use serde::{de::DeserializeOwned, Serialize};
 
     pub use super::COUNT_CAP;
-    use super::{Page, PAGE_SIZE};
-    use crate::{domain::Timestamp, error::AppError};
+    use super::{Page, Sort, PAGE_SIZE};
+    use crate::{
+        domain::{Timestamp, UserId},
+        error::AppError,
+    };
 
     /// The LIMIT to fetch: one more than a page, to learn whether another page follows.
     pub const FETCH: i64 = PAGE_SIZE as i64 + 1;
@@ -185,6 +188,176 @@ pub mod ssr {
             match self {
                 MatchPart::Name => serde_json::json!([0, name_key, id]),
                 MatchPart::Email => serde_json::json!([1, email, id]),
+            }
+        }
+    }
+
+    /// A list of people read along its own indexes: the users directory, or a role's holders.
+    /// Each row of `table` carries its person's name key and email (a grant keeps copies);
+    /// `person` is the column naming the person, `since` the date the "since" order uses, and
+    /// `scope` the column and value the list is limited to, if any (a role).
+    pub struct People {
+        pub table: &'static str,
+        pub person: &'static str,
+        pub since: &'static str,
+        pub scope: Option<(&'static str, i64)>,
+    }
+
+    /// Where a page of a list of people starts: the search's range, the order and the
+    /// cursor in that order.
+    pub struct PeoplePage {
+        pub range: Option<(String, String)>,
+        pub sort: Sort,
+        by_name: (MatchPart, String, UserId),
+        by_since: (Timestamp, UserId),
+    }
+
+    impl PeoplePage {
+        pub fn new(q: Option<&str>, sort: Sort, after: Option<&str>) -> Result<Self, AppError> {
+            let range = q.map(prefix_range);
+            let by_name = match sort {
+                Sort::Name if range.is_some() => decode_match(after)?,
+                Sort::Name => {
+                    let (name, id) = decode_name(after)?;
+                    (MatchPart::Name, name, id)
+                }
+                Sort::Since => (MatchPart::Name, String::new(), UserId::default()),
+            };
+            let by_since = decode_since(if sort == Sort::Since { after } else { None })?;
+            Ok(PeoplePage { range, sort, by_name, by_since })
+        }
+
+        /// Whether the page is part of a search by name, read a part at a time
+        /// ([`MatchPart::page`]) from the part its cursor is in.
+        pub fn by_match(&self) -> Option<MatchPart> {
+            (self.sort == Sort::Name && self.range.is_some()).then_some(self.by_name.0)
+        }
+
+        /// Reads the page's rows: a search by name a part at a time ([`MatchPart::page`]),
+        /// any other list at once. `read(only)` reads just that part, or with `None`, all.
+        pub async fn read<T, F, Fut>(&self, mut read: F) -> Result<Vec<T>, sqlx::Error>
+        where
+            F: FnMut(Option<MatchPart>) -> Fut,
+            Fut: std::future::Future<Output = Result<Vec<T>, sqlx::Error>>,
+        {
+            match self.by_match() {
+                Some(from) => MatchPart::page(from, |part| read(Some(part))).await,
+                None => read(None).await,
+            }
+        }
+
+        /// The cursor after a row of this list.
+        pub fn cursor(&self, name_key: &str, email: &str, since: Timestamp, id: UserId) -> serde_json::Value {
+            match (self.sort, &self.range) {
+                (Sort::Since, _) => serde_json::json!([since.micros(), id]),
+                (Sort::Name, Some(range)) => MatchPart::of(name_key, range).cursor(name_key, email, id),
+                (Sort::Name, None) => serde_json::json!([name_key, id]),
+            }
+        }
+    }
+
+    impl People {
+        /// The query that counts a search's matches, up to [`COUNT_CAP`] and one more.
+        pub fn count<'args, DB>(&self, at: &PeoplePage) -> sqlx::QueryBuilder<'args, DB>
+        where
+            DB: sqlx::Database,
+            String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            Timestamp: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        {
+            let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
+            self.push_arms(&mut sql, at, false, None);
+            sql.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") AS x");
+            sql
+        }
+
+        /// Pushes the parts of the list's union: one per searched column (the name arm, then
+        /// the email arm), or one for an unsearched list. With `page`, each arm reads a page
+        /// after the cursor, in its own order, as (id, part, k), the key it is ordered by;
+        /// without, only the people (for a count). `only`: just that part of a search by name.
+        pub fn push_arms<'args, DB>(
+            &self,
+            sql: &mut sqlx::QueryBuilder<'args, DB>,
+            at: &PeoplePage,
+            page: bool,
+            only: Option<MatchPart>,
+        ) where
+            DB: sqlx::Database,
+            String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            Timestamp: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        {
+            let People { table, person, since, scope } = *self;
+            let columns: &[&str] = if at.range.is_some() { &["name_key", "email"] } else { &[""] };
+            let mut first = true;
+            for (part, column) in columns.iter().enumerate() {
+                // The part of the list this arm fills, and the key it is read in.
+                let (order, key) = match (at.sort, *column) {
+                    (Sort::Since, _) => (MatchPart::Name, since),
+                    (Sort::Name, "email") => (MatchPart::Email, "email"),
+                    (Sort::Name, _) => (MatchPart::Name, "name_key"),
+                };
+                if page && only.is_some_and(|only| only != order) {
+                    continue;
+                }
+                if !first {
+                    sql.push(" UNION ALL ");
+                }
+                first = false;
+                // Each arm reads only its index (the person and the sort key); the rest of
+                // the row is fetched for the page's rows alone.
+                if page {
+                    sql.push(format_args!(
+                        "SELECT * FROM (SELECT {person} AS id, {} AS part, {key} AS k FROM {table} WHERE ",
+                        order as i32
+                    ));
+                } else {
+                    sql.push(format_args!("SELECT {person} FROM {table} WHERE "));
+                }
+                if let Some((column, value)) = scope {
+                    sql.push(format_args!("{column} = ")).push_bind(value).push(" AND ");
+                }
+                if let Some((low, high)) = &at.range {
+                    sql.push(format_args!("{column} >= ")).push_bind(low.clone());
+                    sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
+                    if *column == "email" {
+                        // People whose name matches too are the name arm's: the arms never
+                        // overlap. The email index carries the name key.
+                        sql.push("NOT (name_key >= ").push_bind(low.clone());
+                        sql.push(" AND name_key < ").push_bind(high.clone()).push(") AND ");
+                    }
+                }
+                if !page {
+                    sql.push("1 = 1");
+                    continue;
+                }
+                // After the cursor, in this arm's order. An email is unique, so it orders the
+                // email arm alone.
+                let order_by = match (at.sort, order, at.by_name.0) {
+                    (Sort::Since, ..) => {
+                        sql.push(format_args!("({since}, {person}) > (")).push_bind(at.by_since.0);
+                        sql.push(", ").push_bind(at.by_since.1).push(")");
+                        format!("{since}, {person}")
+                    }
+                    (Sort::Name, MatchPart::Name, _) => {
+                        sql.push(format_args!("(name_key, {person}) > (")).push_bind(at.by_name.1.clone());
+                        sql.push(", ").push_bind(at.by_name.2).push(")");
+                        format!("name_key, {person}")
+                    }
+                    (Sort::Name, MatchPart::Email, MatchPart::Email) => {
+                        sql.push("email > ").push_bind(at.by_name.1.clone());
+                        "email".to_owned()
+                    }
+                    (Sort::Name, MatchPart::Email, MatchPart::Name) => {
+                        sql.push("1 = 1");
+                        "email".to_owned()
+                    }
+                };
+                sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
+                    .push_bind(FETCH)
+                    .push(format_args!(") AS part{part}"));
             }
         }
     }

@@ -119,7 +119,11 @@ pub mod ssr {
         domain::{bounded_text, Email, RoleId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
-        paging::{self, ssr::MatchPart, Page, Sort},
+        paging::{
+            self,
+            ssr::{MatchPart, People, PeoplePage},
+            Page, Sort,
+        },
         record_history,
         server::db::{broken_rule, is_unique_violation, touched_one, Db, Pool, Rule},
         with_db,
@@ -170,9 +174,9 @@ pub mod ssr {
         })?)
     }
 
-    /// A role's holders, a page at a time. Unsearched, it reads along user_roles_name_idx or
-    /// user_roles_role_since_idx, on the copies of the holders' names a grant keeps; searched,
-    /// it reads the role's matching holders and sorts them.
+    /// A role's holders, a page at a time, read as the directory is ([`People`]) along the
+    /// role's own indexes, on the copies of its holders' names and emails a grant keeps:
+    /// user_roles_name_idx, user_roles_email_idx and user_roles_role_since_idx.
     pub async fn holders(
         db: &Db,
         role: RoleId,
@@ -181,81 +185,42 @@ pub mod ssr {
         after: Option<&str>,
     ) -> Result<Page<Holder>, AppError> {
         let holder_count = get(db, role).await?.holder_count;
-        let range = q.map(paging::ssr::prefix_range);
-        // Searched by name, name matches come first, then email matches, as in every list
-        // ([`MatchPart`]).
-        let by_name: (MatchPart, String, UserId) = match sort {
-            Sort::Name if range.is_some() => paging::ssr::decode_match(after)?,
-            Sort::Name => {
-                let (name, user) = paging::ssr::decode_name(after)?;
-                (MatchPart::Name, name, user)
-            }
-            Sort::Since => (MatchPart::Name, String::new(), UserId::default()),
+        let at = PeoplePage::new(q, sort, after)?;
+        let holders = People {
+            table: "user_roles",
+            person: "user_id",
+            since: "assigned_at",
+            scope: Some(("role_id", role.0)),
         };
-        let by_since: (Timestamp, UserId) =
-            paging::ssr::decode_since(if sort == Sort::Since { after } else { None })?;
         let (rows, total): (Vec<Holder>, i64) = with_db!(db, pool => {
-            let build = |count: bool| {
-                let mut sql = sqlx::QueryBuilder::new(if count {
-                    "SELECT COUNT(*)"
-                } else {
-                    "SELECT ur.user_id, u.display_name, ur.email, ur.assigned_at, ur.name_key"
-                });
-                sql.push(" FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE ur.role_id = ").push_bind(role);
-                if let Some((low, high)) = &range {
-                    sql.push(" AND ((ur.name_key >= ").push_bind(low.clone());
-                    sql.push(" AND ur.name_key < ").push_bind(high.clone());
-                    sql.push(") OR (ur.email >= ").push_bind(low.clone());
-                    sql.push(" AND ur.email < ").push_bind(high.clone()).push("))");
-                }
-                if !count {
-                    match (sort, &range) {
-                        (Sort::Name, Some((low, high))) => {
-                            let name_matches = |sql: &mut sqlx::QueryBuilder<'_, _>| {
-                                sql.push("(ur.name_key >= ").push_bind(low.clone());
-                                sql.push(" AND ur.name_key < ").push_bind(high.clone()).push(")");
-                            };
-                            let order = |sql: &mut sqlx::QueryBuilder<'_, _>| {
-                                sql.push("CASE WHEN ");
-                                name_matches(sql);
-                                sql.push(" THEN 0 ELSE 1 END, CASE WHEN ");
-                                name_matches(sql);
-                                sql.push(" THEN ur.name_key ELSE ur.email END, ur.user_id");
-                            };
-                            sql.push(" AND (");
-                            order(&mut sql);
-                            sql.push(") > (").push_bind(by_name.0 as i32).push(", ").push_bind(by_name.1.clone());
-                            sql.push(", ").push_bind(by_name.2).push(") ORDER BY ");
-                            order(&mut sql);
-                        }
-                        (Sort::Name, None) => {
-                            sql.push(" AND (ur.name_key, ur.user_id) > (").push_bind(by_name.1.clone());
-                            sql.push(", ").push_bind(by_name.2).push(") ORDER BY ur.name_key, ur.user_id");
-                        }
-                        (Sort::Since, _) => {
-                            sql.push(" AND (ur.assigned_at, ur.user_id) > (").push_bind(by_since.0);
-                            sql.push(", ").push_bind(by_since.1).push(") ORDER BY ur.assigned_at, ur.user_id");
-                        }
-                    }
-                    sql.push(" LIMIT ").push_bind(paging::ssr::FETCH);
-                }
+            let page = |only: Option<MatchPart>| {
+                let mut sql = sqlx::QueryBuilder::new(
+                    "SELECT ur.user_id, u.display_name, ur.email, ur.assigned_at, ur.name_key FROM (",
+                );
+                holders.push_arms(&mut sql, &at, true, only);
+                sql.push(") AS k JOIN user_roles ur ON ur.user_id = k.id AND ur.role_id = ").push_bind(role);
+                sql.push(" JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id LIMIT ")
+                    .push_bind(paging::ssr::FETCH);
                 sql
             };
-            let rows = build(false).build_query_as().fetch_all(pool).await?;
-            let total = if range.is_some() {
-                build(true).build_query_scalar().fetch_one(pool).await?
+            let rows: Vec<Holder> = at
+                .read(|only| {
+                    let mut sql = page(only);
+                    async move { sql.build_query_as().fetch_all(pool).await }
+                })
+                .await?;
+            let total: i64 = if at.range.is_some() {
+                holders.count(&at).build_query_scalar().fetch_one(pool).await?
             } else {
                 holder_count
             };
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, total, move |h: &Holder| match (sort, &range) {
-            (Sort::Since, _) => serde_json::json!([h.assigned_at.micros(), h.user_id]),
-            (Sort::Name, Some(range)) => {
-                MatchPart::of(&h.name_key, range).cursor(&h.name_key, &h.email, h.user_id)
-            }
-            (Sort::Name, None) => serde_json::json!([h.name_key, h.user_id]),
-        }))
+        let searched = at.range.is_some();
+        Ok(paging::ssr::page(rows, total, |h: &Holder| {
+            at.cursor(&h.name_key, &h.email, h.assigned_at, h.user_id)
+        })
+        .counted_to_cap_if(searched))
     }
 
     pub async fn create(db: &Db, name: &str, description: &str) -> Result<RoleId, AppError> {

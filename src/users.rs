@@ -99,7 +99,11 @@ pub mod ssr {
         domain::{DisplayName, Email, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
-        paging::{self, ssr::MatchPart, Page, Sort},
+        paging::{
+            self,
+            ssr::{MatchPart, People, PeoplePage},
+            Page, Sort,
+        },
         record_history,
         server::db::{dialect_of, is_unique_violation, Db, Dialect, Pool},
         with_db,
@@ -236,125 +240,34 @@ pub mod ssr {
         sort: Sort,
         after: Option<&str>,
     ) -> Result<Page<UserRow>, AppError> {
-        let range = q.map(paging::ssr::prefix_range);
-        let by_match = sort == Sort::Name && range.is_some();
-        let by_name: (MatchPart, String, UserId) = match sort {
-            Sort::Name if by_match => paging::ssr::decode_match(after)?,
-            Sort::Name => {
-                let (name, id) = paging::ssr::decode_name(after)?;
-                (MatchPart::Name, name, id)
-            }
-            Sort::Since => (MatchPart::Name, String::new(), UserId::default()),
-        };
-        let by_since: (Timestamp, UserId) =
-            paging::ssr::decode_since(if sort == Sort::Since { after } else { None })?;
-        let columns: &[&str] = if range.is_some() { &["name_key", "email"] } else { &[""] };
+        let at = PeoplePage::new(q, sort, after)?;
+        let everyone = People { table: "users", person: "id", since: "created_at", scope: None };
         let (rows, total): (Vec<UserRow>, i64) = with_db!(db, pool => {
-            // `only`: the page reads just that part of a search by name.
-            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool, only: Option<MatchPart>| {
-                let mut first = true;
-                for (part, column) in columns.iter().enumerate() {
-                    // The part of the list this arm fills, and the key it is read in.
-                    let (order, key) = match (sort, *column) {
-                        (Sort::Since, _) => (MatchPart::Name, "created_at"),
-                        (Sort::Name, "email") => (MatchPart::Email, "email"),
-                        (Sort::Name, _) => (MatchPart::Name, "name_key"),
-                    };
-                    if page && only.is_some_and(|only| only != order) {
-                        continue;
-                    }
-                    if !first {
-                        sql.push(" UNION ALL ");
-                    }
-                    first = false;
-                    // Each arm reads only its index (the id and the sort key); the rest of
-                    // the row is fetched for the page's rows alone, below.
-                    if page {
-                        sql.push(format_args!(
-                            "SELECT * FROM (SELECT id, {} AS part, {key} AS k FROM users WHERE ",
-                            order as i32
-                        ));
-                    } else {
-                        sql.push("SELECT id FROM users WHERE ");
-                    }
-                    if let Some((low, high)) = &range {
-                        sql.push(format_args!("{column} >= ")).push_bind(low.clone());
-                        sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
-                        if *column == "email" {
-                            // People whose name matches too are the name arm's: the arms
-                            // never overlap. The email index carries the name key.
-                            sql.push("NOT (name_key >= ").push_bind(low.clone());
-                            sql.push(" AND name_key < ").push_bind(high.clone()).push(") AND ");
-                        }
-                    }
-                    if !page {
-                        sql.push("1 = 1");
-                        continue;
-                    }
-                    // After the cursor, in this arm's order. An email is unique, so it orders
-                    // the email arm alone.
-                    let order_by = match (sort, order, by_name.0) {
-                        (Sort::Since, ..) => {
-                            sql.push("(created_at, id) > (").push_bind(by_since.0);
-                            sql.push(", ").push_bind(by_since.1).push(")");
-                            "created_at, id"
-                        }
-                        (Sort::Name, MatchPart::Name, _) => {
-                            sql.push("(name_key, id) > (").push_bind(by_name.1.clone());
-                            sql.push(", ").push_bind(by_name.2).push(")");
-                            "name_key, id"
-                        }
-                        (Sort::Name, MatchPart::Email, MatchPart::Email) => {
-                            sql.push("email > ").push_bind(by_name.1.clone());
-                            "email"
-                        }
-                        (Sort::Name, MatchPart::Email, MatchPart::Name) => {
-                            sql.push("1 = 1");
-                            "email"
-                        }
-                    };
-                    sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
-                        .push_bind(paging::ssr::FETCH)
-                        .push(format_args!(") AS part{part}"));
-                }
-            };
             let page = |only: Option<MatchPart>| {
                 let mut sql = sqlx::QueryBuilder::new(
                     "SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM (",
                 );
-                arms(&mut sql, true, only);
+                everyone.push_arms(&mut sql, &at, true, only);
                 sql.push(") AS k JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id LIMIT ")
                     .push_bind(paging::ssr::FETCH);
                 sql
             };
-            let rows: Vec<UserRow> = if by_match {
-                MatchPart::page(by_name.0, |part| {
-                    let mut sql = page(Some(part));
+            let rows: Vec<UserRow> = at
+                .read(|only| {
+                    let mut sql = page(only);
                     async move { sql.build_query_as().fetch_all(pool).await }
                 })
-                .await?
-            } else {
-                page(None).build_query_as().fetch_all(pool).await?
-            };
-            let total: i64 = if range.is_some() {
-                let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
-                arms(&mut sql, false, None);
-                sql.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS x");
-                sql.build_query_scalar().fetch_one(pool).await?
+                .await?;
+            let total: i64 = if at.range.is_some() {
+                everyone.count(&at).build_query_scalar().fetch_one(pool).await?
             } else {
                 sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?
             };
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        let searched = range.is_some();
-        Ok(paging::ssr::page(rows, total, move |u: &UserRow| match (sort, &range) {
-            (Sort::Since, _) => serde_json::json!([u.created_at.micros(), u.id]),
-            (Sort::Name, Some(range)) => {
-                MatchPart::of(&u.name_key, range).cursor(&u.name_key, &u.email, u.id)
-            }
-            (Sort::Name, None) => serde_json::json!([u.name_key, u.id]),
-        })
-        .counted_to_cap_if(searched))
+        let searched = at.range.is_some();
+        Ok(paging::ssr::page(rows, total, |u: &UserRow| at.cursor(&u.name_key, &u.email, u.created_at, u.id))
+            .counted_to_cap_if(searched))
     }
 
     /// At most [`SUGGESTIONS`] accounts by name or email prefix, each part read along its

@@ -1,7 +1,8 @@
 -- A role's holders carry a copy of their person's name key and email, as memberships do
 -- (0003_scale.sql), so that a role's list by name reads the role's own index instead of
--- sorting every holder. The composite foreign key keeps the copy equal to the user's row
--- and carries changes over. (migrations/postgres/0006_holder_copies.sql does the same.)
+-- sorting every holder, and a search reads a page from each of two indexes. The composite
+-- foreign key keeps the copy equal to the user's row and carries changes over.
+-- (migrations/postgres/0006_holder_copies.sql does the same.)
 -- SQLite can't add a table constraint, so the table is rebuilt, and its rules with it.
 CREATE TABLE user_roles_new (
     user_id     INTEGER NOT NULL,
@@ -23,6 +24,8 @@ ALTER TABLE user_roles_new RENAME TO user_roles;
 CREATE INDEX user_roles_role_idx ON user_roles (role_id, user_id);
 CREATE INDEX user_roles_role_since_idx ON user_roles (role_id, assigned_at, user_id);
 CREATE INDEX user_roles_name_idx ON user_roles (role_id, name_key, user_id);
+-- A search's email arm leaves out people whose name matches too, so it needs the name key.
+CREATE INDEX user_roles_email_idx ON user_roles (role_id, email, name_key);
 
 -- The rules the table had (0002_rules.sql and 0003_scale.sql have why).
 CREATE TRIGGER user_roles_keep_an_admin BEFORE DELETE ON user_roles

@@ -96,7 +96,7 @@ pub fn RolePage() -> impl IntoView {
                         <Empty>{if list.narrowed() { "No holders match." } else { "No one holds this role yet." }}</Empty>
                     }.into_any(),
                     Ok(page) => view! {
-                        <Total total=page.total noun="holder" narrowed=list.narrowed()/>
+                        <Total total=page.total more=page.more noun="holder" narrowed=list.narrowed()/>
                         <table class="table" data-testid="holders">
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Since"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
