@@ -331,3 +331,44 @@ pub fn errors_of(sources: Vec<Signal<Option<AppError>>>) -> Signal<Option<AppErr
 pub fn Empty(children: Children) -> impl IntoView {
     view! { <p class="empty" data-testid="empty">{children()}</p> }
 }
+
+/// Appends `text` to `out` escaped for HTML, as element text or as a quoted attribute's
+/// value. For markup written as a string (`inner_html`), where Leptos doesn't escape.
+pub fn push_escaped(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+        out.push_str(&rest[..at]);
+        out.push_str(match rest.as_bytes()[at] {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => "&#39;",
+        });
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_escaped;
+
+    fn escaped(text: &str) -> String {
+        let mut out = String::new();
+        push_escaped(&mut out, text);
+        out
+    }
+
+    #[test]
+    fn escaping_leaves_plain_text_alone_and_replaces_each_markup_character() {
+        assert_eq!(escaped(""), "");
+        assert_eq!(escaped("Zoë O’Brien"), "Zoë O’Brien");
+        assert_eq!(
+            escaped(r#"<script>alert("x" & 'y')</script>"#),
+            "&lt;script&gt;alert(&quot;x&quot; &amp; &#39;y&#39;)&lt;/script&gt;"
+        );
+        assert_eq!(escaped("&amp;"), "&amp;amp;", "an entity is text, escaped again");
+        assert_eq!(escaped("a>b<"), "a&gt;b&lt;", "at either end");
+    }
+}
