@@ -93,7 +93,11 @@ impl Db {
                 .row_buffer_size(128)
                 // 16 MiB of pages per connection rather than 2: at ten million links the
                 // index levels that every page's lookups pass through stay in memory.
-                .pragma("cache_size", "-16384");
+                .pragma("cache_size", "-16384")
+                // Reads the first 2 GiB of the file (SQLite's most, as built) through a
+                // memory map, not a copy out of the OS's cache on each miss of the page cache
+                // above: a users search at ten million links took 14% less CPU (BENCHMARKS.md).
+                .pragma("mmap_size", "2147418112");
             let file = options.get_filename().to_path_buf();
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 if !dir.exists() && file.as_path() != Path::new(":memory:") {
