@@ -110,11 +110,15 @@ pub fn ProfileTable(
 
 #[component]
 pub fn AccessBadge(access: Access) -> impl IntoView {
-    let class = match access {
+    view! { <span class=pill_class(access)>{access.label()}</span> }
+}
+
+/// The badge's classes: a manager's stands out.
+fn pill_class(access: Access) -> &'static str {
+    match access {
         Access::Manager => "pill manager",
         Access::Member => "pill",
-    };
-    view! { <span class=class>{access.label()}</span> }
+    }
 }
 
 /// A page of members as the rows of their table, written straight into a string.
@@ -144,10 +148,6 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
         }
         let _ = write!(out, r#"<td>{name}</td><td class="email">"#);
         push_escaped(&mut out, &m.email);
-        let pill = match m.access {
-            Access::Manager => "pill manager",
-            Access::Member => "pill",
-        };
         let at = m.added_at.0;
         let (year, month, day) = (at.year(), at.month(), at.day());
         let _ = write!(
@@ -158,7 +158,7 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
                 r#"<td><time datetime="{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z">"#,
                 r#"{year:04}-{month:02}-{day:02}</time></td><td>"#,
             ),
-            pill = pill,
+            pill = pill_class(m.access),
             access = m.access.label(),
             pid = pid,
             id = id,
