@@ -99,7 +99,11 @@ pub mod ssr {
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
-        paging::{self, ssr::MatchPart, Page, Sort},
+        paging::{
+            self,
+            ssr::{Bound, MatchPart, People, PeoplePage},
+            Page, Sort,
+        },
         record_history,
         server::db::{broken_rule, Db, Pool, Rule},
         with_db,
@@ -121,23 +125,13 @@ pub mod ssr {
         pub sort: Sort,
     }
 
-    /// Where a page starts: after this key in the list's order.
-    enum Cursor {
-        Name(String, UserId),
-        Since(Timestamp, UserId),
-        /// A search sorted by name: name matches first, then email matches ([`MatchPart`]).
-        Match(MatchPart, String, UserId),
-    }
-
-    /// One page of a profile's members.
-    ///
-    /// Each access level is read apart along its own index (memberships_name_idx or
-    /// memberships_since_idx), and so is each searched column, every part stopping after a
-    /// page; the union of those few rows makes the page. A search by name lists the people
-    /// whose name matches first, then those whose email alone matches, each in its index's
-    /// order ([`MatchPart`]). So the cost is a page's, whatever the profile's size, except
-    /// that a search sorted by "since" must sort its matches. `counts` are the profile's
-    /// member and manager counts, as read with the access check: an unsearched list's total.
+    /// One page of a profile's members, read as the directory is ([`People`]), each access
+    /// level apart along the profile's own indexes (memberships_name_idx,
+    /// memberships_email_idx, memberships_since_idx), every part stopping after a page; the
+    /// union of those few rows makes the page. So the cost is a page's, whatever the
+    /// profile's size, but for a search sorted by "since" ([`paging::ssr::sort_at_most`]).
+    /// `counts` are the profile's member and manager counts, as read with the access check:
+    /// an unsearched list's total.
     pub async fn members(
         db: &Db,
         profile: ProfileId,
@@ -145,141 +139,41 @@ pub mod ssr {
         filter: &Filter,
         after: Option<&str>,
     ) -> Result<Page<Member>, AppError> {
-        let range = filter.q.as_deref().map(paging::ssr::prefix_range);
-        let cursor = match (filter.sort, range.is_some()) {
-            (Sort::Name, false) => {
-                let (name, user) = paging::ssr::decode_name(after)?;
-                Cursor::Name(name, user)
-            }
-            (Sort::Name, true) => {
-                let (part, key, user) = paging::ssr::decode_match(after)?;
-                Cursor::Match(part, key, user)
-            }
-            (Sort::Since, _) => {
-                let (since, user) = paging::ssr::decode_since(after)?;
-                Cursor::Since(since, user)
-            }
+        let at = PeoplePage::new(filter.q.as_deref(), filter.sort, after)?;
+        let scope =
+            |level: Access| [("profile_id", Bound::Id(profile.0)), ("access", Bound::Text(level.as_str()))];
+        let (managers, members) = (scope(Access::Manager), scope(Access::Member));
+        let both: [&[_]; 2] = [&managers, &members];
+        let scopes: &[&[_]] = match filter.access {
+            None => &both,
+            Some(Access::Manager) => &both[..1],
+            Some(Access::Member) => &both[1..],
         };
-        let levels = match filter.access {
-            Some(level) => vec![level],
-            None => vec![Access::Manager, Access::Member],
-        };
-        let columns: &[&str] = if range.is_some() { &["name_key", "email"] } else { &[""] };
+        let people =
+            People { table: "memberships", person: "user_id", since: "added_at", scopes, size: counts.0 };
         let (rows, total): (Vec<Member>, i64) = with_db!(db, pool => {
-            // The parts of the union: one per access level and searched column.
-            // `only`: the page reads just that part of a search by name.
-            let arms = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool, only: Option<MatchPart>| {
-                let mut first = true;
-                let mut part = 0;
-                for level in &levels {
-                    for column in columns {
-                        // The part of the list this arm fills, and the key it is read in.
-                        let (order, key) = match (&cursor, *column) {
-                            (Cursor::Since(..), _) => (MatchPart::Name, "added_at"),
-                            (_, "email") => (MatchPart::Email, "email"),
-                            _ => (MatchPart::Name, "name_key"),
-                        };
-                        if page && only.is_some_and(|only| only != order) {
-                            continue;
-                        }
-                        if !first {
-                            // The arms are disjoint: one access level each, and the email arm
-                            // leaves out the name arm's people.
-                            sql.push(" UNION ALL ");
-                        }
-                        first = false;
-                        // Each arm reads only its index (the person and the sort key); the
-                        // rest of the row is fetched for the page's rows alone, below.
-                        if page {
-                            sql.push(format_args!(
-                                "SELECT * FROM (SELECT m.user_id, m.profile_id AS pid, {} AS part, m.{key} AS k",
-                                order as i32
-                            ));
-                        } else {
-                            sql.push("SELECT m.user_id");
-                        }
-                        sql.push(" FROM memberships m WHERE m.profile_id = ").push_bind(profile);
-                        sql.push(" AND m.access = ").push_bind(level.as_str());
-                        if let Some((low, high)) = &range {
-                            sql.push(format_args!(" AND m.{column} >= ")).push_bind(low.clone());
-                            sql.push(format_args!(" AND m.{column} < ")).push_bind(high.clone());
-                            if *column == "email" {
-                                // People whose name matches too are the name arm's, so the
-                                // arms never overlap. The email index carries the name key.
-                                sql.push(" AND NOT (m.name_key >= ").push_bind(low.clone());
-                                sql.push(" AND m.name_key < ").push_bind(high.clone()).push(")");
-                            }
-                        }
-                        if page {
-                            // After the cursor, in this arm's order. An email is unique, so it
-                            // orders the email arm alone.
-                            let order_by = match &cursor {
-                                Cursor::Name(name, user) => {
-                                    sql.push(" AND (m.name_key, m.user_id) > (").push_bind(name.clone());
-                                    sql.push(", ").push_bind(*user).push(")");
-                                    "m.name_key, m.user_id"
-                                }
-                                Cursor::Since(since, user) => {
-                                    sql.push(" AND (m.added_at, m.user_id) > (").push_bind(*since);
-                                    sql.push(", ").push_bind(*user).push(")");
-                                    "m.added_at, m.user_id"
-                                }
-                                Cursor::Match(at, key, user) => match (order, at) {
-                                    (MatchPart::Name, _) => {
-                                        sql.push(" AND (m.name_key, m.user_id) > (").push_bind(key.clone());
-                                        sql.push(", ").push_bind(*user).push(")");
-                                        "m.name_key, m.user_id"
-                                    }
-                                    (MatchPart::Email, MatchPart::Email) => {
-                                        sql.push(" AND m.email > ").push_bind(key.clone());
-                                        "m.email"
-                                    }
-                                    (MatchPart::Email, MatchPart::Name) => "m.email",
-                                },
-                            };
-                            sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
-                                .push_bind(paging::ssr::FETCH)
-                                .push(format_args!(") AS part{part}"));
-                            part += 1;
-                        }
-                    }
-                }
-            };
             let page = |only: Option<MatchPart>| {
                 let mut sql = sqlx::QueryBuilder::new(
-                    "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by \
-                     FROM (SELECT * FROM (",
+                    "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by FROM ",
                 );
-                arms(&mut sql, true, only);
-                // The page is cut from the arms' rows before the join, so only its rows are
-                // looked up. Joined on the arms' own columns, the table offers the planner no
-                // way in but through them; given the profile as a constant, SQLite 3.46 chose
-                // to scan the whole profile and look each row up in the arms.
-                sql.push(") AS arms ORDER BY part, k, user_id LIMIT ")
-                    .push_bind(paging::ssr::FETCH)
-                    .push(
-                        ") AS k JOIN memberships x ON x.profile_id = k.pid AND x.user_id = k.user_id \
-                         JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
-                         ORDER BY k.part, k.k, k.user_id",
-                    );
+                // Joined on the page's own columns: given the profile as a constant, SQLite
+                // 3.46 chose to scan the whole profile and look each row up in the page.
+                people.push_page(&mut sql, &at, only);
+                sql.push(
+                    " JOIN memberships x ON x.profile_id = k.profile_id AND x.user_id = k.id \
+                     JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
+                     ORDER BY k.part, k.k, k.id",
+                );
                 sql
             };
-            let rows: Vec<Member> = match &cursor {
-                Cursor::Match(from, ..) => {
-                    MatchPart::page(*from, |part| {
-                        let mut sql = page(Some(part));
-                        async move { sql.build_query_as().fetch_all(pool).await }
-                    })
-                    .await?
-                }
-                _ => page(None).build_query_as().fetch_all(pool).await?,
-            };
-
-            let total: i64 = if range.is_some() {
-                let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
-                arms(&mut sql, false, None);
-                sql.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS x");
-                sql.build_query_scalar().fetch_one(pool).await?
+            let rows: Vec<Member> = at
+                .read(|only| {
+                    let mut sql = page(only);
+                    async move { sql.build_query_as().fetch_all(pool).await }
+                })
+                .await?;
+            let total: i64 = if at.range.is_some() {
+                people.count(&at).build_query_scalar().fetch_one(pool).await?
             } else {
                 // Unsearched, the total is a count the schema keeps, read with the access check.
                 let (all, managers) = counts;
@@ -291,11 +185,9 @@ pub mod ssr {
             };
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        let searched = range.is_some();
-        Ok(paging::ssr::page(rows, total, move |m: &Member| match (&cursor, &range) {
-            (Cursor::Since(..), _) => serde_json::json!([m.added_at.micros(), m.user_id]),
-            (_, Some(range)) => MatchPart::of(&m.name_key, range).cursor(&m.name_key, &m.email, m.user_id),
-            (_, None) => serde_json::json!([m.name_key, m.user_id]),
+        let searched = at.range.is_some();
+        Ok(paging::ssr::page(rows, total, |m: &Member| {
+            at.cursor(&m.name_key, &m.email, m.added_at, m.user_id)
         })
         .counted_to_cap_if(searched))
     }

@@ -192,15 +192,28 @@ pub mod ssr {
         }
     }
 
-    /// A list of people read along its own indexes: the users directory, or a role's holders.
-    /// Each row of `table` carries its person's name key and email (a grant keeps copies);
-    /// `person` is the column naming the person, `since` the date the "since" order uses, and
-    /// `scope` the column and value the list is limited to, if any (a role).
-    pub struct People {
+    /// A list of people read along its own indexes: the users directory, a role's holders or
+    /// a profile's members. Each row of `table` carries its person's name key and email (a
+    /// grant or a membership keeps copies); `person` is the column naming the person and
+    /// `since` the date the "since" order uses.
+    #[derive(Clone, Copy)]
+    pub struct People<'a> {
         pub table: &'static str,
         pub person: &'static str,
         pub since: &'static str,
-        pub scope: Option<(&'static str, i64)>,
+        /// The list is the union of these parts, each the rows with its columns' values: a
+        /// role; a profile's managers and its members; or, with no columns, every row.
+        pub scopes: &'a [&'a [(&'static str, Bound)]],
+        /// How many rows the list holds, or more: how a search sorted by "since" reads
+        /// ([`sort_at_most`]).
+        pub size: i64,
+    }
+
+    /// A value a part of a list is limited to.
+    #[derive(Clone, Copy, Debug)]
+    pub enum Bound {
+        Id(i64),
+        Text(&'static str),
     }
 
     /// Where a page of a list of people starts: the search's range, the order and the
@@ -256,7 +269,20 @@ pub mod ssr {
         }
     }
 
-    impl People {
+    /// A search sorted by "since" has no index that serves both: the matches are ranges of
+    /// the name and email indexes, in their own orders, and the "since" index lists everyone.
+    /// So a search first counts its name matches to this many, and its email range to twice
+    /// it ([`People::push_arms`]). Within both, it reads the matches along those indexes and
+    /// sorts them. Beyond, the matches are dense enough that walking the "since" index and
+    /// testing each row finds a page after about `FETCH × size / matches` rows. The switch
+    /// sits where the two costs meet, `√(FETCH × size)`, so either way reads a small multiple
+    /// of it at most (5,469 for a profile of 586,414 members, 7,142 for a million users), and
+    /// never less than [`COUNT_CAP`], which a search counts anyway.
+    pub fn sort_at_most(size: i64) -> i64 {
+        ((FETCH as f64 * size.max(0) as f64).sqrt().ceil() as i64).max(COUNT_CAP)
+    }
+
+    impl People<'_> {
         /// The query that counts a search's matches, up to [`COUNT_CAP`] and one more.
         pub fn count<'args, DB>(&self, at: &PeoplePage) -> sqlx::QueryBuilder<'args, DB>
         where
@@ -272,11 +298,33 @@ pub mod ssr {
             sql
         }
 
-        /// Pushes the parts of the list's union: one per searched column (the name arm, then
-        /// the email arm), or one for an unsearched list. With `page`, each arm reads a page
-        /// after the cursor, in its own order, as (id, part, k), the key it is ordered by;
-        /// without, only the people (for a count). `only`: just that part of a search by name.
-        pub fn push_arms<'args, DB>(
+        /// Pushes the page's people as the table `k`: (id, the scope's columns, part, k), in
+        /// the order `part, k, id`. The page is cut from the arms' rows before the caller
+        /// joins anything to them, so only its own rows are looked up, and the planner has no
+        /// way into the joined tables but through them. `only`: see [`Self::push_arms`].
+        pub fn push_page<'args, DB>(
+            &self,
+            sql: &mut sqlx::QueryBuilder<'args, DB>,
+            at: &PeoplePage,
+            only: Option<MatchPart>,
+        ) where
+            DB: sqlx::Database,
+            String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            Timestamp: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        {
+            sql.push("(SELECT * FROM (");
+            self.push_arms(sql, at, true, only);
+            sql.push(") AS arms ORDER BY part, k, id LIMIT ").push_bind(FETCH).push(") AS k");
+        }
+
+        /// Pushes the parts of the list's union: for each scope, one per searched column (the
+        /// name arm, then the email arm), or one for an unsearched list. With `page`, each arm
+        /// reads a page after the cursor, in its own order, as (id, the scope's columns, part,
+        /// k), k being the key it is ordered by; without, only the people (for a count).
+        /// `only`: just that part of a search by name.
+        fn push_arms<'args, DB>(
             &self,
             sql: &mut sqlx::QueryBuilder<'args, DB>,
             at: &PeoplePage,
@@ -289,76 +337,216 @@ pub mod ssr {
             UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
             i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
         {
-            let People { table, person, since, scope } = *self;
+            let People { table, person, since, .. } = *self;
             let columns: &[&str] = if at.range.is_some() { &["name_key", "email"] } else { &[""] };
-            let mut first = true;
-            for (part, column) in columns.iter().enumerate() {
-                // The part of the list this arm fills, and the key it is read in.
-                let (order, key) = match (at.sort, *column) {
-                    (Sort::Since, _) => (MatchPart::Name, since),
-                    (Sort::Name, "email") => (MatchPart::Email, "email"),
-                    (Sort::Name, _) => (MatchPart::Name, "name_key"),
-                };
-                if page && only.is_some_and(|only| only != order) {
+            let mut arm = 0;
+            for scope in self.scopes {
+                let carried: String = scope.iter().map(|(column, _)| format!(", {column}")).collect();
+                if page && at.sort == Sort::Since && at.range.is_some() {
+                    if arm > 0 {
+                        sql.push(" UNION ALL ");
+                    }
+                    arm += 1;
+                    self.push_since_search(sql, at, scope, &carried, arm);
                     continue;
                 }
-                if !first {
-                    sql.push(" UNION ALL ");
-                }
-                first = false;
-                // Each arm reads only its index (the person and the sort key); the rest of
-                // the row is fetched for the page's rows alone.
-                if page {
+                for column in columns {
+                    // The part of the list this arm fills, and the key it is read in.
+                    let (order, key) = match (at.sort, *column) {
+                        (Sort::Since, _) => (MatchPart::Name, since),
+                        (Sort::Name, "email") => (MatchPart::Email, "email"),
+                        (Sort::Name, _) => (MatchPart::Name, "name_key"),
+                    };
+                    if page && only.is_some_and(|only| only != order) {
+                        continue;
+                    }
+                    if arm > 0 {
+                        // The arms are disjoint: one scope each, and the email arm leaves out
+                        // the name arm's people.
+                        sql.push(" UNION ALL ");
+                    }
+                    arm += 1;
+                    if !page {
+                        sql.push(format_args!("SELECT {person} FROM {table} WHERE "));
+                        push_scope(sql, scope);
+                        push_match(sql, at, column);
+                        sql.push("1 = 1");
+                        continue;
+                    }
+                    // Each arm reads only its index (the person and the sort key); the rest of
+                    // the row is fetched for the page's rows alone.
                     sql.push(format_args!(
-                        "SELECT * FROM (SELECT {person} AS id, {} AS part, {key} AS k FROM {table} WHERE ",
+                        "SELECT * FROM (SELECT {person} AS id{carried}, {} AS part, {key} AS k FROM {table} WHERE ",
                         order as i32
                     ));
-                } else {
-                    sql.push(format_args!("SELECT {person} FROM {table} WHERE "));
+                    push_scope(sql, scope);
+                    push_match(sql, at, column);
+                    // After the cursor, in this arm's order. An email is unique, so it orders
+                    // the email arm alone.
+                    let order_by = match (at.sort, order, at.by_name.0) {
+                        (Sort::Since, ..) => {
+                            sql.push(format_args!("({since}, {person}) > (")).push_bind(at.by_since.0);
+                            sql.push(", ").push_bind(at.by_since.1).push(")");
+                            format!("{since}, {person}")
+                        }
+                        (Sort::Name, MatchPart::Name, _) => {
+                            sql.push(format_args!("(name_key, {person}) > ("))
+                                .push_bind(at.by_name.1.clone());
+                            sql.push(", ").push_bind(at.by_name.2).push(")");
+                            format!("name_key, {person}")
+                        }
+                        (Sort::Name, MatchPart::Email, MatchPart::Email) => {
+                            sql.push("email > ").push_bind(at.by_name.1.clone());
+                            "email".to_owned()
+                        }
+                        (Sort::Name, MatchPart::Email, MatchPart::Name) => {
+                            sql.push("1 = 1");
+                            "email".to_owned()
+                        }
+                    };
+                    sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
+                        .push_bind(FETCH)
+                        .push(format_args!(") AS part{arm}"));
                 }
-                if let Some((column, value)) = scope {
-                    sql.push(format_args!("{column} = ")).push_bind(value).push(" AND ");
-                }
-                if let Some((low, high)) = &at.range {
-                    sql.push(format_args!("{column} >= ")).push_bind(low.clone());
-                    sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
-                    if *column == "email" {
-                        // People whose name matches too are the name arm's: the arms never
-                        // overlap. The email index carries the name key.
-                        sql.push("NOT (name_key >= ").push_bind(low.clone());
-                        sql.push(" AND name_key < ").push_bind(high.clone()).push(") AND ");
-                    }
-                }
-                if !page {
-                    sql.push("1 = 1");
-                    continue;
-                }
-                // After the cursor, in this arm's order. An email is unique, so it orders the
-                // email arm alone.
-                let order_by = match (at.sort, order, at.by_name.0) {
-                    (Sort::Since, ..) => {
-                        sql.push(format_args!("({since}, {person}) > (")).push_bind(at.by_since.0);
-                        sql.push(", ").push_bind(at.by_since.1).push(")");
-                        format!("{since}, {person}")
-                    }
-                    (Sort::Name, MatchPart::Name, _) => {
-                        sql.push(format_args!("(name_key, {person}) > (")).push_bind(at.by_name.1.clone());
-                        sql.push(", ").push_bind(at.by_name.2).push(")");
-                        format!("name_key, {person}")
-                    }
-                    (Sort::Name, MatchPart::Email, MatchPart::Email) => {
-                        sql.push("email > ").push_bind(at.by_name.1.clone());
-                        "email".to_owned()
-                    }
-                    (Sort::Name, MatchPart::Email, MatchPart::Name) => {
-                        sql.push("1 = 1");
-                        "email".to_owned()
-                    }
-                };
-                sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
-                    .push_bind(FETCH)
-                    .push(format_args!(") AS part{part}"));
             }
+        }
+
+        /// A page of one scope of a search sorted by "since". The name range is counted to
+        /// [`sort_at_most`] and the whole email range to twice that (its rows whose name
+        /// matches too are name matches, so at most `most` of them). Within both counts, the
+        /// two ranges are read along their indexes (at most three times `most` rows) and
+        /// sorted (`few`). Beyond either, the search has more than `most` matches, name or
+        /// email, so walking the "since" index and testing each row finds a page soon
+        /// (`many`). One statement sees one snapshot, so the counts and the reads agree.
+        fn push_since_search<'args, DB>(
+            &self,
+            sql: &mut sqlx::QueryBuilder<'args, DB>,
+            at: &PeoplePage,
+            scope: &[(&'static str, Bound)],
+            carried: &str,
+            arm: usize,
+        ) where
+            DB: sqlx::Database,
+            String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            Timestamp: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+            i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        {
+            let People { table, person, since, .. } = *self;
+            let most = sort_at_most(self.size);
+            let Some((low, high)) = &at.range else { return };
+            let after = |sql: &mut sqlx::QueryBuilder<'args, DB>, key: &str, id: &str| {
+                sql.push(format_args!("({key}, {id}) > (")).push_bind(at.by_since.0);
+                sql.push(", ").push_bind(at.by_since.1).push(")");
+            };
+            let range = |sql: &mut sqlx::QueryBuilder<'args, DB>, column: &str| {
+                sql.push(format_args!("{column} >= ")).push_bind(low.clone());
+                sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
+            };
+            // Each way's LIMIT is 0 unless the counts chose it. Both databases work out a LIMIT
+            // once, before reading, and a LIMIT of 0 reads nothing. (SQLite does not hoist a
+            // condition with a subquery out of a WHERE: it would walk the index and test it
+            // on every row.)
+            let chosen = |sql: &mut sqlx::QueryBuilder<'args, DB>, few: bool, limit: i64| {
+                let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
+                sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM names{arm}) {test} "))
+                    .push_bind(most)
+                    .push(format_args!(" {join} (SELECT n FROM emails{arm}) {test} "))
+                    .push_bind(2 * most)
+                    .push(" THEN ")
+                    .push_bind(limit)
+                    .push(" ELSE 0 END");
+            };
+            // The counts read the two index ranges alone, the emails only if the names are few.
+            sql.push(format_args!(
+                "SELECT * FROM (WITH names{arm} AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE "
+            ));
+            push_scope(sql, scope);
+            range(sql, "name_key");
+            sql.push(" LIMIT ").push_bind(most + 1);
+            sql.push(format_args!(
+                ") AS c), emails{arm} AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE "
+            ));
+            push_scope(sql, scope);
+            range(sql, "email");
+            sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM names{arm}) <= "))
+                .push_bind(most)
+                .push(" THEN ")
+                .push_bind(2 * most + 1)
+                .push(" ELSE 0 END) AS c)");
+            // Few: the name matches, then the email matches, each along its own index.
+            sql.push(format_args!(
+                ", few{arm} AS MATERIALIZED (SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
+                 FROM {table} WHERE "
+            ));
+            push_scope(sql, scope);
+            range(sql, "name_key");
+            chosen(sql, true, most);
+            sql.push(format_args!(
+                ") AS names UNION ALL SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
+                 FROM {table} WHERE "
+            ));
+            push_scope(sql, scope);
+            range(sql, "email");
+            sql.push(" AND NOT (");
+            range(sql, "name_key");
+            sql.push(")");
+            chosen(sql, true, 2 * most);
+            sql.push(format_args!(
+                ") AS emails) SELECT * FROM (SELECT id{carried}, 0 AS part, k FROM few{arm} WHERE "
+            ));
+            after(sql, "k", "id");
+            sql.push(" ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS few UNION ALL ");
+            // Many: the "since" index, in order, testing each row. The ranges are written so
+            // that no index can serve them, or a planner might take one for a way in.
+            sql.push(format_args!(
+                "SELECT * FROM (SELECT {person} AS id{carried}, 0 AS part, {since} AS k FROM {table} WHERE "
+            ));
+            push_scope(sql, scope);
+            sql.push("((");
+            range(sql, "(name_key || '')");
+            sql.push(") OR (");
+            range(sql, "(email || '')");
+            sql.push(")) AND ");
+            after(sql, since, person);
+            sql.push(format_args!(" ORDER BY {since}, {person}"));
+            chosen(sql, false, FETCH);
+            sql.push(format_args!(") AS many) AS part{arm}"));
+        }
+    }
+
+    /// Pushes `column = value AND ` for each of a scope's columns.
+    fn push_scope<'args, DB>(sql: &mut sqlx::QueryBuilder<'args, DB>, scope: &[(&'static str, Bound)])
+    where
+        DB: sqlx::Database,
+        String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        for (column, value) in scope {
+            sql.push(format_args!("{column} = "));
+            match value {
+                Bound::Id(id) => sql.push_bind(*id),
+                Bound::Text(text) => sql.push_bind(text.to_string()),
+            };
+            sql.push(" AND ");
+        }
+    }
+
+    /// Pushes the search's conditions on `column`, each followed by ` AND `: its prefix range
+    /// and, for the email arm, not a name match.
+    fn push_match<'args, DB>(sql: &mut sqlx::QueryBuilder<'args, DB>, at: &PeoplePage, column: &str)
+    where
+        DB: sqlx::Database,
+        String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let Some((low, high)) = &at.range else { return };
+        sql.push(format_args!("{column} >= ")).push_bind(low.clone());
+        sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
+        if column == "email" {
+            // People whose name matches too are the name arm's: the arms never overlap. The
+            // email index carries the name key.
+            sql.push("NOT (name_key >= ").push_bind(low.clone());
+            sql.push(" AND name_key < ").push_bind(high.clone()).push(") AND ");
         }
     }
 
@@ -432,6 +620,15 @@ pub mod ssr {
         fn a_tampered_cursor_is_a_bad_request() {
             assert_eq!(decode::<(i64, i64)>(Some("!!!")).unwrap_err().status(), 400);
             assert_eq!(decode::<(i64, i64)>(Some("")).unwrap(), None);
+        }
+
+        #[test]
+        fn a_search_by_since_sorts_up_to_where_walking_costs_the_same() {
+            assert_eq!(sort_at_most(0), COUNT_CAP);
+            assert_eq!(sort_at_most(19_607), COUNT_CAP, "√(51 × 19,607) is just under 1,000");
+            assert_eq!(sort_at_most(586_414), 5_469);
+            assert_eq!(sort_at_most(1_000_000), 7_142);
+            assert_eq!(sort_at_most(-5), COUNT_CAP);
         }
 
         #[test]

@@ -121,7 +121,7 @@ pub mod ssr {
         history::ssr::Change,
         paging::{
             self,
-            ssr::{MatchPart, People, PeoplePage},
+            ssr::{Bound, MatchPart, People, PeoplePage},
             Page, Sort,
         },
         record_history,
@@ -190,17 +190,19 @@ pub mod ssr {
             table: "user_roles",
             person: "user_id",
             since: "assigned_at",
-            scope: Some(("role_id", role.0)),
+            scopes: &[&[("role_id", Bound::Id(role.0))]],
+            size: holder_count,
         };
         let (rows, total): (Vec<Holder>, i64) = with_db!(db, pool => {
             let page = |only: Option<MatchPart>| {
                 let mut sql = sqlx::QueryBuilder::new(
-                    "SELECT ur.user_id, u.display_name, ur.email, ur.assigned_at, ur.name_key FROM (",
+                    "SELECT ur.user_id, u.display_name, ur.email, ur.assigned_at, ur.name_key FROM ",
                 );
-                holders.push_arms(&mut sql, &at, true, only);
-                sql.push(") AS k JOIN user_roles ur ON ur.user_id = k.id AND ur.role_id = ").push_bind(role);
-                sql.push(" JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id LIMIT ")
-                    .push_bind(paging::ssr::FETCH);
+                holders.push_page(&mut sql, &at, only);
+                sql.push(
+                    " JOIN user_roles ur ON ur.role_id = k.role_id AND ur.user_id = k.id \
+                     JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id",
+                );
                 sql
             };
             let rows: Vec<Holder> = at

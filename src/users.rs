@@ -241,15 +241,15 @@ pub mod ssr {
         after: Option<&str>,
     ) -> Result<Page<UserRow>, AppError> {
         let at = PeoplePage::new(q, sort, after)?;
-        let everyone = People { table: "users", person: "id", since: "created_at", scope: None };
         let (rows, total): (Vec<UserRow>, i64) = with_db!(db, pool => {
+            let users: i64 =
+                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?;
+            let everyone = People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
             let page = |only: Option<MatchPart>| {
-                let mut sql = sqlx::QueryBuilder::new(
-                    "SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM (",
-                );
-                everyone.push_arms(&mut sql, &at, true, only);
-                sql.push(") AS k JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id LIMIT ")
-                    .push_bind(paging::ssr::FETCH);
+                let mut sql =
+                    sqlx::QueryBuilder::new("SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM ");
+                everyone.push_page(&mut sql, &at, only);
+                sql.push(" JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id");
                 sql
             };
             let rows: Vec<UserRow> = at
@@ -261,7 +261,7 @@ pub mod ssr {
             let total: i64 = if at.range.is_some() {
                 everyone.count(&at).build_query_scalar().fetch_one(pool).await?
             } else {
-                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?
+                users
             };
             Ok::<_, sqlx::Error>((rows, total))
         })?;

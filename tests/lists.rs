@@ -330,4 +330,47 @@ async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_thro
     // Unsearched, the total is the exact stored count, however large.
     let all = app.json("/api/members/list", &[("profile", &profile)], Some(&admin)).await;
     assert_eq!((all["total"].as_i64(), all["more"].as_bool()), (Some(1_141), Some(false)));
+
+    // Sorted by "since", the 1,110 name matches are too many to sort (`sort_at_most` is 1,000
+    // here), so the list walks the "since" order and tests each row for a name or an email
+    // match. Dates are shuffled, so that "since" order is not the order of ids.
+    let shuffled = |column: &str| match common::backend() {
+        "postgres" => {
+            "TIMESTAMPTZ '2026-01-01 00:00:00+00' + ((user_id * 7919) % 10007) * INTERVAL '1 second'"
+                .replace("user_id", column)
+        }
+        _ => format!(
+            "strftime('%Y-%m-%dT%H:%M:%fZ', '2026-01-01', '+' || (({column} * 7919) % 10007) || ' seconds')"
+        ),
+    };
+    app.exec(&format!("UPDATE users SET created_at = {}", shuffled("id"))).await;
+    app.exec(&format!("UPDATE memberships SET added_at = {}", shuffled("user_id"))).await;
+    let by_since = |sql: &'static str| {
+        let app = &app;
+        async move { roster::with_db!(&app.db, pool => sqlx::query_scalar(sql).fetch_all(pool).await).unwrap() }
+    };
+    let expected: Vec<i64> = by_since(
+        "SELECT id FROM users WHERE name_key LIKE 'quinn%' OR email LIKE 'quinn%' ORDER BY created_at, id",
+    )
+    .await;
+    assert_eq!(expected.len(), 1_140);
+    let (ids, _) = app.walk("/api/users/list", &[("q", "quinn"), ("sort", "since")], "id", &admin).await;
+    assert_eq!(ids, expected, "the directory by \"since\"");
+    let expected: Vec<i64> = by_since(
+        "SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE u.name_key LIKE 'quinn%' OR u.email LIKE 'quinn%' ORDER BY m.added_at, m.user_id",
+    )
+    .await;
+    let form = [("profile", profile.as_str()), ("q", "quinn"), ("sort", "since")];
+    let (ids, totals) = app.walk("/api/members/list", &form, "user_id", &admin).await;
+    assert_eq!(ids, expected, "the members by \"since\"");
+    assert_eq!(totals[0], 1_000, "counted to the cap");
+    // Fewer matches than the switch point: the name and the email matches are read and sorted.
+    let form = [("profile", profile.as_str()), ("q", "quinn 1"), ("sort", "since")];
+    let (ids, _) = app.walk("/api/members/list", &form, "user_id", &admin).await;
+    let narrow: Vec<i64> = by_since(
+        "SELECT m.user_id FROM memberships m WHERE m.name_key LIKE 'quinn 1%' ORDER BY m.added_at, m.user_id",
+    )
+    .await;
+    assert_eq!((ids.len(), ids), (222, narrow), "1, 10…19, 100…199, 1000…1110 by \"since\"");
 }

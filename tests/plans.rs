@@ -301,13 +301,6 @@ const EXCEPTIONS: &[Exception] = &[
         why: "one person's profiles, sorted: as many as that person is on, whatever the size of the data",
         gap_on: &[],
     },
-    Exception {
-        text: "0 AS part, created_at AS k FROM users WHERE",
-        why: "the users directory searched and sorted by \"since\": every match is sorted, as no \
-              index orders a prefix match by date (PostgreSQL, barred from sorting, walks the \
-              date index instead)",
-        gap_on: &["sqlite"],
-    },
 ];
 
 /// Every statement behind the lists and changes reaches its rows through an index and reads
