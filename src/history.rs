@@ -260,12 +260,12 @@ pub mod ssr {
         }};
     }
 
-    const SELECT: &str =
+    /// An entry's columns; `FROM` then names `history h` (or what yields its rows) and JOINS.
+    const COLUMNS: &str =
         "SELECT h.id, h.at, a.display_name AS actor, h.user_id, u.display_name AS user_name, \
         h.profile_id, p.name AS profile_name, h.role_id, r.name AS role_name, h.action, h.access_before, \
-        h.access_after, h.since, EXISTS (SELECT 1 FROM history x WHERE x.undo_of = h.id) AS undone \
-        FROM history h \
-        LEFT JOIN users a ON a.id = h.actor_id \
+        h.access_after, h.since, EXISTS (SELECT 1 FROM history x WHERE x.undo_of = h.id) AS undone";
+    const JOINS: &str = " LEFT JOIN users a ON a.id = h.actor_id \
         LEFT JOIN users u ON u.id = h.user_id \
         LEFT JOIN profiles p ON p.id = h.profile_id \
         LEFT JOIN roles r ON r.id = h.role_id";
@@ -276,7 +276,15 @@ pub mod ssr {
         User(UserId),
     }
 
-    /// A subject's history, newest first. The cursor is the last id shown.
+    /// A subject's history, newest first; the cursor is the last id shown. Each page reads
+    /// along an index newest first and stops after a page: history_profile_idx or
+    /// history_user_idx, or with a kind of change, history_profile_action_idx or
+    /// history_user_action_idx. A profile's history searched by the person's name or email
+    /// chooses as a search sorted by "since" does ([`paging::ssr::sort_at_most`], over all
+    /// users): with few people matching, it reads each one's entries on the profile
+    /// (history_profile_user_idx) and sorts them; with many, it walks the profile's entries
+    /// and tests each one's person. The total is counted to [`paging::ssr::COUNT_CAP`]: a
+    /// history only grows.
     pub async fn list(
         db: &Db,
         subject: Subject,
@@ -286,43 +294,110 @@ pub mod ssr {
     ) -> Result<Page<Entry>, AppError> {
         let before: i64 = paging::ssr::decode(after)?.unwrap_or(i64::MAX);
         let (column, id) = match subject {
-            Subject::Profile(p) => (" WHERE h.profile_id = ", p.0),
-            Subject::User(u) => (" WHERE h.user_id = ", u.0),
+            Subject::Profile(p) => ("h.profile_id", p.0),
+            // Only a profile's history is searched.
+            Subject::User(u) => ("h.user_id", u.0),
         };
-        let range = q.map(paging::ssr::prefix_range);
+        let range = q.map(paging::ssr::prefix_range).filter(|_| matches!(subject, Subject::Profile(_)));
         let (rows, total): (Vec<Entry>, i64) = with_db!(db, pool => {
-            let build = |count: bool| {
-                let mut sql = sqlx::QueryBuilder::new(if count { "SELECT COUNT(*) FROM history h" } else { SELECT });
-                sql.push(column).push_bind(id);
-                if let Some(action) = action {
-                    sql.push(" AND h.action = ").push_bind(action.to_owned());
-                }
-                if let Some((low, high)) = &range {
-                    sql.push(" AND h.user_id IN (SELECT id FROM users WHERE (name_key >= ")
-                        .push_bind(low.clone())
-                        .push(" AND name_key < ")
-                        .push_bind(high.clone())
-                        .push(") OR (email >= ")
-                        .push_bind(low.clone())
-                        .push(" AND email < ")
-                        .push_bind(high.clone())
-                        .push("))");
-                }
-                if !count {
-                    sql.push(" AND h.id < ").push_bind(before);
-                    sql.push(" ORDER BY h.id DESC LIMIT ").push_bind(paging::ssr::FETCH);
-                }
-                sql
+            let users: i64 = match range {
+                Some(_) => sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?,
+                None => 0,
             };
-            let rows = build(false).build_query_as().fetch_all(pool).await?;
-            let total = build(true).build_query_scalar().fetch_one(pool).await?;
+            let most = paging::ssr::sort_at_most(users);
+            // Pushes the ids of the entries, newest first: a page after the cursor, or for a
+            // count, up to COUNT_CAP and one more.
+            let ids = |sql: &mut sqlx::QueryBuilder<'_, _>, count: bool| {
+                let limit = if count { paging::ssr::COUNT_CAP + 1 } else { paging::ssr::FETCH };
+                let subject = |sql: &mut sqlx::QueryBuilder<'_, _>| {
+                    sql.push(format_args!("{column} = ")).push_bind(id);
+                    if let Some(action) = action {
+                        sql.push(" AND h.action = ").push_bind(action.to_owned());
+                    }
+                    if !count {
+                        sql.push(" AND h.id < ").push_bind(before);
+                    }
+                };
+                // A count takes its rows in any order: asked for an order, a planner may read
+                // them all to sort them.
+                let newest_first = if count { "" } else { " ORDER BY h.id DESC" };
+                let Some((low, high)) = &range else {
+                    sql.push("SELECT h.id FROM history h WHERE ");
+                    subject(sql);
+                    sql.push(format_args!("{newest_first} LIMIT ")).push_bind(limit);
+                    return;
+                };
+                let range = |sql: &mut sqlx::QueryBuilder<'_, _>, column: &str| {
+                    sql.push(format_args!("{column} >= ")).push_bind(low.clone());
+                    sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
+                };
+                // Each way's LIMIT is 0 unless the counts chose it (see People::push_arms).
+                let chosen = |sql: &mut sqlx::QueryBuilder<'_, _>, few: bool, limit: i64| {
+                    let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
+                    sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM names) {test} "))
+                        .push_bind(most)
+                        .push(format_args!(" {join} (SELECT n FROM emails) {test} "))
+                        .push_bind(2 * most)
+                        .push(" THEN ")
+                        .push_bind(limit)
+                        .push(" ELSE 0 END");
+                };
+                // How many people match, by name and by email, each counted along its index.
+                sql.push("WITH names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ");
+                range(sql, "name_key");
+                sql.push(" LIMIT ").push_bind(most + 1);
+                sql.push(") AS c), emails AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ");
+                range(sql, "email");
+                sql.push(" LIMIT CASE WHEN (SELECT n FROM names) <= ")
+                    .push_bind(most)
+                    .push(" THEN ")
+                    .push_bind(2 * most + 1)
+                    .push(" ELSE 0 END) AS c), ");
+                // Few: the people, then each one's entries on the profile.
+                sql.push("who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
+                range(sql, "name_key");
+                chosen(sql, true, most);
+                sql.push(") AS n UNION SELECT id FROM (SELECT id FROM users WHERE ");
+                range(sql, "email");
+                chosen(sql, true, 2 * most);
+                // Gathered first, unordered, and from the people to their entries (SQLite
+                // takes CROSS JOIN's order as given): walking the profile's history and
+                // looking for these people in it would read all of it.
+                sql.push(") AS e), found AS MATERIALIZED (SELECT h.id FROM who CROSS JOIN history h WHERE h.user_id = who.id AND ");
+                subject(sql);
+                sql.push(format_args!(") SELECT * FROM (SELECT id FROM found{} LIMIT ", newest_first.replace("h.", "")))
+                    .push_bind(limit);
+                // Many: the profile's entries newest first, each one's person tested. The
+                // ranges are written so that no index serves them.
+                sql.push(") AS few UNION ALL SELECT * FROM (SELECT h.id FROM history h WHERE ");
+                subject(sql);
+                sql.push(" AND EXISTS (SELECT 1 FROM users m WHERE m.id = h.user_id AND ((");
+                range(sql, "(m.name_key || '')");
+                sql.push(") OR (");
+                range(sql, "(m.email || '')");
+                sql.push(format_args!("))){newest_first}"));
+                chosen(sql, false, limit);
+                sql.push(") AS many");
+            };
+            // The page is cut from the ids before the join, so the join has no way in but
+            // through them.
+            let mut page = sqlx::QueryBuilder::new(COLUMNS);
+            page.push(" FROM (SELECT * FROM (");
+            ids(&mut page, false);
+            page.push(") AS ids ORDER BY id DESC LIMIT ").push_bind(paging::ssr::FETCH);
+            page.push(format_args!(") AS k JOIN history h ON h.id = k.id{JOINS} ORDER BY k.id DESC"));
+            let rows = page.build_query_as().fetch_all(pool).await?;
+            let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
+            ids(&mut count, true);
+            count.push(") AS k");
+            let total = count.build_query_scalar().fetch_one(pool).await?;
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, total, |e| e.id))
+        Ok(paging::ssr::page(rows, total, |e| e.id).counted_to_cap_if(true))
     }
 
     pub async fn entry(db: &Db, id: i64) -> Result<Option<Entry>, AppError> {
-        let sql = format!("{SELECT} WHERE h.id = $1");
+        let sql = format!("{COLUMNS} FROM history h{JOINS} WHERE h.id = $1");
         Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
     }
 

@@ -320,3 +320,79 @@ async fn why_lists_every_path_to_access() {
     let page = w.app.get(&format!("/profiles/{p}/why/{}", w.mel), Some(&w.member)).await;
     assert!(page.body.contains("A direct membership as member"), "{}", page.body);
 }
+
+/// A profile's history searched by name or email, with more matching people than are worth
+/// sorting (`sort_at_most` is 1,000 here) and with fewer, each checked against a plain query;
+/// and totals counted to 1,000.
+#[tokio::test]
+async fn a_searched_history_pages_through_every_match_however_many_people_match() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    // 1,100 people named Quinn and 20 whose email alone starts with "quinn"; the profile's
+    // history gets an entry for every second person, in a shuffled order.
+    w.app
+        .exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100) \
+             INSERT INTO users (email, display_name, name_key, password_hash) \
+             SELECT 'q' || i || '@example.com', 'Quinn ' || i, 'quinn ' || i, 'x' FROM n",
+        )
+        .await;
+    w.app
+        .exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) \
+             INSERT INTO users (email, display_name, name_key, password_hash) \
+             SELECT 'quinnie' || i || '@example.com', 'Other ' || i, 'other ' || i, 'x' FROM n",
+        )
+        .await;
+    w.app
+        .exec(&format!(
+            "INSERT INTO history (user_id, profile_id, action, access_after) \
+             SELECT id, {p}, 'added', 'member' FROM users WHERE id % 2 = 0 ORDER BY (id * 7919) % 10007"
+        ))
+        .await;
+    let expected = |q: &'static str| {
+        let app = &w.app;
+        let sql = format!(
+            "SELECT h.id FROM history h JOIN users u ON u.id = h.user_id WHERE h.profile_id = {p} \
+             AND (u.name_key LIKE '{q}%' OR u.email LIKE '{q}%') ORDER BY h.id DESC"
+        );
+        async move {
+            roster::with_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_all(pool).await)
+                .unwrap()
+        }
+    };
+    // Many: 550 Quinns and 10 others match, too many people to gather one by one, so the
+    // history is walked newest first.
+    let many = expected("quinn").await;
+    assert_eq!(many.len(), 560);
+    let (ids, totals) =
+        w.app.walk("/api/history/profile", &[("profile", p), ("q", "quinn")], "id", &w.member).await;
+    assert_eq!((ids, totals[0]), (many, 560));
+    // Few: Quinn 10, 100…109 and 1000…1099, of whom every second one has an entry: more
+    // than a page.
+    let few = expected("quinn 10").await;
+    assert!((55..=56).contains(&few.len()), "{}", few.len());
+    let (ids, _) =
+        w.app.walk("/api/history/profile", &[("profile", p), ("q", "Quinn 10")], "id", &w.member).await;
+    assert_eq!(ids, few);
+    // Few, by email alone: quinnie1 and quinnie10…19, every second one.
+    let by_email = expected("quinnie1").await;
+    assert!((5..=6).contains(&by_email.len()), "{}", by_email.len());
+    let (ids, _) =
+        w.app.walk("/api/history/profile", &[("profile", p), ("q", "quinnie1")], "id", &w.member).await;
+    assert_eq!(ids, by_email);
+    // Past 1,000 entries, the total says "more than 1,000" and the pages go on.
+    w.app
+        .exec(&format!(
+            "INSERT INTO history (user_id, profile_id, action, access_before, access_after) \
+             SELECT id, {p}, 'changed', 'member', 'manager' FROM users WHERE id % 2 = 0"
+        ))
+        .await;
+    let page = w.app.json("/api/history/profile", &[("profile", p)], Some(&w.member)).await;
+    assert_eq!((page["total"].as_i64(), page["more"].as_bool()), (Some(1_000), Some(true)));
+    let (all, _) = w.app.walk("/api/history/profile", &[("profile", p)], "id", &w.member).await;
+    assert_eq!(
+        all.len() as i64,
+        w.app.count(&format!("SELECT COUNT(*) FROM history WHERE profile_id = {p}")).await
+    );
+}

@@ -63,7 +63,7 @@ pub fn HistoryList(
         return view! { <Empty>"No changes recorded."</Empty> }.into_any();
     }
     view! {
-        <Total total=page.total noun="change" narrowed=false/>
+        <Total total=page.total noun="change" narrowed=false more=page.more/>
         <table class="table" data-testid="history">
             <thead><tr>
                 <th scope="col">"When"</th>
