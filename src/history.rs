@@ -331,17 +331,6 @@ pub mod ssr {
                     sql.push(format_args!("{column} >= ")).push_bind(low.clone());
                     sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
                 };
-                // Each way's LIMIT is 0 unless the counts chose it (see People::push_arms).
-                let chosen = |sql: &mut sqlx::QueryBuilder<'_, _>, few: bool, limit: i64| {
-                    let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
-                    sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM names) {test} "))
-                        .push_bind(most)
-                        .push(format_args!(" {join} (SELECT n FROM emails) {test} "))
-                        .push_bind(2 * most)
-                        .push(" THEN ")
-                        .push_bind(limit)
-                        .push(" ELSE 0 END");
-                };
                 // How many people match, by name and by email, each counted along its index.
                 sql.push("WITH names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ");
                 range(sql, "name_key");
@@ -356,10 +345,10 @@ pub mod ssr {
                 // Few: the people, then each one's entries on the profile.
                 sql.push("who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
                 range(sql, "name_key");
-                chosen(sql, true, most);
+                paging::ssr::push_chosen_limit(sql, "names", "emails", most, true, most);
                 sql.push(") AS n UNION SELECT id FROM (SELECT id FROM users WHERE ");
                 range(sql, "email");
-                chosen(sql, true, 2 * most);
+                paging::ssr::push_chosen_limit(sql, "names", "emails", most, true, 2 * most);
                 // Gathered first, unordered, and from the people to their entries (SQLite
                 // takes CROSS JOIN's order as given): walking the profile's history and
                 // looking for these people in it would read all of it.
@@ -376,7 +365,7 @@ pub mod ssr {
                 sql.push(") OR (");
                 range(sql, "(m.email || '')");
                 sql.push(format_args!("))){newest_first}"));
-                chosen(sql, false, limit);
+                paging::ssr::push_chosen_limit(sql, "names", "emails", most, false, limit);
                 sql.push(") AS many");
             };
             // The page is cut from the ids before the join, so the join has no way in but

@@ -434,6 +434,7 @@ pub mod ssr {
         {
             let People { table, person, since, .. } = *self;
             let most = sort_at_most(self.size);
+            let (names, emails) = (format!("names{arm}"), format!("emails{arm}"));
             let Some((low, high)) = &at.range else { return };
             let after = |sql: &mut sqlx::QueryBuilder<'args, DB>, key: &str, id: &str| {
                 sql.push(format_args!("({key}, {id}) > (")).push_bind(at.by_since.0);
@@ -442,20 +443,6 @@ pub mod ssr {
             let range = |sql: &mut sqlx::QueryBuilder<'args, DB>, column: &str| {
                 sql.push(format_args!("{column} >= ")).push_bind(low.clone());
                 sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
-            };
-            // Each way's LIMIT is 0 unless the counts chose it. Both databases work out a LIMIT
-            // once, before reading, and a LIMIT of 0 reads nothing. (SQLite does not hoist a
-            // condition with a subquery out of a WHERE: it would walk the index and test it
-            // on every row.)
-            let chosen = |sql: &mut sqlx::QueryBuilder<'args, DB>, few: bool, limit: i64| {
-                let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
-                sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM names{arm}) {test} "))
-                    .push_bind(most)
-                    .push(format_args!(" {join} (SELECT n FROM emails{arm}) {test} "))
-                    .push_bind(2 * most)
-                    .push(" THEN ")
-                    .push_bind(limit)
-                    .push(" ELSE 0 END");
             };
             // The counts read the two index ranges alone, the emails only if the names are few.
             sql.push(format_args!(
@@ -481,7 +468,7 @@ pub mod ssr {
             ));
             push_scope(sql, scope);
             range(sql, "name_key");
-            chosen(sql, true, most);
+            push_chosen_limit(sql, &names, &emails, most, true, most);
             sql.push(format_args!(
                 ") AS names UNION ALL SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
                  FROM {table} WHERE "
@@ -491,7 +478,7 @@ pub mod ssr {
             sql.push(" AND NOT (");
             range(sql, "name_key");
             sql.push(")");
-            chosen(sql, true, 2 * most);
+            push_chosen_limit(sql, &names, &emails, most, true, 2 * most);
             sql.push(format_args!(
                 ") AS emails) SELECT * FROM (SELECT id{carried}, 0 AS part, k FROM few{arm} WHERE "
             ));
@@ -510,9 +497,36 @@ pub mod ssr {
             sql.push(")) AND ");
             after(sql, since, person);
             sql.push(format_args!(" ORDER BY {since}, {person}"));
-            chosen(sql, false, FETCH);
+            push_chosen_limit(sql, &names, &emails, most, false, FETCH);
             sql.push(format_args!(") AS many) AS part{arm}"));
         }
+    }
+
+    /// Pushes ` LIMIT CASE … END` for one way of a search that chooses between two: `limit`
+    /// if the counts in the CTEs `names` and `emails` (each one row, `n`) chose it, else 0.
+    /// `few`: the way taken when the names are within `most` and the emails within twice
+    /// that; otherwise the other. Both databases work out a LIMIT once, before reading, and a
+    /// LIMIT of 0 reads nothing. (SQLite does not hoist a condition with a subquery out of a
+    /// WHERE: it would walk the index and test it on every row.)
+    pub fn push_chosen_limit<'args, DB>(
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        names: &str,
+        emails: &str,
+        most: i64,
+        few: bool,
+        limit: i64,
+    ) where
+        DB: sqlx::Database,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
+        sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) {test} "))
+            .push_bind(most)
+            .push(format_args!(" {join} (SELECT n FROM {emails}) {test} "))
+            .push_bind(2 * most)
+            .push(" THEN ")
+            .push_bind(limit)
+            .push(" ELSE 0 END");
     }
 
     /// Pushes `column = value AND ` for each of a scope's columns.
