@@ -242,8 +242,13 @@ pub mod ssr {
     ) -> Result<Page<UserRow>, AppError> {
         let at = PeoplePage::new(q, sort, after)?;
         let (rows, total): (Vec<UserRow>, i64) = with_db!(db, pool => {
-            let users: i64 =
-                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?;
+            // How many users there are: the unsearched total, and what a search by "since"
+            // chooses its way by. A search by name needs neither.
+            let users: i64 = if at.range.is_none() || at.sort == Sort::Since {
+                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?
+            } else {
+                0
+            };
             let everyone = People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
             let page = |only: Option<MatchPart>| {
                 let mut sql =
