@@ -320,7 +320,8 @@ pub mod ssr {
                 };
                 // A count takes its rows in any order: asked for an order, a planner may read
                 // them all to sort them.
-                let newest_first = if count { "" } else { " ORDER BY h.id DESC" };
+                let (newest_first, found_newest_first) =
+                    if count { ("", "") } else { (" ORDER BY h.id DESC", " ORDER BY id DESC") };
                 let Some((low, high)) = &range else {
                     sql.push("SELECT h.id FROM history h WHERE ");
                     subject(sql);
@@ -332,16 +333,12 @@ pub mod ssr {
                     sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
                 };
                 // How many people match, by name and by email, each counted along its index.
-                sql.push("WITH names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ");
-                range(sql, "name_key");
-                sql.push(" LIMIT ").push_bind(most + 1);
-                sql.push(") AS c), emails AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ");
-                range(sql, "email");
-                sql.push(" LIMIT CASE WHEN (SELECT n FROM names) <= ")
-                    .push_bind(most)
-                    .push(" THEN ")
-                    .push_bind(2 * most + 1)
-                    .push(" ELSE 0 END) AS c), ");
+                sql.push("WITH ");
+                paging::ssr::push_match_counts(sql, ("names", "emails"), most, |sql, column| {
+                    sql.push("users WHERE ");
+                    range(sql, column);
+                });
+                sql.push(", ");
                 // Few: the people, then each one's entries on the profile.
                 sql.push("who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
                 range(sql, "name_key");
@@ -354,7 +351,7 @@ pub mod ssr {
                 // looking for these people in it would read all of it.
                 sql.push(") AS e), found AS MATERIALIZED (SELECT h.id FROM who CROSS JOIN history h WHERE h.user_id = who.id AND ");
                 subject(sql);
-                sql.push(format_args!(") SELECT * FROM (SELECT id FROM found{} LIMIT ", newest_first.replace("h.", "")))
+                sql.push(format_args!(") SELECT * FROM (SELECT id FROM found{found_newest_first} LIMIT "))
                     .push_bind(limit);
                 // Many: the profile's entries newest first, each one's person tested. The
                 // ranges are written so that no index serves them.

@@ -444,23 +444,12 @@ pub mod ssr {
                 sql.push(format_args!("{column} >= ")).push_bind(low.clone());
                 sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
             };
-            // The counts read the two index ranges alone, the emails only if the names are few.
-            sql.push(format_args!(
-                "SELECT * FROM (WITH names{arm} AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE "
-            ));
-            push_scope(sql, scope);
-            range(sql, "name_key");
-            sql.push(" LIMIT ").push_bind(most + 1);
-            sql.push(format_args!(
-                ") AS c), emails{arm} AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM {table} WHERE "
-            ));
-            push_scope(sql, scope);
-            range(sql, "email");
-            sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM names{arm}) <= "))
-                .push_bind(most)
-                .push(" THEN ")
-                .push_bind(2 * most + 1)
-                .push(" ELSE 0 END) AS c)");
+            sql.push("SELECT * FROM (WITH ");
+            push_match_counts(sql, (&names, &emails), most, |sql, column| {
+                sql.push(format_args!("{table} WHERE "));
+                push_scope(sql, scope);
+                range(sql, column);
+            });
             // Few: the name matches, then the email matches, each along its own index.
             sql.push(format_args!(
                 ", few{arm} AS MATERIALIZED (SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
@@ -500,6 +489,34 @@ pub mod ssr {
             push_chosen_limit(sql, &names, &emails, most, false, FETCH);
             sql.push(format_args!(") AS many) AS part{arm}"));
         }
+    }
+
+    /// Pushes the two CTEs that count a search's matches, `{names} AS MATERIALIZED (…),
+    /// {emails} AS MATERIALIZED (…)`, each one row, `n`. `rows_in(sql, column)` pushes the
+    /// rows of one index range: `table WHERE … column >= low AND column < high`. The names
+    /// are counted to `most` and one more; the emails to twice that and one more, and only
+    /// if the names are within `most` (else 0: the search has many matches either way).
+    pub fn push_match_counts<'args, DB>(
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        (names, emails): (&str, &str),
+        most: i64,
+        mut rows_in: impl FnMut(&mut sqlx::QueryBuilder<'args, DB>, &str),
+    ) where
+        DB: sqlx::Database,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        sql.push(format_args!("{names} AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM "));
+        rows_in(sql, "name_key");
+        sql.push(" LIMIT ").push_bind(most + 1);
+        sql.push(format_args!(
+            ") AS c), {emails} AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM "
+        ));
+        rows_in(sql, "email");
+        sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) <= "))
+            .push_bind(most)
+            .push(" THEN ")
+            .push_bind(2 * most + 1)
+            .push(" ELSE 0 END) AS c)");
     }
 
     /// Pushes ` LIMIT CASE … END` for one way of a search that chooses between two: `limit`
