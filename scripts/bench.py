@@ -74,12 +74,37 @@ class Server:
             return res.read().decode(), res.headers
 
 
-def wrk(url, cookie, script=None):
-    """Runs wrk and returns (requests/s, p50 ms, p99 ms, non-2xx count)."""
+def cpu_ticks(pid):
+    """CPU time a process has used (user + system), in clock ticks (`/proc/PID/stat`)."""
+    fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def host_times():
+    """The machine's CPU times (`/proc/stat`, first line): user, nice, system, idle, …, steal."""
+    return [int(v) for v in pathlib.Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+
+
+def steal_since(before):
+    """The share of CPU time the host took from this machine (steal) since `before`, in %.
+    A virtual machine's figures fall as steal rises, so each one is reported beside it."""
+    spent = [b - a for a, b in zip(before, host_times())]
+    return 100 * spent[7] / max(1, sum(spent))
+
+
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(url, cookie, script=None, pid=None):
+    """Runs wrk and returns (requests/s, p50 ms, p99 ms, non-2xx count, server CPU ms per
+    request, steal %). The CPU is the server process's own (`pid`): unlike req/s and latency,
+    it does not fall when the host takes CPU away or wrk takes its share."""
     cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-H", f"Cookie: {cookie}"]
     if script:
         cmd += ["-s", script]
+    host, ticks = host_times(), cpu_ticks(pid)
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    cpu_ms, steal = (cpu_ticks(pid) - ticks) * TICK_MS, steal_since(host)
 
     def ms(label):
         m = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -87,8 +112,9 @@ def wrk(url, cookie, script=None):
         return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rps, ms("50"), ms("99"), int(bad.group(1)) if bad else 0
+    return rps, ms("50"), ms("99"), int(bad.group(1)) if bad else 0, cpu_ms / max(1, requests), steal
 
 
 def post_headers(cookie):
@@ -155,20 +181,24 @@ def run_scale(name, binary, site, workdir, database_url=None):
 
         scripts = pathlib.Path(tempfile.mkdtemp())
         suggest = post_script("/api/users/suggest", [f"profile={biggest}&q={q}" for q in ["ma", "jo", "an", "sa", "li", "da"]], scripts, cookie)
-        # Add-and-remove pairs: people not on profile 3, added then removed in turn.
+        # Add-and-remove pairs: people not on profile 3, a thousand added, then the same
+        # thousand removed, and again. Each person's remove comes a thousand requests after
+        # the add, so it never overtakes it among the 32 a thread has in flight: every
+        # request changes something (answered with an "already there" error, it would be
+        # cheaper than a change).
         candidates = sql(url, "SELECT id || ' ' || email FROM users WHERE id NOT IN "
                               "(SELECT user_id FROM memberships WHERE profile_id = 3) ORDER BY id LIMIT 2000").splitlines()
         pairs = []
-        for row in candidates:
-            uid, email = row.split()
-            pairs.append(f"profile=3&email={urllib.parse.quote(email)}&access=member&op=add")
-            pairs.append(f"profile=3&user={uid}&op=remove")
+        for block in (candidates[:1000], candidates[1000:]):
+            people = [row.split() for row in block]
+            pairs += [f"profile=3&email={urllib.parse.quote(email)}&access=member&op=add" for _, email in people]
+            pairs += [f"profile=3&user={uid}&op=remove" for uid, _ in people]
         add_remove = scripts / "add_remove.lua"
         (scripts / "pairs.txt").write_text("\n".join(pairs) + "\n")
         add_remove.write_text(f"""
 local bodies = {{}}
 for line in io.lines("{scripts}/pairs.txt") do bodies[#bodies + 1] = line end
--- Each wrk thread takes its own half of the pairs, so no two threads touch one person.
+-- Each wrk thread takes its own block of a thousand people, so no two threads touch one.
 local threads = 0
 function setup(thread) thread:set("part", threads); threads = threads + 1 end
 local n = 0
@@ -195,21 +225,24 @@ end
                 results.append((label, None))
                 continue
             print(f"   {label} …", flush=True)
-            results.append((label, wrk(server.base + path, cookie, script)))
+            results.append((label, wrk(server.base + path, cookie, script, server.proc.pid)))
         # Bulk add of 1,000 emails: five runs, each on people not yet on profile 4.
         fresh = sql(url, "SELECT email FROM users WHERE id NOT IN (SELECT user_id FROM memberships WHERE profile_id = 4) "
                          "ORDER BY id LIMIT 5000").splitlines()
-        bulk_seconds = []
+        bulk_seconds, bulk_cpu, host = [], [], host_times()
         for run in range(5):
             emails = "\n".join(fresh[run * 1000:(run + 1) * 1000])
-            t0 = time.time()
+            t0, ticks = time.time(), cpu_ticks(server.proc.pid)
             draft = server.call("/api/bulk/add", {"profile": 4, "emails": emails, "access": "member"}, cookie)[0]
             server.call("/api/bulk/apply", {"id": draft}, cookie)
             bulk_seconds.append(time.time() - t0)
+            bulk_cpu.append((cpu_ticks(server.proc.pid) - ticks) * TICK_MS)
+        bulk_steal = steal_since(host)
     finally:
         server.stop()
     return {"name": name, "users": users, "profiles": profiles, "links": links, "biggest": int(biggest_size),
-            "seed_seconds": seed_seconds, "results": results, "bulk": statistics.median(bulk_seconds)}
+            "seed_seconds": seed_seconds, "results": results, "bulk": statistics.median(bulk_seconds),
+            "bulk_cpu": statistics.median(bulk_cpu), "bulk_steal": bulk_steal}
 
 
 def main():
@@ -230,19 +263,40 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
     lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GB, {platform.system()} {platform.release()}; "
-             f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on the same machine; SQLite; release build.", ""]
+             f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on the same machine; SQLite; release build. "
+             "Server CPU: the server process's user + system time over the run (`/proc/PID/stat`), "
+             "per request answered. Steal: the host's share of this machine's CPU time over the run "
+             "(`/proc/stat`).", ""]
     for run in runs:
         lines.append(f"### {run['name']}: {run['users']:,} people, {run['profiles']:,} profiles, {run['links']:,} links "
                      f"(biggest profile {run['biggest']:,}); seeded in {run['seed_seconds']:.0f} s")
         lines.append("")
-        lines.append("| What | req/s | p50 ms | p99 ms | non-2xx |")
-        lines.append("|---|---:|---:|---:|---:|")
+        lines.append("| What | req/s | p50 ms | p99 ms | non-2xx | server CPU ms/req | steal % |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|")
         for label, r in run["results"]:
             if r is None:
-                lines.append(f"| {label} | — | — | — | (fewer than 1000 pages) |")
+                lines.append(f"| {label} | — | — | — | (fewer than 1000 pages) | | |")
             else:
-                lines.append(f"| {label} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} |")
-        lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | |")
+                lines.append(f"| {label} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.2f} | {r[5]:.0f} |")
+        lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | | "
+                     f"{run['bulk_cpu']:.0f} | {run['bulk_steal']:.0f} |")
+        lines.append("")
+        first, deep = run["results"][0][1], run["results"][1][1]
+        if first and deep:
+            lines.append(f"Page 1000 against the first page: p50 {deep[1] / first[1]:.2f}×, "
+                         f"server CPU {deep[4] / first[4]:.2f}×.")
+            lines.append("")
+    if len(runs) == 2:
+        small, big = runs
+        lines.append(f"#### {big['name']} against {small['name']}")
+        lines.append("")
+        lines.append("| What | p50 ratio | server CPU ratio |")
+        lines.append("|---|---:|---:|")
+        for (label, a), (_, b) in zip(small["results"], big["results"]):
+            if a and b:
+                lines.append(f"| {label} | {b[1] / a[1]:.2f}× | {b[4] / a[4]:.2f}× |")
+        lines.append(f"| Bulk add of 1,000 emails | {big['bulk'] / small['bulk']:.2f}× | "
+                     f"{big['bulk_cpu'] / small['bulk_cpu']:.2f}× |")
         lines.append("")
     served = wasm.with_name(wasm.name + ".br")
     served = f"; served as {served.stat().st_size:,} bytes brotli" if served.exists() else ""
