@@ -464,6 +464,9 @@ pub mod ssr {
                         ..Change::membership(me, user, profile, "changed")
                     }));
                 }
+                // In person order: on PostgreSQL each entry locks its person's history tally,
+                // and two bulk changes that lock them in one order can't deadlock.
+                changes.sort_by_key(|change| change.user);
                 for change in &changes {
                     record_history!(&mut *tx, change)?;
                 }

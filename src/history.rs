@@ -283,8 +283,8 @@ pub mod ssr {
     /// chooses as a search sorted by "since" does ([`paging::ssr::sort_at_most`], over all
     /// users): with few people matching, it reads each one's entries on the profile
     /// (history_profile_user_idx) and sorts them; with many, it walks the profile's entries
-    /// and tests each one's person. The total is counted to [`paging::ssr::COUNT_CAP`]: a
-    /// history only grows.
+    /// and tests each one's person. The total is exact, from history_tallies, except for a
+    /// search, which counts its matches to [`paging::ssr::COUNT_CAP`].
     pub async fn list(
         db: &Db,
         subject: Subject,
@@ -293,10 +293,10 @@ pub mod ssr {
         after: Option<&str>,
     ) -> Result<Page<Entry>, AppError> {
         let before: i64 = paging::ssr::decode(after)?.unwrap_or(i64::MAX);
-        let (column, id) = match subject {
-            Subject::Profile(p) => ("h.profile_id", p.0),
+        let (column, tally, id) = match subject {
+            Subject::Profile(p) => ("h.profile_id", "profile", p.0),
             // Only a profile's history is searched.
-            Subject::User(u) => ("h.user_id", u.0),
+            Subject::User(u) => ("h.user_id", "user", u.0),
         };
         let range = q.map(paging::ssr::prefix_range).filter(|_| matches!(subject, Subject::Profile(_)));
         let (rows, total): (Vec<Entry>, i64) = with_db!(db, pool => {
@@ -373,13 +373,24 @@ pub mod ssr {
             page.push(") AS ids ORDER BY id DESC LIMIT ").push_bind(paging::ssr::FETCH);
             page.push(format_args!(") AS k JOIN history h ON h.id = k.id{JOINS} ORDER BY k.id DESC"));
             let rows = page.build_query_as().fetch_all(pool).await?;
-            let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
-            ids(&mut count, true);
-            count.push(") AS k");
-            let total = count.build_query_scalar().fetch_one(pool).await?;
+            let total = if range.is_some() {
+                let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
+                ids(&mut count, true);
+                count.push(") AS k");
+                count.build_query_scalar().fetch_one(pool).await?
+            } else {
+                let mut count = sqlx::QueryBuilder::new(
+                    "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM history_tallies WHERE subject = ",
+                );
+                count.push_bind(tally).push(" AND subject_id = ").push_bind(id);
+                if let Some(action) = action {
+                    count.push(" AND action = ").push_bind(action.to_owned());
+                }
+                count.build_query_scalar().fetch_one(pool).await?
+            };
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, total, |e| e.id).counted_to_cap_if(true))
+        Ok(paging::ssr::page(rows, total, |e| e.id).counted_to_cap_if(range.is_some()))
     }
 
     pub async fn entry(db: &Db, id: i64) -> Result<Option<Entry>, AppError> {

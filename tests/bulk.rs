@@ -109,6 +109,7 @@ async fn a_bulk_add_takes_up_to_ten_thousand_emails() {
         .to_string();
     app.json("/api/bulk/apply", &[("id", &id)], Some(&manager)).await;
     assert_eq!(app.count(&format!("SELECT member_count FROM profiles WHERE id = {profile}")).await, 1001);
+    app.assert_history_tallies_add_up().await;
     let too_many: String = (0..10_001).map(|i| format!("q{i}@example.com,")).collect();
     let res = app
         .call(

@@ -178,6 +178,10 @@ async fn seed_fills_an_empty_database_with_consistent_data_and_refuses_a_full_on
     let added = roster::with_db!(&db, pool => sqlx::query("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('new@example.com', 'New', 'new', 'x')").execute(pool).await.map(drop));
     assert!(added.is_ok(), "ids continue after the seeded ones: {added:?}");
     assert_eq!(one("SELECT MAX(id) FROM users").await, id + 1);
+    // The history's totals are counted, and kept again as the history grows.
+    common::assert_history_tallies_add_up(&db).await;
+    roster::with_db!(&db, pool => sqlx::query("INSERT INTO history (user_id, profile_id, action, access_after) VALUES (1, 1, 'added', 'member')").execute(pool).await.map(drop)).unwrap();
+    common::assert_history_tallies_add_up(&db).await;
     db.close().await;
 
     let again = roster(&["seed", "--users", "10", "--profiles", "2", "--per-user", "1"], &url, "");

@@ -97,6 +97,7 @@ async fn every_change_writes_exactly_one_history_row() {
     // Mel sees her own history, on the profile and the role; Manny can't see Mel's.
     let mine = w.app.json("/api/history/user", &[("user", &mel)], Some(&w.member)).await;
     assert_eq!(mine["total"], 5);
+    w.app.assert_history_tallies_add_up().await;
     assert_eq!(
         w.app.call("/api/history/user", &[("user", &mel)], Some(&w.manager)).await.status.as_u16(),
         404
@@ -198,6 +199,7 @@ async fn undo_restores_the_access_and_the_original_since() {
         w.app.call("/api/history/undo", &[("entry", &added)], Some(&w.manager)).await.status.as_u16(),
         409
     );
+    w.app.assert_history_tallies_add_up().await;
 }
 
 #[tokio::test]
@@ -323,7 +325,7 @@ async fn why_lists_every_path_to_access() {
 
 /// A profile's history searched by name or email, with more matching people than are worth
 /// sorting (`sort_at_most` is 1,000 here) and with fewer, each checked against a plain query;
-/// and totals counted to 1,000.
+/// and totals past 1,000: exact unsearched, counted to 1,000 searched.
 #[tokio::test]
 async fn a_searched_history_pages_through_every_match_however_many_people_match() {
     let w = world().await;
@@ -381,18 +383,28 @@ async fn a_searched_history_pages_through_every_match_however_many_people_match(
     let (ids, _) =
         w.app.walk("/api/history/profile", &[("profile", p), ("q", "quinnie1")], "id", &w.member).await;
     assert_eq!(ids, by_email);
-    // Past 1,000 entries, the total says "more than 1,000" and the pages go on.
+    // Past 1,000 entries, the total is exact, by kind of change too; a search's says
+    // "more than 1,000"; and the pages go on.
     w.app
         .exec(&format!(
             "INSERT INTO history (user_id, profile_id, action, access_before, access_after) \
              SELECT id, {p}, 'changed', 'member', 'manager' FROM users WHERE id % 2 = 0"
         ))
         .await;
+    let entries = w.app.count(&format!("SELECT COUNT(*) FROM history WHERE profile_id = {p}")).await;
+    let changed = w
+        .app
+        .count(&format!("SELECT COUNT(*) FROM history WHERE profile_id = {p} AND action = 'changed'"))
+        .await;
+    assert!(entries > 1_000 && changed < entries, "{changed} of {entries}");
     let page = w.app.json("/api/history/profile", &[("profile", p)], Some(&w.member)).await;
+    assert_eq!((page["total"].as_i64(), page["more"].as_bool()), (Some(entries), Some(false)));
+    let page =
+        w.app.json("/api/history/profile", &[("profile", p), ("action", "changed")], Some(&w.member)).await;
+    assert_eq!((page["total"].as_i64(), page["more"].as_bool()), (Some(changed), Some(false)));
+    let page = w.app.json("/api/history/profile", &[("profile", p), ("q", "quinn")], Some(&w.member)).await;
     assert_eq!((page["total"].as_i64(), page["more"].as_bool()), (Some(1_000), Some(true)));
-    let (all, _) = w.app.walk("/api/history/profile", &[("profile", p)], "id", &w.member).await;
-    assert_eq!(
-        all.len() as i64,
-        w.app.count(&format!("SELECT COUNT(*) FROM history WHERE profile_id = {p}")).await
-    );
+    let (all, totals) = w.app.walk("/api/history/profile", &[("profile", p)], "id", &w.member).await;
+    assert_eq!((all.len() as i64, totals[0]), (entries, entries));
+    w.app.assert_history_tallies_add_up().await;
 }

@@ -8,8 +8,8 @@
 //!
 //! Speed: rows go in as multi-row inserts inside one transaction (all or nothing), with the
 //! secondary indexes of the two big tables dropped first and rebuilt at the end (a sort is
-//! far cheaper than ten million random index insertions), and the member counts computed once
-//! instead of by a trigger per row. The schema's own definitions are read back from the
+//! far cheaper than ten million random index insertions), and the member counts and history
+//! totals computed once instead of by a trigger per row. The schema's own definitions are read back from the
 //! database to restore them, so this code never repeats them.
 
 use std::time::{Duration, Instant};
@@ -220,7 +220,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
         }
         let triggers: Vec<(String, String)> = match dialect {
             Dialect::Sqlite => sqlx::query_as(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'memberships'",
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ('memberships', 'history')",
             )
             .fetch_all(&mut *tx)
             .await?,
@@ -231,6 +231,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
         }
         if dialect == Dialect::Postgres {
             sqlx::query("ALTER TABLE memberships DISABLE TRIGGER memberships_count").execute(&mut *tx).await?;
+            sqlx::query("ALTER TABLE history DISABLE TRIGGER history_tallies").execute(&mut *tx).await?;
         }
         let overriding = if dialect == Dialect::Postgres { " OVERRIDING SYSTEM VALUE" } else { "" };
 
@@ -313,6 +314,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
         }
         if dialect == Dialect::Postgres {
             sqlx::query("ALTER TABLE memberships ENABLE TRIGGER memberships_count").execute(&mut *tx).await?;
+            sqlx::query("ALTER TABLE history ENABLE TRIGGER history_tallies").execute(&mut *tx).await?;
             for table in ["users", "profiles"] {
                 sqlx::query(&format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
@@ -325,6 +327,21 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             "UPDATE profiles SET \
                member_count = (SELECT COUNT(*) FROM memberships m WHERE m.profile_id = profiles.id), \
                manager_count = (SELECT COUNT(*) FROM memberships m WHERE m.profile_id = profiles.id AND m.access = 'manager')",
+        )
+        .execute(&mut *tx)
+        .await?;
+        // The history's totals, as migration 0008 first counted them.
+        sqlx::query("DELETE FROM history_tallies").execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO history_tallies (subject, subject_id, action, entries) \
+             SELECT 'profile', profile_id, action, COUNT(*) FROM history WHERE profile_id IS NOT NULL \
+             GROUP BY profile_id, action",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO history_tallies (subject, subject_id, action, entries) \
+             SELECT 'user', user_id, action, COUNT(*) FROM history GROUP BY user_id, action",
         )
         .execute(&mut *tx)
         .await?;

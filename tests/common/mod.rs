@@ -137,6 +137,11 @@ impl TestApp {
         roster::with_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).expect(sql)
     }
 
+    /// See [`assert_history_tallies_add_up`].
+    pub async fn assert_history_tallies_add_up(&self) {
+        assert_history_tallies_add_up(&self.db).await;
+    }
+
     pub async fn exec(&self, sql: &str) {
         self.db.execute(sql).await.expect(sql);
     }
@@ -239,4 +244,23 @@ impl TestResponse {
     pub fn error(&self) -> roster::error::AppError {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not an AppError ({e}): {}", self.body))
     }
+}
+
+/// Every history total the schema keeps (history_tallies) equals a count of the entries, and
+/// there is one for each profile and person with entries.
+pub async fn assert_history_tallies_add_up(db: &roster::server::db::Db) {
+    let counted = "SELECT 'profile' AS subject, profile_id AS subject_id, action, COUNT(*) AS entries \
+        FROM history WHERE profile_id IS NOT NULL GROUP BY profile_id, action \
+        UNION ALL SELECT 'user', user_id, action, COUNT(*) FROM history GROUP BY user_id, action";
+    let wrong = format!(
+        "SELECT COUNT(*) FROM ({counted}) AS c FULL OUTER JOIN history_tallies t \
+         ON t.subject = c.subject AND t.subject_id = c.subject_id AND t.action = c.action \
+         WHERE c.entries IS DISTINCT FROM t.entries"
+    );
+    let count = |sql: String| async move {
+        roster::with_db!(db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await).expect(&sql)
+    };
+    let wrong = count(wrong).await;
+    assert_eq!(wrong, 0, "history_tallies differs from the history in {wrong} places");
+    assert!(count("SELECT COUNT(*) FROM history_tallies".to_owned()).await > 0);
 }

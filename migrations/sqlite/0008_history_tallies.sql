@@ -1,0 +1,28 @@
+-- A history's totals, kept as it grows: how many entries each profile and each person has of
+-- each kind of change. A history page reads its exact total from here, a few rows, instead of
+-- counting entries, which grow without end. (A search still counts its matches, to 1,000.)
+-- History is append-only, so entries are only ever added.
+-- (migrations/postgres/0008_history_tallies.sql does the same.)
+CREATE TABLE history_tallies (
+    subject    TEXT NOT NULL CHECK (subject IN ('profile', 'user')),
+    subject_id INTEGER NOT NULL,
+    action     TEXT NOT NULL CHECK (action IN ('added', 'changed', 'removed', 'restored')),
+    entries    INTEGER NOT NULL CHECK (entries > 0),
+    PRIMARY KEY (subject, subject_id, action)
+) WITHOUT ROWID;
+
+INSERT INTO history_tallies (subject, subject_id, action, entries)
+    SELECT 'profile', profile_id, action, COUNT(*) FROM history
+    WHERE profile_id IS NOT NULL GROUP BY profile_id, action;
+INSERT INTO history_tallies (subject, subject_id, action, entries)
+    SELECT 'user', user_id, action, COUNT(*) FROM history GROUP BY user_id, action;
+
+CREATE TRIGGER history_tallies_insert AFTER INSERT ON history
+BEGIN
+    INSERT INTO history_tallies (subject, subject_id, action, entries)
+        SELECT 'profile', NEW.profile_id, NEW.action, 1 WHERE NEW.profile_id IS NOT NULL
+        ON CONFLICT (subject, subject_id, action) DO UPDATE SET entries = entries + 1;
+    INSERT INTO history_tallies (subject, subject_id, action, entries)
+        VALUES ('user', NEW.user_id, NEW.action, 1)
+        ON CONFLICT (subject, subject_id, action) DO UPDATE SET entries = entries + 1;
+END;
