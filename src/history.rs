@@ -399,7 +399,9 @@ pub mod ssr {
     }
 
     /// Each person's last change on the profile before `end` decides whether they had
-    /// access then; the history of one profile is read in user order along its index.
+    /// access then; the history of one profile is read in user order along its index. The
+    /// total is counted to [`paging::ssr::COUNT_CAP`]: an exact one would read the whole
+    /// history of the profile up to `end`, every page.
     pub async fn access_at(
         db: &Db,
         profile: ProfileId,
@@ -414,7 +416,10 @@ pub mod ssr {
              FROM history h LEFT JOIN users u ON u.id = h.user_id \
              WHERE {filter} AND h.user_id > $3 ORDER BY h.user_id LIMIT $4"
         );
-        let count_sql = format!("SELECT COUNT(*) FROM history h WHERE {filter}");
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM history h WHERE {filter} LIMIT {}) AS k",
+            paging::ssr::COUNT_CAP + 1
+        );
         let (rows, total): (Vec<AccessAt>, i64) = with_db!(db, pool => {
             let rows = sqlx::query_as(&rows_sql)
                 .bind(profile).bind(end).bind(user).bind(paging::ssr::FETCH)
@@ -422,7 +427,7 @@ pub mod ssr {
             let total = sqlx::query_scalar(&count_sql).bind(profile).bind(end).fetch_one(pool).await?;
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, total, |r| r.user_id))
+        Ok(paging::ssr::page(rows, total, |r| r.user_id).counted_to_cap_if(true))
     }
 
     pub const ALREADY_UNDONE: &str = "That removal has already been undone.";

@@ -273,6 +273,27 @@ async fn who_had_access_on_a_day_follows_the_history() {
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let now = w.app.json("/api/history/access_on", &[("profile", p), ("on", &today)], Some(&w.member)).await;
     assert_eq!(now["total"], 3, "Manny, Mel and Late today: {now}");
+    // Past 1,000 people, the total says "more than 1,000" and the pages go on.
+    w.app
+        .exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100) \
+             INSERT INTO users (email, display_name, name_key, password_hash) \
+             SELECT 'many' || i || '@example.com', 'Many ' || i, 'many ' || i, 'x' FROM n",
+        )
+        .await;
+    w.app
+        .exec(&format!(
+            "INSERT INTO history (at, user_id, profile_id, action, access_after, since) \
+             SELECT '2026-08-01T10:00:00.000Z', id, {p}, 'added', 'member', '2026-08-01T10:00:00.000Z' \
+             FROM users WHERE email LIKE 'many%'"
+        ))
+        .await;
+    let now = w.app.json("/api/history/access_on", &[("profile", p), ("on", &today)], Some(&w.member)).await;
+    assert_eq!((now["total"].as_i64(), now["more"].as_bool()), (Some(1_000), Some(true)));
+    let (people, _) =
+        w.app.walk("/api/history/access_on", &[("profile", p), ("on", &today)], "user_id", &w.member).await;
+    assert_eq!(people.len(), 1_103);
+    assert!(people.windows(2).all(|w| w[0] < w[1]), "in user order, no repeats");
     let bad = w
         .app
         .call("/api/history/access_on", &[("profile", p), ("on", "last tuesday")], Some(&w.member))

@@ -217,7 +217,7 @@ pub fn AccessOnPage() -> impl IntoView {
                     Err(err) => error_view(err),
                     Ok(Some(page)) if page.items.is_empty() => view! { <Empty>{format!("No one had access at the end of {day}.")}</Empty> }.into_any(),
                     Ok(Some(page)) => view! {
-                        <Total total=page.total noun="person" narrowed=false/>
+                        <Total total=page.total noun="person" narrowed=false more=page.more/>
                         <table class="table" data-testid="access-on">
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Access"</th><th scope="col">"Since"</th></tr></thead>
                             <tbody>
