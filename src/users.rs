@@ -276,19 +276,23 @@ pub mod ssr {
     }
 
     /// At most [`SUGGESTIONS`] accounts by name or email prefix, each part read along its
-    /// index and stopped at ten: the picker never loads more than it shows.
+    /// index and stopped at ten: the picker never loads more than it shows. The ten are
+    /// chosen from the two indexes alone (users_name_idx and users_email_idx carry the name
+    /// key and the id), and only then are their accounts and links to the profile looked up.
     pub async fn suggest(db: &Db, profile: ProfileId, q: &str) -> Result<Vec<Suggestion>, AppError> {
         let (low, high) = paging::ssr::prefix_range(q);
         Ok(with_db!(db, pool => {
             sqlx::query_as(
-                "SELECT x.id, x.display_name, x.email, m.access FROM ( \
-                   SELECT * FROM (SELECT id, display_name, email, name_key FROM users \
+                "SELECT u.id, u.display_name, u.email, m.access FROM ( \
+                   SELECT * FROM (SELECT id, name_key FROM users \
                                   WHERE name_key >= $1 AND name_key < $2 ORDER BY name_key, id LIMIT $3) AS by_name \
                    UNION \
-                   SELECT * FROM (SELECT id, display_name, email, name_key FROM users \
+                   SELECT * FROM (SELECT id, name_key FROM users \
                                   WHERE email >= $1 AND email < $2 ORDER BY email LIMIT $3) AS by_email \
-                 ) AS x LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = x.id \
-                 ORDER BY x.name_key, x.id LIMIT $3",
+                   ORDER BY name_key, id LIMIT $3 \
+                 ) AS k JOIN users u ON u.id = k.id \
+                 LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = k.id \
+                 ORDER BY k.name_key, k.id",
             )
             .bind(&low)
             .bind(&high)
