@@ -398,10 +398,24 @@ pub mod ssr {
         Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
     }
 
-    /// Each person's last change on the profile before `end` decides whether they had
-    /// access then; the history of one profile is read in user order along its index. The
-    /// total is counted to [`paging::ssr::COUNT_CAP`]: an exact one would read the whole
-    /// history of the profile up to `end`, every page.
+    /// Who had access to `profile` just before `end`, in user order: each person's last
+    /// entry on the profile before `end` decides, and they had access if it left them some.
+    ///
+    /// Which way is cheaper depends on how many of the profile's entries come before `end`,
+    /// so they are counted first, along history_profile_at_idx, up to
+    /// [`paging::ssr::sort_at_most`] of the profile's entries (`√(FETCH × entries)`, as
+    /// History's totals keep them):
+    /// - **Few** (an early date): all of them are read in time order, each tested for being
+    ///   its person's last before `end`, and a page of those sorted by person.
+    /// - **Many**: the profile's entries are walked in person order from the cursor
+    ///   (history_profile_user_idx), each tested for being its person's last before `end`.
+    ///   With at least that many entries before `end`, a page turns up within a small
+    ///   multiple of the switch point; walked on an early date, it would read the whole
+    ///   history of the profile to find its few.
+    ///
+    /// Both indexes carry each entry's time and the access it left (migration 0009), so no
+    /// walk looks entries up in the table. The total is counted in time order, to
+    /// [`paging::ssr::COUNT_CAP`]: an exact one would read every entry before `end`.
     pub async fn access_at(
         db: &Db,
         profile: ProfileId,
@@ -409,22 +423,50 @@ pub mod ssr {
         after: Option<&str>,
     ) -> Result<Page<AccessAt>, AppError> {
         let user: UserId = paging::ssr::decode(after)?.unwrap_or_default();
-        let filter = "h.profile_id = $1 AND h.at < $2 AND h.access_after IS NOT NULL \
-            AND h.id = (SELECT MAX(l.id) FROM history l WHERE l.profile_id = $1 AND l.user_id = h.user_id AND l.at < $2)";
-        let rows_sql = format!(
-            "SELECT h.user_id, u.display_name AS user_name, u.email, h.access_after AS access, h.since \
-             FROM history h LEFT JOIN users u ON u.id = h.user_id \
-             WHERE {filter} AND h.user_id > $3 ORDER BY h.user_id LIMIT $4"
+        // The entry `h` is its person's last on the profile before `end`. (It implies
+        // `h.at < end`; left unsaid, so the walk in person order has no time range to be
+        // planned along instead.)
+        let last = "h.id = (SELECT MAX(l.id) FROM history l \
+            WHERE l.profile_id = $1 AND l.user_id = h.user_id AND l.at < $2)";
+        let counts_sql = format!(
+            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE profile_id = $1 AND at < $2 LIMIT $3) AS b), \
+                    (SELECT COUNT(*) FROM (SELECT 1 FROM history h WHERE h.profile_id = $1 AND h.at < $2 \
+                     AND h.access_after IS NOT NULL AND {last} LIMIT $4) AS k)"
         );
-        let count_sql = format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM history h WHERE {filter} LIMIT {}) AS k",
-            paging::ssr::COUNT_CAP + 1
+        const COLUMNS: &str = "SELECT h.user_id, u.display_name AS user_name, u.email, \
+            h.access_after AS access, h.since";
+        // Few: every entry before `end` (as `h`, for the test), each tested, and a page of
+        // them cut before the lookups.
+        let few_sql = format!(
+            "{COLUMNS} FROM (SELECT h.user_id, h.id FROM \
+               (SELECT user_id, id, access_after FROM history WHERE profile_id = $1 AND at < $2 LIMIT $3) AS h \
+               WHERE h.user_id > $4 AND h.access_after IS NOT NULL AND {last} ORDER BY h.user_id LIMIT $5) AS k \
+             JOIN history h ON h.id = k.id LEFT JOIN users u ON u.id = h.user_id ORDER BY k.user_id"
+        );
+        // Many: the profile's entries in person order, each tested.
+        let many_sql = format!(
+            "{COLUMNS} FROM history h LEFT JOIN users u ON u.id = h.user_id \
+             WHERE h.profile_id = $1 AND h.user_id > $3 AND h.access_after IS NOT NULL AND {last} \
+             ORDER BY h.user_id LIMIT $4"
         );
         let (rows, total): (Vec<AccessAt>, i64) = with_db!(db, pool => {
-            let rows = sqlx::query_as(&rows_sql)
-                .bind(profile).bind(end).bind(user).bind(paging::ssr::FETCH)
-                .fetch_all(pool).await?;
-            let total = sqlx::query_scalar(&count_sql).bind(profile).bind(end).fetch_one(pool).await?;
+            let entries: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM history_tallies \
+                 WHERE subject = 'profile' AND subject_id = $1",
+            )
+            .bind(profile)
+            .fetch_one(pool)
+            .await?;
+            let few = paging::ssr::sort_at_most(entries);
+            let (before, total): (i64, i64) = sqlx::query_as(&counts_sql)
+                .bind(profile).bind(end).bind(few + 1).bind(paging::ssr::COUNT_CAP + 1)
+                .fetch_one(pool).await?;
+            let rows = if before <= few {
+                sqlx::query_as(&few_sql).bind(profile).bind(end).bind(few + 1)
+            } else {
+                sqlx::query_as(&many_sql).bind(profile).bind(end)
+            };
+            let rows = rows.bind(user).bind(paging::ssr::FETCH).fetch_all(pool).await?;
             Ok::<_, sqlx::Error>((rows, total))
         })?;
         Ok(paging::ssr::page(rows, total, |r| r.user_id).counted_to_cap_if(true))

@@ -274,26 +274,32 @@ async fn who_had_access_on_a_day_follows_the_history() {
     let now = w.app.json("/api/history/access_on", &[("profile", p), ("on", &today)], Some(&w.member)).await;
     assert_eq!(now["total"], 3, "Manny, Mel and Late today: {now}");
     // Past 1,000 people, the total says "more than 1,000" and the pages go on.
-    w.app
-        .exec(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100) \
-             INSERT INTO users (email, display_name, name_key, password_hash) \
-             SELECT 'many' || i || '@example.com', 'Many ' || i, 'many ' || i, 'x' FROM n",
-        )
-        .await;
-    w.app
-        .exec(&format!(
-            "INSERT INTO history (at, user_id, profile_id, action, access_after, since) \
-             SELECT '2026-08-01T10:00:00.000Z', id, {p}, 'added', 'member', '2026-08-01T10:00:00.000Z' \
-             FROM users WHERE email LIKE 'many%'"
-        ))
-        .await;
-    let now = w.app.json("/api/history/access_on", &[("profile", p), ("on", &today)], Some(&w.member)).await;
-    assert_eq!((now["total"].as_i64(), now["more"].as_bool()), (Some(1_000), Some(true)));
-    let (people, _) =
-        w.app.walk("/api/history/access_on", &[("profile", p), ("on", &today)], "user_id", &w.member).await;
-    assert_eq!(people.len(), 1_103);
-    assert!(people.windows(2).all(|w| w[0] < w[1]), "in user order, no repeats");
+    w.app.accounts("many", "Many", 1_100).await;
+    // One in twenty of them joined in mid-July, the rest in August.
+    for (day, which) in [("2026-07-15", "= 0"), ("2026-08-01", "<> 0")] {
+        w.app
+            .exec(&format!(
+                "INSERT INTO history (at, user_id, profile_id, action, access_after, since) \
+                 SELECT '{day}T10:00:00.000Z', id, {p}, 'added', 'member', '{day}T10:00:00.000Z' \
+                 FROM users WHERE email LIKE 'many%' AND id % 20 {which}"
+            ))
+            .await;
+    }
+    let july = w.app.count("SELECT COUNT(*) FROM users WHERE email LIKE 'many%' AND id % 20 = 0").await;
+    // Today, over 1,100 of the profile's entries come before the date: the profile is walked
+    // in person order. On July 20th, 59 do: all of them are read, in time order. Both ways
+    // page through everyone, in person order, and agree with the record.
+    for (day, expected) in [(today.as_str(), 1_103), ("2026-07-20", july + 1)] {
+        let page =
+            w.app.json("/api/history/access_on", &[("profile", p), ("on", day)], Some(&w.member)).await;
+        let total = (expected as i64).min(1_000);
+        assert_eq!((page["total"].as_i64(), page["more"].as_bool()), (Some(total), Some(expected > 1_000)));
+        let (people, _) =
+            w.app.walk("/api/history/access_on", &[("profile", p), ("on", day)], "user_id", &w.member).await;
+        assert_eq!(people.len(), expected as usize, "{day}");
+        assert!(people.windows(2).all(|w| w[0] < w[1]), "{day}: in user order, no repeats");
+        assert!(people.contains(&late) && !people.contains(&early), "{day}");
+    }
     let bad = w
         .app
         .call("/api/history/access_on", &[("profile", p), ("on", "last tuesday")], Some(&w.member))
@@ -353,20 +359,8 @@ async fn a_searched_history_pages_through_every_match_however_many_people_match(
     let p = w.profile.as_str();
     // 1,100 people named Quinn and 20 whose email alone starts with "quinn"; the profile's
     // history gets an entry for every second person, in a shuffled order.
-    w.app
-        .exec(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1100) \
-             INSERT INTO users (email, display_name, name_key, password_hash) \
-             SELECT 'q' || i || '@example.com', 'Quinn ' || i, 'quinn ' || i, 'x' FROM n",
-        )
-        .await;
-    w.app
-        .exec(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20) \
-             INSERT INTO users (email, display_name, name_key, password_hash) \
-             SELECT 'quinnie' || i || '@example.com', 'Other ' || i, 'other ' || i, 'x' FROM n",
-        )
-        .await;
+    w.app.accounts("q", "Quinn", 1_100).await;
+    w.app.accounts("quinnie", "Other", 20).await;
     w.app
         .exec(&format!(
             "INSERT INTO history (user_id, profile_id, action, access_after) \

@@ -278,18 +278,8 @@ async fn the_member_picker_suggests_at_most_ten_and_marks_who_is_on_already() {
 /// `n` people named "Quinn 1"… straight in the database, plus `others` whose name doesn't
 /// match "quinn" but whose email does.
 async fn quinns(app: &TestApp, n: usize, others: usize) {
-    app.exec(&format!(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
-         INSERT INTO users (email, display_name, name_key, password_hash) \
-         SELECT 'quinn.' || i || '@example.com', 'Quinn ' || i, 'quinn ' || i, 'x' FROM n"
-    ))
-    .await;
-    app.exec(&format!(
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {others}) \
-         INSERT INTO users (email, display_name, name_key, password_hash) \
-         SELECT 'quinnie' || i || '@example.com', 'Other ' || i, 'other ' || i, 'x' FROM n"
-    ))
-    .await;
+    app.accounts("quinn.", "Quinn", n).await;
+    app.accounts("quinnie", "Other", others).await;
 }
 
 #[tokio::test]

@@ -327,6 +327,15 @@ async fn no_statement_reads_more_than_its_page() {
         app.call("/api/roles/create", &[("name", "Auditors"), ("description", "")], Some(&admin)).await.body;
     app.json("/api/roles/assign", &[("role", &role), ("email", "person.01@example.com")], Some(&admin)).await;
 
+    // More than a thousand entries before 2030: "who had access" on a date after them walks the
+    // profile in person order; on a date before them, it reads the few entries before it.
+    app.exec(&format!(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1001) \
+         INSERT INTO history (at, user_id, profile_id, action, access_after, since) \
+         SELECT '2026-01-01T00:00:00.000Z', 100000 + i, {profile}, 'added', 'member', '2026-01-01T00:00:00.000Z' FROM n"
+    ))
+    .await;
+
     record_statements();
     let ask = |path: &'static str, form: Vec<(&'static str, String)>| {
         let app = &app;
@@ -411,6 +420,7 @@ async fn no_statement_reads_more_than_its_page() {
         vec![("profile", p()), ("on", "2030-01-01".into()), ("after", cursor_of(serde_json::json!(3)))],
     )
     .await;
+    ask("/api/history/access_on", vec![("profile", p()), ("on", "2025-12-31".into())]).await;
     ask("/api/history/why", vec![("profile", p()), ("user", user.clone())]).await;
     let emails = "person.25@example.com\nperson.26@example.com; nobody@example.com, person.02@example.com";
     let bulk =

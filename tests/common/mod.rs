@@ -161,6 +161,18 @@ impl TestApp {
         ids
     }
 
+    /// `n` accounts made in one statement, as [`Self::people`] makes them: `{email}1@example.com`
+    /// named "`{name} 1`", and so on to `n`.
+    pub async fn accounts(&self, email: &str, name: &str, n: usize) {
+        let key = name.to_lowercase();
+        self.exec(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) \
+             INSERT INTO users (email, display_name, name_key, password_hash) \
+             SELECT '{email}' || i || '@example.com', '{name} ' || i, '{key} ' || i, 'x' FROM n"
+        ))
+        .await;
+    }
+
     /// Calls a server function and decodes its JSON answer, failing the test on an error.
     pub async fn json(&self, path: &str, form: &[(&str, &str)], cookie: Option<&str>) -> serde_json::Value {
         let res = self.call(path, form, cookie).await;
