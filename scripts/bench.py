@@ -250,12 +250,21 @@ def main():
     parser.add_argument("--binary", required=True)
     parser.add_argument("--site", required=True)
     parser.add_argument("--scales", default="100k,10m")
+    parser.add_argument("--keep", metavar="DIR", help="seed into DIR and keep the files (100k.db, 10m.db)")
     args = parser.parse_args()
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="roster-bench-"))
+    if args.keep:
+        workdir = pathlib.Path(args.keep)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for scale in args.scales.split(","):
+            for suffix in ("", "-wal", "-shm"):
+                (workdir / f"{scale}.db{suffix}").unlink(missing_ok=True)
+    else:
+        workdir = pathlib.Path(tempfile.mkdtemp(prefix="roster-bench-"))
     try:
         runs = [run_scale(s, args.binary, args.site, workdir) for s in args.scales.split(",")]
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     wasm = pathlib.Path(args.site) / "pkg" / "roster.wasm"
     wasm_raw = wasm.stat().st_size
