@@ -35,6 +35,7 @@ SCALES = {
 }
 CONNECTIONS = 64
 SECONDS = int(os.environ.get("ROSTER_BENCH_SECONDS", "10"))
+WARM_UP_SECONDS = 3
 PASSWORD = "bench password 123"
 
 
@@ -95,11 +96,11 @@ def steal_since(before):
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(url, cookie, script=None, pid=None):
+def wrk(url, cookie, script=None, pid=None, seconds=SECONDS):
     """Runs wrk and returns (requests/s, p50 ms, p99 ms, non-2xx count, server CPU ms per
     request, steal %). The CPU is the server process's own (`pid`): unlike req/s and latency,
     it does not fall when the host takes CPU away or wrk takes its share."""
-    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "--latency", "-H", f"Cookie: {cookie}"]
+    cmd = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}"]
     if script:
         cmd += ["-s", script]
     host, ticks = host_times(), cpu_ticks(pid)
@@ -159,6 +160,9 @@ def run_scale(name, binary, site, workdir, database_url=None):
     subprocess.run([binary, "seed", "--users", str(users), "--profiles", str(profiles), "--per-user", str(per_user)],
                    env=env, check=True, cwd=tempfile.gettempdir())
     seed_seconds = time.time() - started
+    # The seed leaves gigabytes of dirty pages that the kernel writes back over the next
+    # minutes, alongside the measurements, unless they are written now.
+    os.sync()
     subprocess.run([binary, "user", "create", "--email", "bench@example.com", "--name", "Bench Admin", "--admin"],
                    env=env, input=PASSWORD + "\n", text=True, check=True, cwd=tempfile.gettempdir(), capture_output=True)
     links = int(sql(url, "SELECT COUNT(*) FROM memberships"))
@@ -225,6 +229,11 @@ end
                 results.append((label, None))
                 continue
             print(f"   {label} …", flush=True)
+            # Reads are measured warm: a first run, not counted, brings their pages into the
+            # caches. (Add-and-remove is not: its script starts over each run, and adding the
+            # same people again would be refused.)
+            if script != str(add_remove):
+                wrk(server.base + path, cookie, script, server.proc.pid, seconds=WARM_UP_SECONDS)
             results.append((label, wrk(server.base + path, cookie, script, server.proc.pid)))
         # Bulk add of 1,000 emails: five runs, each on people not yet on profile 4.
         fresh = sql(url, "SELECT email FROM users WHERE id NOT IN (SELECT user_id FROM memberships WHERE profile_id = 4) "

@@ -146,6 +146,13 @@ impl From<sqlx::Error> for AppError {
                 return AppError::BadRequest("The text sent holds a character that can't be stored.".into());
             }
         }
+        // The pool closes only as the server stops, after the last connection has gone. What
+        // still asks for it is work left behind by a client that hung up mid-request, such as
+        // a page's data still loading: nobody is waiting for the answer, and nothing failed.
+        if let sqlx::Error::PoolClosed = err {
+            tracing::debug!("work for a request whose client has gone, stopped by the shutdown");
+            return AppError::Internal(current_request_id());
+        }
         AppError::internal(err)
     }
 }
