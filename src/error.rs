@@ -184,6 +184,37 @@ mod tests {
         assert_eq!(err.status(), 400);
     }
 
+    /// How many ERROR events `f` logs.
+    #[cfg(feature = "ssr")]
+    fn errors_logged_by(f: impl FnOnce()) -> usize {
+        use std::sync::{
+            atomic::{AtomicUsize, Ordering},
+            Arc,
+        };
+        use tracing_subscriber::layer::SubscriberExt;
+        struct Count(Arc<AtomicUsize>);
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Count {
+            fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+                if *event.metadata().level() == tracing::Level::ERROR {
+                    self.0.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+        let count = Arc::new(AtomicUsize::new(0));
+        let subscriber = tracing_subscriber::registry().with(Count(count.clone()));
+        tracing::subscriber::with_default(subscriber, f);
+        count.load(Ordering::SeqCst)
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_pool_closed_by_the_shutdown_is_not_logged_as_a_failure() {
+        let mut seen = Vec::new();
+        assert_eq!(errors_logged_by(|| seen.push(AppError::from(sqlx::Error::PoolClosed))), 0);
+        assert_eq!(errors_logged_by(|| seen.push(AppError::from(sqlx::Error::PoolTimedOut))), 1);
+        assert!(seen.iter().all(|e| e.status() == 500), "{seen:?}");
+    }
+
     #[test]
     fn errors_survive_the_round_trip_through_the_wire_encoding() {
         let err = AppError::invalid("password", "Too short.");
