@@ -436,7 +436,8 @@ pub mod ssr {
         const COLUMNS: &str = "SELECT h.user_id, u.display_name AS user_name, u.email, \
             h.access_after AS access, h.since";
         // Few: every entry before `end` (as `h`, for the test), each tested, and a page of
-        // them cut before the lookups.
+        // them cut before the lookups. There are at most `few` of them, so the inner LIMIT
+        // cuts nothing; it tells the planner how few rows it sorts.
         let few_sql = format!(
             "{COLUMNS} FROM (SELECT h.user_id, h.id FROM \
                (SELECT user_id, id, access_after FROM history WHERE profile_id = $1 AND at < $2 LIMIT $3) AS h \
