@@ -284,7 +284,8 @@ pub mod ssr {
     /// users): with few people matching, it reads each one's entries on the profile
     /// (history_profile_user_idx) and sorts them; with many, it walks the profile's entries
     /// and tests each one's person. The total is exact, from history_tallies, except for a
-    /// search, which counts its matches to [`paging::ssr::COUNT_CAP`].
+    /// search, which counts its matches to [`paging::ssr::COUNT_CAP`], from the people or
+    /// from the entries, whichever are fewer.
     pub async fn list(
         db: &Db,
         subject: Subject,
@@ -305,89 +306,148 @@ pub mod ssr {
                 None => 0,
             };
             let most = paging::ssr::sort_at_most(users);
-            // Pushes the ids of the entries, newest first: a page after the cursor, or for a
-            // count, up to COUNT_CAP and one more.
-            let ids = |sql: &mut sqlx::QueryBuilder<'_, _>, count: bool| {
-                let limit = if count { paging::ssr::COUNT_CAP + 1 } else { paging::ssr::FETCH };
-                let subject = |sql: &mut sqlx::QueryBuilder<'_, _>| {
-                    sql.push(format_args!("{column} = ")).push_bind(id);
-                    if let Some(action) = action {
-                        sql.push(" AND h.action = ").push_bind(action.to_owned());
-                    }
-                    if !count {
-                        sql.push(" AND h.id < ").push_bind(before);
-                    }
-                };
-                // A count takes its rows in any order: asked for an order, a planner may read
-                // them all to sort them.
-                let (newest_first, found_newest_first) =
-                    if count { ("", "") } else { (" ORDER BY h.id DESC", " ORDER BY id DESC") };
-                let Some((low, high)) = &range else {
-                    sql.push("SELECT h.id FROM history h WHERE ");
-                    subject(sql);
-                    sql.push(format_args!("{newest_first} LIMIT ")).push_bind(limit);
-                    return;
-                };
-                let range = |sql: &mut sqlx::QueryBuilder<'_, _>, column: &str| {
-                    sql.push(format_args!("{column} >= ")).push_bind(low.clone());
-                    sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
-                };
-                // How many people match, by name and by email, each counted along its index.
-                sql.push("WITH ");
-                paging::ssr::push_match_counts(sql, ("names", "emails"), most, |sql, column| {
-                    sql.push("users WHERE ");
-                    range(sql, column);
-                });
-                sql.push(", ");
-                // Few: the people, then each one's entries on the profile.
-                sql.push("who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
-                range(sql, "name_key");
-                paging::ssr::push_chosen_limit(sql, "names", "emails", most, true, most);
-                sql.push(") AS n UNION SELECT id FROM (SELECT id FROM users WHERE ");
-                range(sql, "email");
-                paging::ssr::push_chosen_limit(sql, "names", "emails", most, true, 2 * most);
-                // Gathered first, unordered, and from the people to their entries (SQLite
-                // takes CROSS JOIN's order as given): walking the profile's history and
-                // looking for these people in it would read all of it.
-                sql.push(") AS e), found AS MATERIALIZED (SELECT h.id FROM who CROSS JOIN history h WHERE h.user_id = who.id AND ");
-                subject(sql);
-                sql.push(format_args!(") SELECT * FROM (SELECT id FROM found{found_newest_first} LIMIT "))
-                    .push_bind(limit);
-                // Many: the profile's entries newest first, each one's person tested. The
-                // ranges are written so that no index serves them.
-                sql.push(") AS few UNION ALL SELECT * FROM (SELECT h.id FROM history h WHERE ");
-                subject(sql);
-                sql.push(" AND EXISTS (SELECT 1 FROM users m WHERE m.id = h.user_id AND ((");
-                range(sql, "(m.name_key || '')");
-                sql.push(") OR (");
-                range(sql, "(m.email || '')");
-                sql.push(format_args!("))){newest_first}"));
-                paging::ssr::push_chosen_limit(sql, "names", "emails", most, false, limit);
-                sql.push(") AS many");
+            // The subject's entries, of one kind when asked, and for a page, older than the
+            // cursor.
+            let subject = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
+                sql.push(format_args!("{column} = ")).push_bind(id);
+                if let Some(action) = action {
+                    sql.push(" AND h.action = ").push_bind(action.to_owned());
+                }
+                if page {
+                    sql.push(" AND h.id < ").push_bind(before);
+                }
             };
-            // The page is cut from the ids before the join, so the join has no way in but
-            // through them.
+            let in_range = |sql: &mut sqlx::QueryBuilder<'_, _>, column: &str, (low, high): &(String, String)| {
+                sql.push(format_args!("{column} >= ")).push_bind(low.clone());
+                sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
+            };
+            // Many people match: walking the profile's entries newest first, testing each
+            // one's person, finds a page soonest. The ranges are written so that no index
+            // serves them.
+            let person_matches = |sql: &mut sqlx::QueryBuilder<'_, _>, range: &(String, String)| {
+                sql.push(" AND EXISTS (SELECT 1 FROM users m WHERE m.id = h.user_id AND ((");
+                in_range(sql, "(m.name_key || '')", range);
+                sql.push(") OR (");
+                in_range(sql, "(m.email || '')", range);
+                sql.push(")))");
+            };
+            // The page: the ids of its entries, cut before the join, so that the join has no
+            // way in but through them.
             let mut page = sqlx::QueryBuilder::new(COLUMNS);
             page.push(" FROM (SELECT * FROM (");
-            ids(&mut page, false);
+            match &range {
+                None => {
+                    page.push("SELECT h.id FROM history h WHERE ");
+                    subject(&mut page, true);
+                    page.push(" ORDER BY h.id DESC LIMIT ").push_bind(paging::ssr::FETCH);
+                }
+                Some(range) => {
+                    // How many people match, by name and by email, each counted along its index.
+                    page.push("WITH ");
+                    paging::ssr::push_match_counts(&mut page, ("names", "emails"), most, |sql, column| {
+                        sql.push("users WHERE ");
+                        in_range(sql, column, range);
+                    });
+                    // Few: the people, then each one's entries on the profile.
+                    page.push(", who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
+                    in_range(&mut page, "name_key", range);
+                    paging::ssr::push_chosen_limit(&mut page, "names", "emails", most, true, most);
+                    page.push(") AS n UNION SELECT id FROM (SELECT id FROM users WHERE ");
+                    in_range(&mut page, "email", range);
+                    paging::ssr::push_chosen_limit(&mut page, "names", "emails", most, true, 2 * most);
+                    // Gathered first, unordered, and from the people to their entries (SQLite
+                    // takes CROSS JOIN's order as given): walking the profile's history and
+                    // looking for these people in it would read all of it.
+                    page.push(
+                        ") AS e), found AS MATERIALIZED (SELECT h.id FROM who CROSS JOIN history h \
+                         WHERE h.user_id = who.id AND ",
+                    );
+                    subject(&mut page, true);
+                    page.push(") SELECT * FROM (SELECT id FROM found ORDER BY id DESC LIMIT ")
+                        .push_bind(paging::ssr::FETCH);
+                    page.push(") AS few UNION ALL SELECT * FROM (SELECT h.id FROM history h WHERE ");
+                    subject(&mut page, true);
+                    person_matches(&mut page, range);
+                    page.push(" ORDER BY h.id DESC");
+                    paging::ssr::push_chosen_limit(&mut page, "names", "emails", most, false, paging::ssr::FETCH);
+                    page.push(") AS many");
+                }
+            }
             page.push(") AS ids ORDER BY id DESC LIMIT ").push_bind(paging::ssr::FETCH);
             page.push(format_args!(") AS k JOIN history h ON h.id = k.id{JOINS} ORDER BY k.id DESC"));
             let rows = page.build_query_as().fetch_all(pool).await?;
-            let total = if range.is_some() {
-                let mut count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
-                ids(&mut count, true);
-                count.push(") AS k");
-                count.build_query_scalar().fetch_one(pool).await?
-            } else {
-                let mut count = sqlx::QueryBuilder::new(
-                    "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM history_tallies WHERE subject = ",
-                );
-                count.push_bind(tally).push(" AND subject_id = ").push_bind(id);
-                if let Some(action) = action {
-                    count.push(" AND action = ").push_bind(action.to_owned());
+
+            // The total: exact from the tallies, or for a search, counted to COUNT_CAP.
+            let mut count = sqlx::QueryBuilder::new(
+                "WITH entries AS MATERIALIZED (SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) AS n \
+                 FROM history_tallies WHERE subject = ",
+            );
+            count.push_bind(tally).push(" AND subject_id = ").push_bind(id);
+            if let Some(action) = action {
+                count.push(" AND action = ").push_bind(action.to_owned());
+            }
+            count.push(") ");
+            match &range {
+                None => {
+                    count.push("SELECT n FROM entries");
                 }
-                count.build_query_scalar().fetch_one(pool).await?
-            };
+                Some(range) => {
+                    // A search's matches are found one of two ways, whichever reads less:
+                    // - from the people who match, each one's entries on the profile, in
+                    //   name order then email order (history_profile_user_idx): about
+                    //   `COUNT_CAP × users / entries` people before the count is reached, and
+                    //   at most every one who matches;
+                    // - from the profile's entries, each one's person tested: about
+                    //   `COUNT_CAP × users / matches` entries, and at most every entry.
+                    // Both have the same ratio in them, so the way with fewer candidates
+                    // wins: people when fewer match than the profile has entries. The people
+                    // are counted to that many, along their indexes.
+                    count.push(
+                        ", names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ",
+                    );
+                    in_range(&mut count, "name_key", range);
+                    count.push(
+                        " LIMIT (SELECT n FROM entries) + 1) AS c), \
+                         emails AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ",
+                    );
+                    in_range(&mut count, "email", range);
+                    count.push(
+                        " LIMIT CASE WHEN (SELECT n FROM names) <= (SELECT n FROM entries) \
+                         THEN (SELECT n FROM entries) + 1 ELSE 0 END) AS c) \
+                         SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT id FROM users WHERE ",
+                    );
+                    const PEOPLE: &str =
+                        "(SELECT n FROM names) + (SELECT n FROM emails) <= (SELECT n FROM entries)";
+                    in_range(&mut count, "name_key", range);
+                    count.push(format_args!(
+                        " LIMIT CASE WHEN {PEOPLE} THEN (SELECT n FROM names) ELSE 0 END) AS who \
+                         CROSS JOIN history h WHERE h.user_id = who.id AND "
+                    ));
+                    subject(&mut count, false);
+                    // Those matched by email and not by name, so that no one counts twice.
+                    count.push(" UNION ALL SELECT 1 FROM (SELECT id FROM users WHERE ");
+                    in_range(&mut count, "email", range);
+                    count.push(" AND NOT (");
+                    in_range(&mut count, "name_key", range);
+                    count.push(format_args!(
+                        ") LIMIT CASE WHEN {PEOPLE} THEN (SELECT n FROM emails) ELSE 0 END) AS who \
+                         CROSS JOIN history h WHERE h.user_id = who.id AND "
+                    ));
+                    subject(&mut count, false);
+                    // A count takes its rows in any order: asked for an order, a planner may
+                    // read them all to sort them.
+                    count.push(" UNION ALL SELECT * FROM (SELECT 1 FROM history h WHERE ");
+                    subject(&mut count, false);
+                    person_matches(&mut count, range);
+                    count
+                        .push(format_args!(" LIMIT CASE WHEN {PEOPLE} THEN 0 ELSE "))
+                        .push_bind(paging::ssr::COUNT_CAP + 1)
+                        .push(" END) AS many LIMIT ")
+                        .push_bind(paging::ssr::COUNT_CAP + 1)
+                        .push(") AS k");
+                }
+            }
+            let total = count.build_query_scalar().fetch_one(pool).await?;
             Ok::<_, sqlx::Error>((rows, total))
         })?;
         Ok(paging::ssr::page(rows, total, |e| e.id).counted_to_cap_if(range.is_some()))

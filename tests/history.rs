@@ -423,3 +423,83 @@ async fn a_searched_history_pages_through_every_match_however_many_people_match(
     assert_eq!((all.len() as i64, totals[0]), (entries, entries));
     w.app.assert_history_tallies_add_up().await;
 }
+
+/// A searched history's total counts each matching entry once, whichever way it is counted:
+/// from the people who match (when fewer match than the profile has entries) or from the
+/// profile's entries; exact to 1,000, then "more than 1,000".
+#[tokio::test]
+async fn a_searched_historys_total_is_the_same_counted_from_people_or_from_entries() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    // 300 people whose name ("Rhea 1") and email ("rhea1@…") both start with "rhea", so each
+    // must count once, and 40 whose email alone does.
+    w.app.accounts("rhea", "Rhea", 300).await;
+    w.app.accounts("rhealm", "Zed", 40).await;
+    // An entry on the profile for everyone whose email starts with `emails`.
+    let entries = |action: &str, emails: &str| {
+        let (before, after) = match action {
+            "added" => ("NULL", "'member'"),
+            "changed" => ("'member'", "'manager'"),
+            _ => ("'manager'", "NULL"),
+        };
+        format!(
+            "INSERT INTO history (user_id, profile_id, action, access_before, access_after) \
+             SELECT id, {p}, '{action}', {before}, {after} FROM users WHERE email LIKE '{emails}%' \
+             ORDER BY (id * 7919) % 10007"
+        )
+    };
+    let check = |q: &'static str, action: &'static str, want: i64| {
+        let w = &w;
+        let filter = if action.is_empty() { String::new() } else { format!(" AND h.action = '{action}'") };
+        let expected = format!(
+            "SELECT COUNT(*) FROM history h JOIN users u ON u.id = h.user_id WHERE h.profile_id = {p} \
+             AND (u.name_key LIKE '{q}%' OR u.email LIKE '{q}%'){filter}"
+        );
+        async move {
+            assert_eq!(w.app.count(&expected).await, want, "the data for {q:?} {action:?}");
+            let page = w
+                .app
+                .json(
+                    "/api/history/profile",
+                    &[("profile", p), ("q", q), ("action", action)],
+                    Some(&w.member),
+                )
+                .await;
+            let total = (page["total"].as_i64().unwrap(), page["more"].as_bool().unwrap());
+            assert_eq!(total, (want.min(1_000), want > 1_000), "{q:?} {action:?}");
+        }
+    };
+
+    // One entry each: 342 entries in all. "rhea" matches 300 names and 340 emails, more than
+    // that, so it is counted from the profile's entries; "rhea 1" (111 names, no email) and
+    // "rhealm" (40 emails) from the people.
+    w.app.exec(&entries("added", "rhea")).await;
+    check("rhea", "", 340).await;
+    check("rhea 1", "", 111).await;
+    check("rhealm", "added", 40).await;
+    check("zed", "", 40).await;
+    check("nobody", "", 0).await;
+
+    // 400 others join: 742 entries, more than the 640 matches, so "rhea" is counted from the
+    // people, by name and then by email, and the 300 found both ways count once.
+    w.app.accounts("other", "Other", 400).await;
+    w.app.exec(&entries("added", "other")).await;
+    check("rhea", "", 340).await;
+    check("rhea 1", "", 111).await;
+
+    // Three entries each: 1,422 in all. Still from the people, now past 1,000; the changes
+    // alone (340) are fewer than the people who match, so counted from the entries.
+    w.app.exec(&entries("changed", "rhea")).await;
+    w.app.exec(&entries("removed", "rhea")).await;
+    check("rhea", "", 1_020).await;
+    check("rhea 1", "", 333).await;
+    check("rhea", "changed", 340).await;
+    check("rhea 1", "changed", 111).await;
+
+    // 1,200 more named "Rhea Crowd" with no entries: 1,840 people now match "rhea", more
+    // than the entries, so the entries are walked, and past 1,000 too.
+    w.app.accounts("crowd", "Rhea Crowd", 1_200).await;
+    check("rhea", "", 1_020).await;
+    check("rhea crowd", "", 0).await;
+    w.app.assert_history_tallies_add_up().await;
+}
