@@ -214,25 +214,25 @@ request = function()
   return wrk.format("POST", path, {post_headers(cookie)}, body)
 end
 """)
+        # (label, path, wrk script, warm): reads are measured warm, after a first run, not
+        # counted, that brings their pages into the caches. Add-and-remove is not: its script
+        # starts over each run, and adding the same people again would be refused.
         targets = [
-            ("Profile page, first page (biggest profile)", f"/profiles/{biggest}", None),
-            ("Profile page, page 1000 (biggest profile)", deep_page, None),
-            ("Member search: q=ma, members only (biggest)", f"/profiles/{biggest}?q=ma&access=member", None),
-            ("My profiles", "/profiles", None),
-            ("Users directory search: q=mar", "/users?q=mar", None),
-            ("Picker suggestions (POST)", "/api/users/suggest", suggest),
-            ("Add-and-remove pairs (POST)", "/api/members/add", str(add_remove)),
+            ("Profile page, first page (biggest profile)", f"/profiles/{biggest}", None, True),
+            ("Profile page, page 1000 (biggest profile)", deep_page, None, True),
+            ("Member search: q=ma, members only (biggest)", f"/profiles/{biggest}?q=ma&access=member", None, True),
+            ("My profiles", "/profiles", None, True),
+            ("Users directory search: q=mar", "/users?q=mar", None, True),
+            ("Picker suggestions (POST)", "/api/users/suggest", suggest, True),
+            ("Add-and-remove pairs (POST)", "/api/members/add", str(add_remove), False),
         ]
         results = []
-        for label, path, script in targets:
+        for label, path, script, warm in targets:
             if path is None:
                 results.append((label, None))
                 continue
             print(f"   {label} …", flush=True)
-            # Reads are measured warm: a first run, not counted, brings their pages into the
-            # caches. (Add-and-remove is not: its script starts over each run, and adding the
-            # same people again would be refused.)
-            if script != str(add_remove):
+            if warm:
                 wrk(server.base + path, cookie, script, server.proc.pid, seconds=WARM_UP_SECONDS)
             results.append((label, wrk(server.base + path, cookie, script, server.proc.pid)))
         # Bulk add of 1,000 emails: five runs, each on people not yet on profile 4.
