@@ -496,10 +496,30 @@ async fn a_searched_historys_total_is_the_same_counted_from_people_or_from_entri
     check("rhea", "changed", 340).await;
     check("rhea 1", "changed", 111).await;
 
-    // 1,200 more named "Rhea Crowd" with no entries: 1,840 people now match "rhea", more
+    // 1,200 more named "Rhealm Crowd" with no entries: 1,840 people now match "rhea", more
     // than the entries, so the entries are walked, and past 1,000 too.
-    w.app.accounts("crowd", "Rhea Crowd", 1_200).await;
+    w.app.accounts("crowd", "Rhealm Crowd", 1_200).await;
     check("rhea", "", 1_020).await;
-    check("rhea crowd", "", 0).await;
+    check("rhealm", "", 120).await;
+
+    // 39,200 more changes among the others: 40,622 entries, so many that the people who match
+    // are counted only to 20 × 1,001 × 1,943 people / 40,622 entries = 957, and past that,
+    // found from the people. "rhealm" matches 1,200 names past that count, and its 40
+    // emails, not counted, must still be read.
+    w.app
+        .exec(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 98) \
+             INSERT INTO history (user_id, profile_id, action, access_before, access_after) \
+             SELECT u.id, {p}, 'changed', 'member', 'manager' FROM users u CROSS JOIN n \
+             WHERE u.email LIKE 'other%'"
+        ))
+        .await;
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM history WHERE profile_id = {p}")).await, 40_622);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM users").await, 1_943);
+    check("rhea", "", 1_020).await;
+    check("rhealm", "", 120).await;
+    check("rhea 1", "", 333).await;
+    check("other", "", 39_600).await;
+    check("rhealm crowd", "", 0).await;
     w.app.assert_history_tallies_add_up().await;
 }
