@@ -425,26 +425,30 @@ pub mod ssr {
                     count.push(
                         " LIMIT CASE WHEN (SELECT n FROM names) <= (SELECT n FROM reach) \
                          THEN (SELECT n FROM reach) + 1 - (SELECT n FROM names) ELSE 0 END) AS c) \
-                         SELECT COUNT(*) FROM (SELECT 1 FROM (SELECT id FROM users WHERE ",
+                         SELECT COUNT(*) FROM (",
                     );
                     const PEOPLE: &str =
                         "(SELECT n FROM names) + (SELECT n FROM emails) <= (SELECT n FROM entries)";
-                    in_range(&mut count, "name_key", range);
-                    count
-                        .push(format_args!(" LIMIT CASE WHEN {PEOPLE} THEN "))
-                        .push_bind(i64::MAX)
-                        .push(" ELSE 0 END) AS who CROSS JOIN history h WHERE h.user_id = who.id AND ");
-                    subject(&mut count, false);
-                    // Those matched by email and not by name, so that no one counts twice.
-                    count.push(" UNION ALL SELECT 1 FROM (SELECT id FROM users WHERE ");
-                    in_range(&mut count, "email", range);
-                    count.push(" AND NOT (");
-                    in_range(&mut count, "name_key", range);
-                    count
-                        .push(format_args!(") LIMIT CASE WHEN {PEOPLE} THEN "))
-                        .push_bind(i64::MAX)
-                        .push(" ELSE 0 END) AS who CROSS JOIN history h WHERE h.user_id = who.id AND ");
-                    subject(&mut count, false);
+                    // The entries of the people who match by name, or with `by_email`, of those
+                    // who match by email and not by name, so that no one counts twice.
+                    let people = |sql: &mut sqlx::QueryBuilder<'_, _>, by_email: bool| {
+                        sql.push("SELECT 1 FROM (SELECT id FROM users WHERE ");
+                        if by_email {
+                            in_range(sql, "email", range);
+                            sql.push(" AND NOT (");
+                            in_range(sql, "name_key", range);
+                            sql.push(")");
+                        } else {
+                            in_range(sql, "name_key", range);
+                        }
+                        sql.push(format_args!(" LIMIT CASE WHEN {PEOPLE} THEN "))
+                            .push_bind(i64::MAX)
+                            .push(" ELSE 0 END) AS who CROSS JOIN history h WHERE h.user_id = who.id AND ");
+                        subject(sql, false);
+                    };
+                    people(&mut count, false);
+                    count.push(" UNION ALL ");
+                    people(&mut count, true);
                     // A count takes its rows in any order: asked for an order, a planner may
                     // read them all to sort them.
                     count.push(" UNION ALL SELECT * FROM (SELECT 1 FROM history h WHERE ");
