@@ -350,6 +350,15 @@ async fn why_lists_every_path_to_access() {
     assert!(page.body.contains("A direct membership as member"), "{}", page.body);
 }
 
+/// `FROM … WHERE …` for a profile's entries whose person's name or email starts with `q`,
+/// the plain way: what a searched history should find.
+fn entries_matching(profile: &str, q: &str) -> String {
+    format!(
+        "FROM history h JOIN users u ON u.id = h.user_id WHERE h.profile_id = {profile} \
+         AND (u.name_key LIKE '{q}%' OR u.email LIKE '{q}%')"
+    )
+}
+
 /// A profile's history searched by name or email, with more matching people than are worth
 /// sorting (`sort_at_most` is 1,000 here) and with fewer, each checked against a plain query;
 /// and totals past 1,000: exact unsearched, counted to 1,000 searched.
@@ -369,10 +378,7 @@ async fn a_searched_history_pages_through_every_match_however_many_people_match(
         .await;
     let expected = |q: &'static str| {
         let app = &w.app;
-        let sql = format!(
-            "SELECT h.id FROM history h JOIN users u ON u.id = h.user_id WHERE h.profile_id = {p} \
-             AND (u.name_key LIKE '{q}%' OR u.email LIKE '{q}%') ORDER BY h.id DESC"
-        );
+        let sql = format!("SELECT h.id {} ORDER BY h.id DESC", entries_matching(p, q));
         async move {
             roster::with_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_all(pool).await)
                 .unwrap()
@@ -451,10 +457,7 @@ async fn a_searched_historys_total_is_the_same_counted_from_people_or_from_entri
     let check = |q: &'static str, action: &'static str, want: i64| {
         let w = &w;
         let filter = if action.is_empty() { String::new() } else { format!(" AND h.action = '{action}'") };
-        let expected = format!(
-            "SELECT COUNT(*) FROM history h JOIN users u ON u.id = h.user_id WHERE h.profile_id = {p} \
-             AND (u.name_key LIKE '{q}%' OR u.email LIKE '{q}%'){filter}"
-        );
+        let expected = format!("SELECT COUNT(*) {}{filter}", entries_matching(p, q));
         async move {
             assert_eq!(w.app.count(&expected).await, want, "the data for {q:?} {action:?}");
             let page = w
