@@ -249,6 +249,82 @@ async fn counts_follow_every_change() {
     assert_eq!(app.count("SELECT value FROM tallies WHERE name = 'users'").await, 1);
 }
 
+/// PostgreSQL keeps its counts once per statement (migrations/postgres/0010), so each step
+/// here changes many rows, on several profiles and roles, in one statement.
+#[tokio::test]
+async fn counts_follow_statements_that_change_many_rows() {
+    let app = seeded().await;
+    let wrong = "SELECT \
+        (SELECT COUNT(*) FROM profiles p \
+         WHERE member_count <> (SELECT COUNT(*) FROM memberships m WHERE m.profile_id = p.id) \
+            OR manager_count <> (SELECT COUNT(*) FROM memberships m WHERE m.profile_id = p.id AND m.access = 'manager')) \
+      + (SELECT COUNT(*) FROM roles r WHERE holder_count <> (SELECT COUNT(*) FROM user_roles ur WHERE ur.role_id = r.id)) \
+      + (SELECT COUNT(*) FROM tallies WHERE name = 'users' AND value <> (SELECT COUNT(*) FROM users))";
+    let totals = "SELECT CAST((SELECT value FROM tallies WHERE name = 'users') * 1000000000 \
+        + (SELECT SUM(member_count) FROM profiles) * 1000000 + (SELECT SUM(manager_count) FROM profiles) * 1000 \
+        + (SELECT SUM(holder_count) FROM roles) AS BIGINT)";
+    // Each statement, and whether it moves any count.
+    let steps = [
+        // People 3 to 62.
+        (
+            "WITH RECURSIVE n(i) AS (SELECT 3 UNION ALL SELECT i + 1 FROM n WHERE i < 62) \
+             INSERT INTO users (email, display_name, name_key, password_hash) \
+             SELECT 'p' || i || '@example.com', 'P ' || i, 'p ' || i, 'x' FROM n",
+            true,
+        ),
+        ("INSERT INTO profiles (name, created_by) VALUES ('Kernels', 1), ('Parsers', 1)", false),
+        ("INSERT INTO roles (name) VALUES ('editor')", false),
+        // Everyone new on all three profiles, a quarter of them as managers.
+        (
+            "INSERT INTO memberships (profile_id, user_id, access, name_key, email) \
+             SELECT p.id, u.id, CASE WHEN u.id % 4 = 0 THEN 'manager' ELSE 'member' END, u.name_key, u.email \
+             FROM users u CROSS JOIN profiles p WHERE u.id > 2",
+            true,
+        ),
+        (
+            "INSERT INTO user_roles (user_id, role_id, name_key, email) \
+             SELECT u.id, r.id, u.name_key, u.email FROM users u CROSS JOIN roles r WHERE u.id BETWEEN 3 AND 40",
+            true,
+        ),
+        // Managers become members and members managers, both ways in one statement.
+        (
+            "UPDATE memberships SET access = CASE access WHEN 'manager' THEN 'member' ELSE 'manager' END \
+             WHERE user_id > 2 AND user_id % 3 = 0",
+            true,
+        ),
+        // Updates that change no one's access, one of them through a rename's copies.
+        ("UPDATE memberships SET added_by = 1", false),
+        ("UPDATE users SET display_name = display_name || '!', name_key = name_key || '!' WHERE id > 2 AND id < 30", false),
+        ("DELETE FROM memberships WHERE user_id > 2 AND user_id % 5 = 0", true),
+        ("DELETE FROM users WHERE id > 2 AND id % 7 = 0", true),
+        ("DELETE FROM user_roles WHERE user_id % 2 = 0 AND role_id IN (SELECT id FROM roles WHERE name = 'editor')", true),
+    ];
+    let mut before = app.count(totals).await;
+    for (step, moves) in steps {
+        app.exec(step).await;
+        assert_eq!(app.count(wrong).await, 0, "the counts are wrong after {step}");
+        let after = app.count(totals).await;
+        assert_eq!(after != before, moves, "the counts moved, or stood, after {step}");
+        before = after;
+    }
+
+    // Entries for many people on many profiles, and a role's, in one statement.
+    app.exec(
+        "INSERT INTO history (actor_id, user_id, profile_id, action, access_after, since) \
+         SELECT 1, m.user_id, m.profile_id, 'added', m.access, m.added_at FROM memberships m",
+    )
+    .await;
+    app.exec(
+        "INSERT INTO history (actor_id, user_id, role_id, action, since) \
+         SELECT 1, ur.user_id, ur.role_id, 'added', ur.assigned_at FROM user_roles ur",
+    )
+    .await;
+    app.assert_history_tallies_add_up().await;
+    let profiles_with_many =
+        "SELECT COUNT(*) FROM history_tallies WHERE subject = 'profile' AND entries > 20";
+    assert_eq!(app.count(profiles_with_many).await, 3);
+}
+
 #[tokio::test]
 async fn history_is_append_only() {
     let app = seeded().await;

@@ -207,7 +207,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
         }
         let mut tx = pool.begin_write().await?;
 
-        // Set the big tables' secondary indexes and per-row count triggers aside.
+        // Set the big tables' secondary indexes and count triggers aside.
         let index_sql = match dialect {
             Dialect::Sqlite => "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
                                 AND tbl_name IN ('memberships', 'history')",
@@ -230,7 +230,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             sqlx::query(&format!("DROP TRIGGER {name}")).execute(&mut *tx).await?;
         }
         if dialect == Dialect::Postgres {
-            sqlx::query("ALTER TABLE memberships DISABLE TRIGGER memberships_count").execute(&mut *tx).await?;
+            sqlx::query("ALTER TABLE memberships DISABLE TRIGGER memberships_count_insert").execute(&mut *tx).await?;
             sqlx::query("ALTER TABLE history DISABLE TRIGGER history_tallies").execute(&mut *tx).await?;
         }
         let overriding = if dialect == Dialect::Postgres { " OVERRIDING SYSTEM VALUE" } else { "" };
@@ -313,7 +313,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             sqlx::query(definition).execute(&mut *tx).await?;
         }
         if dialect == Dialect::Postgres {
-            sqlx::query("ALTER TABLE memberships ENABLE TRIGGER memberships_count").execute(&mut *tx).await?;
+            sqlx::query("ALTER TABLE memberships ENABLE TRIGGER memberships_count_insert").execute(&mut *tx).await?;
             sqlx::query("ALTER TABLE history ENABLE TRIGGER history_tallies").execute(&mut *tx).await?;
             for table in ["users", "profiles"] {
                 sqlx::query(&format!(
