@@ -153,7 +153,7 @@ pub mod ssr {
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
-        record_history,
+        record_history_all,
         server::db::{dialect_of, Db, Dialect, Pool},
         with_db,
     };
@@ -464,12 +464,10 @@ pub mod ssr {
                         ..Change::membership(me, user, profile, "changed")
                     }));
                 }
-                // In person order: on PostgreSQL each entry locks its person's history tally,
-                // and two bulk changes that lock them in one order can't deadlock.
+                // In person order: on PostgreSQL the entries lock their people's history
+                // tallies, and two bulk changes that lock them in one order can't deadlock.
                 changes.sort_by_key(|change| change.user);
-                for change in &changes {
-                    record_history!(&mut *tx, change)?;
-                }
+                record_history_all!(tx, &changes)?;
                 let report = serde_json::to_string(&rows).map_err(AppError::internal)?;
                 let saved = sqlx::query(
                     "UPDATE bulk_changes SET applied_at = $2, report = $3 WHERE id = $1 AND applied_at IS NULL",

@@ -231,32 +231,64 @@ pub mod ssr {
         }
     }
 
-    pub const INSERT: &str = "INSERT INTO history \
-        (actor_id, user_id, profile_id, role_id, action, access_before, access_after, since, added_by, undo_of) \
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    /// How many entries one statement writes: ten values each, well under either backend's
+    /// limit on a statement's values.
+    pub const CHUNK: usize = 500;
+
+    /// The statement that writes `$changes` (a slice of [`Change`]) as entries.
+    #[macro_export]
+    macro_rules! history_insert {
+        ($changes:expr) => {{
+            let mut sql = sqlx::QueryBuilder::new(
+                "INSERT INTO history (actor_id, user_id, profile_id, role_id, action, \
+                 access_before, access_after, since, added_by, undo_of) ",
+            );
+            sql.push_values($changes, |mut row, change: &$crate::history::ssr::Change| {
+                let (profile, role) = match change.on {
+                    $crate::history::ssr::On::Profile(p) => (Some(p), None),
+                    $crate::history::ssr::On::Role(r) => (None, Some(r)),
+                };
+                row.push_bind(change.actor)
+                    .push_bind(change.user)
+                    .push_bind(profile)
+                    .push_bind(role)
+                    .push_bind(change.action)
+                    .push_bind(change.before.map(|a| a.as_str()))
+                    .push_bind(change.after.map(|a| a.as_str()))
+                    .push_bind(change.since)
+                    .push_bind(change.added_by)
+                    .push_bind(change.undo_of);
+            });
+            sql
+        }};
+    }
 
     /// Records `$change` on `$conn` (a transaction of either backend); yields the entry's id.
     #[macro_export]
     macro_rules! record_history {
         ($conn:expr, $change:expr) => {{
             let change: &$crate::history::ssr::Change = $change;
-            let (profile, role) = match change.on {
-                $crate::history::ssr::On::Profile(p) => (Some(p), None),
-                $crate::history::ssr::On::Role(r) => (None, Some(r)),
-            };
-            sqlx::query_scalar::<_, i64>($crate::history::ssr::INSERT)
-                .bind(change.actor)
-                .bind(change.user)
-                .bind(profile)
-                .bind(role)
-                .bind(change.action)
-                .bind(change.before.map(|a| a.as_str()))
-                .bind(change.after.map(|a| a.as_str()))
-                .bind(change.since)
-                .bind(change.added_by)
-                .bind(change.undo_of)
-                .fetch_one($conn)
-                .await
+            let mut sql = $crate::history_insert!(std::slice::from_ref(change));
+            sql.push(" RETURNING id");
+            sql.build_query_scalar::<i64>().fetch_one($conn).await
+        }};
+    }
+
+    /// Records many changes on `$conn` (a transaction), [`CHUNK`] entries a statement. On
+    /// PostgreSQL the history's totals are kept once a statement, so one bulk change bumps
+    /// each total a few times, not once per entry (migrations/postgres/0010).
+    #[macro_export]
+    macro_rules! record_history_all {
+        ($conn:expr, $changes:expr) => {{
+            let changes: &[$crate::history::ssr::Change] = $changes;
+            let mut written: Result<(), sqlx::Error> = Ok(());
+            for chunk in changes.chunks($crate::history::ssr::CHUNK) {
+                if let Err(error) = $crate::history_insert!(chunk).build().execute(&mut *$conn).await {
+                    written = Err(error);
+                    break;
+                }
+            }
+            written
         }};
     }
 

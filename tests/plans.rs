@@ -98,7 +98,7 @@ impl Plan {
 /// SQLite's plan, from the rows of `EXPLAIN QUERY PLAN`: (id, parent, detail).
 ///
 /// A SCAN of a table is a whole-table read; a SCAN of a subquery's or a CTE's rows (named by
-/// a MATERIALIZE or CO-ROUTINE line) is not. Among the steps of one SELECT (the lines under
+/// a MATERIALIZE or CO-ROUTINE line), or of a statement's own VALUES, is not. Among the steps of one SELECT (the lines under
 /// one parent), the first SCAN or SEARCH is the outer loop, and the ones after it look rows up
 /// for each of its rows; a "USE TEMP B-TREE" among them sorts what that loop finds. Which is
 /// fine when it reads a subquery's rows (the pages' subqueries end in LIMIT), and not when it
@@ -112,8 +112,10 @@ fn sqlite_plan(rows: &[(i64, i64, String)]) -> Plan {
     let read_of = |detail: &str| -> Option<String> {
         let rest = detail.strip_prefix("SCAN ").or_else(|| detail.strip_prefix("SEARCH "))?;
         let name = rest.split_whitespace().next().unwrap_or("");
-        let of_rows =
-            derived.contains(name) || name.starts_with("(subquery") || rest.starts_with("CONSTANT ROW");
+        let of_rows = derived.contains(name)
+            || name.starts_with("(subquery")
+            || rest.starts_with("CONSTANT ROW")
+            || (name.ends_with("-ROW") && rest.ends_with(" VALUES CLAUSE"));
         (!of_rows).then(|| name.to_owned())
     };
     let scans = rows
@@ -255,6 +257,7 @@ fn reading_sqlite_plans() {
     assert_eq!(scan.scans, ["SCAN u"]);
     assert_eq!(plan(&[(3, 0, "SCAN m USING COVERING INDEX memberships_since_idx")]).scans.len(), 1);
     assert!(plan(&[(1, 0, "SCAN CONSTANT ROW")]).faults().is_empty());
+    assert!(plan(&[(1, 0, "SCAN 2-ROW VALUES CLAUSE")]).faults().is_empty());
 }
 
 #[test]
