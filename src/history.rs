@@ -281,14 +281,13 @@ pub mod ssr {
     macro_rules! record_history_all {
         ($conn:expr, $changes:expr) => {{
             let changes: &[$crate::history::ssr::Change] = $changes;
-            let mut written: Result<(), sqlx::Error> = Ok(());
-            for chunk in changes.chunks($crate::history::ssr::CHUNK) {
-                if let Err(error) = $crate::history_insert!(chunk).build().execute(&mut *$conn).await {
-                    written = Err(error);
-                    break;
+            async {
+                for chunk in changes.chunks($crate::history::ssr::CHUNK) {
+                    $crate::history_insert!(chunk).build().execute(&mut *$conn).await?;
                 }
+                Ok::<(), sqlx::Error>(())
             }
-            written
+            .await
         }};
     }
 
