@@ -8,7 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
-    auth::{current_user, Register, SessionUser, SignIn, SignOut, SignOutEverywhere},
+    auth::{current_user, SessionUser},
     error::AppError,
     pages::{
         account::AccountPage,
@@ -16,6 +16,7 @@ use crate::{
         bulk::BulkPage,
         history::{AccessOnPage, ProfileHistoryPage, WhyPage},
         home::HomePage,
+        islands::{Look, SignOutForm},
         not_found::NotFound,
         profiles::{MyProfilesPage, ProfilePage},
         roles::{RolePage, RolesPage},
@@ -33,10 +34,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="description" content="Roster: who belongs to what."/>
                 <meta name="color-scheme" content="light dark"/>
-                // Static, so here in the server-only shell rather than in the hydrated App.
                 <link rel="stylesheet" id="leptos" href="/pkg/roster.css"/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -46,6 +46,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The app, rendered on the server; in the browser only its islands run (`pages::islands`).
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -57,42 +58,21 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The account actions and the signed-in user, shared by the header and the pages.
-///
-/// The user is refetched whenever an account action completes, so the header follows a
-/// sign-in or sign-out at once, without a reload.
+/// The signed-in user, shared by the header and the pages.
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub sign_in: ServerAction<SignIn>,
-    pub register: ServerAction<Register>,
-    pub sign_out: ServerAction<SignOut>,
-    pub sign_out_everywhere: ServerAction<SignOutEverywhere>,
     pub user: Resource<Result<Option<SessionUser>, AppError>>,
 }
 
 impl Session {
     /// Created inside the `<Router>`: a form post without JavaScript comes back with its
-    /// error in the URL, and providing that error before the actions exist lands it in the
-    /// action it belongs to. (`<Routes>` does the same, but only for the pages below it.)
+    /// error in the URL, and providing that error before the forms' islands exist lands it
+    /// in the form it belongs to. (`<Routes>` does the same, but only for the pages below
+    /// it, and the header has a form too.)
     fn new() -> Self {
         leptos_router::hooks::use_url().read_untracked().provide_server_action_error();
-        let sign_in = ServerAction::<SignIn>::new();
-        let register = ServerAction::<Register>::new();
-        let sign_out = ServerAction::<SignOut>::new();
-        let sign_out_everywhere = ServerAction::<SignOutEverywhere>::new();
         // Blocking: the page waits for it, so the header is right in the server's HTML.
-        let user = Resource::new_blocking(
-            move || {
-                (
-                    sign_in.version().get(),
-                    register.version().get(),
-                    sign_out.version().get(),
-                    sign_out_everywhere.version().get(),
-                )
-            },
-            |_| current_user(),
-        );
-        Session { sign_in, register, sign_out, sign_out_everywhere, user }
+        Session { user: Resource::new_blocking(|| (), |_| current_user()) }
     }
 }
 
@@ -100,13 +80,6 @@ impl Session {
 fn Layout() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
-    // Effects run only in the browser, once the WASM has taken over the page: mark that, so
-    // tests (and curious people) can tell a hydrated page from a server-rendered one.
-    Effect::new(|_| {
-        if let Some(root) = document().document_element() {
-            let _ = root.set_attribute("data-hydrated", "");
-        }
-    });
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Header/>
@@ -154,12 +127,9 @@ fn Header() -> impl IntoView {
                         <a href=format!("/users/{}", user.id)><strong>{user.display_name}</strong></a>
                         {user.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
                     </span>
-                    <ActionForm action=session.sign_out attr:class="inline-form">
-                        <button type="submit" class="button subtle"
-                            disabled=move || session.sign_out.pending().get()>
-                            "Sign out"
-                        </button>
-                    </ActionForm>
+                    <SignOutForm look=Look::new("Sign out", "Signing out…").class("inline-form").button("button subtle")>
+                        ""
+                    </SignOutForm>
                 }
                 .into_any(),
                 _ => view! {

@@ -20,10 +20,23 @@ pub mod users;
 #[cfg(feature = "ssr")]
 pub mod server;
 
-/// The browser's entry point: takes over the server-rendered page.
+/// The browser's entry point, run before the page's islands (`pages::islands`) come to life.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    use leptos::prelude::*;
+    use leptos_router::location::{BrowserUrl, LocationProvider};
+
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
+    pages::islands::follow_redirects();
+    // A form posted before the WASM arrived came back with its error in the address. The
+    // server showed it in the form's island, so the island must find it too.
+    if let Ok(url) = BrowserUrl::parse(&window().location().href().unwrap_or_default()) {
+        url.provide_server_action_error();
+    }
+    // Mark the page as live, so tests (and curious people) can tell it from plain HTML.
+    if let Some(root) = document().document_element() {
+        let _ = root.set_attribute("data-hydrated", "");
+    }
 }

@@ -4,18 +4,17 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{action_error, error_view, id_or_not_found, param_id, FormError};
-use crate::bulk::{get_bulk, ApplyBulk, RowStatus};
+use super::{
+    error_view, id_or_not_found,
+    islands::{ApplyBulkForm, Look},
+    param_id,
+};
+use crate::bulk::{get_bulk, RowStatus};
 
 #[component]
 pub fn BulkPage() -> impl IntoView {
     let id = param_id("bulk");
-    let apply = ServerAction::<ApplyBulk>::new();
-    let bulk = Resource::new(
-        move || (id.get(), apply.version().get()),
-        |(id, _)| async move { get_bulk(id_or_not_found(id)?).await },
-    );
-    let error = action_error(apply);
+    let bulk = Resource::new(move || id.get(), |id| async move { get_bulk(id_or_not_found(id)?).await });
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -43,15 +42,12 @@ pub fn BulkPage() -> impl IntoView {
                     <section class="card" aria-labelledby="bulk-heading">
                         <h2 id="bulk-heading">{if bulk.applied { "Done" } else { "Preview: nothing has changed yet" }}</h2>
                         <p data-testid="bulk-summary">{summary}</p>
-                        <FormError error all=true/>
                         {(!bulk.applied).then(|| view! {
-                            <ActionForm action=apply attr:class="row-form" attr:aria-label="Apply this change">
+                            <ApplyBulkForm look=Look::new(format!("Apply {changes} change{}", if changes == 1 { "" } else { "s" }), "Applying…")
+                                .class("row-form").named("Apply this change").button("button primary").disabled(changes == 0)>
                                 <input type="hidden" name="id" value=bid/>
-                                <button type="submit" class="button primary" disabled=move || changes == 0 || apply.pending().get()>
-                                    {move || if apply.pending().get() { "Applying…".to_string() } else { format!("Apply {changes} change{}", if changes == 1 { "" } else { "s" }) }}
-                                </button>
-                                <a class="button" href=format!("/profiles/{}", bulk.profile_id)>"Cancel"</a>
-                            </ActionForm>
+                                <a class="button subtle" href=format!("/profiles/{}", bulk.profile_id)>"Cancel"</a>
+                            </ApplyBulkForm>
                         })}
                         <table class="table" data-testid="bulk-rows">
                             <thead><tr><th scope="col">"Row"</th><th scope="col">"Outcome"</th></tr></thead>

@@ -1,11 +1,11 @@
 //! History views: a profile's and a user's changes, who had access to a profile on a day,
 //! and why someone has access now.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    action_error, error_view, id_or_not_found, param_id, query, Empty, FormError, ListQuery, Pager, Total,
+    error_view, id_or_not_found, islands::UndoRows, param_id, query, Empty, ListQuery, Pager, Total,
 };
 use crate::{
     domain::{ProfileId, UserId},
@@ -25,13 +25,15 @@ pub fn HistoryFilter(
     search: Option<Memo<Option<String>>>,
 ) -> impl IntoView {
     view! {
-        <leptos_router::components::Form method="GET" action="" attr:class="row-form list-controls" attr:role="search">
+        // Autocomplete off: on Back, the browser would otherwise put back what was typed last
+        // rather than what the address (and so the list) says.
+        <form method="get" action="" class="row-form list-controls" role="search" autocomplete="off">
             {search.map(|q| view! {
                 <div class="field grow">
                     <label for="history-q">"Person"</label>
                     <input id="history-q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
                         placeholder="Name or email starts with…"
-                        node_ref=super::follows(q) value=q.get_untracked()/>
+                        value=q.get_untracked()/>
                 </div>
             })}
             <div class="field">
@@ -45,7 +47,7 @@ pub fn HistoryFilter(
                 </select>
             </div>
             <button type="submit" class="button">"Show"</button>
-        </leptos_router::components::Form>
+        </form>
     }
 }
 
@@ -57,20 +59,22 @@ pub fn HistoryList(
     #[prop(into)] base: String,
     on_later_page: bool,
     show_subject: bool,
-    #[prop(default = None)] undo: Option<ServerAction<UndoRemoval>>,
+    #[prop(optional)] undo: bool,
 ) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <Empty>"No changes recorded."</Empty> }.into_any();
     }
-    view! {
-        <Total total=page.total noun="change" narrowed=false more=page.more/>
+    let total = page.total;
+    let more = page.more;
+    let next = page.next;
+    let table = view! {
         <table class="table" data-testid="history">
             <thead><tr>
                 <th scope="col">"When"</th>
                 <th scope="col">{if show_subject { "Profile or role" } else { "Person" }}</th>
                 <th scope="col">"Change"</th>
                 <th scope="col">"By"</th>
-                {undo.map(|_| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
+                {undo.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
             </tr></thead>
             <tbody>
                 {page.items.into_iter().map(|e| {
@@ -93,14 +97,13 @@ pub fn HistoryList(
                             <td>{subject}</td>
                             <td>{what}{e.undone.then_some(" · undone")}</td>
                             <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                            {undo.map(|undo| view! {
+                            {undo.then(|| view! {
                                 <td class="row-actions">
                                     {undoable.then(|| view! {
-                                        <ActionForm action=undo attr:class="inline-form">
+                                        <form action=UndoRemoval::PATH method="post" class="inline-form">
                                             <input type="hidden" name="entry" value=entry/>
-                                            <button type="submit" class="button small" aria-label=undo_label.clone()
-                                                disabled=move || undo.pending().get()>"Undo"</button>
-                                        </ActionForm>
+                                            <button type="submit" class="button small" aria-label=undo_label.clone()>"Undo"</button>
+                                        </form>
                                     })}
                                 </td>
                             })}
@@ -109,7 +112,12 @@ pub fn HistoryList(
                 }).collect_view()}
             </tbody>
         </table>
-        <Pager next=page.next base on_later_page param="history_after"/>
+    };
+    view! {
+        <Total total noun="change" narrowed=false more/>
+        // The undo buttons are plain forms; the island sends them in the background.
+        {if undo { view! { <UndoRows>{table}</UndoRows> }.into_any() } else { table.into_any() }}
+        <Pager next base on_later_page param="history_after"/>
     }
     .into_any()
 }
@@ -137,18 +145,16 @@ pub fn ProfileHistoryPage() -> impl IntoView {
     let list = ListQuery::from_url();
     let action = query("action");
     let after = query("history_after");
-    let undo = ServerAction::<UndoRemoval>::new();
     let profile = Resource::new(
         move || id.get(),
         |id| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
     );
     let history = Resource::new(
-        move || (id.get(), action.get(), list.q.get(), after.get(), undo.version().get()),
-        |(id, action, q, after, _)| async move {
+        move || (id.get(), action.get(), list.q.get(), after.get()),
+        |(id, action, q, after)| async move {
             list_profile_history(ProfileId(id_or_not_found(id)?), action, q, after).await
         },
     );
-    let undo_error = action_error(undo);
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -164,7 +170,7 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                     Err(err) => error_view(err),
                     Ok(page) => view! {
                         <HistoryList page base on_later_page=after.get_untracked().is_some() show_subject=false
-                            undo=profile.can_manage.then_some(undo)/>
+                            undo=profile.can_manage/>
                     }.into_any(),
                 };
                 view! {
@@ -174,7 +180,6 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                     <ProfileTabs id=pid current="history"/>
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
-                        <FormError error=undo_error all=true/>
                         <HistoryFilter action search=list.q/>
                         {entries}
                     </section>
@@ -241,14 +246,14 @@ pub fn AccessOnPage() -> impl IntoView {
                     <ProfileTabs id=pid current="access"/>
                     <section class="card" aria-labelledby="access-heading">
                         <h2 id="access-heading">"Who had access on a date"</h2>
-                        <leptos_router::components::Form method="GET" action="" attr:class="row-form">
+                        <form method="get" action="" class="row-form" autocomplete="off">
                             <div class="field">
                                 <label for="on">"Date"</label>
                                 <input id="on" name="on" type="date" required
-                                    node_ref=super::follows(on) value=on.get_untracked()/>
+                                    value=on.get_untracked()/>
                             </div>
                             <button type="submit" class="button">"Show"</button>
-                        </leptos_router::components::Form>
+                        </form>
                         {answer}
                     </section>
                 }.into_any()

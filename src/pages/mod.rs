@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bulk;
 pub mod history;
 pub mod home;
+pub mod islands;
 pub mod not_found;
 pub mod profiles;
 pub mod roles;
@@ -39,8 +40,8 @@ where
     Signal::derive(move || action.value().get().and_then(|r| r.err()))
 }
 
-/// A labelled input with its own error line. With WASM, `validate` runs as soon as the
-/// field changes; the server's verdict on the same field shows in the same place.
+/// A labelled input with its own error line. In an island, `validate` runs as soon as the
+/// field changes, and the server's verdict on the same field shows in the same place.
 #[component]
 pub fn Field(
     name: &'static str,
@@ -51,7 +52,9 @@ pub fn Field(
     #[prop(optional)] minlength: Option<usize>,
     #[prop(optional)] maxlength: Option<usize>,
     #[prop(optional)] validate: Option<fn(&str) -> Result<(), AppError>>,
-    #[prop(into)] server_error: Signal<Option<AppError>>,
+    /// The server's verdict, for a field inside an island (else the island shows it above).
+    #[prop(optional, into)]
+    server_error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let (local_error, set_local_error) = signal(None::<String>);
     let message = move || {
@@ -168,8 +171,8 @@ pub fn urlencode(value: &str) -> String {
         .collect()
 }
 
-/// The search, filter and sort controls above a list: a GET form, so it works without
-/// JavaScript and with it navigates in place.
+/// The search, filter and sort controls above a list: a GET form, so the list's state is
+/// its address.
 #[component]
 pub fn ListControls(
     list: ListQuery,
@@ -187,12 +190,14 @@ pub fn ListControls(
 ) -> impl IntoView {
     let chosen = move |memo: Memo<Option<String>>, value: &str| memo.get().as_deref().unwrap_or("") == value;
     view! {
-        <leptos_router::components::Form method="GET" action="" attr:class="row-form list-controls" attr:role="search">
+        // Autocomplete off: on Back, the browser would otherwise put back what was typed last
+        // rather than what the address (and so the list) says.
+        <form method="get" action="" class="row-form list-controls" role="search" autocomplete="off">
             <div class="field grow">
                 <label for="q">{label}</label>
                 <input id="q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
                     placeholder="Name or email starts with…"
-                    node_ref=follows(list.q) value=list.q.get_untracked()/>
+                    value=list.q.get_untracked()/>
             </div>
             {access.then(|| view! {
                 <div class="field">
@@ -220,7 +225,7 @@ pub fn ListControls(
                 </div>
             })}
             <button type="submit" class="button">"Show"</button>
-        </leptos_router::components::Form>
+        </form>
         {move || {
             let by_name = list.sort.get().is_none_or(|sort| sort.is_empty() || sort == "name");
             (people && by_name && list.q.get().is_some()).then(|| view! {
@@ -301,24 +306,6 @@ pub fn id_or_not_found(id: Option<i64>) -> Result<i64, AppError> {
 pub fn query(name: &'static str) -> Memo<Option<String>> {
     let query = leptos_router::hooks::use_query_map();
     Memo::new(move |_| query.read().get(name).filter(|v| !v.is_empty()))
-}
-
-/// Keeps an input showing `value` (a parameter of the address) as links and submissions
-/// change it. Give the input `node_ref` this and `value` the current value: the server
-/// renders that, and hydration leaves it alone. A `prop:value` would instead be written
-/// during hydration, wiping whatever someone typed before the WASM arrived.
-pub fn follows(value: Memo<Option<String>>) -> NodeRef<leptos::html::Input> {
-    let input = NodeRef::<leptos::html::Input>::new();
-    Effect::watch(
-        move || value.get(),
-        move |now, _, _| {
-            if let Some(input) = input.get_untracked() {
-                input.set_value(now.as_deref().unwrap_or_default());
-            }
-        },
-        false,
-    );
-    input
 }
 
 /// The message of the last failed run of any of `actions`, for an alert beside their forms.

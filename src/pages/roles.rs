@@ -1,26 +1,22 @@
 //! The roles admins manage: the list, and a role's page with its holders.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    action_error, error_view, errors_of, id_or_not_found, param_id, Empty, Field, FormError, ListControls,
-    ListQuery, Pager, Total,
+    error_view, id_or_not_found,
+    islands::{AssignRoleForm, CreateRoleForm, DeleteRoleForm, Look, UnassignRows, UpdateRoleForm},
+    param_id, Empty, Field, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
     domain::RoleId,
     pages::profiles::TextArea,
-    roles::{
-        get_role, list_holders, list_roles, AssignRole, CreateRole, DeleteRole, UnassignRole, UpdateRole,
-        DESCRIPTION_MAX, NAME_MAX,
-    },
+    roles::{get_role, list_holders, list_roles, UnassignRole, DESCRIPTION_MAX, NAME_MAX},
 };
 
 #[component]
 pub fn RolesPage() -> impl IntoView {
-    let create = ServerAction::<CreateRole>::new();
-    let roles = Resource::new(move || create.version().get(), |_| list_roles());
-    let error = action_error(create);
+    let roles = Resource::new(|| (), |_| list_roles());
     view! {
         <Title text="Roles"/>
         <h1>"Roles"</h1>
@@ -51,12 +47,11 @@ pub fn RolesPage() -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="new-role-heading">
                 <h2 id="new-role-heading">"New role"</h2>
-                <ActionForm action=create attr:class="stack" attr:aria-label="New role">
-                    <FormError error/>
-                    <Field name="name" label="Name" maxlength=NAME_MAX server_error=error/>
-                    <TextArea name="description" label="Description (optional)" max=DESCRIPTION_MAX value=String::new() server_error=error/>
-                    <button type="submit" class="button primary" disabled=move || create.pending().get()>"Create role"</button>
-                </ActionForm>
+                <CreateRoleForm look=Look::new("Create role", "Creating…").class("stack").named("New role")
+                    .button("button primary")>
+                    <Field name="name" label="Name" maxlength=NAME_MAX/>
+                    <TextArea name="description" label="Description (optional)" max=DESCRIPTION_MAX value=String::new()/>
+                </CreateRoleForm>
             </section>
         </div>
     }
@@ -66,21 +61,12 @@ pub fn RolesPage() -> impl IntoView {
 pub fn RolePage() -> impl IntoView {
     let id = param_id("id");
     let list = ListQuery::from_url();
-    let update = ServerAction::<UpdateRole>::new();
-    let delete = ServerAction::<DeleteRole>::new();
-    let assign = ServerAction::<AssignRole>::new();
-    let unassign = ServerAction::<UnassignRole>::new();
-    let changed = move || (update.version().get(), assign.version().get(), unassign.version().get());
-    let role = Resource::new(
-        move || (id.get(), changed()),
-        |(id, _)| async move { get_role(RoleId(id_or_not_found(id)?)).await },
-    );
+    let role =
+        Resource::new(move || id.get(), |id| async move { get_role(RoleId(id_or_not_found(id)?)).await });
     let holders = Resource::new(
-        move || (id.get(), list.q.get(), list.sort.get(), list.after.get(), changed()),
-        |(id, q, sort, after, _)| async move { list_holders(RoleId(id_or_not_found(id)?), q, sort, after).await },
+        move || (id.get(), list.q.get(), list.sort.get(), list.after.get()),
+        |(id, q, sort, after)| async move { list_holders(RoleId(id_or_not_found(id)?), q, sort, after).await },
     );
-    let holder_error = errors_of(vec![action_error(assign), action_error(unassign)]);
-    let edit_error = errors_of(vec![action_error(update), action_error(delete)]);
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -97,6 +83,7 @@ pub fn RolePage() -> impl IntoView {
                     }.into_any(),
                     Ok(page) => view! {
                         <Total total=page.total more=page.more noun="holder" narrowed=list.narrowed()/>
+                        <UnassignRows>
                         <table class="table" data-testid="holders">
                             <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Since"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                             <tbody>
@@ -108,17 +95,18 @@ pub fn RolePage() -> impl IntoView {
                                             <td class="email">{h.email}</td>
                                             <td>{h.assigned_at.date()}</td>
                                             <td class="row-actions">
-                                                <ActionForm action=unassign attr:class="inline-form">
+                                                <form action=UnassignRole::PATH method="post" class="inline-form">
                                                     <input type="hidden" name="role" value=rid.0/>
                                                     <input type="hidden" name="user" value=h.user_id.0/>
                                                     <button type="submit" class="button small" aria-label=format!("Remove this role from {name}")>"Remove"</button>
-                                                </ActionForm>
+                                                </form>
                                             </td>
                                         </tr>
                                     }
                                 }).collect_view()}
                             </tbody>
                         </table>
+                        </UnassignRows>
                         <Pager next=page.next base=list.base(&format!("/roles/{rid}")) on_later_page=list.after.get_untracked().is_some()/>
                     }.into_any(),
                 };
@@ -130,34 +118,30 @@ pub fn RolePage() -> impl IntoView {
                     <p class="muted"><span data-testid="holder-count">{role.holder_count}</span>{if role.holder_count == 1 { " holder" } else { " holders" }}</p>
                     <section class="card" aria-labelledby="holders-heading">
                         <h2 id="holders-heading">"Holders"</h2>
-                        <FormError error=holder_error all=true/>
-                        <ActionForm action=assign attr:class="row-form" attr:aria-label="Grant this role">
+                        <AssignRoleForm look=Look::new("Grant", "Granting…").class("row-form").named("Grant this role")
+                            .button("button primary")>
                             <input type="hidden" name="role" value=rid.0/>
                             <div class="field grow">
                                 <label for="assign-email">"Grant to (email)"</label>
                                 <input id="assign-email" name="email" type="email" required autocomplete="off"/>
                             </div>
-                            <button type="submit" class="button primary" disabled=move || assign.pending().get()>"Grant"</button>
-                        </ActionForm>
+                        </AssignRoleForm>
                         <ListControls list label="Search holders" people=true sorts=&[("name", "Name"), ("since", "Since")]/>
                         {holders_view}
                     </section>
                     <section class="card" aria-labelledby="edit-role-heading">
                         <h2 id="edit-role-heading">"Edit role"</h2>
-                        <FormError error=edit_error all=true/>
-                        <ActionForm action=update attr:class="stack" attr:aria-label="Edit role">
+                        <UpdateRoleForm look=Look::new("Save changes", "Saving…").class("stack").named("Edit role")>
                             <input type="hidden" name="id" value=rid.0/>
                             <div class="field">
                                 <label for="name">"Name"</label>
                                 <input id="name" name="name" required maxlength=NAME_MAX value=role.name.clone()/>
                             </div>
-                            <TextArea name="description" label="Description" max=DESCRIPTION_MAX value=role.description.clone() server_error=edit_error/>
-                            <button type="submit" class="button" disabled=move || update.pending().get()>"Save changes"</button>
-                        </ActionForm>
-                        <ActionForm action=delete attr:aria-label="Delete role">
+                            <TextArea name="description" label="Description" max=DESCRIPTION_MAX value=role.description.clone()/>
+                        </UpdateRoleForm>
+                        <DeleteRoleForm look=Look::new("Delete role", "Deleting…").named("Delete role").button("button danger")>
                             <input type="hidden" name="id" value=rid.0/>
-                            <button type="submit" class="button danger" disabled=move || delete.pending().get()>"Delete role"</button>
-                        </ActionForm>
+                        </DeleteRoleForm>
                     </section>
                 }.into_any()
             })}

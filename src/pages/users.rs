@@ -1,19 +1,21 @@
 //! The users directory (admins) and a user's page: their roles and their profiles.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    action_error, error_view, errors_of,
+    error_view,
     history::{HistoryFilter, HistoryList},
-    id_or_not_found, param_id, query, Empty, FormError, ListControls, ListQuery, Pager, Total,
+    id_or_not_found,
+    islands::{AssignRoleForm, Look, UnassignRows},
+    param_id, query, Empty, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
     domain::UserId,
     history::list_user_history,
     pages::profiles::ProfileTable,
     profiles::list_user_profiles,
-    roles::{list_roles, AssignRole, UnassignRole},
+    roles::{list_roles, UnassignRole},
     users::{get_user, list_users},
 };
 
@@ -68,13 +70,9 @@ pub fn UserPage() -> impl IntoView {
     let list = ListQuery::from_url();
     let action = query("action");
     let history_after = query("history_after");
-    let assign = ServerAction::<AssignRole>::new();
-    let unassign = ServerAction::<UnassignRole>::new();
     let session = expect_context::<crate::app::Session>();
-    let detail = Resource::new(
-        move || (id.get(), assign.version().get(), unassign.version().get()),
-        |(id, _, _)| async move { get_user(UserId(id_or_not_found(id)?)).await },
-    );
+    let detail =
+        Resource::new(move || id.get(), |id| async move { get_user(UserId(id_or_not_found(id)?)).await });
     let profiles = Resource::new(
         move || (id.get(), list.q.get(), list.access.get(), list.sort.get(), list.after.get()),
         |(id, q, access, sort, after)| async move {
@@ -82,12 +80,8 @@ pub fn UserPage() -> impl IntoView {
         },
     );
     let history = Resource::new(
-        move || {
-            (id.get(), action.get(), history_after.get(), assign.version().get(), unassign.version().get())
-        },
-        |(id, action, after, _, _)| async move {
-            list_user_history(UserId(id_or_not_found(id)?), action, after).await
-        },
+        move || (id.get(), action.get(), history_after.get()),
+        |(id, action, after)| async move { list_user_history(UserId(id_or_not_found(id)?), action, after).await },
     );
     // The roles one could grant: only admins may list them, so only admins ask.
     let viewer_is_admin = move || matches!(session.user.get(), Some(Ok(Some(ref me))) if me.is_admin);
@@ -98,7 +92,6 @@ pub fn UserPage() -> impl IntoView {
             Ok(Vec::new())
         }
     });
-    let error = errors_of(vec![action_error(assign), action_error(unassign)]);
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -139,11 +132,11 @@ pub fn UserPage() -> impl IntoView {
                     <div class="columns">
                         <section class="card" aria-labelledby="roles-heading">
                             <h2 id="roles-heading">"Roles"</h2>
-                            <FormError error all=true/>
                             {if detail.roles.is_empty() {
                                 view! { <Empty>"No roles."</Empty> }.into_any()
                             } else {
                                 view! {
+                                    <UnassignRows>
                                     <ul class="plain-list" data-testid="user-roles">
                                         {detail.roles.into_iter().map(|r| view! {
                                             <li>
@@ -154,19 +147,20 @@ pub fn UserPage() -> impl IntoView {
                                                 }}
                                                 <span class="muted">" since " {r.assigned_at.date()}</span>
                                                 {is_admin.then(|| view! {
-                                                    <ActionForm action=unassign attr:class="inline-form">
+                                                    <form action=UnassignRole::PATH method="post" class="inline-form">
                                                         <input type="hidden" name="role" value=r.id.0/>
                                                         <input type="hidden" name="user" value=uid.0/>
                                                         <button type="submit" class="button small" aria-label=format!("Remove role {}", r.name)>"Remove"</button>
-                                                    </ActionForm>
+                                                    </form>
                                                 })}
                                             </li>
                                         }).collect_view()}
                                     </ul>
+                                    </UnassignRows>
                                 }.into_any()
                             }}
                             {(is_admin && !grantable.is_empty()).then(|| view! {
-                                <ActionForm action=assign attr:class="row-form" attr:aria-label="Grant a role">
+                                <AssignRoleForm look=Look::new("Grant", "Granting…").class("row-form").named("Grant a role")>
                                     <input type="hidden" name="email" value=email.clone()/>
                                     <div class="field grow">
                                         <label for="grant-role">"Grant a role"</label>
@@ -174,8 +168,7 @@ pub fn UserPage() -> impl IntoView {
                                             {grantable.into_iter().map(|r| view! { <option value=r.id.0>{r.name}</option> }).collect_view()}
                                         </select>
                                     </div>
-                                    <button type="submit" class="button" disabled=move || assign.pending().get()>"Grant"</button>
-                                </ActionForm>
+                                </AssignRoleForm>
                             })}
                         </section>
                         <section class="card" aria-labelledby="profiles-heading">

@@ -1,0 +1,399 @@
+//! The islands: the only parts of the pages the browser runs.
+//!
+//! Every page is rendered on the server and works as plain HTML: links, GET forms for lists
+//! and POST forms for changes. Leptos' islands mode sends WASM for these pieces alone, which
+//! makes the bundle half the size of hydrating whole pages (BENCHMARKS.md). Each gives its
+//! forms what a plain form lacks: the request goes in the background, the button shows it
+//! is busy, an error shows at once without losing what was typed, and the fields check
+//! themselves as they change. When a change succeeds, the page loads again from the server,
+//! or goes where the server function redirects to, so what it shows is the server's truth.
+//!
+//! An island's props travel in the page as JSON, so they stay small: the forms' fields are
+//! its children, rendered on the server and never sent as data.
+
+use leptos::{prelude::*, server_fn::ServerFn};
+use serde::{Deserialize, Serialize};
+
+use super::{action_error, errors_of, Field, FormError};
+use crate::{
+    auth::{ChangePassword, Register, SignIn, SignOut, SignOutEverywhere},
+    bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
+    domain::{DisplayName, Email, Password, ProfileId},
+    error::AppError,
+    history::UndoRemoval,
+    memberships::{AddMember, ChangeAccess, LeaveProfile, RemoveMember},
+    profiles::{CreateProfile, DeleteProfile, UpdateProfile},
+    roles::{AssignRole, CreateRole, DeleteRole, UnassignRole, UpdateRole},
+    users::{suggest_users, Suggestion},
+};
+
+/// Set once a server function has sent the browser elsewhere: the page must not reload over
+/// that navigation.
+#[cfg(feature = "hydrate")]
+static LEAVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Follows server functions' redirects (`leptos_axum::redirect`) with a full page load: with
+/// no router in the browser, nothing else would. Called once, as the WASM starts.
+#[cfg(feature = "hydrate")]
+pub fn follow_redirects() {
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
+        LEAVING.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = window().location().assign(to);
+    });
+}
+
+/// Whether `action` has succeeded, and reloads the page when it does, unless the server
+/// function already sent the browser elsewhere.
+fn settle<A>(action: ServerAction<A>) -> Signal<bool>
+where
+    A: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    let done = Signal::derive(move || matches!(action.value().get(), Some(Ok(_))));
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if done.get() && !LEAVING.load(std::sync::atomic::Ordering::Relaxed) {
+            let _ = window().location().reload();
+        }
+    });
+    done
+}
+
+/// How an enhanced form looks: its button, and the attributes of the form itself.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Look {
+    label: String,
+    busy: String,
+    class: Option<String>,
+    id: Option<String>,
+    aria_label: Option<String>,
+    button_class: String,
+    button_aria_label: Option<String>,
+    disabled: bool,
+}
+
+impl Look {
+    /// A button reading `label`, and `busy` while the change is under way.
+    pub fn new(label: impl Into<String>, busy: impl Into<String>) -> Self {
+        Look { label: label.into(), busy: busy.into(), button_class: "button".into(), ..Look::default() }
+    }
+    pub fn class(mut self, class: &str) -> Self {
+        self.class = Some(class.into());
+        self
+    }
+    pub fn id(mut self, id: &str) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+    /// The form's accessible name.
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.aria_label = Some(name.into());
+        self
+    }
+    pub fn button(mut self, class: &str) -> Self {
+        self.button_class = class.into();
+        self
+    }
+    /// The button's accessible name, when its text alone is ambiguous ("Remove").
+    pub fn button_named(mut self, name: impl Into<String>) -> Self {
+        self.button_aria_label = Some(name.into());
+        self
+    }
+    pub fn disabled(mut self, disabled: bool) -> Self {
+        self.disabled = disabled;
+        self
+    }
+}
+
+/// Whether `action` is busy: under way, or done and the page about to reload (so nothing is
+/// sent twice).
+fn busy<A>(action: ServerAction<A>) -> Signal<bool>
+where
+    A: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    let done = settle(action);
+    let pending = action.pending();
+    Signal::derive(move || pending.get() || done.get())
+}
+
+/// The inside of an enhanced form: its error, its fields (`children`) and its button.
+fn form_body(
+    look: Look,
+    error: Signal<Option<AppError>>,
+    busy: Signal<bool>,
+    children: Children,
+) -> impl IntoView {
+    let Look { label, busy: busy_label, button_class, button_aria_label, disabled, .. } = look;
+    view! {
+        <FormError error all=true/>
+        {children()}
+        <button type="submit" class=button_class aria-label=button_aria_label
+            disabled=move || disabled || busy.get()>
+            {move || if busy.get() { busy_label.clone() } else { label.clone() }}
+        </button>
+    }
+}
+
+/// An island for one server function's form: `<Name look=Look::new(..)>fields</Name>`.
+macro_rules! form_island {
+    ($($(#[$doc:meta])* $name:ident => $action:ty;)+) => {$(
+        $(#[$doc])*
+        #[island]
+        pub fn $name(look: Look, children: Children) -> impl IntoView {
+            let action = ServerAction::<$action>::new();
+            let (class, id, name) = (look.class.clone(), look.id.clone(), look.aria_label.clone());
+            view! {
+                <ActionForm action=action attr:class=class attr:id=id attr:aria-label=name>
+                    {form_body(look, action_error(action), busy(action), children)}
+                </ActionForm>
+            }
+        }
+    )+};
+}
+
+form_island! {
+    SignOutForm => SignOut;
+    SignOutEverywhereForm => SignOutEverywhere;
+    CreateProfileForm => CreateProfile;
+    UpdateProfileForm => UpdateProfile;
+    DeleteProfileForm => DeleteProfile;
+    LeaveProfileForm => LeaveProfile;
+    UndoForm => UndoRemoval;
+    BulkAddForm => StartBulkAdd;
+    BulkChangeForm => StartBulkChange;
+    ApplyBulkForm => ApplyBulk;
+    CreateRoleForm => CreateRole;
+    UpdateRoleForm => UpdateRole;
+    DeleteRoleForm => DeleteRole;
+    AssignRoleForm => AssignRole;
+}
+
+/// Sends `ev`'s form through `action` if the form posts to it; whether it did.
+fn dispatch_if_for<A>(action: ServerAction<A>, ev: &leptos::ev::SubmitEvent, to: &str) -> bool
+where
+    A: ServerFn<Error = AppError> + serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    use leptos::form::FromFormData;
+    to == A::PATH && A::from_event(ev).map(|input| action.dispatch(input)).is_ok()
+}
+
+/// An island around a list whose rows carry small plain forms (`<form action=PATH>`): rows
+/// are many, so rather than an island each, one submit handler sends any of them through
+/// its action, one at a time, while the list shows it is busy.
+macro_rules! rows_island {
+    ($($(#[$doc:meta])* $name:ident { $($var:ident: $action:ty),+ })+) => {$(
+        $(#[$doc])*
+        #[island]
+        pub fn $name(children: Children) -> impl IntoView {
+            $(let $var = ServerAction::<$action>::new();)+
+            let done = [$(settle($var)),+];
+            let busy = Memo::new(move |_| {
+                false $(|| $var.pending().get())+ || done.iter().any(|d| d.get())
+            });
+            let error = errors_of(vec![$(action_error($var)),+]);
+            let on_submit = move |ev: leptos::ev::SubmitEvent| {
+                use leptos::wasm_bindgen::JsCast;
+                let Some(form) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
+                else {
+                    return;
+                };
+                let to = form.get_attribute("action").unwrap_or_default();
+                // One change at a time; anything not ours goes as a plain form post.
+                let ours = busy.get_untracked() $(|| dispatch_if_for($var, &ev, &to))+;
+                if ours {
+                    ev.prevent_default();
+                }
+            };
+            view! {
+                <FormError error all=true/>
+                <div class="rows" on:submit=on_submit aria-busy=move || busy.get().then_some("true")>
+                    {children()}
+                </div>
+            }
+        }
+    )+};
+}
+
+rows_island! {
+    /// A profile's member table: each row's "make manager/member" and "remove".
+    MemberRows { change: ChangeAccess, remove: RemoveMember }
+    /// A history list's "undo" buttons.
+    UndoRows { undo: UndoRemoval }
+    /// A role's holders, or a user's roles: each one's "remove".
+    UnassignRows { unassign: UnassignRole }
+}
+
+fn check_email(raw: &str) -> Result<(), AppError> {
+    Email::parse(raw).map(drop)
+}
+
+fn check_name(raw: &str) -> Result<(), AppError> {
+    DisplayName::parse(raw).map(drop)
+}
+
+fn check_password(raw: &str) -> Result<(), AppError> {
+    Password::parse(raw).map(drop)
+}
+
+/// The button of an account form, whose fields check themselves.
+fn account_button(busy: Signal<bool>, label: &'static str, busy_label: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" class="button primary" disabled=busy>
+            {move || if busy.get() { busy_label } else { label }}
+        </button>
+    }
+}
+
+#[island]
+pub fn SignInForm() -> impl IntoView {
+    let action = ServerAction::<SignIn>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Sign in">
+            <FormError error/>
+            <Field name="email" label="Email" kind="email" autocomplete="username" server_error=error/>
+            <Field name="password" label="Password" kind="password" autocomplete="current-password"
+                server_error=error/>
+            {account_button(busy(action), "Sign in", "Signing in…")}
+        </ActionForm>
+    }
+}
+
+#[island]
+pub fn RegisterForm() -> impl IntoView {
+    let action = ServerAction::<Register>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Create account">
+            <FormError error/>
+            <Field name="email" label="Email" kind="email" autocomplete="email"
+            maxlength=Email::MAX_LEN validate=check_email server_error=error/>
+        <Field name="display_name" label="Display name" autocomplete="name"
+            hint="How other people will see you."
+            maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
+        <Field name="password" label="Password" kind="password"
+            autocomplete="new-password" hint="At least 8 characters."
+            minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
+            validate=check_password server_error=error/>
+            {account_button(busy(action), "Create account", "Creating account…")}
+        </ActionForm>
+    }
+}
+
+#[island]
+pub fn ChangePasswordForm() -> impl IntoView {
+    let action = ServerAction::<ChangePassword>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Change password">
+            <FormError error/>
+            <Field name="current" label="Current password" kind="password"
+            autocomplete="current-password" server_error=error/>
+        <Field name="new_password" label="New password" kind="password"
+            autocomplete="new-password" hint="At least 8 characters."
+            minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
+            validate=check_password server_error=error/>
+            {account_button(busy(action), "Change password", "Changing…")}
+        </ActionForm>
+    }
+}
+
+/// How long typing must pause before the picker asks for suggestions.
+const PICKER_PAUSE_MS: u64 = 150;
+
+/// Adding one person: type a name or email and pick from at most ten suggestions, which
+/// follow the typing. (Without JavaScript, the page's "Find" form does the same.)
+#[island]
+pub fn MemberPicker(profile: ProfileId) -> impl IntoView {
+    let add = ServerAction::<AddMember>::new();
+    let busy = busy(add);
+    let (typed, set_typed) = signal(String::new());
+    let live = Resource::new(
+        move || typed.get(),
+        move |q| async move {
+            if q.trim().is_empty() {
+                Vec::new()
+            } else {
+                suggest_users(profile, q).await.unwrap_or_default()
+            }
+        },
+    );
+    // Ask for suggestions once typing pauses, not on every key. A pause still pending when
+    // the form is sent is dropped: nothing is asked for then.
+    let waiting = StoredValue::new(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
+    let stop_waiting = move || {
+        if let Some(Some(timer)) = waiting.try_get_value() {
+            timer.clear();
+        }
+    };
+    let on_input = move |ev| {
+        let value = event_target_value(&ev);
+        stop_waiting();
+        let timer = leptos::leptos_dom::helpers::set_timeout_with_handle(
+            move || {
+                set_typed.try_set(value);
+            },
+            std::time::Duration::from_millis(PICKER_PAUSE_MS),
+        );
+        waiting.try_set_value(timer.ok());
+    };
+    let email_ref = NodeRef::<leptos::html::Input>::new();
+    let pick = move |email: String| {
+        if let Some(input) = email_ref.get() {
+            input.set_value(&email);
+        }
+        stop_waiting();
+        set_typed.set(String::new());
+    };
+    let suggestion = move |s: Suggestion| {
+        let label = format!("{} <{}>", s.display_name, s.email);
+        let email = s.email;
+        view! {
+            <li>
+                <span class="suggestion">{label.clone()}</span>
+                {match s.access {
+                    Some(access) => view! { <span class="muted">{format!(" · already a {access}")}</span> }.into_any(),
+                    None => view! {
+                        <button type="button" class="button small" aria-label=format!("Pick {label}")
+                            on:click=move |_| pick(email.clone())>"Pick"</button>
+                    }.into_any(),
+                }}
+            </li>
+        }
+    };
+    view! {
+        <FormError error=action_error(add) all=true/>
+        <ActionForm action=add attr:class="row-form" attr:aria-label="Add a member">
+            <input type="hidden" name="profile" value=profile.0/>
+            <div class="field grow picker">
+                <label for="add-email">"Name or email of the person to add"</label>
+                <input id="add-email" name="email" type="text" required autocomplete="off" node_ref=email_ref
+                    aria-describedby="picker-hint" aria-controls="suggestions"
+                    on:input=on_input/>
+                <p class="hint" id="picker-hint">"Type to see up to ten matching people; add by email."</p>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let live = live.await;
+                        (!live.is_empty()).then(|| view! {
+                            <ul class="suggestions" id="suggestions" data-testid="suggestions" aria-label="Suggestions">
+                                {live.into_iter().map(suggestion).collect_view()}
+                            </ul>
+                        })
+                    })}
+                </Transition>
+            </div>
+            <div class="field">
+                <label for="add-access">"As"</label>
+                <select id="add-access" name="access">
+                    <option value="member" selected>"Member"</option>
+                    <option value="manager">"Manager"</option>
+                </select>
+            </div>
+            <button type="submit" class="button primary" disabled=busy on:click=move |_| stop_waiting()>
+                {move || if busy.get() { "Adding…" } else { "Add" }}
+            </button>
+        </ActionForm>
+    }
+}
