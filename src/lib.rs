@@ -4,6 +4,10 @@
 //! Each resource's module owns its shared types and server functions, with its queries in
 //! an `ssr` submodule; pages live in `pages`, the server's wiring in `server`.
 
+// Without `--cfg erase_components` (as `cargo test` builds it), a page's view is one deeply
+// nested type, and the compiler needs more room to lay out the biggest.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod auth;
 pub mod bulk;
