@@ -1,4 +1,4 @@
-// Roster's browser tests: every spec runs twice, with JavaScript (hydrated) and without.
+// Roster's browser tests: every spec runs twice, with JavaScript (the islands live) and without.
 import { defineConfig } from "@playwright/test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,5 +1,6 @@
 import {
   expect,
+  hydrated,
   PASSWORD,
   register,
   signedInAs,
@@ -62,7 +63,7 @@ test("with JavaScript, a field is checked as soon as it changes", async ({ page,
   test.skip(!javaScriptEnabled, "instant feedback needs the hydrated app");
   await page.goto("/register");
   // Wait for hydration: the instant check only exists once the WASM has taken over.
-  await expect(page.locator("html")).toHaveAttribute("data-hydrated", "");
+  await hydrated(page);
   const name = page.getByLabel("Display name");
   await name.fill("   ");
   await name.blur();

@@ -15,7 +15,7 @@ export const test = base.extend<{ pageErrors: void }>({
       });
       await use();
       if (javaScriptEnabled && !page.isClosed() && page.url().startsWith("http")) {
-        await expect(page.locator("html"), "the page hydrated").toHaveAttribute("data-hydrated", "");
+        await hydrated(page);
       }
       expect(errors, "no errors in the browser").toEqual([]);
     },
@@ -59,6 +59,14 @@ export async function signOut(page: Page) {
   await expect(page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Sign in" })).toBeVisible();
 }
 
+/**
+ * Waits until the page's islands are live. A page that is still loading its WASM works as
+ * plain HTML, so only checks of what the islands add need this.
+ */
+export async function hydrated(page: Page) {
+  await expect(page.locator("html"), "the page hydrated").toHaveAttribute("data-hydrated", "");
+}
+
 export function signedInAs(page: Page) {
   return page.getByTestId("signed-in-as");
 }
@@ -95,7 +103,7 @@ export async function holdWasm(page: Page) {
     /** Lets the WASM through, waits until the page has hydrated, and stops holding. */
     async hydrate() {
       release();
-      await expect(page.locator("html"), "the page hydrated").toHaveAttribute("data-hydrated", "");
+      await hydrated(page);
       await page.unroute(pattern);
     },
   };

@@ -1,4 +1,4 @@
-import { createProfile, expect, holdWasm, membersTable, register, test, uniqueEmail } from "./helpers";
+import { createProfile, expect, holdWasm, hydrated, membersTable, register, test, uniqueEmail } from "./helpers";
 
 /** A member's row, found by email. */
 function memberRow(page: import("@playwright/test").Page, email: string) {
@@ -27,6 +27,7 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   const prefix = people.carol.split("@")[0];
   if (javaScriptEnabled) {
     // Typed quickly, the picker asks once typing pauses, not once per key.
+    await hydrated(page);
     const asked: string[] = [];
     page.on("request", (r) => {
       if (r.url().includes("/api/users/suggest")) asked.push(r.url());
@@ -69,6 +70,7 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   // Remove Dan, then undo it from the banner: back with the same "since". With JavaScript the
   // row's plain form goes in the background (the list shows it is busy), and the browser then
   // follows the server to the page with the banner.
+  if (javaScriptEnabled) await hydrated(page);
   const sent: string[] = [];
   page.on("request", (r) => {
     if (r.method() === "POST") sent.push(r.resourceType());
