@@ -14,7 +14,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 use serde::{Deserialize, Serialize};
 
-use super::{action_error, errors_of, Field, FormError};
+use super::{action_error, errors_of, AccessChoice, Field, FormError, Suggested};
 use crate::{
     auth::{ChangePassword, Register, SignIn, SignOut, SignOutEverywhere},
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
@@ -351,16 +351,10 @@ pub fn MemberPicker(profile: ProfileId) -> impl IntoView {
         let label = format!("{} <{}>", s.display_name, s.email);
         let email = s.email;
         view! {
-            <li>
-                <span class="suggestion">{label.clone()}</span>
-                {match s.access {
-                    Some(access) => view! { <span class="muted">{format!(" · already a {access}")}</span> }.into_any(),
-                    None => view! {
-                        <button type="button" class="button small" aria-label=format!("Pick {label}")
-                            on:click=move |_| pick(email.clone())>"Pick"</button>
-                    }.into_any(),
-                }}
-            </li>
+            <Suggested label=label.clone() access=s.access>
+                <button type="button" class="button small" aria-label=format!("Pick {label}")
+                    on:click=move |_| pick(email.clone())>"Pick"</button>
+            </Suggested>
         }
     };
     view! {
@@ -384,13 +378,7 @@ pub fn MemberPicker(profile: ProfileId) -> impl IntoView {
                     })}
                 </Transition>
             </div>
-            <div class="field">
-                <label for="add-access">"As"</label>
-                <select id="add-access" name="access">
-                    <option value="member" selected>"Member"</option>
-                    <option value="manager">"Manager"</option>
-                </select>
-            </div>
+            <AccessChoice id="add-access" label="As"/>
             <button type="submit" class="button primary" disabled=busy on:click=move |_| stop_waiting()>
                 {move || if busy.get() { "Adding…" } else { "Add" }}
             </button>

@@ -93,6 +93,35 @@ pub fn Field(
     }
 }
 
+/// The access level for people being added, members first: the picker's and the bulk add's.
+#[component]
+pub fn AccessChoice(id: &'static str, label: &'static str, #[prop(optional)] plural: bool) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id name="access">
+                <option value="member" selected>{if plural { "Members" } else { "Member" }}</option>
+                <option value="manager">{if plural { "Managers" } else { "Manager" }}</option>
+            </select>
+        </div>
+    }
+}
+
+/// One person the picker suggests, "Name <email>": what they already are on the profile,
+/// or else `children`, the way to add them.
+#[component]
+pub fn Suggested(label: String, access: Option<String>, children: Children) -> impl IntoView {
+    view! {
+        <li>
+            <span class="suggestion">{label}</span>
+            {match access {
+                Some(access) => view! { <span class="muted">{format!(" · already a {access}")}</span> }.into_any(),
+                None => children(),
+            }}
+        </li>
+    }
+}
+
 /// What a page shows instead of its content when loading it failed: the 404 page for
 /// "not found", a way to sign in for "sign in first", else the error's (safe) message.
 pub fn error_view(err: AppError) -> AnyView {

@@ -11,7 +11,8 @@ use super::{
         BulkAddForm, BulkChangeForm, CreateProfileForm, DeleteProfileForm, LeaveProfileForm, Look,
         MemberPicker, MemberRows, UndoForm, UpdateProfileForm,
     },
-    param_id, push_escaped, query, Empty, Field, ListControls, ListQuery, Pager, Total,
+    param_id, push_escaped, query, AccessChoice, Empty, Field, ListControls, ListQuery, Pager, Suggested,
+    Total,
 };
 use crate::{
     bulk::MAX_ROWS,
@@ -344,13 +345,7 @@ pub fn ProfilePage() -> impl IntoView {
                                     <label for="bulk-emails">{format!("Emails, one per line or separated by commas or semicolons (up to {MAX_ROWS})")}</label>
                                     <textarea id="bulk-emails" name="emails" rows="5" required></textarea>
                                 </div>
-                                <div class="field">
-                                    <label for="bulk-access">"Add them as"</label>
-                                    <select id="bulk-access" name="access">
-                                        <option value="member" selected>"Members"</option>
-                                        <option value="manager">"Managers"</option>
-                                    </select>
-                                </div>
+                                <AccessChoice id="bulk-access" label="Add them as" plural=true/>
                             </BulkAddForm>
                         </section>
                     })}
@@ -415,20 +410,14 @@ fn FindPeople(profile: ProfileId, found: Vec<crate::users::Suggestion>) -> impl 
                 {found.into_iter().map(|s| {
                     let label = format!("{} <{}>", s.display_name, s.email);
                     view! {
-                        <li>
-                            <span class="suggestion">{label.clone()}</span>
-                            {match s.access {
-                                Some(access) => view! { <span class="muted">{format!(" · already a {access}")}</span> }.into_any(),
-                                None => view! {
-                                    <form action=AddMember::PATH method="post" class="inline-form">
-                                        <input type="hidden" name="profile" value=profile.0/>
-                                        <input type="hidden" name="email" value=s.email.clone()/>
-                                        <input type="hidden" name="access" value="member"/>
-                                        <button type="submit" class="button small" aria-label=format!("Add {label}")>"Add"</button>
-                                    </form>
-                                }.into_any(),
-                            }}
-                        </li>
+                        <Suggested label=label.clone() access=s.access>
+                            <form action=AddMember::PATH method="post" class="inline-form">
+                                <input type="hidden" name="profile" value=profile.0/>
+                                <input type="hidden" name="email" value=s.email.clone()/>
+                                <input type="hidden" name="access" value="member"/>
+                                <button type="submit" class="button small" aria-label=format!("Add {label}")>"Add"</button>
+                            </form>
+                        </Suggested>
                     }
                 }).collect_view()}
             </ul>
