@@ -188,10 +188,8 @@ macro_rules! rows_island {
         #[island]
         pub fn $name(children: Children) -> impl IntoView {
             $(let $var = ServerAction::<$action>::new();)+
-            let done = [$(settle($var)),+];
-            let busy = Memo::new(move |_| {
-                false $(|| $var.pending().get())+ || done.iter().any(|d| d.get())
-            });
+            let each = [$(busy($var)),+];
+            let busy = Memo::new(move |_| each.iter().any(|b| b.get()));
             let error = errors_of(vec![$(action_error($var)),+]);
             let on_submit = move |ev: leptos::ev::SubmitEvent| {
                 use leptos::wasm_bindgen::JsCast;
@@ -269,14 +267,14 @@ pub fn RegisterForm() -> impl IntoView {
         <ActionForm action attr:class="stack" attr:aria-label="Create account">
             <FormError error/>
             <Field name="email" label="Email" kind="email" autocomplete="email"
-            maxlength=Email::MAX_LEN validate=check_email server_error=error/>
-        <Field name="display_name" label="Display name" autocomplete="name"
-            hint="How other people will see you."
-            maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
-        <Field name="password" label="Password" kind="password"
-            autocomplete="new-password" hint="At least 8 characters."
-            minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
-            validate=check_password server_error=error/>
+                maxlength=Email::MAX_LEN validate=check_email server_error=error/>
+            <Field name="display_name" label="Display name" autocomplete="name"
+                hint="How other people will see you."
+                maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
+            <Field name="password" label="Password" kind="password"
+                autocomplete="new-password" hint="At least 8 characters."
+                minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
+                validate=check_password server_error=error/>
             {account_button(busy(action), "Create account", "Creating account…")}
         </ActionForm>
     }
@@ -290,11 +288,11 @@ pub fn ChangePasswordForm() -> impl IntoView {
         <ActionForm action attr:class="stack" attr:aria-label="Change password">
             <FormError error/>
             <Field name="current" label="Current password" kind="password"
-            autocomplete="current-password" server_error=error/>
-        <Field name="new_password" label="New password" kind="password"
-            autocomplete="new-password" hint="At least 8 characters."
-            minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
-            validate=check_password server_error=error/>
+                autocomplete="current-password" server_error=error/>
+            <Field name="new_password" label="New password" kind="password"
+                autocomplete="new-password" hint="At least 8 characters."
+                minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
+                validate=check_password server_error=error/>
             {account_button(busy(action), "Change password", "Changing…")}
         </ActionForm>
     }
