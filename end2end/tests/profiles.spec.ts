@@ -3,6 +3,7 @@ import {
   ADMIN_PASSWORD,
   createProfile,
   expect,
+  holdWasm,
   hydrated,
   membersTable,
   register,
@@ -101,4 +102,33 @@ test("an admin creates a role, grants it, and sees it on the role's page", async
   await page.goto(`/users?q=dana%20${nonce}`);
   await page.getByRole("link", { name: `Dana ${nonce}` }).click();
   await expect(page.getByTestId("user-roles")).toContainText(`mentor-${nonce}`);
+});
+
+test("a form sent before the WASM arrived keeps its error once live, and the next save clears it", async ({ page, javaScriptEnabled }) => {
+  test.skip(!javaScriptEnabled, "without JavaScript every form goes this way, as the other tests show");
+  const nonce = Math.random().toString(36).slice(2, 8);
+  await register(page, uniqueEmail("slow"), `Slow ${nonce}`);
+  const path = await createProfile(page, `Slow ${nonce}`);
+  const edit = page.getByRole("form", { name: "Edit profile" });
+
+  // As on a slow connection: the form goes as a plain post and comes back with its error.
+  const held = await holdWasm(page);
+  await page.goto(path, { waitUntil: "domcontentloaded" });
+  await edit.getByLabel("Name").fill("   ");
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  await expect(page).toHaveURL(/__err=/);
+  await expect(edit.getByTestId("form-error")).toHaveText("Enter a name.");
+
+  // Live, the island shows the same error, and keeps it.
+  await held.hydrate();
+  await expect(edit.getByTestId("form-error")).toHaveText("Enter a name.");
+
+  // A good save goes in the background, and the page it loads has lost the old error.
+  const sent = page.waitForRequest((r) => r.url().endsWith("/api/profiles/update"));
+  await edit.getByLabel("Name").fill(`Quick ${nonce}`);
+  await edit.getByRole("button", { name: "Save changes" }).click();
+  expect((await sent).resourceType()).toBe("fetch");
+  await expect(page.getByRole("heading", { level: 1, name: `Quick ${nonce}` })).toBeVisible();
+  await expect(page).not.toHaveURL(/__err=/);
+  await expect(edit.getByTestId("form-error")).toHaveCount(0);
 });

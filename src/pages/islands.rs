@@ -42,7 +42,7 @@ pub fn follow_redirects() {
     });
 }
 
-/// Whether `action` has succeeded, and reloads the page when it does, unless the server
+/// Whether `action` has succeeded, and loads the page again when it does, unless the server
 /// function already sent the browser elsewhere.
 fn settle<A>(action: ServerAction<A>) -> Signal<bool>
 where
@@ -53,10 +53,33 @@ where
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         if done.get() && !LEAVING.load(std::sync::atomic::Ordering::Relaxed) {
-            let _ = window().location().reload();
+            let location = window().location();
+            let search = location.search().unwrap_or_default();
+            let _ = match without_error_info(&search) {
+                // The page came back from a form posted before the WASM arrived, with that
+                // form's error in its address: loaded as it is, it would show it again.
+                Some(search) => location.replace(&format!(
+                    "{}{search}{}",
+                    location.pathname().unwrap_or_default(),
+                    location.hash().unwrap_or_default()
+                )),
+                None => location.reload(),
+            };
         }
     });
     done
+}
+
+/// `search` (an address's `?…` part) without the error a plain form post brought back
+/// (`__path` and `__err`, as Leptos writes them), or `None` when it has none.
+pub fn without_error_info(search: &str) -> Option<String> {
+    let pairs = search.strip_prefix('?').unwrap_or(search).split('&').filter(|p| !p.is_empty());
+    let is_error = |pair: &&str| matches!(pair.split('=').next(), Some("__path" | "__err"));
+    if !pairs.clone().any(|p| is_error(&p)) {
+        return None;
+    }
+    let kept: Vec<&str> = pairs.filter(|p| !is_error(p)).collect();
+    Some(if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) })
 }
 
 /// How an enhanced form looks: its button, and the attributes of the form itself.
@@ -381,5 +404,23 @@ pub fn MemberPicker(profile: ProfileId) -> impl IntoView {
                 {move || if busy.get() { "Adding…" } else { "Add" }}
             </button>
         </ActionForm>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_error_info;
+
+    #[test]
+    fn an_address_loses_only_the_error_a_form_brought_back() {
+        assert_eq!(without_error_info(""), None);
+        assert_eq!(without_error_info("?q=ma&after=x"), None);
+        assert_eq!(without_error_info("?__path=%2Fapi%2Fx&__err=eyJ9"), Some(String::new()));
+        assert_eq!(
+            without_error_info("?q=ma&__path=%2Fapi%2Fx&__err=eyJ9&sort=since"),
+            Some("?q=ma&sort=since".into())
+        );
+        // A parameter that only starts like one is someone else's.
+        assert_eq!(without_error_info("?__errata=1"), None);
     }
 }
