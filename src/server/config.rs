@@ -16,8 +16,9 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// `sqlite://path/to/file.db` or `postgres://user@host/db`. `ROSTER_DATABASE_URL`.
     pub database_url: String,
-    /// Most connections the pool opens. `ROSTER_DATABASE_MAX_CONNECTIONS`.
-    pub database_max_connections: u32,
+    /// Most connections the pool opens. `ROSTER_DATABASE_MAX_CONNECTIONS`. Unset, see
+    /// [`Settings::max_connections`].
+    pub database_max_connections: Option<u32>,
     /// A session ends after this many minutes without a request. `ROSTER_SESSION_IDLE_MINUTES`.
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active. `ROSTER_SESSION_ABSOLUTE_HOURS`.
@@ -41,7 +42,7 @@ impl Default for Settings {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             database_url: "sqlite://roster.db".into(),
-            database_max_connections: 8,
+            database_max_connections: None,
             session_idle_minutes: 60 * 24 * 7,
             session_absolute_hours: 24 * 30,
             secure_cookies: false,
@@ -88,7 +89,7 @@ impl Settings {
             self.database_url = v;
         }
         if let Some(v) = var("ROSTER_DATABASE_MAX_CONNECTIONS") {
-            self.database_max_connections = parsed("ROSTER_DATABASE_MAX_CONNECTIONS", v)?;
+            self.database_max_connections = Some(parsed("ROSTER_DATABASE_MAX_CONNECTIONS", v)?);
         }
         if let Some(v) = var("ROSTER_SESSION_IDLE_MINUTES") {
             self.session_idle_minutes = parsed("ROSTER_SESSION_IDLE_MINUTES", v)?;
@@ -118,13 +119,32 @@ impl Settings {
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if self.database_max_connections == 0 {
+        if self.database_max_connections == Some(0) {
             bail!("database_max_connections must be at least 1");
         }
         if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
             bail!("session lifetimes must be at least 1");
         }
         Ok(())
+    }
+
+    /// The pool's size: as set, or else two SQLite connections per core (4 to 16), and 8 for
+    /// PostgreSQL. Each SQLite connection is a thread of this process with its own page cache
+    /// and its own map of the file, and when the file is in memory its queries are CPU work
+    /// here: past a few per core, more connections only take turns on the same cores. On 2
+    /// cores at ten million links, 4 connections served the profile page with about a tenth
+    /// less CPU a request than 8, in five of six paired runs. One per core did about as well
+    /// as 4 there, but a file bigger than memory waits on the disk, and 2 could overlap fewer
+    /// of those waits (BENCHMARKS.md).
+    pub fn max_connections(&self) -> u32 {
+        self.database_max_connections.unwrap_or_else(|| {
+            if self.database_url.starts_with("sqlite:") {
+                let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+                (2 * cores).clamp(4, 16)
+            } else {
+                8
+            }
+        })
     }
 
     pub fn session_idle_secs(&self) -> i64 {
@@ -178,6 +198,19 @@ mod tests {
         let err =
             s.apply_env(|k| (k == "ROSTER_TRUSTED_PROXIES").then(|| "10.0.0.0/8".to_string())).unwrap_err();
         assert!(err.to_string().contains("ROSTER_TRUSTED_PROXIES"), "{err}");
+    }
+
+    #[test]
+    fn the_pool_has_two_sqlite_connections_per_core_unless_set() {
+        let cores = std::thread::available_parallelism().unwrap().get() as u32;
+        let mut s = Settings::default();
+        assert_eq!(s.max_connections(), (2 * cores).clamp(4, 16));
+        s.database_url = "postgres://roster@db/roster".into();
+        assert_eq!(s.max_connections(), 8);
+        s.apply_env(|k| (k == "ROSTER_DATABASE_MAX_CONNECTIONS").then(|| "3".to_string())).unwrap();
+        assert_eq!(s.max_connections(), 3);
+        let zero: Settings = toml::from_str("database_max_connections = 0").unwrap();
+        assert!(zero.validate().is_err());
     }
 
     #[test]

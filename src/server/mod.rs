@@ -198,7 +198,7 @@ async fn server_fn_status(response: Response<Body>) -> Response<Body> {
 
 /// Binds, migrates and serves until Ctrl-C or SIGTERM, letting requests in flight finish.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url, settings.database_max_connections).await?;
+    let db = Db::connect(&settings.database_url, settings.max_connections()).await?;
     let ran = db.migrate().await?;
     if ran > 0 {
         tracing::info!(migrations = ran, "database migrated");
