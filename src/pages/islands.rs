@@ -202,9 +202,10 @@ where
     to == A::PATH && A::from_event(ev).map(|input| action.dispatch(input)).is_ok()
 }
 
-/// An island around a list whose rows carry small plain forms (`<form action=PATH>`): rows
-/// are many, so rather than an island each, one submit handler sends any of them through
-/// its action, one at a time, while the list shows it is busy.
+/// An island around a list whose rows carry small plain forms (`<form action=PATH>`, whose
+/// buttons may go elsewhere by `formaction`): rows are many, so rather than an island each,
+/// one submit handler sends any of them through its action, one at a time, while the list
+/// shows it is busy.
 macro_rules! rows_island {
     ($($(#[$doc:meta])* $name:ident { $($var:ident: $action:ty),+ })+) => {$(
         $(#[$doc])*
@@ -220,7 +221,12 @@ macro_rules! rows_island {
                 else {
                     return;
                 };
-                let to = form.get_attribute("action").unwrap_or_default();
+                // Where the form goes: the pressed button's own `formaction`, or the form's.
+                let to = ev
+                    .submitter()
+                    .and_then(|button| button.get_attribute("formaction"))
+                    .or_else(|| form.get_attribute("action"))
+                    .unwrap_or_default();
                 // One change at a time; anything not ours goes as a plain form post.
                 let ours = busy.get_untracked() $(|| dispatch_if_for($var, &ev, &to))+;
                 if ours {

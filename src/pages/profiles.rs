@@ -175,17 +175,16 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
                 Access::Manager => (Access::Member, "Make member"),
                 Access::Member => (Access::Manager, "Make manager"),
             };
+            // One form, two buttons: the change sends its level as the button's own value, and
+            // the removal goes to its own server function by `formaction`.
             let _ = write!(
                 out,
                 concat!(
-                    r#"<td class="row-actions">"#,
-                    r#"<form action="{change}" method="post" class="inline-form">"#,
+                    r#"<td class="row-actions"><form action="{change}" method="post" class="inline-form">"#,
                     r#"<input type="hidden" name="profile" value="{pid}"><input type="hidden" name="user" value="{id}">"#,
-                    r#"<input type="hidden" name="access" value="{flip_to}">"#,
-                    r#"<button type="submit" class="button small" aria-label="{flip_label}: {name}">{flip_label}</button></form>"#,
-                    r#"<form action="{remove}" method="post" class="inline-form">"#,
-                    r#"<input type="hidden" name="profile" value="{pid}"><input type="hidden" name="user" value="{id}">"#,
-                    r#"<button type="submit" class="button small danger" aria-label="Remove {name}">Remove</button></form></td>"#,
+                    r#"<button name="access" value="{flip_to}" class="button small" aria-label="{flip_label}: {name}">{flip_label}</button>"#,
+                    r#"<button formaction="{remove}" class="button small danger" aria-label="Remove {name}">Remove</button>"#,
+                    r#"</form></td>"#,
                 ),
                 change = ChangeAccess::PATH,
                 remove = RemoveMember::PATH,
@@ -472,17 +471,10 @@ mod tests {
         assert_balanced(&rows);
         assert_eq!(rows.matches("<tr>").count(), 2);
         assert!(rows.starts_with(r#"<tr><td><input type="checkbox" name="users[]" value="7" form="bulk-change" aria-label="Select Ada"></td><td>Ada</td><td class="email">ada@example.com</td><td><span class="pill manager">Manager</span> <a class="why" href="/profiles/3/why/7" aria-label="Why Ada has access">why?</a></td><td><time datetime="2024-02-29T23:05:09Z">2024-02-29</time></td><td>Bob</td>"#), "{rows}");
-        // Each row offers the other level, and removal, to the same profile and user.
-        assert!(rows.contains(r#"<input type="hidden" name="access" value="member"><button type="submit" class="button small" aria-label="Make member: Ada">Make member</button>"#));
-        assert!(rows.contains(r#"<input type="hidden" name="access" value="manager"><button type="submit" class="button small" aria-label="Make manager: Cy">Make manager</button>"#));
-        assert_eq!(
-            rows.matches(
-                r#"<input type="hidden" name="profile" value="3"><input type="hidden" name="user" value="8">"#
-            )
-            .count(),
-            2
-        );
-        assert!(rows.contains(r#"aria-label="Remove Cy">Remove</button>"#));
+        // Each row's one form offers the other level, and removal, for the same profile and user.
+        assert_eq!(rows.matches("<form ").count(), 2);
+        assert!(rows.contains(r#"<form action="/api/members/change_access" method="post" class="inline-form"><input type="hidden" name="profile" value="3"><input type="hidden" name="user" value="8"><button name="access" value="manager" class="button small" aria-label="Make manager: Cy">Make manager</button><button formaction="/api/members/remove" class="button small danger" aria-label="Remove Cy">Remove</button></form>"#), "{rows}");
+        assert!(rows.contains(r#"<button name="access" value="member" class="button small" aria-label="Make member: Ada">Make member</button>"#));
         assert!(rows.contains(r#"<td><span class="pill">Member</span>"#));
         assert!(rows.contains("<td>—</td>"), "an adder whose account is gone");
     }
