@@ -162,7 +162,7 @@ pub mod ssr {
                 sql.push(
                     " JOIN memberships x ON x.profile_id = k.profile_id AND x.user_id = k.id \
                      JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
-                     ORDER BY k.part, k.k, k.id",
+                     ORDER BY k.k, k.id",
                 );
                 sql
             };

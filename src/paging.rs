@@ -102,6 +102,7 @@ pub mod ssr {
     use crate::{
         domain::{Timestamp, UserId},
         error::AppError,
+        server::db::Dialect,
     };
 
     /// The LIMIT to fetch: one more than a page, to learn whether another page follows.
@@ -298,10 +299,14 @@ pub mod ssr {
             sql
         }
 
-        /// Pushes the page's people as the table `k`: (id, the scope's columns, part, k), in
-        /// the order `part, k, id`. The page is cut from the arms' rows before the caller
-        /// joins anything to them, so only its own rows are looked up, and the planner has no
-        /// way into the joined tables but through them. `only`: see [`Self::push_arms`].
+        /// Pushes the page's people as the table `k`: (id, the scope's columns, k), in the
+        /// order `k, id`. The page is cut from the arms' rows before the caller joins anything
+        /// to them, so only its own rows are looked up, and the planner has no way into the
+        /// joined tables but through them. `only`: see [`Self::push_arms`].
+        ///
+        /// One query reads one part of a list ([`MatchPart`]), so `k, id` orders it whole.
+        /// Each arm but a search's by "since" reads its index in that order; SQLite merges
+        /// such arms as it reads them and stops after a page (see [`Self::push_arms`]).
         pub fn push_page<'args, DB>(
             &self,
             sql: &mut sqlx::QueryBuilder<'args, DB>,
@@ -316,14 +321,14 @@ pub mod ssr {
         {
             sql.push("(SELECT * FROM (");
             self.push_arms(sql, at, true, only);
-            sql.push(") AS arms ORDER BY part, k, id LIMIT ").push_bind(FETCH).push(") AS k");
+            sql.push(") AS arms ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS k");
         }
 
         /// Pushes the parts of the list's union: for each scope, one per searched column (the
         /// name arm, then the email arm), or one for an unsearched list. With `page`, each arm
-        /// reads a page after the cursor, in its own order, as (id, the scope's columns, part,
-        /// k), k being the key it is ordered by; without, only the people (for a count).
-        /// `only`: just that part of a search by name.
+        /// reads the rows after the cursor as (id, the scope's columns, k), k being the key
+        /// its index orders it by; without, only the people (for a count). `only`: just that
+        /// part of a search by name.
         fn push_arms<'args, DB>(
             &self,
             sql: &mut sqlx::QueryBuilder<'args, DB>,
@@ -374,11 +379,15 @@ pub mod ssr {
                         continue;
                     }
                     // Each arm reads only its index (the person and the sort key); the rest of
-                    // the row is fetched for the page's rows alone.
-                    sql.push(format_args!(
-                        "SELECT * FROM (SELECT {person} AS id{carried}, {} AS part, {key} AS k FROM {table} WHERE ",
-                        order as i32
-                    ));
+                    // the row is fetched for the page's rows alone. SQLite merges arms that
+                    // read their indexes in order as it reads them, so an arm is a plain
+                    // SELECT (a LIMIT of its own would make SQLite sort it). PostgreSQL would
+                    // read each arm whole and sort the lot, so there each stops after a page.
+                    let limit_each = Dialect::of::<DB>() == Dialect::Postgres;
+                    if limit_each {
+                        sql.push("SELECT * FROM (");
+                    }
+                    sql.push(format_args!("SELECT {person} AS id{carried}, {key} AS k FROM {table} WHERE "));
                     push_scope(sql, scope);
                     push_match(sql, at, column);
                     // After the cursor, in this arm's order. An email is unique, so it orders
@@ -404,9 +413,11 @@ pub mod ssr {
                             "email".to_owned()
                         }
                     };
-                    sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
-                        .push_bind(FETCH)
-                        .push(format_args!(") AS part{arm}"));
+                    if limit_each {
+                        sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
+                            .push_bind(FETCH)
+                            .push(format_args!(") AS part{arm}"));
+                    }
                 }
             }
         }
@@ -468,15 +479,13 @@ pub mod ssr {
             range(sql, "name_key");
             sql.push(")");
             push_chosen_limit(sql, &names, &emails, most, true, 2 * most);
-            sql.push(format_args!(
-                ") AS emails) SELECT * FROM (SELECT id{carried}, 0 AS part, k FROM few{arm} WHERE "
-            ));
+            sql.push(format_args!(") AS emails) SELECT * FROM (SELECT id{carried}, k FROM few{arm} WHERE "));
             after(sql, "k", "id");
             sql.push(" ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS few UNION ALL ");
             // Many: the "since" index, in order, testing each row. The ranges are written so
             // that no index can serve them, or a planner might take one for a way in.
             sql.push(format_args!(
-                "SELECT * FROM (SELECT {person} AS id{carried}, 0 AS part, {since} AS k FROM {table} WHERE "
+                "SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k FROM {table} WHERE "
             ));
             push_scope(sql, scope);
             sql.push("((");

@@ -201,7 +201,7 @@ pub mod ssr {
                 holders.push_page(&mut sql, &at, only);
                 sql.push(
                     " JOIN user_roles ur ON ur.role_id = k.role_id AND ur.user_id = k.id \
-                     JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id",
+                     JOIN users u ON u.id = k.id ORDER BY k.k, k.id",
                 );
                 sql
             };

@@ -254,7 +254,7 @@ pub mod ssr {
                 let mut sql =
                     sqlx::QueryBuilder::new("SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM ");
                 everyone.push_page(&mut sql, &at, only);
-                sql.push(" JOIN users u ON u.id = k.id ORDER BY k.part, k.k, k.id");
+                sql.push(" JOIN users u ON u.id = k.id ORDER BY k.k, k.id");
                 sql
             };
             let rows: Vec<UserRow> = at

@@ -41,6 +41,17 @@ pub enum Dialect {
     Postgres,
 }
 
+impl Dialect {
+    /// The dialect of the database `DB`, for SQL written for either.
+    pub fn of<DB: sqlx::Database>() -> Dialect {
+        if DB::NAME == <Sqlite as sqlx::Database>::NAME {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        }
+    }
+}
+
 /// What both pools offer to a body inside [`with_db!`].
 pub trait Pool {
     type Db: sqlx::Database;
