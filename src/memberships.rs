@@ -101,7 +101,7 @@ pub mod ssr {
         history::ssr::Change,
         paging::{
             self,
-            ssr::{Bound, MatchPart, People, PeoplePage},
+            ssr::{Bound, People, PeoplePage, Rows},
             Page, Sort,
         },
         record_history,
@@ -152,23 +152,14 @@ pub mod ssr {
         let people =
             People { table: "memberships", person: "user_id", since: "added_at", scopes, size: counts.0 };
         let (rows, total): (Vec<Member>, i64) = with_db!(db, pool => {
-            let page = |only: Option<MatchPart>| {
-                let mut sql = sqlx::QueryBuilder::new(
-                    "SELECT x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, a.display_name AS added_by FROM ",
-                );
-                // Joined on the page's own columns: given the profile as a constant, SQLite
-                // 3.46 chose to scan the whole profile and look each row up in the page.
-                people.push_page(&mut sql, &at, only);
-                sql.push(
-                    " JOIN memberships x ON x.profile_id = k.profile_id AND x.user_id = k.id \
-                     JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by \
-                     ORDER BY k.k, k.id",
-                );
-                sql
+            let shown = Rows {
+                select: "x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, \
+                         a.display_name AS added_by",
+                joins: "JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by",
             };
             let rows: Vec<Member> = at
                 .read(|only| {
-                    let mut sql = page(only);
+                    let mut sql = people.page_query(&at, only, &shown);
                     async move { sql.build_query_as().fetch_all(pool).await }
                 })
                 .await?;

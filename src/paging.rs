@@ -283,6 +283,26 @@ pub mod ssr {
         ((FETCH as f64 * size.max(0) as f64).sqrt().ceil() as i64).max(COUNT_CAP)
     }
 
+    /// What a page of a list shows of each of its rows: `select`, its columns, and `joins`,
+    /// the tables they come from beside the list's own. Both call the list's table `x`.
+    pub struct Rows<'a> {
+        pub select: &'a str,
+        pub joins: &'a str,
+    }
+
+    /// What each arm of a list's union reads.
+    #[derive(Clone, Copy)]
+    enum Arm<'a> {
+        /// The people alone, for a count.
+        People,
+        /// A page of keys along the arm's index, as (id, the scope's columns, k), k being the
+        /// key the index orders it by.
+        Keys,
+        /// Whole rows, as [`Rows`] selects them, with the sort key and the person as `page_k`
+        /// and `page_id`, along the arm's index, without a LIMIT.
+        Rows(&'a Rows<'a>),
+    }
+
     impl People<'_> {
         /// The query that counts a search's matches, up to [`COUNT_CAP`] and one more.
         pub fn count<'args, DB>(&self, at: &PeoplePage) -> sqlx::QueryBuilder<'args, DB>
@@ -294,46 +314,68 @@ pub mod ssr {
             i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
         {
             let mut sql = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (");
-            self.push_arms(&mut sql, at, false, None);
+            self.push_arms(&mut sql, at, Arm::People, None);
             sql.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") AS x");
             sql
         }
 
-        /// Pushes the page's people as the table `k`: (id, the scope's columns, k), in the
-        /// order `k, id`. The page is cut from the arms' rows before the caller joins anything
-        /// to them, so only its own rows are looked up, and the planner has no way into the
-        /// joined tables but through them. `only`: see [`Self::push_arms`].
+        /// The query for a page of the list, `only` the part of a search by name it names
+        /// ([`MatchPart`]): each row as `rows` selects it, in the list's order. One query
+        /// reads one part of a list, so the sort key and the person order it whole.
         ///
-        /// One query reads one part of a list ([`MatchPart`]), so `k, id` orders it whole.
-        /// Each arm but a search's by "since" reads its index in that order; SQLite merges
-        /// such arms as it reads them and stops after a page (see [`Self::push_arms`]).
-        pub fn push_page<'args, DB>(
+        /// The page is cut before the rest of its rows is looked up, each database its own way:
+        /// - SQLite merges arms that read their indexes in order as it reads them, and stops
+        ///   after a page. So each arm reads whole rows, along its index, and the union is
+        ///   ordered and cut: nothing is sorted. (An arm with a LIMIT of its own would be
+        ///   sorted, and so would rows joined to a subquery's: BENCHMARKS.md, stop 22.)
+        /// - PostgreSQL appends such arms and sorts every row, unless each stops after a page
+        ///   itself. So each arm reads a page of keys from its index, the union's page of them
+        ///   is the table `k`, and only its rows are joined to the rest of theirs.
+        ///
+        /// A search sorted by "since" reads its matches apart and sorts them
+        /// (`push_since_search`): on both databases, the second way.
+        pub fn page_query<'args, DB>(
             &self,
-            sql: &mut sqlx::QueryBuilder<'args, DB>,
             at: &PeoplePage,
             only: Option<MatchPart>,
-        ) where
+            rows: &Rows,
+        ) -> sqlx::QueryBuilder<'args, DB>
+        where
             DB: sqlx::Database,
             String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
             Timestamp: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
             UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
             i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
         {
-            sql.push("(SELECT * FROM (");
-            self.push_arms(sql, at, true, only);
+            let mut sql = sqlx::QueryBuilder::new("");
+            let since_search = at.sort == Sort::Since && at.range.is_some();
+            if Dialect::of::<DB>() == Dialect::Sqlite && !since_search {
+                self.push_arms(&mut sql, at, Arm::Rows(rows), only);
+                sql.push(" ORDER BY page_k, page_id LIMIT ").push_bind(FETCH);
+                return sql;
+            }
+            let People { table, person, .. } = *self;
+            sql.push(format_args!("SELECT {} FROM (SELECT * FROM (", rows.select));
+            self.push_arms(&mut sql, at, Arm::Keys, only);
             sql.push(") AS arms ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS k");
+            // Joined on the page's own columns: given the scope's values as constants, SQLite
+            // 3.46 chose to scan the whole scope and look each row up in the page.
+            sql.push(format_args!(" JOIN {table} x ON x.{person} = k.id"));
+            for (column, _) in self.scopes.first().copied().unwrap_or_default() {
+                sql.push(format_args!(" AND x.{column} = k.{column}"));
+            }
+            sql.push(format_args!(" {} ORDER BY k.k, k.id", rows.joins));
+            sql
         }
 
         /// Pushes the parts of the list's union: for each scope, one per searched column (the
-        /// name arm, then the email arm), or one for an unsearched list. With `page`, each arm
-        /// reads the rows after the cursor as (id, the scope's columns, k), k being the key
-        /// its index orders it by; without, only the people (for a count). `only`: just that
-        /// part of a search by name.
+        /// name arm, then the email arm), or one for an unsearched list, each reading what
+        /// `reads` says. `only`: just that part of a search by name.
         fn push_arms<'args, DB>(
             &self,
             sql: &mut sqlx::QueryBuilder<'args, DB>,
             at: &PeoplePage,
-            page: bool,
+            reads: Arm,
             only: Option<MatchPart>,
         ) where
             DB: sqlx::Database,
@@ -344,10 +386,12 @@ pub mod ssr {
         {
             let People { table, person, since, .. } = *self;
             let columns: &[&str] = if at.range.is_some() { &["name_key", "email"] } else { &[""] };
+            // Whole rows name the list's table `x`, beside the tables joined to it.
+            let x = if matches!(reads, Arm::Rows(_)) { "x." } else { "" };
             let mut arm = 0;
             for scope in self.scopes {
                 let carried: String = scope.iter().map(|(column, _)| format!(", {column}")).collect();
-                if page && at.sort == Sort::Since && at.range.is_some() {
+                if matches!(reads, Arm::Keys) && at.sort == Sort::Since && at.range.is_some() {
                     if arm > 0 {
                         sql.push(" UNION ALL ");
                     }
@@ -362,7 +406,7 @@ pub mod ssr {
                         (Sort::Name, "email") => (MatchPart::Email, "email"),
                         (Sort::Name, _) => (MatchPart::Name, "name_key"),
                     };
-                    if page && only.is_some_and(|only| only != order) {
+                    if !matches!(reads, Arm::People) && only.is_some_and(|only| only != order) {
                         continue;
                     }
                     if arm > 0 {
@@ -371,41 +415,40 @@ pub mod ssr {
                         sql.push(" UNION ALL ");
                     }
                     arm += 1;
-                    if !page {
-                        sql.push(format_args!("SELECT {person} FROM {table} WHERE "));
-                        push_scope(sql, scope);
-                        push_match(sql, at, column);
-                        sql.push("1 = 1");
-                        continue;
-                    }
-                    // Each arm reads only its index (the person and the sort key); the rest of
-                    // the row is fetched for the page's rows alone. SQLite merges arms that
-                    // read their indexes in order as it reads them, so an arm is a plain
-                    // SELECT (a LIMIT of its own would make SQLite sort it). PostgreSQL would
-                    // read each arm whole and sort the lot, so there each stops after a page.
-                    let limit_each = Dialect::of::<DB>() == Dialect::Postgres;
-                    if limit_each {
-                        sql.push("SELECT * FROM (");
-                    }
-                    sql.push(format_args!("SELECT {person} AS id{carried}, {key} AS k FROM {table} WHERE "));
-                    push_scope(sql, scope);
-                    push_match(sql, at, column);
+                    match reads {
+                        Arm::People => {
+                            sql.push(format_args!("SELECT {person} FROM {table} WHERE "));
+                            push_scope(sql, scope, "");
+                            push_match(sql, at, column, "");
+                            sql.push("1 = 1");
+                            continue;
+                        }
+                        Arm::Keys => sql.push(format_args!(
+                            "SELECT * FROM (SELECT {person} AS id{carried}, {key} AS k FROM {table} WHERE "
+                        )),
+                        Arm::Rows(rows) => sql.push(format_args!(
+                            "SELECT {}, x.{key} AS page_k, x.{person} AS page_id FROM {table} x {} WHERE ",
+                            rows.select, rows.joins
+                        )),
+                    };
+                    push_scope(sql, scope, x);
+                    push_match(sql, at, column, x);
                     // After the cursor, in this arm's order. An email is unique, so it orders
                     // the email arm alone.
                     let order_by = match (at.sort, order, at.by_name.0) {
                         (Sort::Since, ..) => {
-                            sql.push(format_args!("({since}, {person}) > (")).push_bind(at.by_since.0);
+                            sql.push(format_args!("({x}{since}, {x}{person}) > (")).push_bind(at.by_since.0);
                             sql.push(", ").push_bind(at.by_since.1).push(")");
                             format!("{since}, {person}")
                         }
                         (Sort::Name, MatchPart::Name, _) => {
-                            sql.push(format_args!("(name_key, {person}) > ("))
+                            sql.push(format_args!("({x}name_key, {x}{person}) > ("))
                                 .push_bind(at.by_name.1.clone());
                             sql.push(", ").push_bind(at.by_name.2).push(")");
                             format!("name_key, {person}")
                         }
                         (Sort::Name, MatchPart::Email, MatchPart::Email) => {
-                            sql.push("email > ").push_bind(at.by_name.1.clone());
+                            sql.push(format_args!("{x}email > ")).push_bind(at.by_name.1.clone());
                             "email".to_owned()
                         }
                         (Sort::Name, MatchPart::Email, MatchPart::Name) => {
@@ -413,7 +456,7 @@ pub mod ssr {
                             "email".to_owned()
                         }
                     };
-                    if limit_each {
+                    if matches!(reads, Arm::Keys) {
                         sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
                             .push_bind(FETCH)
                             .push(format_args!(") AS part{arm}"));
@@ -458,7 +501,7 @@ pub mod ssr {
             sql.push("SELECT * FROM (WITH ");
             push_match_counts(sql, (&names, &emails), most, |sql, column| {
                 sql.push(format_args!("{table} WHERE "));
-                push_scope(sql, scope);
+                push_scope(sql, scope, "");
                 range(sql, column);
             });
             // Few: the name matches, then the email matches, each along its own index.
@@ -466,14 +509,14 @@ pub mod ssr {
                 ", few{arm} AS MATERIALIZED (SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
                  FROM {table} WHERE "
             ));
-            push_scope(sql, scope);
+            push_scope(sql, scope, "");
             range(sql, "name_key");
             push_chosen_limit(sql, &names, &emails, most, true, most);
             sql.push(format_args!(
                 ") AS names UNION ALL SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
                  FROM {table} WHERE "
             ));
-            push_scope(sql, scope);
+            push_scope(sql, scope, "");
             range(sql, "email");
             sql.push(" AND NOT (");
             range(sql, "name_key");
@@ -487,7 +530,7 @@ pub mod ssr {
             sql.push(format_args!(
                 "SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k FROM {table} WHERE "
             ));
-            push_scope(sql, scope);
+            push_scope(sql, scope, "");
             sql.push("((");
             range(sql, "(name_key || '')");
             sql.push(") OR (");
@@ -555,15 +598,19 @@ pub mod ssr {
             .push(" ELSE 0 END");
     }
 
-    /// Pushes `column = value AND ` for each of a scope's columns.
-    fn push_scope<'args, DB>(sql: &mut sqlx::QueryBuilder<'args, DB>, scope: &[(&'static str, Bound)])
-    where
+    /// Pushes `column = value AND ` for each of a scope's columns, each after `x` (a table's
+    /// name and a dot, or nothing).
+    fn push_scope<'args, DB>(
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        scope: &[(&'static str, Bound)],
+        x: &str,
+    ) where
         DB: sqlx::Database,
         String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
         i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         for (column, value) in scope {
-            sql.push(format_args!("{column} = "));
+            sql.push(format_args!("{x}{column} = "));
             match value {
                 Bound::Id(id) => sql.push_bind(*id),
                 Bound::Text(text) => sql.push_bind(text.to_string()),
@@ -573,20 +620,21 @@ pub mod ssr {
     }
 
     /// Pushes the search's conditions on `column`, each followed by ` AND `: its prefix range
-    /// and, for the email arm, not a name match.
-    fn push_match<'args, DB>(sql: &mut sqlx::QueryBuilder<'args, DB>, at: &PeoplePage, column: &str)
+    /// and, for the email arm, not a name match. Each column comes after `x`, as in
+    /// [`push_scope`].
+    fn push_match<'args, DB>(sql: &mut sqlx::QueryBuilder<'args, DB>, at: &PeoplePage, column: &str, x: &str)
     where
         DB: sqlx::Database,
         String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         let Some((low, high)) = &at.range else { return };
-        sql.push(format_args!("{column} >= ")).push_bind(low.clone());
-        sql.push(format_args!(" AND {column} < ")).push_bind(high.clone()).push(" AND ");
+        sql.push(format_args!("{x}{column} >= ")).push_bind(low.clone());
+        sql.push(format_args!(" AND {x}{column} < ")).push_bind(high.clone()).push(" AND ");
         if column == "email" {
             // People whose name matches too are the name arm's: the arms never overlap. The
             // email index carries the name key.
-            sql.push("NOT (name_key >= ").push_bind(low.clone());
-            sql.push(" AND name_key < ").push_bind(high.clone()).push(") AND ");
+            sql.push(format_args!("NOT ({x}name_key >= ")).push_bind(low.clone());
+            sql.push(format_args!(" AND {x}name_key < ")).push_bind(high.clone()).push(") AND ");
         }
     }
 

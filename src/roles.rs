@@ -121,7 +121,7 @@ pub mod ssr {
         history::ssr::Change,
         paging::{
             self,
-            ssr::{Bound, MatchPart, People, PeoplePage},
+            ssr::{Bound, People, PeoplePage, Rows},
             Page, Sort,
         },
         record_history,
@@ -194,20 +194,13 @@ pub mod ssr {
             size: holder_count,
         };
         let (rows, total): (Vec<Holder>, i64) = with_db!(db, pool => {
-            let page = |only: Option<MatchPart>| {
-                let mut sql = sqlx::QueryBuilder::new(
-                    "SELECT ur.user_id, u.display_name, ur.email, ur.assigned_at, ur.name_key FROM ",
-                );
-                holders.push_page(&mut sql, &at, only);
-                sql.push(
-                    " JOIN user_roles ur ON ur.role_id = k.role_id AND ur.user_id = k.id \
-                     JOIN users u ON u.id = k.id ORDER BY k.k, k.id",
-                );
-                sql
+            let shown = Rows {
+                select: "x.user_id, u.display_name, x.email, x.assigned_at, x.name_key",
+                joins: "JOIN users u ON u.id = x.user_id",
             };
             let rows: Vec<Holder> = at
                 .read(|only| {
-                    let mut sql = page(only);
+                    let mut sql = holders.page_query(&at, only, &shown);
                     async move { sql.build_query_as().fetch_all(pool).await }
                 })
                 .await?;

@@ -101,7 +101,7 @@ pub mod ssr {
         history::ssr::Change,
         paging::{
             self,
-            ssr::{MatchPart, People, PeoplePage},
+            ssr::{People, PeoplePage, Rows},
             Page, Sort,
         },
         record_history,
@@ -232,8 +232,8 @@ pub mod ssr {
     /// The directory, a page at a time. Unsearched, it reads along users_name_idx or
     /// users_created_idx and its total is a tally the schema keeps. Searched, the name and
     /// email matches are read apart along their own indexes and merged; sorted by name, the
-    /// name matches come first, then the email matches by email ([`MatchPart`]), so a page
-    /// reads a page's rows from each.
+    /// name matches come first, then the email matches by email
+    /// ([`MatchPart`](crate::paging::ssr::MatchPart)), so a page reads a page's rows from each.
     pub async fn directory(
         db: &Db,
         q: Option<&str>,
@@ -250,16 +250,10 @@ pub mod ssr {
                 0
             };
             let everyone = People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
-            let page = |only: Option<MatchPart>| {
-                let mut sql =
-                    sqlx::QueryBuilder::new("SELECT u.id, u.display_name, u.email, u.created_at, u.name_key FROM ");
-                everyone.push_page(&mut sql, &at, only);
-                sql.push(" JOIN users u ON u.id = k.id ORDER BY k.k, k.id");
-                sql
-            };
+            let shown = Rows { select: "x.id, x.display_name, x.email, x.created_at, x.name_key", joins: "" };
             let rows: Vec<UserRow> = at
                 .read(|only| {
-                    let mut sql = page(only);
+                    let mut sql = everyone.page_query(&at, only, &shown);
                     async move { sql.build_query_as().fetch_all(pool).await }
                 })
                 .await?;
