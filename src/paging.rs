@@ -284,7 +284,9 @@ pub mod ssr {
     }
 
     /// What a page of a list shows of each of its rows: `select`, its columns, and `joins`,
-    /// the tables they come from beside the list's own. Both call the list's table `x`.
+    /// the tables they come from beside the list's own. Both call the list's table `x`. The
+    /// columns include its person, name key, email and "since" date, each written `x.column`:
+    /// SQLite orders a union by its columns as they are written.
     pub struct Rows<'a> {
         pub select: &'a str,
         pub joins: &'a str,
@@ -298,8 +300,7 @@ pub mod ssr {
         /// A page of keys along the arm's index, as (id, the scope's columns, k), k being the
         /// key the index orders it by.
         Keys,
-        /// Whole rows, as [`Rows`] selects them, with the sort key and the person as `page_k`
-        /// and `page_id`, along the arm's index, without a LIMIT.
+        /// Whole rows, as [`Rows`] selects them, along the arm's index, without a LIMIT.
         Rows(&'a Rows<'a>),
     }
 
@@ -349,12 +350,17 @@ pub mod ssr {
         {
             let mut sql = sqlx::QueryBuilder::new("");
             let since_search = at.sort == Sort::Since && at.range.is_some();
+            let People { table, person, since, .. } = *self;
             if Dialect::of::<DB>() == Dialect::Sqlite && !since_search {
                 self.push_arms(&mut sql, at, Arm::Rows(rows), only);
-                sql.push(" ORDER BY page_k, page_id LIMIT ").push_bind(FETCH);
+                let key = match (at.sort, only) {
+                    (Sort::Since, _) => since,
+                    (Sort::Name, Some(MatchPart::Email)) => "email",
+                    (Sort::Name, _) => "name_key",
+                };
+                sql.push(format_args!(" ORDER BY x.{key}, x.{person} LIMIT ")).push_bind(FETCH);
                 return sql;
             }
-            let People { table, person, .. } = *self;
             sql.push(format_args!("SELECT {} FROM (SELECT * FROM (", rows.select));
             self.push_arms(&mut sql, at, Arm::Keys, only);
             sql.push(") AS arms ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS k");
@@ -426,10 +432,13 @@ pub mod ssr {
                         Arm::Keys => sql.push(format_args!(
                             "SELECT * FROM (SELECT {person} AS id{carried}, {key} AS k FROM {table} WHERE "
                         )),
-                        Arm::Rows(rows) => sql.push(format_args!(
-                            "SELECT {}, x.{key} AS page_k, x.{person} AS page_id FROM {table} x {} WHERE ",
-                            rows.select, rows.joins
-                        )),
+                        Arm::Rows(rows) => {
+                            sql.push(format_args!("SELECT {} FROM {table} x ", rows.select));
+                            if !rows.joins.is_empty() {
+                                sql.push(rows.joins).push(" ");
+                            }
+                            sql.push("WHERE ")
+                        }
                     };
                     push_scope(sql, scope, x);
                     push_match(sql, at, column, x);
