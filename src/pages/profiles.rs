@@ -237,26 +237,22 @@ pub fn ProfilePage() -> impl IntoView {
             list_members(ProfileId(id_or_not_found(id)?), q, access, sort, after).await
         },
     );
+    // Only the server renders this page (the browser runs its islands alone), so its address
+    // is fixed, and what only some addresses ask for is read only when they do.
     // The removal just made, for the "Undo" banner: from the address, so it shows without JS.
-    let removal = Resource::new(
-        move || removed.get().and_then(|r| r.parse::<i64>().ok()),
-        |entry| async move {
-            match entry {
-                Some(entry) => get_entry(entry).await.ok().filter(|e| e.undoable()),
-                None => None,
-            }
-        },
-    );
+    let removal = removed.get_untracked().and_then(|r| r.parse::<i64>().ok()).map(|entry| {
+        Resource::new(|| (), move |_| async move { get_entry(entry).await.ok().filter(|e| e.undoable()) })
+    });
     // People to add, found by the "Find" form (`?find=`): the picker's way without JS.
-    let found = Resource::new(
-        move || (id.get(), find.get()),
-        |(id, find)| async move {
-            match (id, find) {
-                (Some(id), Some(q)) => suggest_users(ProfileId(id), q).await.unwrap_or_default(),
-                _ => Vec::new(),
-            }
-        },
-    );
+    let found = id.get_untracked().zip(find.get_untracked()).map(|(id, q)| {
+        Resource::new(
+            || (),
+            move |_| {
+                let q = q.clone();
+                async move { suggest_users(ProfileId(id), q).await.unwrap_or_default() }
+            },
+        )
+    });
 
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -267,8 +263,14 @@ pub fn ProfilePage() -> impl IntoView {
                 };
                 let pid = profile.id;
                 let can_manage = profile.can_manage;
-                let removal = removal.await;
-                let found = found.await;
+                let removal = match removal {
+                    Some(removal) => removal.await,
+                    None => None,
+                };
+                let found = match found {
+                    Some(found) => found.await,
+                    None => Vec::new(),
+                };
                 let members_view = match members.await {
                     Err(err) => error_view(err),
                     Ok(page) if page.items.is_empty() => view! {
