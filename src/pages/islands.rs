@@ -135,6 +135,10 @@ where
     A: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     A::Output: Clone + Send + Sync + 'static,
 {
+    // The server renders every form idle, and what it renders never changes.
+    if cfg!(not(feature = "hydrate")) {
+        return Signal::stored(false);
+    }
     let done = settle(action);
     let pending = action.pending();
     Signal::derive(move || pending.get() || done.get())
