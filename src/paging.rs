@@ -324,7 +324,7 @@ pub mod ssr {
         /// ([`MatchPart`]): each row as `rows` selects it, in the list's order. One query
         /// reads one part of a list, so the sort key and the person order it whole.
         ///
-        /// The page is cut before the rest of its rows is looked up, each database its own way:
+        /// Each database reads no more than the page, its own way:
         /// - SQLite merges arms that read their indexes in order as it reads them, and stops
         ///   after a page. So each arm reads whole rows, along its index, and the union is
         ///   ordered and cut: nothing is sorted. (An arm with a LIMIT of its own would be
