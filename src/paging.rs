@@ -396,13 +396,14 @@ pub mod ssr {
             let x = if matches!(reads, Arm::Rows(_)) { "x." } else { "" };
             let mut arm = 0;
             for scope in self.scopes {
-                let carried: String = scope.iter().map(|(column, _)| format!(", {column}")).collect();
+                // The scope's columns, for a page of keys to carry to its join.
+                let carried = || scope.iter().map(|(column, _)| format!(", {column}")).collect::<String>();
                 if matches!(reads, Arm::Keys) && at.sort == Sort::Since && at.range.is_some() {
                     if arm > 0 {
                         sql.push(" UNION ALL ");
                     }
                     arm += 1;
-                    self.push_since_search(sql, at, scope, &carried, arm);
+                    self.push_since_search(sql, at, scope, &carried(), arm);
                     continue;
                 }
                 for column in columns {
@@ -430,7 +431,8 @@ pub mod ssr {
                             continue;
                         }
                         Arm::Keys => sql.push(format_args!(
-                            "SELECT * FROM (SELECT {person} AS id{carried}, {key} AS k FROM {table} WHERE "
+                            "SELECT * FROM (SELECT {person} AS id{}, {key} AS k FROM {table} WHERE ",
+                            carried()
                         )),
                         Arm::Rows(rows) => {
                             sql.push(format_args!("SELECT {} FROM {table} x ", rows.select));
@@ -442,33 +444,35 @@ pub mod ssr {
                     };
                     push_scope(sql, scope, x);
                     push_match(sql, at, column, x);
-                    // After the cursor, in this arm's order. An email is unique, so it orders
-                    // the email arm alone.
+                    // After the cursor, in this arm's order (its key, then the person). An email
+                    // is unique, so it orders the email arm alone.
                     let order_by = match (at.sort, order, at.by_name.0) {
                         (Sort::Since, ..) => {
                             sql.push(format_args!("({x}{since}, {x}{person}) > (")).push_bind(at.by_since.0);
                             sql.push(", ").push_bind(at.by_since.1).push(")");
-                            format!("{since}, {person}")
+                            (since, Some(person))
                         }
                         (Sort::Name, MatchPart::Name, _) => {
                             sql.push(format_args!("({x}name_key, {x}{person}) > ("))
                                 .push_bind(at.by_name.1.clone());
                             sql.push(", ").push_bind(at.by_name.2).push(")");
-                            format!("name_key, {person}")
+                            ("name_key", Some(person))
                         }
                         (Sort::Name, MatchPart::Email, MatchPart::Email) => {
                             sql.push(format_args!("{x}email > ")).push_bind(at.by_name.1.clone());
-                            "email".to_owned()
+                            ("email", None)
                         }
                         (Sort::Name, MatchPart::Email, MatchPart::Name) => {
                             sql.push("1 = 1");
-                            "email".to_owned()
+                            ("email", None)
                         }
                     };
                     if matches!(reads, Arm::Keys) {
-                        sql.push(format_args!(" ORDER BY {order_by} LIMIT "))
-                            .push_bind(FETCH)
-                            .push(format_args!(") AS part{arm}"));
+                        sql.push(format_args!(" ORDER BY {}", order_by.0));
+                        if let Some(person) = order_by.1 {
+                            sql.push(format_args!(", {person}"));
+                        }
+                        sql.push(" LIMIT ").push_bind(FETCH).push(format_args!(") AS part{arm}"));
                     }
                 }
             }
