@@ -247,6 +247,12 @@ pub mod ssr {
             (self.sort == Sort::Name && self.range.is_some()).then_some(self.by_name.0)
         }
 
+        /// Whether the page is part of a search sorted by "since", which reads its matches
+        /// apart and sorts them (`People::push_since_search`).
+        pub fn by_since_search(&self) -> bool {
+            self.sort == Sort::Since && self.range.is_some()
+        }
+
         /// Reads the page's rows: a search by name a part at a time ([`MatchPart::page`]),
         /// any other list at once. `read(only)` reads just that part, or with `None`, all.
         pub async fn read<T, F, Fut>(&self, mut read: F) -> Result<Vec<T>, sqlx::Error>
@@ -349,9 +355,8 @@ pub mod ssr {
             i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
         {
             let mut sql = sqlx::QueryBuilder::new("");
-            let since_search = at.sort == Sort::Since && at.range.is_some();
             let People { table, person, since, .. } = *self;
-            if Dialect::of::<DB>() == Dialect::Sqlite && !since_search {
+            if Dialect::of::<DB>() == Dialect::Sqlite && !at.by_since_search() {
                 self.push_arms(&mut sql, at, Arm::Rows(rows), only);
                 let key = match (at.sort, only) {
                     (Sort::Since, _) => since,
@@ -398,7 +403,7 @@ pub mod ssr {
             for scope in self.scopes {
                 // The scope's columns, for a page of keys to carry to its join.
                 let carried = || scope.iter().map(|(column, _)| format!(", {column}")).collect::<String>();
-                if matches!(reads, Arm::Keys) && at.sort == Sort::Since && at.range.is_some() {
+                if matches!(reads, Arm::Keys) && at.by_since_search() {
                     if arm > 0 {
                         sql.push(" UNION ALL ");
                     }
