@@ -56,4 +56,11 @@ if [[ -n "$pg_url" ]]; then
   (cd end2end && ROSTER_E2E_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/$e2e_db" npx playwright test)
 fi
 
+# The release build keeps its views' types, the debug build erases them, and each writes its
+# own hydration marks: the islands must come alive against the release's own HTML too. Last,
+# since both builds write the same site folder (`pkg/`), which the debug tests above read.
+step "Building the release, and the browser tests with JavaScript against it"
+build_release   # scripts/env.sh
+(cd end2end && ROSTER_BIN="$target_dir/release/roster" npx playwright test --project=with-js)
+
 step "All tests passed"
