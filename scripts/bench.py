@@ -5,6 +5,7 @@ with wrk at 64 connections. Run through scripts/bench.sh, which builds and insta
     scripts/bench.sh                 # 100k links, then 10M links (SQLite)
     scripts/bench.sh --scales 100k   # one scale only
     ROSTER_BENCH_SECONDS=20 scripts/bench.sh
+    ROSTER_BENCH_ROUNDS=5 scripts/bench.sh   # each read target five times on each scale
 
 Prints a Markdown report, and writes it to bench-results.md.
 """
@@ -36,6 +37,7 @@ SCALES = {
 CONNECTIONS = 64
 SECONDS = int(os.environ.get("ROSTER_BENCH_SECONDS", "10"))
 WARM_UP_SECONDS = 3
+ROUNDS = int(os.environ.get("ROSTER_BENCH_ROUNDS", "3"))
 PASSWORD = "bench password 123"
 
 
@@ -169,7 +171,9 @@ def sql(url, query):
     return subprocess.run(["psql", url, "-Atc", query], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def run_scale(name, binary, site, workdir, database_url=None):
+def prepare_scale(name, binary, site, workdir, database_url=None):
+    """Seeds a scale, serves it, and gets its targets ready: a dict with the server (left
+    running), the session cookie, and the read and write targets."""
     users, profiles, per_user = SCALES[name]
     url = database_url or f"sqlite://{workdir}/{name}.db"
     env = dict(os.environ, ROSTER_DATABASE_URL=url, ROSTER_LOG="warn")
@@ -186,38 +190,37 @@ def run_scale(name, binary, site, workdir, database_url=None):
     links = int(sql(url, "SELECT COUNT(*) FROM memberships"))
     biggest, biggest_size = sql(url, "SELECT id || ' ' || member_count FROM profiles ORDER BY member_count DESC LIMIT 1").split()
     server = Server(binary, url, site)
-    try:
-        _, headers = server.call("/api/sign_in", {"email": "bench@example.com", "password": PASSWORD})
-        cookie = headers["Set-Cookie"].split(";")[0]
-        # The bench admin is on twenty profiles, so "my profiles" has something to show.
-        for p in range(2, 22):
-            server.call("/api/members/add", {"profile": p, "email": "bench@example.com", "access": "member"}, cookie)
-        # Page 1000 of the biggest profile (by "since"): follow the cursors there.
-        after = None
-        for _ in range(999):
-            form = {"profile": biggest, "sort": "since"}
-            if after:
-                form["after"] = after
-            after = json.loads(server.call("/api/members/list", form, cookie)[0])["next"]
-        deep_page = f"/profiles/{biggest}?sort=since&after={after}" if after else None
+    _, headers = server.call("/api/sign_in", {"email": "bench@example.com", "password": PASSWORD})
+    cookie = headers["Set-Cookie"].split(";")[0]
+    # The bench admin is on twenty profiles, so "my profiles" has something to show.
+    for p in range(2, 22):
+        server.call("/api/members/add", {"profile": p, "email": "bench@example.com", "access": "member"}, cookie)
+    # Page 1000 of the biggest profile (by "since"): follow the cursors there.
+    after = None
+    for _ in range(999):
+        form = {"profile": biggest, "sort": "since"}
+        if after:
+            form["after"] = after
+        after = json.loads(server.call("/api/members/list", form, cookie)[0])["next"]
+    deep_page = f"/profiles/{biggest}?sort=since&after={after}" if after else None
 
-        scripts = pathlib.Path(tempfile.mkdtemp())
-        suggest = post_script("/api/users/suggest", [f"profile={biggest}&q={q}" for q in ["ma", "jo", "an", "sa", "li", "da"]], scripts, cookie)
-        # Add-and-remove pairs: people not on profile 3, a thousand added, then the same
-        # thousand removed, and again. Each person's remove comes a thousand requests after
-        # the add, so it never overtakes it among the 32 a thread has in flight: every
-        # request changes something (answered with an "already there" error, it would be
-        # cheaper than a change).
-        candidates = sql(url, "SELECT id || ' ' || email FROM users WHERE id NOT IN "
-                              "(SELECT user_id FROM memberships WHERE profile_id = 3) ORDER BY id LIMIT 2000").splitlines()
-        pairs = []
-        for block in (candidates[:1000], candidates[1000:]):
-            people = [row.split() for row in block]
-            pairs += [f"profile=3&email={urllib.parse.quote(email)}&access=member&op=add" for _, email in people]
-            pairs += [f"profile=3&user={uid}&op=remove" for uid, _ in people]
-        add_remove = scripts / "add_remove.lua"
-        (scripts / "pairs.txt").write_text("\n".join(pairs) + "\n")
-        add_remove.write_text(f"""
+    scripts = pathlib.Path(tempfile.mkdtemp())
+    suggest = post_script("/api/users/suggest", [f"profile={biggest}&q={q}" for q in ["ma", "jo", "an", "sa", "li", "da"]], scripts, cookie)
+    # Add-and-remove pairs: people not on profile 3, a thousand added, then the same
+    # thousand removed, and again. Each person's remove comes a thousand requests after
+    # the add, so it never overtakes it among the 32 a thread has in flight: every
+    # request changes something (answered with an "already there" error, it would be
+    # cheaper than a change).
+    candidates = sql(url, "SELECT id || ' ' || email FROM users WHERE id NOT IN "
+                          "(SELECT user_id FROM memberships WHERE profile_id = 3) ORDER BY id LIMIT 2000").splitlines()
+    pairs = []
+    for block in (candidates[:1000], candidates[1000:]):
+        people = [row.split() for row in block]
+        pairs += [f"profile=3&email={urllib.parse.quote(email)}&access=member&op=add" for _, email in people]
+        pairs += [f"profile=3&user={uid}&op=remove" for uid, _ in people]
+    add_remove = scripts / "add_remove.lua"
+    (scripts / "pairs.txt").write_text("\n".join(pairs) + "\n")
+    add_remove.write_text(f"""
 local bodies = {{}}
 for line in io.lines("{scripts}/pairs.txt") do bodies[#bodies + 1] = line end
 -- Each wrk thread takes its own block of a thousand people, so no two threads touch one.
@@ -232,46 +235,55 @@ request = function()
   return wrk.format("POST", path, {post_headers(cookie)}, body)
 end
 """)
-        # (label, path, wrk script, warm): reads are measured warm, after a first run, not
-        # counted, that brings their pages into the caches. Add-and-remove is not: its script
-        # starts over each run, and adding the same people again would be refused.
-        targets = [
-            ("Profile page, first page (biggest profile)", f"/profiles/{biggest}", None, True),
-            ("Profile page, page 1000 (biggest profile)", deep_page, None, True),
-            ("Member search: q=ma, members only (biggest)", f"/profiles/{biggest}?q=ma&access=member", None, True),
-            ("My profiles", "/profiles", None, True),
-            ("Users directory search: q=mar", "/users?q=mar", None, True),
-            ("Picker suggestions (POST)", "/api/users/suggest", suggest, True),
-            ("Add-and-remove pairs (POST)", "/api/members/add", str(add_remove), False),
-        ]
-        waited = settle()
-        print(f"   (the machine was quiet after {waited:.0f} s)", flush=True)
-        results = []
-        for label, path, script, warm in targets:
-            if path is None:
-                results.append((label, None))
-                continue
-            print(f"   {label} …", flush=True)
-            if warm:
-                wrk(server.base + path, cookie, script, server.proc.pid, seconds=WARM_UP_SECONDS)
-            results.append((label, wrk(server.base + path, cookie, script, server.proc.pid)))
-        # Bulk add of 1,000 emails: five runs, each on people not yet on profile 4.
-        fresh = sql(url, "SELECT email FROM users WHERE id NOT IN (SELECT user_id FROM memberships WHERE profile_id = 4) "
-                         "ORDER BY id LIMIT 5000").splitlines()
-        bulk_seconds, bulk_cpu, host = [], [], host_times()
-        for run in range(5):
-            emails = "\n".join(fresh[run * 1000:(run + 1) * 1000])
-            t0, ticks = time.time(), cpu_ticks(server.proc.pid)
-            draft = server.call("/api/bulk/add", {"profile": 4, "emails": emails, "access": "member"}, cookie)[0]
-            server.call("/api/bulk/apply", {"id": draft}, cookie)
-            bulk_seconds.append(time.time() - t0)
-            bulk_cpu.append((cpu_ticks(server.proc.pid) - ticks) * TICK_MS)
-        bulk_steal = steal_since(host)
-    finally:
-        server.stop()
+    # (label, path, wrk script): the reads, measured warm, after a first run, not counted,
+    # that brings their pages into the caches.
+    reads = [
+        ("Profile page, first page (biggest profile)", f"/profiles/{biggest}", None),
+        ("Profile page, page 1000 (biggest profile)", deep_page, None),
+        ("Member search: q=ma, members only (biggest)", f"/profiles/{biggest}?q=ma&access=member", None),
+        ("My profiles", "/profiles", None),
+        ("Users directory search: q=mar", "/users?q=mar", None),
+        ("Picker suggestions (POST)", "/api/users/suggest", suggest),
+    ]
     return {"name": name, "users": users, "profiles": profiles, "links": links, "biggest": int(biggest_size),
-            "seed_seconds": seed_seconds, "waited": waited, "results": results, "bulk": statistics.median(bulk_seconds),
-            "bulk_cpu": statistics.median(bulk_cpu), "bulk_steal": bulk_steal}
+            "seed_seconds": seed_seconds, "url": url, "server": server, "cookie": cookie, "reads": reads,
+            "add_remove": str(add_remove), "rounds": [[] for _ in reads]}
+
+
+def measure_read(scale, index):
+    """One warm run of the scale's read target `index`, kept with its others."""
+    label, path, script = scale["reads"][index]
+    if path is None:
+        return
+    server = scale["server"]
+    wrk(server.base + path, scale["cookie"], script, server.proc.pid, seconds=WARM_UP_SECONDS)
+    scale["rounds"][index].append(wrk(server.base + path, scale["cookie"], script, server.proc.pid))
+
+
+def measure_writes(scale):
+    """The writes, once each: the add-and-remove pairs (not warmed: the script starts over
+    each run, and adding the same people again would be refused), then the bulk add."""
+    server, cookie = scale["server"], scale["cookie"]
+    print(f"   {scale['name']}: add-and-remove pairs, bulk add …", flush=True)
+    scale["pairs"] = wrk(server.base + "/api/members/add", cookie, scale["add_remove"], server.proc.pid)
+    # Bulk add of 1,000 emails: five runs, each on people not yet on profile 4.
+    fresh = sql(scale["url"], "SELECT email FROM users WHERE id NOT IN (SELECT user_id FROM memberships WHERE profile_id = 4) "
+                              "ORDER BY id LIMIT 5000").splitlines()
+    bulk_seconds, bulk_cpu, host = [], [], host_times()
+    for run in range(5):
+        emails = "\n".join(fresh[run * 1000:(run + 1) * 1000])
+        t0, ticks = time.time(), cpu_ticks(server.proc.pid)
+        draft = server.call("/api/bulk/add", {"profile": 4, "emails": emails, "access": "member"}, cookie)[0]
+        server.call("/api/bulk/apply", {"id": draft}, cookie)
+        bulk_seconds.append(time.time() - t0)
+        bulk_cpu.append((cpu_ticks(server.proc.pid) - ticks) * TICK_MS)
+    scale["bulk"], scale["bulk_cpu"] = statistics.median(bulk_seconds), statistics.median(bulk_cpu)
+    scale["bulk_steal"] = steal_since(host)
+
+
+def median_run(runs):
+    """The run with the median req/s of `runs` (the lower middle one of an even number)."""
+    return sorted(runs, key=lambda r: r[0])[(len(runs) - 1) // 2] if runs else None
 
 
 def main():
@@ -289,9 +301,26 @@ def main():
                 (workdir / f"{scale}.db{suffix}").unlink(missing_ok=True)
     else:
         workdir = pathlib.Path(tempfile.mkdtemp(prefix="roster-bench-"))
+    runs = []
     try:
-        runs = [run_scale(s, args.binary, args.site, workdir) for s in args.scales.split(",")]
+        for name in args.scales.split(","):
+            runs.append(prepare_scale(name, args.binary, args.site, workdir))
+        waited = settle()
+        print(f"\n== measuring, once the machine was quiet ({waited:.0f} s of waiting)", flush=True)
+        # Each read target is measured on every scale back to back, so that a comparison of
+        # the scales sees the host as it was for both, and in rounds, alternating which
+        # scale goes first; each figure reported is a median round's.
+        for number in range(ROUNDS):
+            order = runs if number % 2 == 0 else runs[::-1]
+            for index, (label, _, _) in enumerate(runs[0]["reads"]):
+                print(f"   round {number + 1} of {ROUNDS}: {label} …", flush=True)
+                for scale in order:
+                    measure_read(scale, index)
+        for scale in runs:
+            measure_writes(scale)
     finally:
+        for scale in runs:
+            scale["server"].stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -304,37 +333,56 @@ def main():
              f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on the same machine; SQLite; release build. "
              "Server CPU: the server process's user + system time over the run (`/proc/PID/stat`), "
              "per request answered. Steal: the host's share of this machine's CPU time over the run "
-             "(`/proc/stat`).", ""]
+             f"(`/proc/stat`). Measured after {waited:.0f} s of waiting for the machine to be quiet; "
+             f"each read in {ROUNDS} rounds, the scales back to back in each.", ""]
+
+    def row(label, r, rounds=""):
+        return f"| {label} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.2f} | {r[5]:.0f} | {rounds} |"
+
+    def per_round(a_runs, b_runs, field):
+        """The median, over the rounds, of b's figure against a's in the same round."""
+        ratios = [b[field] / a[field] for a, b in zip(a_runs, b_runs)]
+        return statistics.median(ratios), min(ratios), max(ratios)
+
     for run in runs:
         lines.append(f"### {run['name']}: {run['users']:,} people, {run['profiles']:,} profiles, {run['links']:,} links "
-                     f"(biggest profile {run['biggest']:,}); seeded in {run['seed_seconds']:.0f} s, "
-                     f"measured after {run['waited']:.0f} s of waiting for the machine to be quiet")
+                     f"(biggest profile {run['biggest']:,}); seeded in {run['seed_seconds']:.0f} s")
         lines.append("")
-        lines.append("| What | req/s | p50 ms | p99 ms | non-2xx | server CPU ms/req | steal % |")
-        lines.append("|---|---:|---:|---:|---:|---:|---:|")
-        for label, r in run["results"]:
-            if r is None:
-                lines.append(f"| {label} | — | — | — | (fewer than 1000 pages) | | |")
+        lines.append(f"Reads: the median of {ROUNDS} rounds by req/s (that round's figures), and each round's req/s.")
+        lines.append("")
+        lines.append("| What | req/s | p50 ms | p99 ms | non-2xx | server CPU ms/req | steal % | req/s, each round |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+        for (label, path, _), rounds in zip(run["reads"], run["rounds"]):
+            if not rounds:
+                lines.append(f"| {label} | — | — | — | (fewer than 1000 pages) | | | |")
             else:
-                lines.append(f"| {label} | {r[0]:,.0f} | {r[1]:.2f} | {r[2]:.2f} | {r[3]} | {r[4]:.2f} | {r[5]:.0f} |")
+                lines.append(row(label, median_run(rounds), ", ".join(f"{r[0]:,.0f}" for r in rounds)))
+        lines.append(row("Add-and-remove pairs (POST), one run", run["pairs"]))
         lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | | "
-                     f"{run['bulk_cpu']:.0f} | {run['bulk_steal']:.0f} |")
+                     f"{run['bulk_cpu']:.0f} | {run['bulk_steal']:.0f} | |")
         lines.append("")
-        first, deep = run["results"][0][1], run["results"][1][1]
+        first, deep = run["rounds"][0], run["rounds"][1]
         if first and deep:
-            lines.append(f"Page 1000 against the first page: p50 {deep[1] / first[1]:.2f}×, "
-                         f"server CPU {deep[4] / first[4]:.2f}×.")
+            p50, low, high = per_round(first, deep, 1)
+            cpu_ratio = per_round(first, deep, 4)[0]
+            lines.append(f"Page 1000 against the first page, round by round: p50 {p50:.2f}× (median; {low:.2f}–{high:.2f}×), "
+                         f"server CPU {cpu_ratio:.2f}×.")
             lines.append("")
     if len(runs) == 2:
         small, big = runs
         lines.append(f"#### {big['name']} against {small['name']}")
         lines.append("")
-        lines.append("| What | p50 ratio | server CPU ratio |")
-        lines.append("|---|---:|---:|")
-        for (label, a), (_, b) in zip(small["results"], big["results"]):
+        lines.append("Reads: round by round (both scales measured back to back), the median and the range.")
+        lines.append("")
+        lines.append("| What | p50 ratio | p50 ratio, range | server CPU ratio |")
+        lines.append("|---|---:|---:|---:|")
+        for (label, _, _), a, b in zip(small["reads"], small["rounds"], big["rounds"]):
             if a and b:
-                lines.append(f"| {label} | {b[1] / a[1]:.2f}× | {b[4] / a[4]:.2f}× |")
-        lines.append(f"| Bulk add of 1,000 emails | {big['bulk'] / small['bulk']:.2f}× | "
+                p50, low, high = per_round(a, b, 1)
+                lines.append(f"| {label} | {p50:.2f}× | {low:.2f}–{high:.2f}× | {per_round(a, b, 4)[0]:.2f}× |")
+        lines.append(f"| Add-and-remove pairs (POST), one run | {big['pairs'][1] / small['pairs'][1]:.2f}× | | "
+                     f"{big['pairs'][4] / small['pairs'][4]:.2f}× |")
+        lines.append(f"| Bulk add of 1,000 emails | {big['bulk'] / small['bulk']:.2f}× | | "
                      f"{big['bulk_cpu'] / small['bulk_cpu']:.2f}× |")
         lines.append("")
     served = wasm.with_name(wasm.name + ".br")
