@@ -348,15 +348,16 @@ def main():
         lines.append(f"### {run['name']}: {run['users']:,} people, {run['profiles']:,} profiles, {run['links']:,} links "
                      f"(biggest profile {run['biggest']:,}); seeded in {run['seed_seconds']:.0f} s")
         lines.append("")
-        lines.append(f"Reads: the median of {ROUNDS} rounds by req/s (that round's figures), and each round's req/s.")
+        lines.append(f"Reads: the median of {ROUNDS} rounds by req/s (that round's figures), and each round's req/s "
+                     "(and p99 ms).")
         lines.append("")
-        lines.append("| What | req/s | p50 ms | p99 ms | non-2xx | server CPU ms/req | steal % | req/s, each round |")
+        lines.append("| What | req/s | p50 ms | p99 ms | non-2xx | server CPU ms/req | steal % | req/s (p99 ms), each round |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for (label, path, _), rounds in zip(run["reads"], run["rounds"]):
             if not rounds:
                 lines.append(f"| {label} | — | — | — | (fewer than 1000 pages) | | | |")
             else:
-                lines.append(row(label, median_run(rounds), ", ".join(f"{r[0]:,.0f}" for r in rounds)))
+                lines.append(row(label, median_run(rounds), ", ".join(f"{r[0]:,.0f} ({r[2]:.0f})" for r in rounds)))
         lines.append(row("Add-and-remove pairs (POST), one run", run["pairs"]))
         lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | | "
                      f"{run['bulk_cpu']:.0f} | {run['bulk_steal']:.0f} | |")
