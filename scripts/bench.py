@@ -190,6 +190,16 @@ def prepare_scale(name, binary, site, workdir, database_url=None):
     links = int(sql(url, "SELECT COUNT(*) FROM memberships"))
     biggest, biggest_size = sql(url, "SELECT id || ' ' || member_count FROM profiles ORDER BY member_count DESC LIMIT 1").split()
     server = Server(binary, url, site)
+    try:
+        return prepare_targets(name, url, server, seed_seconds, links, biggest, biggest_size)
+    except BaseException:
+        server.stop()
+        raise
+
+
+def prepare_targets(name, url, server, seed_seconds, links, biggest, biggest_size):
+    """The rest of `prepare_scale`, on its running server."""
+    users, profiles, _ = SCALES[name]
     _, headers = server.call("/api/sign_in", {"email": "bench@example.com", "password": PASSWORD})
     cookie = headers["Set-Cookie"].split(";")[0]
     # The bench admin is on twenty profiles, so "my profiles" has something to show.
