@@ -262,7 +262,7 @@ end
 
 def measure_read(scale, index):
     """One warm run of the scale's read target `index`, kept with its others."""
-    label, path, script = scale["reads"][index]
+    _, path, script = scale["reads"][index]
     if path is None:
         return
     server = scale["server"]

@@ -326,6 +326,17 @@ pub mod ssr {
             sql
         }
 
+        /// The column that orders `part` of the list sorted by `sort`: by "since", the list is
+        /// one part, in order of its "since" column; by name, the name matches (and an
+        /// unsearched list) by name key, then the email matches by email.
+        fn key(&self, sort: Sort, part: MatchPart) -> &'static str {
+            match (sort, part) {
+                (Sort::Since, _) => self.since,
+                (Sort::Name, MatchPart::Name) => "name_key",
+                (Sort::Name, MatchPart::Email) => "email",
+            }
+        }
+
         /// The query for a page of the list, `only` the part of a search by name it names
         /// ([`MatchPart`]): each row as `rows` selects it, in the list's order. One query
         /// reads one part of a list, so the sort key and the person order it whole.
@@ -355,14 +366,10 @@ pub mod ssr {
             i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
         {
             let mut sql = sqlx::QueryBuilder::new("");
-            let People { table, person, since, .. } = *self;
+            let People { table, person, .. } = *self;
             if Dialect::of::<DB>() == Dialect::Sqlite && !at.by_since_search() {
                 self.push_arms(&mut sql, at, Arm::Rows(rows), only);
-                let key = match (at.sort, only) {
-                    (Sort::Since, _) => since,
-                    (Sort::Name, Some(MatchPart::Email)) => "email",
-                    (Sort::Name, _) => "name_key",
-                };
+                let key = self.key(at.sort, only.unwrap_or(MatchPart::Name));
                 sql.push(format_args!(" ORDER BY x.{key}, x.{person} LIMIT ")).push_bind(FETCH);
                 return sql;
             }
@@ -413,11 +420,11 @@ pub mod ssr {
                 }
                 for column in columns {
                     // The part of the list this arm fills, and the key it is read in.
-                    let (order, key) = match (at.sort, *column) {
-                        (Sort::Since, _) => (MatchPart::Name, since),
-                        (Sort::Name, "email") => (MatchPart::Email, "email"),
-                        (Sort::Name, _) => (MatchPart::Name, "name_key"),
+                    let order = match (at.sort, *column) {
+                        (Sort::Name, "email") => MatchPart::Email,
+                        _ => MatchPart::Name,
                     };
+                    let key = self.key(at.sort, order);
                     if !matches!(reads, Arm::People) && only.is_some_and(|only| only != order) {
                         continue;
                     }
