@@ -8,8 +8,7 @@ use leptos_router::{
 };
 
 use crate::{
-    auth::{current_user, SessionUser},
-    error::AppError,
+    auth::Session,
     pages::{
         account::AccountPage,
         auth::{RegisterPage, SignInPage},
@@ -55,24 +54,6 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout/>
         </Router>
-    }
-}
-
-/// The signed-in user, shared by the header and the pages.
-#[derive(Clone, Copy)]
-pub struct Session {
-    pub user: Resource<Result<Option<SessionUser>, AppError>>,
-}
-
-impl Session {
-    /// Created inside the `<Router>`: a form post without JavaScript comes back with its
-    /// error in the URL, and providing that error before the forms' islands exist lands it
-    /// in the form it belongs to. (`<Routes>` does the same, but only for the pages below
-    /// it, and the header has a form too.)
-    fn new() -> Self {
-        leptos_router::hooks::use_url().read_untracked().provide_server_action_error();
-        // Blocking: the page waits for it, so the header is right in the server's HTML.
-        Session { user: Resource::new_blocking(|| (), |_| current_user()) }
     }
 }
 

@@ -1,42 +1,55 @@
-//! Accounts and sessions: register, sign in, sign out, and who is signed in.
+//! Accounts: register, sign in, sign out, passwords, and the signed-in user as pages see it.
+//! Who a request's session belongs to is `access::session`'s; what they may do, `access`'s.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::{domain::UserId, error::AppError};
+use crate::{domain::SessionUser, error::AppError};
 
-/// The signed-in user as every page sees them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
-pub struct SessionUser {
-    pub id: UserId,
-    pub email: String,
-    pub display_name: String,
-    pub is_admin: bool,
+/// The signed-in user, shared by the header and the pages.
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub user: Resource<Result<Option<SessionUser>, AppError>>,
+}
+
+impl Session {
+    /// Created inside the `<Router>`: a form post without JavaScript comes back with its
+    /// error in the URL, and providing that error before the forms' islands exist lands it
+    /// in the form it belongs to. (`<Routes>` does the same, but only for the pages below
+    /// it, and the header has a form too.)
+    pub fn new() -> Self {
+        leptos_router::hooks::use_url().read_untracked().provide_server_action_error();
+        // Blocking: the page waits for it, so the header is right in the server's HTML.
+        Session { user: Resource::new_blocking(|| (), |_| current_user()) }
+    }
 }
 
 /// Who is signed in, or `None`. Public: every page asks.
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
-    ssr::session_user().await
+    crate::access::session::session_user().await
 }
 
 /// Creates an account and signs it in. The first account on a fresh install becomes admin.
 #[server(prefix = "/api", endpoint = "register")]
 pub async fn register(email: String, display_name: String, password: String) -> Result<(), AppError> {
+    use crate::access::session;
+    use crate::server::limits::{self, Limited};
     use crate::{
         domain::{DisplayName, Email, Password},
         users::ssr::{create, AdminGrant},
     };
-    // Public by design: anyone may create an account.
+    // Public by design: anyone may create an account, a limited number from each address.
     let email = Email::parse(&email)?;
     let name = DisplayName::parse(&display_name)?;
     let password = Password::parse(&password)?;
     let state = crate::server::state()?;
+    let keys = limits::registration_keys(session::client_address(), state.settings.signups_per_address);
+    limits::claim(&state.db, Limited::Registration, &keys, chrono::Utc::now().timestamp()).await?;
     let hash = ssr::hash_password(password).await?;
     let id = create(&state.db, &email, &name, &hash, AdminGrant::IfFirst).await?;
     tracing::info!(user = %id, "account registered");
-    ssr::start_session(&state, id).await?;
+    session::start_session(&state, id).await?;
+    session::trust_device(&state, id).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -44,39 +57,35 @@ pub async fn register(email: String, display_name: String, password: String) -> 
 /// Signs in. A wrong password and an unknown email get the same answer.
 #[server(prefix = "/api", endpoint = "sign_in")]
 pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
-    use crate::domain::{Email, Password};
-    use crate::server::limits;
+    use crate::access::session;
+    use crate::server::limits::{self, Guesser, Limited};
     // Public by design: this is how one becomes authorized. Limited instead: past too many
-    // failures for this account or this address, no password is even checked.
+    // failures for this account (or, from a browser that has signed in to it before, for
+    // that browser) or for this address, no password is even checked.
     let state = crate::server::state()?;
-    let keys = limits::keys(&email, ssr::client_address());
+    let found = ssr::credentials(&state.db, &email).await?;
+    let device = session::trusted_device(&state.db).await?;
+    let device = device.filter(|(_, user)| found.as_ref().is_some_and(|(id, _)| id == user)).map(|(d, _)| d);
+    let guesser = match &device {
+        Some(device) => Guesser::TrustedDevice { device },
+        None => Guesser::Anyone { email: &email },
+    };
+    let keys = limits::sign_in_keys(guesser, session::client_address());
     let now = chrono::Utc::now().timestamp();
-    limits::check(&state.db, &keys, now).await?;
-    let found = match Email::parse(&email) {
-        Ok(email) => crate::users::ssr::credentials(&state.db, &email).await?,
-        Err(_) => None,
-    };
-    let too_long = password.chars().count() > Password::MAX_CHARS;
-    let user = match found {
-        Some((id, hash)) if !too_long => ssr::verify_password(password, hash).await?.then_some(id),
-        // Spend the same work as a real check, so timing doesn't tell which emails exist.
-        _ if !too_long => {
-            ssr::verify_password(password, ssr::dummy_hash().await?).await?;
-            None
-        }
-        _ => None,
-    };
-    let Some(id) = user else {
+    let claim = limits::claim(&state.db, Limited::SignIn, &keys, now).await?;
+    let Some(id) = ssr::check_password(found, password).await? else {
         tracing::info!("sign-in refused");
-        limits::record_failure(&state.db, &keys, now).await?;
         return Err(AppError::Unauthorized(ssr::BAD_CREDENTIALS.into()));
     };
-    limits::clear_account(&state.db, &keys).await?;
+    limits::forgive(&state.db, claim, keys.first()).await?;
     // A session id the browser held before signing in is worth nothing after.
-    if let Some(old) = ssr::session_token() {
-        ssr::end_session(&state.db, &old).await?;
+    if let Some(old) = session::session_token() {
+        session::end_session(&state.db, &old).await?;
     }
-    ssr::start_session(&state, id).await?;
+    session::start_session(&state, id).await?;
+    if device.is_none() {
+        session::trust_device(&state, id).await?;
+    }
     tracing::info!(user = %id, "signed in");
     leptos_axum::redirect("/");
     Ok(())
@@ -85,12 +94,13 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 /// Signs out: the session is deleted on the server and the cookie cleared.
 #[server(prefix = "/api", endpoint = "sign_out")]
 pub async fn sign_out() -> Result<(), AppError> {
+    use crate::access::session;
     // Open to all: signing out without a session is harmless and simply clears the cookie.
     let state = crate::server::state()?;
-    if let Some(token) = ssr::session_token() {
-        ssr::end_session(&state.db, &token).await?;
+    if let Some(token) = session::session_token() {
+        session::end_session(&state.db, &token).await?;
     }
-    ssr::set_session_cookie(&state.settings, None);
+    session::set_session_cookie(&state.settings, None);
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -98,10 +108,11 @@ pub async fn sign_out() -> Result<(), AppError> {
 /// Signs the user out of every browser, this one included.
 #[server(prefix = "/api", endpoint = "sign_out_everywhere")]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
-    let me = ssr::require_user().await?;
+    use crate::access::session;
+    let me = crate::access::require_user().await?;
     let state = crate::server::state()?;
-    let ended = ssr::end_all_sessions(&state.db, me.id).await?;
-    ssr::set_session_cookie(&state.settings, None);
+    let ended = session::end_all_sessions(&state.db, me.id).await?;
+    session::set_session_cookie(&state.settings, None);
     tracing::info!(user = %me.id, sessions = ended, "signed out everywhere");
     leptos_axum::redirect("/signin");
     Ok(())
@@ -111,13 +122,14 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
 /// this browser gets a fresh session id.
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
+    use crate::access::session;
     use crate::{domain::Password, server::limits};
-    let me = ssr::require_user().await?;
+    let me = crate::access::require_user().await?;
     let state = crate::server::state()?;
     // Guessing the current password from a stolen session is a sign-in attempt like any other.
-    let keys = limits::keys(&me.email, ssr::client_address());
+    let keys = limits::sign_in_keys(limits::Guesser::Anyone { email: &me.email }, session::client_address());
     let now = chrono::Utc::now().timestamp();
-    limits::check(&state.db, &keys, now).await?;
+    let claim = limits::claim(&state.db, limits::Limited::SignIn, &keys, now).await?;
     let new_password = Password::parse(&new_password).map_err(|e| match e {
         AppError::Invalid { message, .. } => AppError::invalid("new_password", message),
         other => other,
@@ -125,12 +137,12 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     let hash =
         crate::users::ssr::password_hash(&state.db, me.id).await?.ok_or_else(AppError::sign_in_required)?;
     if current.chars().count() > Password::MAX_CHARS || !ssr::verify_password(current, hash).await? {
-        limits::record_failure(&state.db, &keys, now).await?;
         return Err(AppError::invalid("current", "That is not your current password."));
     }
+    limits::forgive(&state.db, claim, None).await?;
     let hash = ssr::hash_password(new_password).await?;
     let ended = crate::users::ssr::set_password(&state.db, me.id, &hash).await?;
-    ssr::start_session(&state, me.id).await?;
+    session::start_session(&state, me.id).await?;
     tracing::info!(user = %me.id, other_sessions = ended.saturating_sub(1), "password changed");
     leptos_axum::redirect("/account?changed=1");
     Ok(())
@@ -144,37 +156,53 @@ pub mod ssr {
         password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
         Argon2,
     };
-    use axum::http::{header, request::Parts, HeaderValue};
     use base64::Engine;
-    use leptos::prelude::use_context;
-    use leptos_axum::ResponseOptions;
-    use rand::RngCore;
-    use sha2::{Digest, Sha256};
 
-    use super::SessionUser;
     use crate::{
-        domain::{Password, UserId},
+        access::session::random_bytes,
+        domain::{Email, Password, UserId},
         error::AppError,
-        server::{config::Settings, db::Db, AppState},
-        with_db,
+        server::db::Db,
     };
 
-    pub const COOKIE: &str = "roster_session";
     pub const BAD_CREDENTIALS: &str = "Incorrect email or password.";
-    /// How stale `last_seen_at` may get before a request refreshes it: one write a minute per
-    /// session at most, instead of one per request.
-    const TOUCH_AFTER_SECS: i64 = 60;
 
     /// Hashes with Argon2id (the crate's defaults follow OWASP), on a blocking thread so the
-    /// async workers keep serving.
+    /// async workers keep serving, and no more at once than [`hashing`] allows.
     pub async fn hash_password(password: Password) -> Result<String, AppError> {
-        tokio::task::spawn_blocking(move || {
+        hashing::run(move || {
             let salt = SaltString::generate(&mut OsRng);
             Argon2::default().hash_password(password.expose().as_bytes(), &salt).map(|h| h.to_string())
         })
-        .await
-        .map_err(AppError::internal)?
+        .await?
         .map_err(AppError::internal)
+    }
+
+    /// The id and password hash of the account `email` names, if it is an email and an
+    /// account has it.
+    pub async fn credentials(db: &Db, email: &str) -> Result<Option<(UserId, String)>, AppError> {
+        match Email::parse(email) {
+            Ok(email) => crate::users::ssr::credentials(db, &email).await,
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The account whose credentials were `found`, if `password` is theirs. Without an
+    /// account, a dummy hash is checked instead, so timing doesn't tell which emails exist.
+    pub async fn check_password(
+        found: Option<(UserId, String)>,
+        password: String,
+    ) -> Result<Option<UserId>, AppError> {
+        if password.chars().count() > Password::MAX_CHARS {
+            return Ok(None);
+        }
+        match found {
+            Some((id, hash)) => Ok(verify_password(password, hash).await?.then_some(id)),
+            None => {
+                verify_password(password, dummy_hash().await?).await?;
+                Ok(None)
+            }
+        }
     }
 
     /// How many password checks this process has run. A sign-in with an unknown email must
@@ -184,14 +212,13 @@ pub mod ssr {
 
     pub async fn verify_password(password: String, hash: String) -> Result<bool, AppError> {
         PASSWORD_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        tokio::task::spawn_blocking(move || {
+        hashing::run(move || {
             let parsed = PasswordHash::new(&hash)?;
             Ok::<_, argon2::password_hash::Error>(
                 Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
             )
         })
-        .await
-        .map_err(AppError::internal)?
+        .await?
         .map_err(AppError::internal)
     }
 
@@ -206,198 +233,65 @@ pub mod ssr {
         Ok(DUMMY.get_or_init(|| hash).clone())
     }
 
-    fn random_bytes() -> [u8; 32] {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        bytes
-    }
-
-    /// The database key for a cookie token: its SHA-256, so stored ids can't be replayed.
-    fn session_id(token: &str) -> String {
-        Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn now() -> i64 {
-        chrono::Utc::now().timestamp()
-    }
-
-    /// The session token from this request's cookie, if any.
-    pub fn session_token() -> Option<String> {
-        let parts = use_context::<Parts>()?;
-        token_from_headers(&parts.headers)
-    }
-
-    pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(cookie::Cookie::split_parse)
-            .filter_map(Result::ok)
-            .find(|c| c.name() == COOKIE && !c.value().is_empty())
-            .map(|c| c.value().to_owned())
-    }
-
-    /// Sets the session cookie on the response, or clears it with `None`.
-    pub fn set_session_cookie(settings: &Settings, token: Option<&str>) {
-        let Some(response) = use_context::<ResponseOptions>() else { return };
-        let max_age = match token {
-            Some(_) => cookie::time::Duration::seconds(settings.session_absolute_secs()),
-            None => cookie::time::Duration::ZERO,
+    /// Argon2 work, bounded: each hash takes about 19 MiB and a core for a moment, so at most
+    /// one per core runs at once, a few more per core wait their turn, and past those the
+    /// caller is told to come back (503 with Retry-After): a thousand sign-ups at once can't
+    /// exhaust memory or starve the server.
+    pub mod hashing {
+        use std::sync::{
+            atomic::{AtomicUsize, Ordering},
+            LazyLock,
         };
-        let cookie = cookie::Cookie::build((COOKIE, token.unwrap_or_default().to_owned()))
-            .path("/")
-            .http_only(true)
-            .same_site(cookie::SameSite::Lax)
-            .secure(settings.secure_cookies)
-            .max_age(max_age)
-            .build();
-        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-            response.append_header(header::SET_COOKIE, value);
+
+        use tokio::sync::Semaphore;
+
+        use crate::error::AppError;
+
+        /// How many may wait for a turn, per running one.
+        const WAITING_PER_SLOT: usize = 8;
+
+        struct Gate {
+            slots: Semaphore,
+            size: usize,
+            waiting: AtomicUsize,
+            busy: AtomicUsize,
+            peak: AtomicUsize,
         }
-    }
 
-    /// Creates a session for `user` with a fresh token and sends its cookie. A new token at
-    /// every sign-in means a session id planted before sign-in is worth nothing after.
-    pub async fn start_session(state: &AppState, user: UserId) -> Result<(), AppError> {
-        let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes());
-        create_session(&state.db, &state.settings, user, &token).await?;
-        set_session_cookie(&state.settings, Some(&token));
-        Ok(())
-    }
+        static GATE: LazyLock<Gate> = LazyLock::new(|| {
+            let size = std::thread::available_parallelism().map_or(2, |n| n.get());
+            Gate {
+                slots: Semaphore::new(size),
+                size,
+                waiting: AtomicUsize::new(0),
+                busy: AtomicUsize::new(0),
+                peak: AtomicUsize::new(0),
+            }
+        });
 
-    pub async fn create_session(
-        db: &Db,
-        settings: &Settings,
-        user: UserId,
-        token: &str,
-    ) -> Result<(), AppError> {
-        let now = now();
-        with_db!(db, pool => {
-            // Sweep expired sessions while here; the expires_at index makes this cheap.
-            sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-                .bind(now)
-                .execute(pool)
-                .await?;
-            sqlx::query(
-                "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) \
-                 VALUES ($1, $2, $3, $3, $4)",
-            )
-            .bind(session_id(token))
-            .bind(user)
-            .bind(now)
-            .bind(now + settings.session_absolute_secs())
-            .execute(pool)
-            .await
-            .map(drop)
-        })?;
-        Ok(())
-    }
-
-    /// Ends every session of `user`; returns how many there were.
-    pub async fn end_all_sessions(db: &Db, user: UserId) -> Result<u64, AppError> {
-        Ok(with_db!(db, pool => {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user)
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        })?)
-    }
-
-    /// The client's address, when the server knows it (`roster serve` records the TCP peer;
-    /// behind a trusted proxy, `X-Forwarded-For` says who the client is).
-    pub fn client_address() -> Option<std::net::IpAddr> {
-        let parts = use_context::<Parts>()?;
-        let peer = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|info| info.0.ip());
-        let state = crate::server::state().ok();
-        let trusted = state.as_ref().map_or(&[][..], |s| &s.settings.trusted_proxies[..]);
-        crate::server::security::client_address(peer, &parts.headers, trusted)
-    }
-
-    pub async fn end_session(db: &Db, token: &str) -> Result<(), AppError> {
-        with_db!(db, pool => {
-            sqlx::query("DELETE FROM sessions WHERE id = $1")
-                .bind(session_id(token))
-                .execute(pool)
-                .await
-                .map(drop)
-        })?;
-        Ok(())
-    }
-
-    #[derive(sqlx::FromRow)]
-    struct SessionRow {
-        #[sqlx(flatten)]
-        user: SessionUser,
-        last_seen_at: i64,
-    }
-
-    /// The user behind `token`, if the session exists and has neither idled out nor expired.
-    pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<SessionUser>, AppError> {
-        let now = now();
-        let id = session_id(token);
-        let row: Option<SessionRow> = with_db!(db, pool => {
-            sqlx::query_as(
-                "SELECT u.id, u.email, u.display_name, s.last_seen_at, \
-                        EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
-                                WHERE ur.user_id = u.id AND r.name = 'admin') AS is_admin \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
-            )
-            .bind(&id)
-            .bind(now)
-            .bind(now - settings.session_idle_secs())
-            .fetch_optional(pool)
-            .await
-        })?;
-        let Some(row) = row else { return Ok(None) };
-        if now - row.last_seen_at >= TOUCH_AFTER_SECS {
-            with_db!(db, pool => {
-                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND expires_at >= $2")
-                    .bind(&id)
-                    .bind(now)
-                    .execute(pool)
-                    .await
-                    .map(drop)
-            })?;
+        /// How many hashes may run at once, and the most that have so far (for tests).
+        pub fn slots_and_peak() -> (usize, usize) {
+            (GATE.size, GATE.peak.load(Ordering::Relaxed))
         }
-        Ok(Some(row.user))
-    }
 
-    /// The signed-in user of the current request, looked up once per request: a page whose
-    /// layout and resources each ask still costs one query.
-    #[derive(Clone, Default)]
-    pub struct RequestSession(std::sync::Arc<tokio::sync::OnceCell<Option<SessionUser>>>);
-
-    /// The signed-in user of the current request, or `None`.
-    pub async fn session_user() -> Result<Option<SessionUser>, AppError> {
-        let find = || async {
-            let Some(token) = session_token() else { return Ok(None) };
-            let state = crate::server::state()?;
-            lookup(&state.db, &state.settings, &token).await
-        };
-        match use_context::<RequestSession>() {
-            Some(cache) => cache.0.get_or_try_init(find).await.cloned(),
-            None => find().await,
-        }
-    }
-
-    /// The signed-in user, or a 401 asking them to sign in.
-    pub async fn require_user() -> Result<SessionUser, AppError> {
-        session_user().await?.ok_or_else(AppError::sign_in_required)
-    }
-
-    /// The signed-in user if they are an admin; 401 for no one, 403 for anyone else.
-    pub async fn require_admin() -> Result<SessionUser, AppError> {
-        let user = require_user().await?;
-        if user.is_admin {
-            Ok(user)
-        } else {
-            Err(AppError::Forbidden)
+        /// Runs `work` on a blocking thread once a slot is free; 503 when too many wait.
+        pub async fn run<T: Send + 'static>(
+            work: impl FnOnce() -> T + Send + 'static,
+        ) -> Result<T, AppError> {
+            let gate = &*GATE;
+            if gate.waiting.fetch_add(1, Ordering::AcqRel) >= gate.size * WAITING_PER_SLOT {
+                gate.waiting.fetch_sub(1, Ordering::AcqRel);
+                tracing::warn!("password hashing is saturated; a request was turned away");
+                return Err(AppError::Busy { retry_after: 5 });
+            }
+            let slot = gate.slots.acquire().await;
+            gate.waiting.fetch_sub(1, Ordering::AcqRel);
+            let _slot = slot.map_err(AppError::internal)?;
+            let running = gate.busy.fetch_add(1, Ordering::AcqRel) + 1;
+            gate.peak.fetch_max(running, Ordering::AcqRel);
+            let done = tokio::task::spawn_blocking(work).await;
+            gate.busy.fetch_sub(1, Ordering::AcqRel);
+            done.map_err(AppError::internal)
         }
     }
 }

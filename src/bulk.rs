@@ -77,7 +77,7 @@ pub fn split_emails(text: &str) -> Vec<String> {
 /// Saves a bulk add for preview and opens its page.
 #[server(prefix = "/api", endpoint = "bulk/add")]
 pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) -> Result<i64, AppError> {
-    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage(profile).await?;
     let access = Access::parse(&access)?;
     let items = split_emails(&emails);
     if items.is_empty() {
@@ -102,7 +102,7 @@ pub async fn start_bulk_change(
     #[server(default)] users: Vec<UserId>,
     change: String,
 ) -> Result<i64, AppError> {
-    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage(profile).await?;
     let (kind, access) = match change.as_str() {
         "remove" => ("remove", None),
         other => ("set_access", Some(Access::parse(other)?)),
@@ -124,20 +124,20 @@ pub async fn start_bulk_change(
 /// Only its author sees it, while they may still manage the profile.
 #[server(prefix = "/api", endpoint = "bulk/get")]
 pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
-    let me = crate::auth::ssr::require_user().await?;
+    let me = crate::access::require_user().await?;
     let state = crate::server::state()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
-    crate::profiles::ssr::require_manage(draft.profile).await?;
+    crate::access::require_manage(draft.profile).await?;
     ssr::run(&state.db, &draft, me.id, me.is_admin, false).await
 }
 
 /// Applies a previewed bulk change in one transaction, re-checking every row.
 #[server(prefix = "/api", endpoint = "bulk/apply")]
 pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
-    let me = crate::auth::ssr::require_user().await?;
+    let me = crate::access::require_user().await?;
     let state = crate::server::state()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
-    crate::profiles::ssr::require_manage(draft.profile).await?;
+    crate::access::require_manage(draft.profile).await?;
     let report = ssr::run(&state.db, &draft, me.id, me.is_admin, true).await?;
     tracing::info!(bulk = id, profile = %draft.profile, changed = report.count(RowStatus::Change), "bulk change applied");
     leptos_axum::redirect(&format!("/profiles/{}/bulk/{id}", draft.profile));
@@ -319,24 +319,22 @@ pub mod ssr {
             } else {
                 let ids: Vec<UserId> = draft.items.iter().filter_map(|s| s.parse().ok().map(UserId)).collect();
                 let mut current: HashMap<UserId, (String, Access)> = HashMap::new();
-                let mut names: HashMap<UserId, String> = HashMap::new();
+                // Only members are read, so only members are named: anyone else, an account
+                // or not, is "Account #id", and a draft can't be used to look people up.
                 for chunk in ids.chunks(CHUNK) {
                     let mut sql = sqlx::QueryBuilder::new(
-                        "SELECT u.id, u.display_name, m.access FROM users u \
-                         LEFT JOIN memberships m ON m.user_id = u.id AND m.profile_id = ",
+                        "SELECT m.user_id, u.display_name, m.access FROM memberships m \
+                         JOIN users u ON u.id = m.user_id WHERE m.profile_id = ",
                     );
-                    sql.push_bind(profile).push(" WHERE u.id IN (");
+                    sql.push_bind(profile).push(" AND m.user_id IN (");
                     let mut list = sql.separated(", ");
                     for id in chunk {
                         list.push_bind(*id);
                     }
                     sql.push(")");
-                    let found: Vec<(UserId, String, Option<String>)> = sql.build_query_as().fetch_all(&mut *tx).await?;
+                    let found: Vec<(UserId, String, String)> = sql.build_query_as().fetch_all(&mut *tx).await?;
                     for (id, name, access) in found {
-                        if let Some(access) = access {
-                            current.insert(id, (name.clone(), Access::parse(&access)?));
-                        }
-                        names.insert(id, name);
+                        current.insert(id, (name, Access::parse(&access)?));
                     }
                 }
                 let managers: i64 = sqlx::query_scalar("SELECT manager_count FROM profiles WHERE id = $1")
@@ -351,7 +349,7 @@ pub mod ssr {
                 let no_manager_left = losing > 0 && losing >= managers;
                 let mut seen = HashSet::new();
                 for id in ids {
-                    let name = names.get(&id).cloned().unwrap_or_else(|| format!("Account #{id}"));
+                    let name = current.get(&id).map_or_else(|| format!("Account #{id}"), |(name, _)| name.clone());
                     let (status, note, plan) = match current.get(&id) {
                         _ if !seen.insert(id) => (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing),
                         None => (RowStatus::Unchanged, "not on this profile".to_owned(), Plan::Nothing),

@@ -37,6 +37,16 @@ id_type!(
     ProfileId
 );
 
+/// The signed-in user as every page and every check sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SessionUser {
+    pub id: UserId,
+    pub email: String,
+    pub display_name: String,
+    pub is_admin: bool,
+}
+
 /// A moment in UTC, as the database stores it.
 ///
 /// On SQLite it is fixed-width ISO-8601 text with milliseconds (the format of the schema's

@@ -33,6 +33,10 @@ pub enum AppError {
     /// Too many attempts; try again after `retry_after` seconds (sent as `Retry-After`).
     #[error("{message}")]
     TooManyRequests { message: String, retry_after: u64 },
+    /// The server is too busy to do this now; try again after `retry_after` seconds (sent as
+    /// `Retry-After`). Nothing was done.
+    #[error("The server is busy. Please try again in a few seconds.")]
+    Busy { retry_after: u64 },
     /// Something failed on our side; the details are in the server log, under the request
     /// id this carries (empty when there was none).
     #[error("Something went wrong on our side. Please try again.{}", reference(.0))]
@@ -75,6 +79,7 @@ impl AppError {
             AppError::Invalid { .. } => 422,
             AppError::TooManyRequests { .. } => 429,
             AppError::Internal(_) => 500,
+            AppError::Busy { .. } => 503,
         }
     }
 }
@@ -176,6 +181,7 @@ mod tests {
         }
         assert_eq!(AppError::TooManyRequests { message: "x".into(), retry_after: 60 }.status(), 429);
         assert_eq!(AppError::Internal(String::new()).status(), 500);
+        assert_eq!(AppError::Busy { retry_after: 5 }.status(), 503);
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub async fn list_profile_history(
     q: Option<String>,
     after: Option<String>,
 ) -> Result<Page<Entry>, AppError> {
-    crate::profiles::ssr::require_view(profile).await?;
+    crate::access::require_view(profile).await?;
     let action = action_filter(action.as_deref())?;
     let q = crate::paging::search_text(q.as_deref())?;
     let state = crate::server::state()?;
@@ -121,10 +121,7 @@ pub async fn list_user_history(
     action: Option<String>,
     after: Option<String>,
 ) -> Result<Page<Entry>, AppError> {
-    let me = crate::auth::ssr::require_user().await?;
-    if me.id != user && !me.is_admin {
-        return Err(AppError::NotFound);
-    }
+    crate::access::require_self_or_admin(user).await?;
     let action = action_filter(action.as_deref())?;
     let state = crate::server::state()?;
     ssr::list(&state.db, ssr::Subject::User(user), action.as_deref(), None, after.as_deref()).await
@@ -134,11 +131,11 @@ pub async fn list_user_history(
 #[server(prefix = "/api", endpoint = "history/get")]
 pub async fn get_entry(entry: i64) -> Result<Entry, AppError> {
     // Signed in before anything is looked up: no one anonymous learns which entries exist.
-    crate::auth::ssr::require_user().await?;
+    crate::access::require_user().await?;
     let state = crate::server::state()?;
     let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
     let profile = found.profile_id.ok_or(AppError::NotFound)?;
-    crate::profiles::ssr::require_view(profile).await?;
+    crate::access::require_view(profile).await?;
     Ok(found)
 }
 
@@ -149,7 +146,7 @@ pub async fn who_had_access(
     on: String,
     after: Option<String>,
 ) -> Result<Page<AccessAt>, AppError> {
-    crate::profiles::ssr::require_view(profile).await?;
+    crate::access::require_view(profile).await?;
     let day = chrono::NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::invalid("on", "Enter a date as YYYY-MM-DD."))?;
     let end = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| Timestamp(t.and_utc()));
@@ -161,20 +158,23 @@ pub async fn who_had_access(
 /// Puts back someone a removal took off: their access level and their original "since".
 #[server(prefix = "/api", endpoint = "history/undo")]
 pub async fn undo_removal(entry: i64) -> Result<(), AppError> {
-    crate::auth::ssr::require_user().await?;
+    crate::access::require_user().await?;
     let state = crate::server::state()?;
     let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
     let profile = found.profile_id.ok_or(AppError::NotFound)?;
-    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage(profile).await?;
     ssr::undo(&state.db, entry, me.id).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}"));
     Ok(())
 }
 
-/// Every path by which `user` has access to `profile`.
+/// Every path by which `user` has access to `profile`, for someone on the profile now or in
+/// its history.
 #[server(prefix = "/api", endpoint = "history/why")]
 pub async fn explain_access(profile: ProfileId, user: UserId) -> Result<Explanation, AppError> {
-    crate::profiles::ssr::require_view(profile).await?;
+    // Only about someone the caller may know through this profile: anyone else is "not
+    // found", as a missing account is.
+    crate::access::require_person_on(profile, user).await?;
     let state = crate::server::state()?;
     ssr::explain(&state.db, profile, user).await
 }

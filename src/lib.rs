@@ -8,6 +8,8 @@
 // nested type, and the compiler needs more room to lay out the biggest.
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod access;
 pub mod app;
 pub mod auth;
 pub mod bulk;

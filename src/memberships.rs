@@ -38,8 +38,8 @@ pub async fn list_members(
     sort: Option<String>,
     after: Option<String>,
 ) -> Result<Page<Member>, AppError> {
-    let (_, seen) = crate::profiles::ssr::require_seen(profile).await?;
-    let filter = ssr::Filter {
+    let (_, seen) = crate::access::require_seen(profile).await?;
+    let filter = crate::paging::ssr::Filter {
         q: crate::paging::search_text(q.as_deref())?,
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
@@ -52,7 +52,7 @@ pub async fn list_members(
 /// and says so.
 #[server(prefix = "/api", endpoint = "members/add")]
 pub async fn add_member(profile: ProfileId, email: String, access: String) -> Result<(), AppError> {
-    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage(profile).await?;
     let email = crate::domain::Email::parse(&email)?;
     let access = Access::parse(&access)?;
     let state = crate::server::state()?;
@@ -61,7 +61,7 @@ pub async fn add_member(profile: ProfileId, email: String, access: String) -> Re
 
 #[server(prefix = "/api", endpoint = "members/change_access")]
 pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> Result<(), AppError> {
-    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage(profile).await?;
     let access = Access::parse(&access)?;
     let state = crate::server::state()?;
     ssr::set_access(&state.db, profile, user, access, me.id).await
@@ -71,7 +71,7 @@ pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> 
 /// address names the removal's history entry.
 #[server(prefix = "/api", endpoint = "members/remove")]
 pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppError> {
-    let (me, _) = crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage(profile).await?;
     let state = crate::server::state()?;
     let entry = ssr::remove(&state.db, profile, user, me.id).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}?removed={entry}"));
@@ -81,7 +81,7 @@ pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppE
 /// Takes the signed-in user off a profile they are on. The last manager can't leave.
 #[server(prefix = "/api", endpoint = "members/leave")]
 pub async fn leave_profile(profile: ProfileId) -> Result<(), AppError> {
-    let (me, standing) = crate::profiles::ssr::require_view(profile).await?;
+    let (me, standing) = crate::access::require_view(profile).await?;
     if standing.access.is_none() {
         // An admin looking at a profile they are not on: there is nothing to leave.
         return Err(AppError::NotFound);
@@ -102,7 +102,7 @@ pub mod ssr {
         paging::{
             self,
             ssr::{Bound, People, PeoplePage, Rows},
-            Page, Sort,
+            Page,
         },
         record_history,
         server::db::{broken_rule, Db, Pool, Rule},
@@ -116,15 +116,6 @@ pub mod ssr {
         }
     }
 
-    /// What a member list shows.
-    #[derive(Clone, Debug, Default)]
-    pub struct Filter {
-        /// A lower-cased prefix of the name or the email.
-        pub q: Option<String>,
-        pub access: Option<Access>,
-        pub sort: Sort,
-    }
-
     /// One page of a profile's members, read as the directory is ([`People`]), each access
     /// level apart along the profile's own indexes (memberships_name_idx,
     /// memberships_email_idx, memberships_since_idx), every part stopping after a page; the
@@ -136,7 +127,7 @@ pub mod ssr {
         db: &Db,
         profile: ProfileId,
         counts: (i64, i64),
-        filter: &Filter,
+        filter: &paging::ssr::Filter,
         after: Option<&str>,
     ) -> Result<Page<Member>, AppError> {
         let at = PeoplePage::new(filter.q.as_deref(), filter.sort, after)?;

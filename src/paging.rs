@@ -100,10 +100,19 @@ pub mod ssr {
     pub use super::COUNT_CAP;
     use super::{Page, Sort, PAGE_SIZE};
     use crate::{
-        domain::{Timestamp, UserId},
+        domain::{Access, Timestamp, UserId},
         error::AppError,
         server::db::Dialect,
     };
+
+    /// What a list of links shows (a profile's members, a person's profiles).
+    #[derive(Clone, Debug, Default)]
+    pub struct Filter {
+        /// A lower-cased prefix of the name or the email.
+        pub q: Option<String>,
+        pub access: Option<Access>,
+        pub sort: Sort,
+    }
 
     /// The LIMIT to fetch: one more than a page, to learn whether another page follows.
     pub const FETCH: i64 = PAGE_SIZE as i64 + 1;

@@ -1,5 +1,4 @@
 //! Shared profiles: a team, project or class that several people look after together.
-//! Who may see and change a profile is decided here, for every server function that touches one.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -25,6 +24,9 @@ pub struct ProfileDetail {
     pub my_access: Option<Access>,
     /// Managers and admins may change the profile and its members.
     pub can_manage: bool,
+    /// Whether the viewer may find every account by name (`access::findable`), or only the
+    /// people they share a profile with: what the member picker tells them.
+    pub finds_everyone: bool,
 }
 
 /// One row of a list of profiles: "my profiles", or a user's page.
@@ -51,13 +53,11 @@ pub async fn list_user_profiles(
     sort: Option<String>,
     after: Option<String>,
 ) -> Result<Page<ProfileSummary>, AppError> {
-    let me = crate::auth::ssr::require_user().await?;
+    let me = crate::access::require_user().await?;
     let user = user.unwrap_or(me.id);
     // One's own profiles, or anyone's for an admin; no one else learns whether `user` exists.
-    if user != me.id && !me.is_admin {
-        return Err(AppError::NotFound);
-    }
-    let filter = crate::memberships::ssr::Filter {
+    crate::access::require_self_or_admin(user).await?;
+    let filter = crate::paging::ssr::Filter {
         q: crate::paging::search_text(q.as_deref())?,
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
@@ -68,14 +68,15 @@ pub async fn list_user_profiles(
 
 #[server(prefix = "/api", endpoint = "profiles/get")]
 pub async fn get_profile(id: ProfileId) -> Result<ProfileDetail, AppError> {
-    let (_, seen) = ssr::require_seen(id).await?;
-    Ok(seen.detail(id))
+    let (me, seen) = crate::access::require_seen(id).await?;
+    let finds_everyone = crate::access::findable(&me)? == crate::access::Findable::Everyone;
+    Ok(seen.detail(id, finds_everyone))
 }
 
 /// Creates a profile; its creator becomes its first manager.
 #[server(prefix = "/api", endpoint = "profiles/create")]
 pub async fn create_profile(name: String, description: String) -> Result<ProfileId, AppError> {
-    let me = crate::auth::ssr::require_user().await?;
+    let me = crate::access::require_user().await?;
     let name = crate::domain::bounded_text("name", "name", &name, NAME_MAX, true)?;
     let description =
         crate::domain::bounded_text("description", "description", &description, DESCRIPTION_MAX, false)?;
@@ -88,7 +89,7 @@ pub async fn create_profile(name: String, description: String) -> Result<Profile
 
 #[server(prefix = "/api", endpoint = "profiles/update")]
 pub async fn update_profile(id: ProfileId, name: String, description: String) -> Result<(), AppError> {
-    ssr::require_manage(id).await?;
+    crate::access::require_manage(id).await?;
     let name = crate::domain::bounded_text("name", "name", &name, NAME_MAX, true)?;
     let description =
         crate::domain::bounded_text("description", "description", &description, DESCRIPTION_MAX, false)?;
@@ -99,7 +100,7 @@ pub async fn update_profile(id: ProfileId, name: String, description: String) ->
 /// Deletes a profile and, through the schema's cascade, all its memberships.
 #[server(prefix = "/api", endpoint = "profiles/delete")]
 pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<(), AppError> {
-    let (me, _) = ssr::require_manage(id).await?;
+    let (me, _) = crate::access::require_manage(id).await?;
     if confirm.as_deref() != Some("yes") {
         return Err(AppError::invalid("confirm", "Tick the box to confirm the deletion."));
     }
@@ -112,16 +113,8 @@ pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<()
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{ProfileDetail, ProfileSummary};
-    use std::{
-        collections::HashMap,
-        sync::{Arc, Mutex},
-    };
-
-    use tokio::sync::OnceCell;
-
+    use super::ProfileSummary;
     use crate::{
-        auth::{ssr::require_user, SessionUser},
         domain::{Access, ProfileId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
@@ -131,121 +124,12 @@ pub mod ssr {
         with_db,
     };
 
-    /// Where the viewer stands with one profile.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct Standing {
-        pub access: Option<Access>,
-        pub admin: bool,
-    }
-
-    impl Standing {
-        pub fn can_view(self) -> bool {
-            self.admin || self.access.is_some()
-        }
-        pub fn can_manage(self) -> bool {
-            self.admin || self.access == Some(Access::Manager)
-        }
-    }
-
-    /// One profile as the viewer sees it: the row, and where the viewer stands with it.
-    #[derive(Clone, Debug)]
-    pub struct Seen {
-        pub standing: Standing,
-        name: String,
-        description: String,
-        member_count: i64,
-        manager_count: i64,
-        created_at: Timestamp,
-    }
-
-    impl Seen {
-        /// How many members the profile has, and how many of them are managers.
-        pub fn counts(&self) -> (i64, i64) {
-            (self.member_count, self.manager_count)
-        }
-
-        pub fn detail(&self, id: ProfileId) -> ProfileDetail {
-            ProfileDetail {
-                id,
-                name: self.name.clone(),
-                description: self.description.clone(),
-                member_count: self.member_count,
-                created_at: self.created_at,
-                my_access: self.standing.access,
-                can_manage: self.standing.can_manage(),
-            }
-        }
-    }
-
-    /// The profiles one request has read, so that a page whose resources each check access
-    /// to the same profile (its details, its members) reads it once. Provided per request,
-    /// like the session: nothing read here outlives the request that read it.
-    #[derive(Clone, Default)]
-    pub struct RequestProfiles(Arc<Mutex<HashMap<(UserId, ProfileId), Arc<OnceCell<Option<Seen>>>>>>);
-
-    /// `user`'s view of `profile`, or `None` when the profile doesn't exist: one query, and
-    /// once per request when the request provides [`RequestProfiles`].
-    pub async fn seen(user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
-        let state = crate::server::state()?;
-        let read = || read_seen(&state.db, user, profile);
-        let Some(cache) = leptos::prelude::use_context::<RequestProfiles>() else { return read().await };
-        let cell =
-            cache.0.lock().unwrap_or_else(|e| e.into_inner()).entry((user.id, profile)).or_default().clone();
-        cell.get_or_try_init(read).await.cloned()
-    }
-
-    async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
-        let row: Option<(String, String, i64, i64, Timestamp, Option<String>)> = with_db!(db, pool => {
-            sqlx::query_as(
-                "SELECT p.name, p.description, p.member_count, p.manager_count, p.created_at, m.access \
-                 FROM profiles p \
-                 LEFT JOIN memberships m ON m.profile_id = p.id AND m.user_id = $2 \
-                 WHERE p.id = $1",
-            )
-            .bind(profile)
-            .bind(user.id)
-            .fetch_optional(pool)
-            .await
-        })?;
-        let Some((name, description, member_count, manager_count, created_at, access)) = row else {
-            return Ok(None);
-        };
-        let access = access.map(Access::try_from).transpose()?;
-        let standing = Standing { access, admin: user.is_admin };
-        Ok(Some(Seen { standing, name, description, member_count, manager_count, created_at }))
-    }
-
-    /// The signed-in user, if they may see `profile`. Anyone else gets the same "not found"
-    /// as for a profile that doesn't exist, so outsiders can't probe which ids are real.
-    pub async fn require_view(profile: ProfileId) -> Result<(SessionUser, Standing), AppError> {
-        require_seen(profile).await.map(|(me, seen)| (me, seen.standing))
-    }
-
-    /// [`require_view`], with the profile as the viewer sees it.
-    pub async fn require_seen(profile: ProfileId) -> Result<(SessionUser, Seen), AppError> {
-        let me = require_user().await?;
-        match seen(&me, profile).await? {
-            Some(seen) if seen.standing.can_view() => Ok((me, seen)),
-            _ => Err(AppError::NotFound),
-        }
-    }
-
-    /// The signed-in user, if they may change `profile`: 404 to outsiders, 403 to members.
-    pub async fn require_manage(profile: ProfileId) -> Result<(SessionUser, Standing), AppError> {
-        let (me, standing) = require_view(profile).await?;
-        if standing.can_manage() {
-            Ok((me, standing))
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-
     /// The profiles `user` is on, a page at a time. Read along the user's own links
     /// (memberships_user_idx), so the cost follows how many profiles they are on.
     pub async fn profiles_of(
         db: &Db,
         user: UserId,
-        filter: &crate::memberships::ssr::Filter,
+        filter: &paging::ssr::Filter,
         after: Option<&str>,
     ) -> Result<Page<ProfileSummary>, AppError> {
         let name_cursor: (String, ProfileId) = match filter.sort {

@@ -40,14 +40,14 @@ pub const NAME_TAKEN: &str = "A role with that name already exists.";
 
 #[server(prefix = "/api", endpoint = "roles/list")]
 pub async fn list_roles() -> Result<Vec<Role>, AppError> {
-    crate::auth::ssr::require_admin().await?;
+    crate::access::require_admin().await?;
     let state = crate::server::state()?;
     ssr::list(&state.db).await
 }
 
 #[server(prefix = "/api", endpoint = "roles/get")]
 pub async fn get_role(id: RoleId) -> Result<Role, AppError> {
-    crate::auth::ssr::require_admin().await?;
+    crate::access::require_admin().await?;
     let state = crate::server::state()?;
     ssr::get(&state.db, id).await
 }
@@ -60,7 +60,7 @@ pub async fn list_holders(
     sort: Option<String>,
     after: Option<String>,
 ) -> Result<Page<Holder>, AppError> {
-    crate::auth::ssr::require_admin().await?;
+    crate::access::require_admin().await?;
     let q = crate::paging::search_text(q.as_deref())?;
     let sort = crate::paging::Sort::parse(sort.as_deref())?;
     let state = crate::server::state()?;
@@ -69,7 +69,7 @@ pub async fn list_holders(
 
 #[server(prefix = "/api", endpoint = "roles/create")]
 pub async fn create_role(name: String, description: String) -> Result<RoleId, AppError> {
-    let me = crate::auth::ssr::require_admin().await?;
+    let me = crate::access::require_admin().await?;
     let (name, description) = ssr::parse(&name, &description)?;
     let state = crate::server::state()?;
     let id = ssr::create(&state.db, &name, &description).await?;
@@ -80,7 +80,7 @@ pub async fn create_role(name: String, description: String) -> Result<RoleId, Ap
 
 #[server(prefix = "/api", endpoint = "roles/update")]
 pub async fn update_role(id: RoleId, name: String, description: String) -> Result<(), AppError> {
-    crate::auth::ssr::require_admin().await?;
+    crate::access::require_admin().await?;
     let (name, description) = ssr::parse(&name, &description)?;
     let state = crate::server::state()?;
     ssr::update(&state.db, id, &name, &description).await
@@ -88,7 +88,7 @@ pub async fn update_role(id: RoleId, name: String, description: String) -> Resul
 
 #[server(prefix = "/api", endpoint = "roles/delete")]
 pub async fn delete_role(id: RoleId) -> Result<(), AppError> {
-    let me = crate::auth::ssr::require_admin().await?;
+    let me = crate::access::require_admin().await?;
     let state = crate::server::state()?;
     ssr::delete(&state.db, id).await?;
     tracing::info!(role = %id, by = %me.id, "role deleted");
@@ -99,7 +99,7 @@ pub async fn delete_role(id: RoleId) -> Result<(), AppError> {
 /// Grants `role` to the account with `email`. Granting it again changes nothing and says so.
 #[server(prefix = "/api", endpoint = "roles/assign")]
 pub async fn assign_role(role: RoleId, email: String) -> Result<(), AppError> {
-    let me = crate::auth::ssr::require_admin().await?;
+    let me = crate::access::require_admin().await?;
     let email = crate::domain::Email::parse(&email)?;
     let state = crate::server::state()?;
     ssr::assign(&state.db, role, &email, Some(me.id)).await
@@ -107,7 +107,7 @@ pub async fn assign_role(role: RoleId, email: String) -> Result<(), AppError> {
 
 #[server(prefix = "/api", endpoint = "roles/unassign")]
 pub async fn unassign_role(role: RoleId, user: UserId) -> Result<(), AppError> {
-    let me = crate::auth::ssr::require_admin().await?;
+    let me = crate::access::require_admin().await?;
     let state = crate::server::state()?;
     ssr::unassign(&state.db, role, user, Some(me.id)).await
 }

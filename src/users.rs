@@ -56,10 +56,7 @@ pub struct UserDetail {
 /// One's own page, or anyone's for an admin. Everyone else gets "not found".
 #[server(prefix = "/api", endpoint = "users/get")]
 pub async fn get_user(id: UserId) -> Result<UserDetail, AppError> {
-    let me = crate::auth::ssr::require_user().await?;
-    if me.id != id && !me.is_admin {
-        return Err(AppError::NotFound);
-    }
+    crate::access::require_self_or_admin(id).await?;
     let state = crate::server::state()?;
     ssr::detail(&state.db, id).await
 }
@@ -72,7 +69,7 @@ pub async fn list_users(
     sort: Option<String>,
     after: Option<String>,
 ) -> Result<Page<UserRow>, AppError> {
-    crate::auth::ssr::require_admin().await?;
+    crate::access::require_admin().await?;
     let q = crate::paging::search_text(q.as_deref())?;
     let sort = crate::paging::Sort::parse(sort.as_deref())?;
     let state = crate::server::state()?;
@@ -80,22 +77,24 @@ pub async fn list_users(
 }
 
 /// Up to ten accounts whose name or email starts with `q`, for the member picker, with
-/// whether each is on `profile` already. Managers of the profile only; never a whole list.
+/// whether each is on `profile` already. Managers of the profile only; never a whole list,
+/// and only people the manager may find (`access::findable`).
 #[server(prefix = "/api", endpoint = "users/suggest")]
 pub async fn suggest_users(
     profile: crate::domain::ProfileId,
     q: String,
 ) -> Result<Vec<Suggestion>, AppError> {
-    crate::profiles::ssr::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage(profile).await?;
     let Some(q) = crate::paging::search_text(Some(&q))? else { return Ok(Vec::new()) };
     let state = crate::server::state()?;
-    ssr::suggest(&state.db, profile, &q).await
+    ssr::suggest(&state.db, crate::access::findable(&me)?, profile, &q).await
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use super::{HeldRole, Suggestion, UserDetail, UserRow, SUGGESTIONS};
     use crate::{
+        access::Findable,
         domain::{DisplayName, Email, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
         history::ssr::Change,
@@ -269,31 +268,56 @@ pub mod ssr {
             .counted_to_cap_if(searched))
     }
 
+    /// How many accounts matching a prefix the picker looks through for people the caller
+    /// shares a profile with. Past them, typing more of the name finds the rest: a
+    /// suggestion's cost stays a few pages' whoever asks and however many accounts match.
+    pub const SHARED_SCAN: i64 = 1000;
+
     /// At most [`SUGGESTIONS`] accounts by name or email prefix, each part read along its
     /// index and stopped at ten: the picker never loads more than it shows. The ten are
     /// chosen from the two indexes alone (users_name_idx and users_email_idx carry the name
     /// key and the id), and only then are their accounts and links to the profile looked up.
-    pub async fn suggest(db: &Db, profile: ProfileId, q: &str) -> Result<Vec<Suggestion>, AppError> {
+    /// For someone who may find only the people they share a profile with, each part keeps
+    /// those among its first [`SHARED_SCAN`] matches (one primary-key look-up per profile of
+    /// theirs for each).
+    pub async fn suggest(
+        db: &Db,
+        findable: Findable,
+        profile: ProfileId,
+        q: &str,
+    ) -> Result<Vec<Suggestion>, AppError> {
         let (low, high) = paging::ssr::prefix_range(q);
+        // `$5` is the person whose profiles a suggestion must share, or 0 for anyone.
+        let (scan, sharing) = match findable {
+            Findable::Everyone => (SUGGESTIONS, UserId(0)),
+            Findable::SharingWith(me) => (SHARED_SCAN, me),
+        };
+        const SHARED: &str = "($5 = 0 OR EXISTS (SELECT 1 FROM memberships mine JOIN memberships theirs \
+            ON theirs.profile_id = mine.profile_id AND theirs.user_id = c.id WHERE mine.user_id = $5))";
+        let sql = format!(
+            "SELECT u.id, u.display_name, u.email, m.access FROM ( \
+               SELECT * FROM (SELECT id, name_key FROM (SELECT id, name_key FROM users \
+                   WHERE name_key >= $1 AND name_key < $2 ORDER BY name_key, id LIMIT $6) AS c \
+                 WHERE {SHARED} ORDER BY name_key, id LIMIT $3) AS by_name \
+               UNION \
+               SELECT * FROM (SELECT id, name_key FROM (SELECT id, name_key, email FROM users \
+                   WHERE email >= $1 AND email < $2 ORDER BY email LIMIT $6) AS c \
+                 WHERE {SHARED} ORDER BY email LIMIT $3) AS by_email \
+               ORDER BY name_key, id LIMIT $3 \
+             ) AS k JOIN users u ON u.id = k.id \
+             LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = k.id \
+             ORDER BY k.name_key, k.id"
+        );
         Ok(with_db!(db, pool => {
-            sqlx::query_as(
-                "SELECT u.id, u.display_name, u.email, m.access FROM ( \
-                   SELECT * FROM (SELECT id, name_key FROM users \
-                                  WHERE name_key >= $1 AND name_key < $2 ORDER BY name_key, id LIMIT $3) AS by_name \
-                   UNION \
-                   SELECT * FROM (SELECT id, name_key FROM users \
-                                  WHERE email >= $1 AND email < $2 ORDER BY email LIMIT $3) AS by_email \
-                   ORDER BY name_key, id LIMIT $3 \
-                 ) AS k JOIN users u ON u.id = k.id \
-                 LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = k.id \
-                 ORDER BY k.name_key, k.id",
-            )
-            .bind(&low)
-            .bind(&high)
-            .bind(SUGGESTIONS)
-            .bind(profile)
-            .fetch_all(pool)
-            .await
+            sqlx::query_as(&sql)
+                .bind(&low)
+                .bind(&high)
+                .bind(SUGGESTIONS)
+                .bind(profile)
+                .bind(sharing)
+                .bind(scan)
+                .fetch_all(pool)
+                .await
         })?)
     }
 

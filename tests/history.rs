@@ -320,11 +320,15 @@ async fn why_lists_every_path_to_access() {
     assert_eq!(paths.len(), 1);
     assert_eq!(paths[0]["Membership"]["access"], "member");
     assert_eq!(paths[0]["Membership"]["added_by"], "Manny");
-    let admin =
-        w.app.json("/api/history/why", &[("profile", p), ("user", &admin_id)], Some(&w.manager)).await;
+    // The admin sees every profile through their role. A manager can't ask about them while
+    // they are neither on the profile nor in its history: people are private.
+    let admin = w.app.json("/api/history/why", &[("profile", p), ("user", &admin_id)], Some(&w.admin)).await;
     let paths = admin["paths"].as_array().unwrap();
     assert_eq!(paths.len(), 1);
     assert!(paths[0]["AdminRole"].is_object());
+    let asked =
+        w.app.call("/api/history/why", &[("profile", p), ("user", &admin_id)], Some(&w.manager)).await;
+    assert_eq!(asked.status.as_u16(), 404);
     // The admin joins too: two paths.
     w.app
         .json(

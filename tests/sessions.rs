@@ -218,3 +218,125 @@ async fn the_account_page_offers_both_without_javascript() {
     let page = app.get("/account?changed=1", Some(&fresh)).await;
     assert!(page.body.contains("Password changed."), "{}", page.body);
 }
+
+/// A sign-in with the browser's cookies (`cookie`, such as its device cookie) from `address`.
+async fn sign_in_from(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    address: &str,
+    cookie: Option<&str>,
+) -> TestResponse {
+    let body = serde_urlencoded::to_string([("email", email), ("password", password)]).unwrap();
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    let mut req = req.body(Body::from(body)).unwrap();
+    req.extensions_mut()
+        .insert(ConnectInfo(format!("{address}:40000").parse::<std::net::SocketAddr>().unwrap()));
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn forty_guesses_at_once_check_at_most_ten_passwords() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let guesses = (0..40).map(|_| sign_in(&app, "ada@example.com", "wrong password", None));
+    let answers = futures::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|r| r.status == StatusCode::UNAUTHORIZED).count();
+    let refused = answers.iter().filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (10, 30), "each guess is counted before its password is checked");
+    assert_eq!(app.count("SELECT COUNT(*) FROM sign_in_failures").await, 10);
+}
+
+#[tokio::test]
+async fn a_strangers_guesses_do_not_lock_the_owner_out_of_a_browser_that_signed_in_before() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    // Ada signs in from her browser once: it is trusted from then on.
+    let first = sign_in_from(&app, "ada@example.com", PW, "198.51.100.7", None).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let device = first
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("roster_device="))
+        .expect("a device cookie");
+    assert!(device.contains("HttpOnly") && device.contains("SameSite=Strict"), "{device}");
+    let device = device.split(';').next().unwrap().to_owned();
+    // A stranger uses up the account's failures: the account is locked for every other browser.
+    for _ in 0..10 {
+        let guess = sign_in_from(&app, "ada@example.com", "guess", "203.0.113.9", None).await;
+        assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
+    }
+    let stranger = sign_in_from(&app, "ada@example.com", PW, "203.0.113.9", None).await;
+    assert_eq!(stranger.status, StatusCode::TOO_MANY_REQUESTS);
+    let new_browser = sign_in_from(&app, "ada@example.com", PW, "198.51.100.7", None).await;
+    assert_eq!(new_browser.status, StatusCode::TOO_MANY_REQUESTS);
+    // Ada's own browser still signs in.
+    let owner = sign_in_from(&app, "ada@example.com", PW, "198.51.100.7", Some(&device)).await;
+    assert_eq!(owner.status, StatusCode::OK, "{}", owner.body);
+    // Her browser's guesses are limited too, on their own count.
+    for _ in 0..10 {
+        let guess = sign_in_from(&app, "ada@example.com", "typo", "198.51.100.7", Some(&device)).await;
+        assert_eq!(guess.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = sign_in_from(&app, "ada@example.com", PW, "198.51.100.7", Some(&device)).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    // A device cookie for another account counts for nothing on this one.
+    app.register("bob@example.com", "Bob", PW).await;
+    let bob = sign_in_from(&app, "bob@example.com", PW, "198.51.100.8", None).await;
+    let bob_device = bob
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("roster_device="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let borrowed = sign_in_from(&app, "ada@example.com", PW, "198.51.100.8", Some(&bob_device)).await;
+    assert_eq!(borrowed.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_address() {
+    let app = TestApp::new().await;
+    let register_from = async |n: usize, address: &str| {
+        let email = format!("user{n}@example.com");
+        let body =
+            serde_urlencoded::to_string([("email", email.as_str()), ("display_name", "U"), ("password", PW)])
+                .unwrap();
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/register")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        req.extensions_mut()
+            .insert(ConnectInfo(format!("{address}:40000").parse::<std::net::SocketAddr>().unwrap()));
+        app.send(req).await
+    };
+    for n in 0..20 {
+        assert_eq!(register_from(n, "198.51.100.7").await.status, StatusCode::OK);
+    }
+    let refused = register_from(20, "198.51.100.7").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        refused.error().to_string(),
+        "Too many new accounts from your address. Try again in 15 minutes."
+    );
+    assert!(refused.headers.contains_key("retry-after"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email = 'user20@example.com'").await, 0);
+    // Another address is not affected.
+    assert_eq!(register_from(21, "198.51.100.8").await.status, StatusCode::OK);
+}

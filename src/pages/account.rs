@@ -7,7 +7,7 @@ use super::{
     islands::{ChangePasswordForm, Look, SignOutEverywhereForm},
     query,
 };
-use crate::app::Session;
+use crate::auth::Session;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::app::Session;
+use crate::auth::Session;
 
 #[component]
 pub fn HomePage() -> impl IntoView {

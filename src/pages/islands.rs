@@ -335,9 +335,10 @@ pub fn ChangePasswordForm() -> impl IntoView {
 const PICKER_PAUSE_MS: u64 = 150;
 
 /// Adding one person: type a name or email and pick from at most ten suggestions, which
-/// follow the typing. (Without JavaScript, the page's "Find" form does the same.)
+/// follow the typing. (Without JavaScript, the page's "Find" form does the same.) `everyone`:
+/// whether the viewer may find every account, or only people they share a profile with.
 #[island]
-pub fn MemberPicker(profile: ProfileId) -> impl IntoView {
+pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
     let add = ServerAction::<AddMember>::new();
     let busy = busy(add);
     let (typed, set_typed) = signal(String::new());
@@ -397,7 +398,11 @@ pub fn MemberPicker(profile: ProfileId) -> impl IntoView {
                 <input id="add-email" name="email" type="text" required autocomplete="off" node_ref=email_ref
                     aria-describedby="picker-hint" aria-controls="suggestions"
                     on:input=on_input/>
-                <p class="hint" id="picker-hint">"Type to see up to ten matching people; add by email."</p>
+                <p class="hint" id="picker-hint">{if everyone {
+                    "Type to see up to ten matching people; add by email."
+                } else {
+                    "Type to see up to ten people you share a profile with; add anyone else by their exact email."
+                }}</p>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let live = live.await;

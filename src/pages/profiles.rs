@@ -30,7 +30,7 @@ pub fn MyProfilesPage() -> impl IntoView {
         move || (list.q.get(), list.access.get(), list.sort.get(), list.after.get()),
         |(q, access, sort, after)| list_user_profiles(None, q, access, sort, after),
     );
-    let session = expect_context::<crate::app::Session>();
+    let session = expect_context::<crate::auth::Session>();
     // Signed out, the whole page is the way to sign in, not a form that can't be used.
     let page = move || {
         view! {
@@ -268,8 +268,8 @@ pub fn ProfilePage() -> impl IntoView {
                     None => None,
                 };
                 let found = match found {
-                    Some(found) => found.await,
-                    None => Vec::new(),
+                    Some(found) => Some(found.await),
+                    None => None,
                 };
                 let members_view = match members.await {
                     Err(err) => error_view(err),
@@ -340,8 +340,8 @@ pub fn ProfilePage() -> impl IntoView {
                     <section class="card" aria-labelledby="members-heading">
                         <h2 id="members-heading">"Members"</h2>
                         {can_manage.then(|| view! {
-                            <MemberPicker profile=pid/>
-                            <FindPeople profile=pid found/>
+                            <MemberPicker profile=pid everyone=profile.finds_everyone/>
+                            <FindPeople profile=pid found everyone=profile.finds_everyone/>
                         })}
                         <ListControls list label="Search members" access=true people=true sorts=&[("name", "Name"), ("since", "Since")]/>
                         {members_view}
@@ -405,9 +405,24 @@ pub fn ProfilePage() -> impl IntoView {
 }
 
 /// Finding people to add without JavaScript: "Find" loads the page again with up to ten
-/// matches (`?find=`), each with its own "Add" button.
+/// matches (`?find=`), each with its own "Add" button; `found` is `None` before a search.
+/// `everyone`: whether the viewer may find every account, or only people they share a
+/// profile with.
 #[component]
-fn FindPeople(profile: ProfileId, found: Vec<crate::users::Suggestion>) -> impl IntoView {
+fn FindPeople(
+    profile: ProfileId,
+    found: Option<Vec<crate::users::Suggestion>>,
+    everyone: bool,
+) -> impl IntoView {
+    let none_found = match &found {
+        Some(found) if found.is_empty() => Some(if everyone {
+            "No one matches. Add them by their email above."
+        } else {
+            "No one you share a profile with matches. Add anyone else by their exact email above."
+        }),
+        _ => None,
+    };
+    let found = found.unwrap_or_default();
     view! {
         <form method="get" action="" class="row-form find-form" role="search">
             <div class="field grow">
@@ -416,6 +431,7 @@ fn FindPeople(profile: ProfileId, found: Vec<crate::users::Suggestion>) -> impl 
             </div>
             <button type="submit" class="button">"Find"</button>
         </form>
+        {none_found.map(|text| view! { <p class="hint" data-testid="none-found" role="status">{text}</p> })}
         {(!found.is_empty()).then(|| view! {
             <ul class="suggestions static" data-testid="found" aria-label="People found">
                 {found.into_iter().map(|s| {

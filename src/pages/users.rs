@@ -70,7 +70,7 @@ pub fn UserPage() -> impl IntoView {
     let list = ListQuery::from_url();
     let action = query("action");
     let history_after = query("history_after");
-    let session = expect_context::<crate::app::Session>();
+    let session = expect_context::<crate::auth::Session>();
     let detail =
         Resource::new(move || id.get(), |id| async move { get_user(UserId(id_or_not_found(id)?)).await });
     let profiles = Resource::new(

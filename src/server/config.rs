@@ -35,6 +35,33 @@ pub struct Settings {
     /// limit); from anyone else, that header is ignored. Empty by default: no proxy is
     /// trusted. `ROSTER_TRUSTED_PROXIES`, comma-separated.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Whom a signed-in person who is not an admin may find by name or email. `shared` (the
+    /// default): only people they share a profile with. `everyone`: every account, for an
+    /// organisation where all may find all. `ROSTER_PEOPLE_DIRECTORY`.
+    pub people_directory: Directory,
+    /// How many accounts may be registered from one client address in 15 minutes (a school's
+    /// or an office's shared address may want more). `ROSTER_SIGNUPS_PER_ADDRESS`.
+    pub signups_per_address: u32,
+}
+
+/// Who is in a person's directory: see [`Settings::people_directory`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Directory {
+    #[default]
+    Shared,
+    Everyone,
+}
+
+impl std::str::FromStr for Directory {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "shared" => Ok(Directory::Shared),
+            "everyone" => Ok(Directory::Everyone),
+            _ => Err("expected \"shared\" or \"everyone\"".into()),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -49,6 +76,8 @@ impl Default for Settings {
             site_root: None,
             log: "info".into(),
             trusted_proxies: Vec::new(),
+            people_directory: Directory::Shared,
+            signups_per_address: 20,
         }
     }
 }
@@ -115,12 +144,21 @@ impl Settings {
                 .map(|a| parsed("ROSTER_TRUSTED_PROXIES", a.to_owned()))
                 .collect::<anyhow::Result<_>>()?;
         }
+        if let Some(v) = var("ROSTER_SIGNUPS_PER_ADDRESS") {
+            self.signups_per_address = parsed("ROSTER_SIGNUPS_PER_ADDRESS", v)?;
+        }
+        if let Some(v) = var("ROSTER_PEOPLE_DIRECTORY") {
+            self.people_directory = parsed("ROSTER_PEOPLE_DIRECTORY", v)?;
+        }
         Ok(())
     }
 
     fn validate(&self) -> anyhow::Result<()> {
         if self.database_max_connections == Some(0) {
             bail!("database_max_connections must be at least 1");
+        }
+        if self.signups_per_address == 0 {
+            bail!("signups_per_address must be at least 1");
         }
         if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
             bail!("session lifetimes must be at least 1");
@@ -211,6 +249,18 @@ mod tests {
         assert_eq!(s.max_connections(), 3);
         let zero: Settings = toml::from_str("database_max_connections = 0").unwrap();
         assert!(zero.validate().is_err());
+    }
+
+    #[test]
+    fn the_people_directory_is_shared_unless_opened() {
+        assert_eq!(Settings::default().people_directory, Directory::Shared);
+        let open: Settings = toml::from_str("people_directory = \"everyone\"").unwrap();
+        assert_eq!(open.people_directory, Directory::Everyone);
+        assert!(toml::from_str::<Settings>("people_directory = \"all\"").is_err());
+        let mut s = Settings::default();
+        s.apply_env(|k| (k == "ROSTER_PEOPLE_DIRECTORY").then(|| "everyone".to_string())).unwrap();
+        assert_eq!(s.people_directory, Directory::Everyone);
+        assert!(s.apply_env(|k| (k == "ROSTER_PEOPLE_DIRECTORY").then(|| "open".to_string())).is_err());
     }
 
     #[test]

@@ -97,8 +97,8 @@ pub fn router(state: AppState) -> Router {
         let state = state.clone();
         move || {
             provide_context(state.clone());
-            provide_context(crate::auth::ssr::RequestSession::default());
-            provide_context(crate::profiles::ssr::RequestProfiles::default());
+            provide_context(crate::access::session::RequestSession::default());
+            provide_context(crate::access::RequestProfiles::default());
             // The nonce the page's policy names (security::page_nonce), in place of the one
             // Leptos made: its inline scripts carry this one.
             let nonce = use_context::<axum::http::request::Parts>()
@@ -187,7 +187,7 @@ async fn server_fn_status(response: Response<Body>) -> Response<Body> {
             AppError::Unauthorized(_) => {
                 parts.headers.insert("www-authenticate", HeaderValue::from_static("Cookie"));
             }
-            AppError::TooManyRequests { retry_after, .. } => {
+            AppError::TooManyRequests { retry_after, .. } | AppError::Busy { retry_after } => {
                 parts.headers.insert("retry-after", HeaderValue::from(retry_after));
             }
             _ => {}

@@ -194,6 +194,9 @@ pub fn client_address(
 ) -> Option<std::net::IpAddr> {
     let mut client = peer?;
     if !trusted.contains(&client) {
+        if trusted.is_empty() && headers.contains_key("x-forwarded-for") {
+            warn_once_of_an_untrusted_proxy();
+        }
         return Some(client);
     }
     let hops = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
@@ -206,6 +209,20 @@ pub fn client_address(
         }
     }
     Some(client)
+}
+
+/// Requests that carry `X-Forwarded-For` while no proxy is trusted most likely come through a
+/// proxy nobody configured: then every client has the proxy's address, and one of them can
+/// exhaust the per-address sign-in limit for all. Said once per process, when first seen.
+fn warn_once_of_an_untrusted_proxy() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "requests carry X-Forwarded-For but no proxy is trusted: if Roster runs behind a reverse \
+             proxy, set trusted_proxies (ROSTER_TRUSTED_PROXIES) to its address, or every client \
+             shares the proxy's sign-in limits"
+        );
+    }
 }
 
 /// The Content-Security-Policy of a page whose inline scripts carry `nonce`. WebAssembly needs

@@ -133,6 +133,13 @@ impl TestApp {
         res.session_cookie().expect("register sets a session cookie")
     }
 
+    /// Signs in through the server function and returns the session cookie.
+    pub async fn sign_in(&self, email: &str, password: &str) -> String {
+        let res = self.call("/api/sign_in", &[("email", email), ("password", password)], None).await;
+        assert!(res.status.is_success(), "sign in {email}: {} {}", res.status, res.body);
+        res.session_cookie().expect("sign-in sets a session cookie")
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         roster::with_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).expect(sql)
     }

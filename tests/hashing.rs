@@ -1,0 +1,53 @@
+//! Password hashing is bounded: each Argon2 hash takes about 19 MiB, so no more run at once
+//! than there are cores, a few more wait, and the rest are told to come back (503 with
+//! Retry-After). Alone in its test binary: the bound is one per process.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::{
+    body::Body,
+    extract::ConnectInfo,
+    http::{header, Method, Request},
+};
+use common::TestApp;
+
+#[tokio::test]
+async fn a_thousand_registrations_at_once_hash_at_most_one_password_per_core() {
+    let app = TestApp::new().await;
+    let register = |n: usize| {
+        let body = serde_urlencoded::to_string([
+            ("email", format!("user{n}@example.com")),
+            ("display_name", format!("User {n}")),
+            ("password", "correct horse battery".to_owned()),
+        ])
+        .unwrap();
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/register")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body))
+            .unwrap();
+        // Each from its own address, past the per-address limit on registrations.
+        let address = SocketAddr::from(([10, (n / 250) as u8, (n % 250) as u8, 1], 40000));
+        req.extensions_mut().insert(ConnectInfo(address));
+        app.send(req)
+    };
+    let answers = futures::future::join_all((0..1000).map(register)).await;
+    let created = answers.iter().filter(|r| r.status == 200).count();
+    let busy: Vec<_> = answers.iter().filter(|r| r.status == 503).collect();
+    assert_eq!(created + busy.len(), 1000, "every answer is a success or a 503");
+    assert!(created >= 1 && !busy.is_empty(), "{created} created, {} busy", busy.len());
+    assert!(busy.iter().all(|r| r.headers.contains_key("retry-after")));
+    assert_eq!(busy[0].error().to_string(), "The server is busy. Please try again in a few seconds.");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users").await,
+        created as i64,
+        "a turned-away sign-up made nothing"
+    );
+    let (slots, peak) = roster::auth::ssr::hashing::slots_and_peak();
+    assert!(peak <= slots, "{peak} hashes ran at once, with {slots} slots");
+}
