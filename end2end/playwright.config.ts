@@ -46,8 +46,10 @@ export default defineConfig({
     { name: "without-js", use: { javaScriptEnabled: false } },
   ],
   webServer: {
-    // An administrator made through the CLI, as an operator would, then the server.
+    // The database and an administrator made through the CLI, as an operator would (only
+    // `serve` and `migrate` create a database), then the server.
     command:
+      `${roster} migrate && ` +
       `echo "${ADMIN_PASSWORD}" | ${roster} user create --email ${ADMIN_EMAIL} --name "E2E Admin" --admin; ` +
       `exec ${roster} serve`,
     url: `${baseURL}/`,

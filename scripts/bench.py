@@ -179,6 +179,7 @@ def prepare_scale(name, binary, site, workdir, database_url=None):
     env = dict(os.environ, ROSTER_DATABASE_URL=url, ROSTER_LOG="warn")
     print(f"\n== {name}: seeding {users} people, {profiles} profiles, {per_user} each", flush=True)
     started = time.time()
+    subprocess.run([binary, "migrate"], env=env, check=True, cwd=tempfile.gettempdir(), capture_output=True)
     subprocess.run([binary, "seed", "--users", str(users), "--profiles", str(profiles), "--per-user", str(per_user)],
                    env=env, check=True, cwd=tempfile.gettempdir())
     seed_seconds = time.time() - started

@@ -11,7 +11,7 @@ use crate::{
     auth::Session,
     pages::{
         account::AccountPage,
-        auth::{RegisterPage, SignInPage},
+        auth::{RegisterPage, SetupPage, SignInPage},
         bulk::BulkPage,
         history::{AccessOnPage, ProfileHistoryPage, WhyPage},
         home::HomePage,
@@ -69,6 +69,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async/>
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async/>
                 <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async/>

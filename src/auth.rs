@@ -29,7 +29,8 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     crate::access::session::session_user().await
 }
 
-/// Creates an account and signs it in. The first account on a fresh install becomes admin.
+/// Creates an account and signs it in. It is never an admin: the first admin comes from the
+/// setup link ([`setup_admin`]) or `roster user create --admin`.
 #[server(prefix = "/api", endpoint = "register")]
 pub async fn register(email: String, display_name: String, password: String) -> Result<(), AppError> {
     use crate::access::session;
@@ -46,8 +47,37 @@ pub async fn register(email: String, display_name: String, password: String) -> 
     let keys = limits::registration_keys(session::client_address(), state.settings.signups_per_address);
     limits::claim(&state.db, Limited::Registration, &keys, chrono::Utc::now().timestamp()).await?;
     let hash = ssr::hash_password(password).await?;
-    let id = create(&state.db, &email, &name, &hash, AdminGrant::IfFirst).await?;
+    let id = create(&state.db, &email, &name, &hash, AdminGrant::Never).await?;
     tracing::info!(user = %id, "account registered");
+    session::start_session(&state, id).await?;
+    session::trust_device(&state, id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Creates the first administrator from the one-time link the server offers at start while
+/// there is none, and signs them in. The link works once.
+#[server(prefix = "/api", endpoint = "setup_admin")]
+pub async fn setup_admin(
+    token: String,
+    email: String,
+    display_name: String,
+    password: String,
+) -> Result<(), AppError> {
+    use crate::access::session;
+    use crate::{
+        domain::{DisplayName, Email, Password},
+        users::ssr::{create, AdminGrant},
+    };
+    // Public by design: the link's token is the authorization, checked as the account is made.
+    let email = Email::parse(&email)?;
+    let name = DisplayName::parse(&display_name)?;
+    let password = Password::parse(&password)?;
+    let state = crate::server::state()?;
+    let hash = ssr::hash_password(password).await?;
+    let grant = AdminGrant::SetupToken(session::digest(token.trim()));
+    let id = create(&state.db, &email, &name, &hash, grant).await?;
+    tracing::info!(user = %id, "first administrator created from the setup link");
     session::start_session(&state, id).await?;
     session::trust_device(&state, id).await?;
     leptos_axum::redirect("/");
@@ -166,6 +196,34 @@ pub mod ssr {
     };
 
     pub const BAD_CREDENTIALS: &str = "Incorrect email or password.";
+    /// How long the setup link works.
+    const SETUP_LINK_HOURS: i64 = 24;
+
+    /// While no one holds `admin`, a new one-time link to make the first administrator
+    /// (earlier links stop working); `None` once there is an admin. `serve` prints it at start.
+    pub async fn offer_setup_link(db: &Db, base: &str) -> Result<Option<String>, AppError> {
+        use crate::{access::session, server::db::Pool, with_db};
+        let token = session::random_token();
+        let now = chrono::Utc::now().timestamp();
+        let offered = with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let admin: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = 'admin')",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
+            if !admin {
+                sqlx::query("INSERT INTO setup_tokens (id, expires_at) VALUES ($1, $2)")
+                    .bind(session::digest(&token))
+                    .bind(now + SETUP_LINK_HOURS * 3600)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await.map(|_| !admin)
+        })?;
+        Ok(offered.then(|| format!("{}/setup?token={token}", base.trim_end_matches('/'))))
+    }
 
     /// Hashes with Argon2id (the crate's defaults follow OWASP), on a blocking thread so the
     /// async workers keep serving, and no more at once than [`hashing`] allows.

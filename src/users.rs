@@ -104,20 +104,24 @@ pub mod ssr {
             Page, Sort,
         },
         record_history,
-        server::db::{dialect_of, is_unique_violation, Db, Dialect, Pool},
+        server::db::{is_unique_violation, Db, Pool},
         with_db,
     };
 
     /// Whether a new account gets the `admin` role.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[derive(Clone, Debug, PartialEq, Eq)]
     pub enum AdminGrant {
+        /// The operator's `roster user create --admin`.
         Always,
-        /// Only the very first account: how a fresh install gets its administrator.
-        IfFirst,
+        /// The one-time setup link the server offers while there is no admin: the digest of
+        /// its token, which the same transaction uses up (`auth::ssr::offer_setup_link`).
+        SetupToken(String),
         Never,
     }
 
     pub const EMAIL_TAKEN: &str = "An account with this email already exists.";
+    pub const SETUP_LINK_SPENT: &str = "This setup link is not valid: it has been used, has expired or was \
+        mistyped. Restart the server for a new one, or run `roster user create --admin`.";
 
     /// Creates an account. A taken email is a [`AppError::Conflict`], detected by the unique
     /// index, not by a check beforehand that could race.
@@ -133,19 +137,20 @@ pub mod ssr {
             let grant_admin = match admin {
                 AdminGrant::Always => true,
                 AdminGrant::Never => false,
-                AdminGrant::IfFirst => {
-                    let exists = "SELECT EXISTS (SELECT 1 FROM users)";
-                    let mut any: bool = sqlx::query_scalar(exists).fetch_one(&mut *tx).await?;
-                    if !any && dialect_of(pool) == Dialect::Postgres {
-                        // Two first sign-ups at once must not both become admin: queue them
-                        // on the admin role's row and look again. (SQLite's write lock,
-                        // taken by begin_write, already orders them.)
-                        sqlx::query("SELECT id FROM roles WHERE name = 'admin' FOR UPDATE")
-                            .execute(&mut *tx)
-                            .await?;
-                        any = sqlx::query_scalar(exists).fetch_one(&mut *tx).await?;
+                AdminGrant::SetupToken(digest) => {
+                    // Used up here, in the transaction that makes the admin: of two uses at
+                    // once, one deletes the row and the other finds none.
+                    let spent: Option<String> = sqlx::query_scalar(
+                        "DELETE FROM setup_tokens WHERE id = $1 AND expires_at > $2 RETURNING id",
+                    )
+                    .bind(&digest)
+                    .bind(chrono::Utc::now().timestamp())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if spent.is_none() {
+                        return Err(AppError::Conflict(SETUP_LINK_SPENT.into()));
                     }
-                    !any
+                    true
                 }
             };
             let inserted = sqlx::query_scalar(

@@ -10,7 +10,7 @@ use roster::error::AppError;
 const PW: &str = "correct horse battery";
 
 #[tokio::test]
-async fn registering_creates_an_account_signs_it_in_and_the_first_is_admin() {
+async fn registering_creates_an_account_and_signs_it_in_but_never_as_admin() {
     let app = TestApp::new().await;
     let cookie = app.register("Ada@Example.com", "Ada Lovelace", PW).await;
 
@@ -18,38 +18,67 @@ async fn registering_creates_an_account_signs_it_in_and_the_first_is_admin() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Ada Lovelace"), "home shows the name on {}", backend());
     assert!(page.body.contains("ada@example.com"), "email is stored lower-cased");
-    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1, "first account is admin");
+    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 0, "not even the first account is admin");
+}
+
+/// The token of a setup link.
+fn token_of(link: &str) -> String {
+    link.split("token=").nth(1).expect("a token in the link").to_owned()
 }
 
 #[tokio::test]
-async fn later_accounts_are_not_admin() {
+async fn the_setup_link_makes_the_first_admin_once() {
     let app = TestApp::new().await;
     app.register("ada@example.com", "Ada", PW).await;
-    app.register("grace@example.com", "Grace", PW).await;
-    let admins = app
-        .count("SELECT COUNT(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.email = 'grace@example.com'")
-        .await;
-    assert_eq!(admins, 0);
+    let link =
+        roster::auth::ssr::offer_setup_link(&app.db, "http://roster.test").await.unwrap().expect("a link");
+    assert!(link.starts_with("http://roster.test/setup?token="), "{link}");
+    let setup = async |token: String, email: &'static str| {
+        let form = [("token", token.as_str()), ("email", email), ("display_name", "Root"), ("password", PW)];
+        app.call("/api/setup_admin", &form, None).await
+    };
+    let wrong = setup("not-the-token".into(), "root@example.com").await;
+    assert_eq!(wrong.status, StatusCode::CONFLICT);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1, "a wrong token makes no account");
+    // The setup page carries the token into its form, with and without JavaScript.
+    let page = app.get(&format!("/setup?token={}", token_of(&link)), None).await;
+    assert!(page.body.contains(&format!("value=\"{}\"", token_of(&link))), "{}", page.body);
+    let made = setup(token_of(&link), "root@example.com").await;
+    assert_eq!(made.status, StatusCode::OK, "{}", made.body);
+    assert!(made.session_cookie().is_some(), "the new admin is signed in");
+    let admins = "SELECT COUNT(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.email = 'root@example.com'";
+    assert_eq!(app.count(admins).await, 1);
+    let again = setup(token_of(&link), "second@example.com").await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "the link works once");
+    assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1);
+    // With an admin, no link is offered.
+    assert_eq!(roster::auth::ssr::offer_setup_link(&app.db, "http://roster.test").await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn simultaneous_first_registrations_make_exactly_one_admin() {
+async fn a_setup_link_used_at_once_from_many_browsers_makes_exactly_one_admin() {
     let app = std::sync::Arc::new(TestApp::new().await);
+    let link = roster::auth::ssr::offer_setup_link(&app.db, "http://roster.test").await.unwrap().unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
-            let app = app.clone();
+            let (app, token) = (app.clone(), token_of(&link));
             tokio::spawn(async move {
                 let email = format!("user{i}@example.com");
-                app.call("/api/register", &[("email", &email), ("display_name", "U"), ("password", PW)], None)
-                    .await
+                let form =
+                    [("token", token.as_str()), ("email", &email), ("display_name", "U"), ("password", PW)];
+                app.call("/api/setup_admin", &form, None).await.status
             })
         })
         .collect();
+    let mut made = 0;
     for task in tasks {
-        let res = task.await.unwrap();
-        assert!(res.status.is_success(), "{} {}", res.status, res.body);
+        match task.await.unwrap() {
+            StatusCode::OK => made += 1,
+            status => assert_eq!(status, StatusCode::CONFLICT),
+        }
     }
-    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 8);
+    assert_eq!(made, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1, "the others made no account");
     assert_eq!(app.count("SELECT COUNT(*) FROM user_roles").await, 1);
 }
 

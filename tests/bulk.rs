@@ -9,7 +9,7 @@ const PW: &str = "correct horse battery";
 
 async fn setup() -> (TestApp, String, String) {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     let manager = app.register("manny@example.com", "Manny", PW).await;
     let profile = app
         .json("/api/profiles/create", &[("name", "Big"), ("description", "")], Some(&manager))

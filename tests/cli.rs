@@ -24,6 +24,15 @@ fn roster(args: &[&str], database_url: &str, stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A new database, migrated as an operator does first: no command but `serve` and `migrate`
+/// creates one.
+async fn migrated_database() -> (String, tempfile::TempDir) {
+    let (url, dir) = common::fresh_database().await;
+    let out = roster(&["migrate"], &url, "");
+    assert!(out.status.success(), "{}", text(&out));
+    (url, dir)
+}
+
 fn text(out: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
 }
@@ -42,7 +51,7 @@ async fn migrate_brings_a_new_database_up_to_date_and_is_idempotent() {
 
 #[tokio::test]
 async fn user_create_makes_an_admin_that_can_sign_in() {
-    let (url, _dir) = common::fresh_database().await;
+    let (url, _dir) = migrated_database().await;
     let out = roster(
         &["user", "create", "--email", "Ops@Example.com", "--name", "Ops", "--admin"],
         &url,
@@ -67,7 +76,7 @@ async fn user_create_makes_an_admin_that_can_sign_in() {
 
 #[tokio::test]
 async fn user_create_refuses_a_taken_email_with_exit_code_3() {
-    let (url, _dir) = common::fresh_database().await;
+    let (url, _dir) = migrated_database().await;
     assert!(roster(&["user", "create", "--email", "a@example.com", "--name", "A"], &url, "password1\n")
         .status
         .success());
@@ -78,7 +87,7 @@ async fn user_create_refuses_a_taken_email_with_exit_code_3() {
 
 #[tokio::test]
 async fn user_create_refuses_invalid_input_with_exit_code_2() {
-    let (url, _dir) = common::fresh_database().await;
+    let (url, _dir) = migrated_database().await;
     let bad_email = roster(&["user", "create", "--email", "nope", "--name", "A"], &url, "password1\n");
     assert_eq!(bad_email.status.code(), Some(2));
     assert!(text(&bad_email).contains("email:"), "{}", text(&bad_email));
@@ -87,6 +96,101 @@ async fn user_create_refuses_invalid_input_with_exit_code_2() {
     assert!(text(&short).contains("at least 8"), "{}", text(&short));
     let usage = roster(&["user", "create", "--name", "A"], &url, "");
     assert_eq!(usage.status.code(), Some(2), "missing --email is a usage error");
+}
+
+#[test]
+fn commands_other_than_serve_and_migrate_never_create_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("mistyped.db");
+    let url = format!("sqlite://{}", missing.display());
+    let backup = dir.path().join("copy.db");
+    for args in [
+        vec!["user", "create", "--email", "a@example.com", "--name", "A"],
+        vec!["role", "assign", "--email", "a@example.com", "--role", "admin"],
+        vec!["seed", "--users", "10", "--profiles", "2", "--per-user", "1"],
+        vec!["backup", backup.to_str().unwrap()],
+    ] {
+        let out = roster(&args, &url, "password1\n");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains("there is no database at"), "{args:?}: {}", text(&out));
+        assert!(text(&out).contains(missing.to_str().unwrap()), "names the path: {}", text(&out));
+        assert!(!missing.exists() && !backup.exists(), "{args:?} created a file");
+    }
+    assert!(roster(&["migrate"], &url, "").status.success());
+    assert!(missing.exists(), "migrate creates it");
+}
+
+#[test]
+fn a_relative_database_path_in_a_settings_file_is_the_same_file_from_any_folder() {
+    // A settings file naming `data/roster.db`, read from two other folders: both the file's.
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("roster.toml");
+    std::fs::write(&config, "database_url = \"sqlite://data/roster.db\"\n").unwrap();
+    for folder in [std::env::temp_dir(), home.path().join("..")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+            .args(["--config", config.to_str().unwrap(), "migrate"])
+            .env_remove("ROSTER_DATABASE_URL")
+            .current_dir(folder)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    assert!(home.path().join("data/roster.db").exists());
+    let out = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .args(["--config", config.to_str().unwrap(), "migrate"])
+        .env_remove("ROSTER_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(text(&out).contains("0 migration(s) applied"), "the same, migrated file: {}", text(&out));
+}
+
+/// What `roster serve` on `url` logs until it listens.
+fn logged_by_serve_until_it_listens(url: &str) -> String {
+    use std::io::BufRead;
+    let port = common::process::free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_roster"))
+        .arg("serve")
+        .env("ROSTER_DATABASE_URL", url)
+        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROSTER_LOG", "info")
+        .env("NO_COLOR", "1")
+        .env_remove("ROSTER_CONFIG")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut logged = String::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        logged.push_str(&line);
+        logged.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    child.kill().ok();
+    child.wait().ok();
+    logged
+}
+
+#[tokio::test]
+async fn serve_logs_its_database_and_offers_a_setup_link_while_there_is_no_admin() {
+    let (url, _dir) = common::fresh_database().await;
+    let logged = logged_by_serve_until_it_listens(&url);
+    assert!(logged.contains("no administrator yet: create one at http://127.0.0.1:"), "{logged}");
+    if common::backend() == "sqlite" {
+        let file = url.trim_start_matches("sqlite://");
+        assert!(logged.contains(&format!("SQLite database url=sqlite://{file}")), "{logged}");
+    }
+    let out = roster(
+        &["user", "create", "--email", "a@example.com", "--name", "A", "--admin"],
+        &url,
+        "password1\n",
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let logged = logged_by_serve_until_it_listens(&url);
+    assert!(logged.contains("listening on") && !logged.contains("setup?token="), "{logged}");
 }
 
 #[test]
@@ -109,7 +213,7 @@ fn a_bad_database_url_is_a_clear_error() {
 
 #[tokio::test]
 async fn role_assign_and_unassign_keep_the_last_admin() {
-    let (url, _dir) = common::fresh_database().await;
+    let (url, _dir) = migrated_database().await;
     assert!(roster(
         &["user", "create", "--email", "a@example.com", "--name", "A", "--admin"],
         &url,
@@ -141,7 +245,7 @@ async fn role_assign_and_unassign_keep_the_last_admin() {
 
 #[tokio::test]
 async fn seed_fills_an_empty_database_with_consistent_data_and_refuses_a_full_one() {
-    let (url, _dir) = common::fresh_database().await;
+    let (url, _dir) = migrated_database().await;
     let out = roster(&["seed", "--users", "2000", "--profiles", "150", "--per-user", "5"], &url, "");
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("Seeded 2000 people, 150 profiles"), "{}", text(&out));
@@ -192,7 +296,7 @@ async fn seed_fills_an_empty_database_with_consistent_data_and_refuses_a_full_on
 
 #[tokio::test]
 async fn backup_copies_a_live_database_consistently_and_never_overwrites() {
-    let (url, dir) = common::fresh_database().await;
+    let (url, dir) = migrated_database().await;
     let file = dir.path().join("copy.db");
     let file_arg = file.to_str().unwrap().to_owned();
     if common::backend() == "postgres" {

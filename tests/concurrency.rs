@@ -47,7 +47,7 @@ async fn a_hundred_identical_adds_at_once_leave_one_link_and_one_history_row() {
 #[tokio::test]
 async fn two_managers_removing_each_other_at_once_leave_one_manager() {
     let app = Arc::new(TestApp::new().await);
-    app.register("admin@example.com", "Admin", PW).await;
+    app.admin("admin@example.com", "Admin", PW).await;
     for round in 0..10 {
         let ann = app.register(&format!("ann{round}@example.com"), "Ann", PW).await;
         let bea = app.register(&format!("bea{round}@example.com"), "Bea", PW).await;

@@ -249,7 +249,7 @@ async fn generated_malformed_requests_never_get_a_5xx_and_change_nothing() {
     let seed: u64 =
         std::env::var("ROSTER_FUZZ_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0x5eed_f00d);
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     let profile = app
         .call("/api/profiles/create", &[("name", "Target"), ("description", "x")], Some(&admin))
         .await
@@ -336,7 +336,7 @@ async fn generated_malformed_requests_never_get_a_5xx_and_change_nothing() {
 async fn a_nul_in_any_text_is_a_client_mistake_never_a_server_error() {
     use base64::Engine;
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     let profile =
         app.call("/api/profiles/create", &[("name", "Target"), ("description", "")], Some(&admin)).await.body;
     let role = app.json("/api/roles/list", &[], Some(&admin)).await[0]["id"].to_string();

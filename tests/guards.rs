@@ -38,7 +38,7 @@ struct World {
 
 async fn world() -> World {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     let owner = app.register("owner@example.com", "Owner", PW).await;
     let outsider = app.register("outsider@example.com", "Outsider", PW).await;
     app.register("mem@example.com", "Mem", PW).await;
@@ -83,6 +83,16 @@ fn calls(w: &World) -> Vec<(&'static str, Open, Vec<(&'static str, String)>)> {
             "/api/register",
             Open::Public,
             vec![("email", s("new@example.com")), ("display_name", s("New")), ("password", s(PW))],
+        ),
+        (
+            "/api/setup_admin",
+            Open::Public,
+            vec![
+                ("token", s("not-a-token")),
+                ("email", s("root@example.com")),
+                ("display_name", s("Root")),
+                ("password", s(PW)),
+            ],
         ),
         ("/api/sign_in", Open::Public, vec![("email", s("owner@example.com")), ("password", s(PW))]),
         ("/api/sign_out", Open::Public, vec![]),

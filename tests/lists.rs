@@ -170,7 +170,7 @@ async fn lists_refuse_nonsense_choices_with_clear_errors() {
 #[tokio::test]
 async fn the_users_directory_searches_sorts_and_counts() {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     app.people(&names(75)).await;
     let all: i64 = app.count("SELECT COUNT(*) FROM users").await;
     let (ids, totals) = app.walk("/api/users/list", &[], "id", &admin).await;
@@ -196,7 +196,7 @@ async fn the_users_directory_searches_sorts_and_counts() {
 #[tokio::test]
 async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     for name in ["Alpha", "alpine", "Beta", "Gamma"] {
         app.json("/api/profiles/create", &[("name", name), ("description", "")], Some(&admin)).await;
     }
@@ -249,6 +249,12 @@ async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
 async fn the_member_picker_suggests_at_most_ten_and_marks_who_is_on_already() {
     let (app, boss, profile, _) = big_profile(40).await;
     app.people(&names(60).into_iter().map(|n| format!("{n} x")).collect::<Vec<_>>()).await;
+    // An admin finds everyone, on the profile or not (tests/privacy.rs: who else finds whom).
+    app.exec(
+        "INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email \
+         FROM users u, roles r WHERE u.email = 'boss@example.com' AND r.name = 'admin'",
+    )
+    .await;
     let found = app.json("/api/users/suggest", &[("profile", &profile), ("q", "ann")], Some(&boss)).await;
     let found = found.as_array().unwrap();
     assert_eq!(found.len(), 10, "never more than ten");
@@ -285,7 +291,7 @@ async fn quinns(app: &TestApp, n: usize, others: usize) {
 #[tokio::test]
 async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_through_everyone() {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     // 1,110 name matches: the email matches start in the middle of a page.
     quinns(&app, 1_110, 30).await;
     let expected = matching_people(&app, "quinn").await;

@@ -311,7 +311,7 @@ const EXCEPTIONS: &[Exception] = &[
 #[tokio::test]
 async fn no_statement_reads_more_than_its_page() {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Ada Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Ada Admin", PW).await;
     let names: Vec<String> = (0..30).map(|i| format!("Person {i:02}")).collect();
     let ids = app.people(&names).await;
     let profile =

@@ -29,7 +29,7 @@ const GHOST: i64 = 734_529;
 
 async fn world(directory: Directory) -> World {
     let app = TestApp::with_settings(|s| s.people_directory = directory).await;
-    app.register("admin@example.com", "Admin", PW).await;
+    app.admin("admin@example.com", "Admin", PW).await;
     let carl = app.register("carl@example.com", "Carl Caller", PW).await;
     app.register("fay@example.com", "Fay Friend", PW).await;
     let hash = roster::auth::ssr::hash_password(roster::domain::Password::parse(PW).unwrap()).await.unwrap();

@@ -22,7 +22,7 @@ struct World {
 
 async fn world() -> World {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     let manager = app.register("manny@example.com", "Manny", PW).await;
     let member = app.register("mel@example.com", "Mel", PW).await;
     let outsider = app.register("otto@example.com", "Otto", PW).await;

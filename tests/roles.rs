@@ -17,7 +17,7 @@ struct Admins {
 
 async fn setup() -> Admins {
     let app = TestApp::new().await;
-    let admin = app.register("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     let user = app.register("grace@example.com", "Grace Hopper", PW).await;
     Admins { app, admin, user }
 }

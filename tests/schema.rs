@@ -342,3 +342,20 @@ async fn history_is_append_only() {
     assert!(err.is_err());
     assert_eq!(app.count("SELECT COUNT(*) FROM history").await, 1);
 }
+
+#[tokio::test]
+async fn sqlite_commits_are_synchronous_full_unless_set_otherwise() {
+    use roster::server::db::{Db, Durability, Open};
+    if common::backend() != "sqlite" {
+        return; // PostgreSQL's durability is its server's own setting.
+    }
+    let (url, _dir) = common::fresh_database().await;
+    for (durability, expected) in [(Durability::Full, 2), (Durability::Normal, 1)] {
+        let db = Db::open(&url, 1, Open { create: true, durability }).await.unwrap();
+        let level: i64 =
+            roster::with_db!(&db, pool => sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await)
+                .unwrap();
+        assert_eq!(level, expected, "{durability:?}");
+        db.close().await;
+    }
+}

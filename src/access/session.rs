@@ -40,8 +40,9 @@ pub fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes())
 }
 
-/// The database key for a cookie token: its SHA-256, so stored ids can't be replayed.
-fn session_id(token: &str) -> String {
+/// What the database keeps of a secret token (a session's, a device's, a link's): its SHA-256,
+/// so stored ids can't be replayed.
+pub fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -110,7 +111,7 @@ pub async fn create_session(db: &Db, settings: &Settings, user: UserId, token: &
             "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $3, $4)",
         )
-        .bind(session_id(token))
+        .bind(digest(token))
         .bind(user)
         .bind(now)
         .bind(now + settings.session_absolute_secs())
@@ -146,7 +147,7 @@ pub fn client_address() -> Option<std::net::IpAddr> {
 pub async fn end_session(db: &Db, token: &str) -> Result<(), AppError> {
     with_db!(db, pool => {
         sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(session_id(token))
+            .bind(digest(token))
             .execute(pool)
             .await
             .map(drop)
@@ -164,7 +165,7 @@ struct SessionRow {
 /// The user behind `token`, if the session exists and has neither idled out nor expired.
 pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<SessionUser>, AppError> {
     let now = now();
-    let id = session_id(token);
+    let id = digest(token);
     let row: Option<SessionRow> = with_db!(db, pool => {
         sqlx::query_as(
             "SELECT u.id, u.email, u.display_name, s.last_seen_at, \
@@ -219,7 +220,7 @@ pub async fn trusted_device(db: &Db) -> Result<Option<(String, UserId)>, AppErro
     else {
         return Ok(None);
     };
-    let id = session_id(&token);
+    let id = digest(&token);
     let user: Option<UserId> = with_db!(db, pool => {
         sqlx::query_scalar("SELECT user_id FROM trusted_devices WHERE id = $1 AND expires_at > $2")
             .bind(&id)
@@ -241,7 +242,7 @@ pub async fn trust_device(state: &AppState, user: UserId) -> Result<(), AppError
         let mut tx = pool.begin_write().await?;
         sqlx::query("DELETE FROM trusted_devices WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO trusted_devices (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(session_id(&token))
+            .bind(digest(&token))
             .bind(user)
             .bind(now)
             .bind(expires)

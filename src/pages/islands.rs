@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{action_error, errors_of, AccessChoice, Field, FormError, Suggested};
 use crate::{
-    auth::{ChangePassword, Register, SignIn, SignOut, SignOutEverywhere},
+    auth::{ChangePassword, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
@@ -309,6 +309,28 @@ pub fn RegisterForm() -> impl IntoView {
                 minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
                 validate=check_password server_error=error/>
             {account_button(busy(action), "Create account", "Creating account…")}
+        </ActionForm>
+    }
+}
+
+/// The first administrator's account, made with the setup link's `token`.
+#[island]
+pub fn SetupAdminForm(token: String) -> impl IntoView {
+    let action = ServerAction::<SetupAdmin>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Create the administrator">
+            <FormError error/>
+            <input type="hidden" name="token" value=token/>
+            <Field name="email" label="Email" kind="email" autocomplete="email"
+                maxlength=Email::MAX_LEN validate=check_email server_error=error/>
+            <Field name="display_name" label="Display name" autocomplete="name"
+                maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
+            <Field name="password" label="Password" kind="password"
+                autocomplete="new-password" hint="At least 8 characters."
+                minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
+                validate=check_password server_error=error/>
+            {account_button(busy(action), "Create administrator", "Creating…")}
         </ActionForm>
     }
 }

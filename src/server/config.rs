@@ -14,8 +14,16 @@ use serde::Deserialize;
 pub struct Settings {
     /// Address and port to listen on. `ROSTER_LISTEN`.
     pub listen: SocketAddr,
-    /// `sqlite://path/to/file.db` or `postgres://user@host/db`. `ROSTER_DATABASE_URL`.
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`. `ROSTER_DATABASE_URL`. A
+    /// relative SQLite path is taken from the settings file's folder when the file names it,
+    /// else from the working folder; unset, it is `roster.db` in the user's data folder
+    /// ([`default_database_url`]). Either way the server works on one absolute path, which it
+    /// logs at start.
     pub database_url: String,
+    /// How SQLite commits: `full` (the default) makes each acknowledged commit durable across
+    /// power loss; `normal` skips a sync per commit and may lose the last commits (never the
+    /// database's integrity). `ROSTER_SQLITE_SYNCHRONOUS`.
+    pub sqlite_synchronous: Durability,
     /// Most connections the pool opens. `ROSTER_DATABASE_MAX_CONNECTIONS`. Unset, see
     /// [`Settings::max_connections`].
     pub database_max_connections: Option<u32>,
@@ -44,6 +52,53 @@ pub struct Settings {
     pub signups_per_address: u32,
 }
 
+/// How SQLite makes commits durable: see [`Settings::sqlite_synchronous`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl std::str::FromStr for Durability {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "full" => Ok(Durability::Full),
+            "normal" => Ok(Durability::Normal),
+            _ => Err("expected \"full\" or \"normal\"".into()),
+        }
+    }
+}
+
+/// The database when none is set: `roster.db` in the user's data folder (`$XDG_DATA_HOME`,
+/// else `~/.local/share`, then `roster/`), the same from whichever folder Roster starts.
+pub fn default_database_url() -> String {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    format!("sqlite://{}", data.join("roster").join("roster.db").display())
+}
+
+/// `url` with a relative SQLite path made absolute against `base`; anything else as it is.
+fn absolute_sqlite(url: &str, base: &Path) -> String {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return url.to_owned();
+    };
+    let (path, query) = rest.split_once('?').map_or((rest, None), |(p, q)| (p, Some(q)));
+    if path.is_empty() || path == ":memory:" || Path::new(path).is_absolute() {
+        return url.to_owned();
+    }
+    let absolute = base.join(path);
+    match query {
+        Some(query) => format!("sqlite://{}?{query}", absolute.display()),
+        None => format!("sqlite://{}", absolute.display()),
+    }
+}
+
 /// Who is in a person's directory: see [`Settings::people_directory`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,7 +123,8 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
-            database_url: "sqlite://roster.db".into(),
+            database_url: default_database_url(),
+            sqlite_synchronous: Durability::Full,
             database_max_connections: None,
             session_idle_minutes: 60 * 24 * 7,
             session_absolute_hours: 24 * 30,
@@ -94,12 +150,18 @@ impl Settings {
         };
         let mut settings = match std::fs::read_to_string(&path) {
             Ok(text) => {
-                toml::from_str(&text).with_context(|| format!("{} is not valid settings", path.display()))?
+                let mut settings: Settings = toml::from_str(&text)
+                    .with_context(|| format!("{} is not valid settings", path.display()))?;
+                // The file's own paths are read from its folder, wherever Roster starts.
+                let folder = std::path::absolute(&path)?.parent().map(Path::to_path_buf).unwrap_or_default();
+                settings.database_url = absolute_sqlite(&settings.database_url, &folder);
+                settings
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => Settings::default(),
             Err(err) => return Err(err).with_context(|| format!("cannot read {}", path.display())),
         };
         settings.apply_env(|key| std::env::var(key).ok())?;
+        settings.database_url = absolute_sqlite(&settings.database_url, &std::env::current_dir()?);
         settings.validate()?;
         Ok(settings)
     }
@@ -144,6 +206,9 @@ impl Settings {
                 .map(|a| parsed("ROSTER_TRUSTED_PROXIES", a.to_owned()))
                 .collect::<anyhow::Result<_>>()?;
         }
+        if let Some(v) = var("ROSTER_SQLITE_SYNCHRONOUS") {
+            self.sqlite_synchronous = parsed("ROSTER_SQLITE_SYNCHRONOUS", v)?;
+        }
         if let Some(v) = var("ROSTER_SIGNUPS_PER_ADDRESS") {
             self.signups_per_address = parsed("ROSTER_SIGNUPS_PER_ADDRESS", v)?;
         }
@@ -183,6 +248,11 @@ impl Settings {
                 8
             }
         })
+    }
+
+    /// How `serve` and the CLI open the database: `create` only for `serve` and `migrate`.
+    pub fn open(&self, create: bool) -> super::db::Open {
+        super::db::Open { create, durability: self.sqlite_synchronous }
     }
 
     pub fn session_idle_secs(&self) -> i64 {
@@ -261,6 +331,28 @@ mod tests {
         s.apply_env(|k| (k == "ROSTER_PEOPLE_DIRECTORY").then(|| "everyone".to_string())).unwrap();
         assert_eq!(s.people_directory, Directory::Everyone);
         assert!(s.apply_env(|k| (k == "ROSTER_PEOPLE_DIRECTORY").then(|| "open".to_string())).is_err());
+    }
+
+    #[test]
+    fn a_relative_sqlite_path_is_made_absolute_and_the_default_does_not_depend_on_the_folder() {
+        let base = Path::new("/srv/roster");
+        assert_eq!(absolute_sqlite("sqlite://data/roster.db", base), "sqlite:///srv/roster/data/roster.db");
+        assert_eq!(absolute_sqlite("sqlite:x.db?mode=rwc", base), "sqlite:///srv/roster/x.db?mode=rwc");
+        assert_eq!(absolute_sqlite("sqlite:///var/lib/r.db", base), "sqlite:///var/lib/r.db");
+        assert_eq!(absolute_sqlite("sqlite::memory:", base), "sqlite::memory:");
+        assert_eq!(absolute_sqlite("postgres://u@h/db", base), "postgres://u@h/db");
+        let default = default_database_url();
+        assert!(default.starts_with("sqlite:///") && default.ends_with("/roster/roster.db"), "{default}");
+    }
+
+    #[test]
+    fn sqlite_commits_are_durable_unless_set_otherwise() {
+        assert_eq!(Settings::default().sqlite_synchronous, Durability::Full);
+        let mut s: Settings = toml::from_str("sqlite_synchronous = \"normal\"").unwrap();
+        assert_eq!(s.sqlite_synchronous, Durability::Normal);
+        s.apply_env(|k| (k == "ROSTER_SQLITE_SYNCHRONOUS").then(|| "full".to_string())).unwrap();
+        assert_eq!(s.sqlite_synchronous, Durability::Full);
+        assert!(toml::from_str::<Settings>("sqlite_synchronous = \"off\"").is_err());
     }
 
     #[test]

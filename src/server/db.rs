@@ -10,6 +10,8 @@
 use std::{future::Future, path::Path, str::FromStr, time::Duration};
 
 use anyhow::Context;
+
+pub use super::config::Durability;
 use sqlx::{
     error::ErrorKind,
     postgres::PgPoolOptions,
@@ -88,15 +90,38 @@ pub fn dialect_of<P: Pool>(_pool: &P) -> Dialect {
     P::DIALECT
 }
 
+/// How [`Db::open`] opens a database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Open {
+    /// Whether a missing SQLite file (and its folder) is created: only for `serve` and
+    /// `migrate`, so that a mistyped path never quietly yields a new, empty database.
+    pub create: bool,
+    pub durability: Durability,
+}
+
+impl Open {
+    /// Creates what is missing, with durable commits: a fresh database for tests and tools.
+    pub const CREATE: Open = Open { create: true, durability: Durability::Full };
+}
+
 impl Db {
-    /// Opens a pool for `url`. A SQLite file and its folder are created when missing.
+    /// Opens a pool for `url`; a SQLite file and its folder are created when missing.
     pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Db> {
+        Db::open(url, max_connections, Open::CREATE).await
+    }
+
+    /// Opens a pool for `url`, as `how` says.
+    pub async fn open(url: &str, max_connections: u32, how: Open) -> anyhow::Result<Db> {
         if url.starts_with("sqlite:") {
+            let synchronous = match how.durability {
+                Durability::Full => SqliteSynchronous::Full,
+                Durability::Normal => SqliteSynchronous::Normal,
+            };
             let options = SqliteConnectOptions::from_str(url)
                 .with_context(|| format!("invalid SQLite URL {url:?}"))?
-                .create_if_missing(true)
+                .create_if_missing(how.create)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(synchronous)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
                 // A page of a list is 51 rows: the connection's thread hands them all over
@@ -110,6 +135,12 @@ impl Db {
                 // above: a users search at ten million links took 14% less CPU (BENCHMARKS.md).
                 .pragma("mmap_size", "2147418112");
             let file = options.get_filename().to_path_buf();
+            if !how.create && !file.exists() && file.as_path() != Path::new(":memory:") {
+                anyhow::bail!(
+                    "there is no database at {}: check database_url, or create it with `roster migrate`",
+                    std::path::absolute(&file).unwrap_or(file.clone()).display()
+                );
+            }
             if let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) {
                 if !dir.exists() && file.as_path() != Path::new(":memory:") {
                     std::fs::create_dir_all(dir)

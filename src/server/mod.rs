@@ -198,7 +198,14 @@ async fn server_fn_status(response: Response<Body>) -> Response<Body> {
 
 /// Binds, migrates and serves until Ctrl-C or SIGTERM, letting requests in flight finish.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let db = Db::connect(&settings.database_url, settings.max_connections()).await?;
+    let db = Db::open(&settings.database_url, settings.max_connections(), settings.open(true)).await?;
+    if settings.database_url.starts_with("sqlite:") {
+        // Absolute by now (`Settings::load`): the one file this server works on.
+        tracing::info!(url = %settings.database_url, synchronous = ?settings.sqlite_synchronous, "SQLite database");
+    } else {
+        // The URL may hold a password: only the database's kind is said.
+        tracing::info!("PostgreSQL database");
+    }
     let ran = db.migrate().await?;
     if ran > 0 {
         tracing::info!(migrations = ran, "database migrated");
@@ -209,7 +216,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
+    let address = format!("http://{}", listener.local_addr()?);
+    // A fresh install has no administrator, and no one who registers becomes one: the
+    // operator opens this link (or runs `roster user create --admin`).
+    if let Some(link) = crate::auth::ssr::offer_setup_link(&db, &address).await? {
+        tracing::warn!("no administrator yet: create one at {link} (works once, for 24 hours)");
+    }
+    tracing::info!("listening on {address}");
     // With each connection's address, for the sign-in limits.
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;

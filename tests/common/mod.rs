@@ -133,6 +133,17 @@ impl TestApp {
         res.session_cookie().expect("register sets a session cookie")
     }
 
+    /// An administrator, made as `roster user create --admin` makes one (a registration never
+    /// is one), signed in: returns the session cookie.
+    pub async fn admin(&self, email: &str, name: &str, password: &str) -> String {
+        use roster::domain::{DisplayName, Email, Password};
+        let hash = roster::auth::ssr::hash_password(Password::parse(password).unwrap()).await.unwrap();
+        let (email_ok, name_ok) = (Email::parse(email).unwrap(), DisplayName::parse(name).unwrap());
+        let grant = roster::users::ssr::AdminGrant::Always;
+        roster::users::ssr::create(&self.db, &email_ok, &name_ok, &hash, grant).await.expect("create admin");
+        self.sign_in(email, password).await
+    }
+
     /// Signs in through the server function and returns the session cookie.
     pub async fn sign_in(&self, email: &str, password: &str) -> String {
         let res = self.call("/api/sign_in", &[("email", email), ("password", password)], None).await;

@@ -49,9 +49,11 @@ pub async fn wait_until_up(port: u16) {
     panic!("the server on port {port} did not come up");
 }
 
-/// `roster user create` an admin with `password`.
+/// `roster user create` an admin with `password`, migrating the database first, as an
+/// operator does on a new one (no command but `serve` and `migrate` creates a database).
 pub fn create_admin(url: &str, email: &str, password: &str) {
     use std::io::Write;
+    assert!(roster(url).arg("migrate").stdout(Stdio::null()).status().unwrap().success(), "roster migrate");
     let mut child = roster(url)
         .args(["user", "create", "--email", email, "--name", "Admin", "--admin"])
         .stdin(Stdio::piped())
