@@ -89,6 +89,71 @@ pub struct Explanation {
 
 pub const ACTIONS: [&str; 4] = ["added", "changed", "removed", "restored"];
 
+/// What happened to a role or a profile itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectAction {
+    Created,
+    Renamed,
+    Described,
+    Deleted,
+}
+
+impl SubjectAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectAction::Created => "created",
+            SubjectAction::Renamed => "renamed",
+            SubjectAction::Described => "described",
+            SubjectAction::Deleted => "deleted",
+        }
+    }
+}
+
+impl TryFrom<String> for SubjectAction {
+    type Error = AppError;
+    fn try_from(value: String) -> Result<Self, AppError> {
+        match value.as_str() {
+            "created" => Ok(SubjectAction::Created),
+            "renamed" => Ok(SubjectAction::Renamed),
+            "described" => Ok(SubjectAction::Described),
+            "deleted" => Ok(SubjectAction::Deleted),
+            _ => Err(AppError::invalid("action", "Unknown kind of change.")),
+        }
+    }
+}
+
+/// One change to a role or a profile itself, as its page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SubjectEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    /// Who made the change; `None` for the command line or an account that is gone.
+    pub actor: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub action: SubjectAction,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+impl SubjectEntry {
+    /// "created as “Mentors”", "renamed from “a” to “b”", "description changed", "deleted".
+    pub fn describe(&self) -> String {
+        let old = self.old_value.as_deref().unwrap_or("");
+        let new = self.new_value.as_deref().unwrap_or("");
+        match self.action {
+            SubjectAction::Created => format!("created as “{new}”"),
+            SubjectAction::Renamed => format!("renamed from “{old}” to “{new}”"),
+            SubjectAction::Described => "description changed".into(),
+            SubjectAction::Deleted => format!("deleted (was “{old}”)"),
+        }
+    }
+}
+
+/// How many changes to a role or a profile itself its page shows, newest first.
+pub const SUBJECT_CHANGES_SHOWN: i64 = 50;
+
 #[cfg(feature = "ssr")]
 fn action_filter(raw: Option<&str>) -> Result<Option<String>, AppError> {
     match raw.unwrap_or("") {
@@ -179,9 +244,34 @@ pub async fn explain_access(profile: ProfileId, user: UserId) -> Result<Explanat
     ssr::explain(&state.db, profile, user).await
 }
 
+/// A role's history, newest first: who gained or lost it. Admins only.
+#[server(prefix = "/api", endpoint = "history/role")]
+pub async fn list_role_history(role: RoleId, after: Option<String>) -> Result<Page<Entry>, AppError> {
+    crate::access::require_admin().await?;
+    let state = crate::server::state()?;
+    ssr::list(&state.db, ssr::Subject::Role(role), None, None, after.as_deref()).await
+}
+
+/// The latest changes to a role itself (created, renamed, described, deleted). Admins only.
+#[server(prefix = "/api", endpoint = "history/role_changes")]
+pub async fn list_role_changes(role: RoleId) -> Result<Vec<SubjectEntry>, AppError> {
+    crate::access::require_admin().await?;
+    let state = crate::server::state()?;
+    ssr::subject_changes(&state.db, ssr::On::Role(role)).await
+}
+
+/// The latest changes to a profile itself (created, renamed, described), for whoever may
+/// see the profile.
+#[server(prefix = "/api", endpoint = "history/profile_changes")]
+pub async fn list_profile_changes(profile: ProfileId) -> Result<Vec<SubjectEntry>, AppError> {
+    crate::access::require_view(profile).await?;
+    let state = crate::server::state()?;
+    ssr::subject_changes(&state.db, ssr::On::Profile(profile)).await
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{AccessAt, AccessPath, Entry, Explanation};
+    use super::{AccessAt, AccessPath, Entry, Explanation, SubjectEntry, SUBJECT_CHANGES_SHOWN};
     use crate::{
         domain::{Access, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
@@ -291,6 +381,49 @@ pub mod ssr {
         }};
     }
 
+    /// Records, on `$conn` (a transaction of either backend), that `$actor` did `$action`
+    /// (a [`SubjectAction`]) to `$on` (an [`On`]), with the name or description before and
+    /// after.
+    #[macro_export]
+    macro_rules! record_subject {
+        ($conn:expr, $actor:expr, $on:expr, $action:expr, $old:expr, $new:expr) => {{
+            let (profile, role) = match $on {
+                $crate::history::ssr::On::Profile(p) => (Some(p), None),
+                $crate::history::ssr::On::Role(r) => (None, Some(r)),
+            };
+            let action: $crate::history::SubjectAction = $action;
+            sqlx::query(
+                "INSERT INTO subject_history (actor_id, profile_id, role_id, action, old_value, new_value) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind($actor)
+            .bind(profile)
+            .bind(role)
+            .bind(action.as_str())
+            .bind($old)
+            .bind($new)
+            .execute($conn)
+            .await
+        }};
+    }
+
+    /// The latest [`SUBJECT_CHANGES_SHOWN`] changes to a role or a profile itself, newest
+    /// first, along subject_history_role_idx or subject_history_profile_idx.
+    pub async fn subject_changes(db: &Db, on: On) -> Result<Vec<SubjectEntry>, AppError> {
+        let (column, id) = match on {
+            On::Profile(p) => ("profile_id", p.0),
+            On::Role(r) => ("role_id", r.0),
+        };
+        let sql = format!(
+            "SELECT s.id, s.at, a.display_name AS actor, s.action, s.old_value, s.new_value \
+             FROM (SELECT * FROM subject_history WHERE {column} = $1 ORDER BY id DESC LIMIT $2) AS s \
+             LEFT JOIN users a ON a.id = s.actor_id ORDER BY s.id DESC"
+        );
+        Ok(with_db!(db, pool => {
+            sqlx::query_as(&sql).bind(id).bind(SUBJECT_CHANGES_SHOWN).fetch_all(pool).await
+        })?)
+    }
+
     /// An entry's columns; `FROM` then names `history h` (or what yields its rows) and JOINS.
     const COLUMNS: &str =
         "SELECT h.id, h.at, a.display_name AS actor, h.user_id, u.display_name AS user_name, \
@@ -305,6 +438,7 @@ pub mod ssr {
     pub enum Subject {
         Profile(ProfileId),
         User(UserId),
+        Role(RoleId),
     }
 
     /// A subject's history, newest first; the cursor is the last id shown. Each page reads
@@ -329,7 +463,10 @@ pub mod ssr {
             Subject::Profile(p) => ("h.profile_id", "profile", p.0),
             // Only a profile's history is searched.
             Subject::User(u) => ("h.user_id", "user", u.0),
+            // A role's history has no tally: it is counted, to COUNT_CAP.
+            Subject::Role(r) => ("h.role_id", "", r.0),
         };
+        let counted = matches!(subject, Subject::Role(_));
         let range = q.map(paging::ssr::prefix_range).filter(|_| matches!(subject, Subject::Profile(_)));
         let (rows, total): (Vec<Entry>, i64) = with_db!(db, pool => {
             let users: i64 = match range {
@@ -422,6 +559,11 @@ pub mod ssr {
             }
             count.push(") ");
             match &range {
+                None if counted => {
+                    count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM history h WHERE ");
+                    subject(&mut count, false);
+                    count.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS k");
+                }
                 None => {
                     count.push("SELECT n FROM entries");
                 }
@@ -496,7 +638,7 @@ pub mod ssr {
             let total = count.build_query_scalar().fetch_one(pool).await?;
             Ok::<_, sqlx::Error>((rows, total))
         })?;
-        Ok(paging::ssr::page(rows, total, |e| e.id).counted_to_cap_if(range.is_some()))
+        Ok(paging::ssr::page(rows, total, |e| e.id).counted_to_cap_if(range.is_some() || counted))
     }
 
     pub async fn entry(db: &Db, id: i64) -> Result<Option<Entry>, AppError> {

@@ -89,12 +89,12 @@ pub async fn create_profile(name: String, description: String) -> Result<Profile
 
 #[server(prefix = "/api", endpoint = "profiles/update")]
 pub async fn update_profile(id: ProfileId, name: String, description: String) -> Result<(), AppError> {
-    crate::access::require_manage(id).await?;
+    let (me, _) = crate::access::require_manage(id).await?;
     let name = crate::domain::bounded_text("name", "name", &name, NAME_MAX, true)?;
     let description =
         crate::domain::bounded_text("description", "description", &description, DESCRIPTION_MAX, false)?;
     let state = crate::server::state()?;
-    ssr::update(&state.db, id, &name, &description).await
+    ssr::update(&state.db, id, &name, &description, me.id).await
 }
 
 /// Deletes a profile and, through the schema's cascade, all its memberships.
@@ -105,7 +105,7 @@ pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<()
         return Err(AppError::invalid("confirm", "Tick the box to confirm the deletion."));
     }
     let state = crate::server::state()?;
-    ssr::delete(&state.db, id).await?;
+    ssr::delete(&state.db, id, me.id).await?;
     tracing::info!(profile = %id, user = %me.id, "profile deleted");
     leptos_axum::redirect("/profiles");
     Ok(())
@@ -117,10 +117,13 @@ pub mod ssr {
     use crate::{
         domain::{Access, ProfileId, Timestamp, UserId},
         error::AppError,
-        history::ssr::Change,
+        history::{
+            ssr::{Change, On},
+            SubjectAction,
+        },
         paging::{self, Page, Sort},
-        record_history,
-        server::db::{touched_one, Db, Pool},
+        record_history, record_subject,
+        server::db::{dialect_of, Db, Dialect, Pool},
         with_db,
     };
 
@@ -216,29 +219,61 @@ pub mod ssr {
                 ..Change::membership(creator, creator, id, "added")
             };
             record_history!(&mut *tx, &change)?;
+            record_subject!(&mut *tx, creator, On::Profile(id), SubjectAction::Created, None::<&str>, Some(name))?;
             tx.commit().await?;
             Ok(id)
         })
     }
 
-    pub async fn update(db: &Db, id: ProfileId, name: &str, description: &str) -> Result<(), AppError> {
-        let changed = with_db!(db, pool => {
+    /// Renames and describes a profile, recording each change made, in one transaction.
+    pub async fn update(
+        db: &Db,
+        id: ProfileId,
+        name: &str,
+        description: &str,
+        actor: UserId,
+    ) -> Result<(), AppError> {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            // The row as it was, locked until the change is recorded.
+            let lock = if dialect_of(pool) == Dialect::Postgres { " FOR UPDATE" } else { "" };
+            let was: Option<(String, String)> =
+                sqlx::query_as(&format!("SELECT name, description FROM profiles WHERE id = $1{lock}"))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (old_name, old_description) = was.ok_or(AppError::NotFound)?;
             sqlx::query("UPDATE profiles SET name = $2, name_key = $4, description = $3 WHERE id = $1")
                 .bind(id)
                 .bind(name)
                 .bind(description)
                 .bind(name.to_lowercase())
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        touched_one(changed)
+                .execute(&mut *tx)
+                .await?;
+            let on = On::Profile(id);
+            if old_name != name {
+                record_subject!(&mut *tx, actor, on, SubjectAction::Renamed, Some(old_name), Some(name))?;
+            }
+            if old_description != description {
+                let (old, new) = (Some(old_description), Some(description));
+                record_subject!(&mut *tx, actor, on, SubjectAction::Described, old, new)?;
+            }
+            tx.commit().await?;
+            Ok(())
+        })
     }
 
-    pub async fn delete(db: &Db, id: ProfileId) -> Result<(), AppError> {
-        let deleted = with_db!(db, pool => {
-            sqlx::query("DELETE FROM profiles WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
-        })?;
-        touched_one(deleted)
+    /// Deletes a profile (its memberships go by the schema's cascade) and records it, in one
+    /// transaction.
+    pub async fn delete(db: &Db, id: ProfileId, actor: UserId) -> Result<(), AppError> {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let name: Option<String> =
+                sqlx::query_scalar("DELETE FROM profiles WHERE id = $1 RETURNING name").bind(id).fetch_optional(&mut *tx).await?;
+            let name = name.ok_or(AppError::NotFound)?;
+            record_subject!(&mut *tx, actor, On::Profile(id), SubjectAction::Deleted, Some(name), None::<&str>)?;
+            tx.commit().await?;
+            Ok(())
+        })
     }
 }

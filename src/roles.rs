@@ -72,7 +72,7 @@ pub async fn create_role(name: String, description: String) -> Result<RoleId, Ap
     let me = crate::access::require_admin().await?;
     let (name, description) = ssr::parse(&name, &description)?;
     let state = crate::server::state()?;
-    let id = ssr::create(&state.db, &name, &description).await?;
+    let id = ssr::create(&state.db, &name, &description, me.id).await?;
     tracing::info!(role = %id, by = %me.id, "role created");
     leptos_axum::redirect(&format!("/roles/{id}"));
     Ok(id)
@@ -80,17 +80,21 @@ pub async fn create_role(name: String, description: String) -> Result<RoleId, Ap
 
 #[server(prefix = "/api", endpoint = "roles/update")]
 pub async fn update_role(id: RoleId, name: String, description: String) -> Result<(), AppError> {
-    crate::access::require_admin().await?;
+    let me = crate::access::require_admin().await?;
     let (name, description) = ssr::parse(&name, &description)?;
     let state = crate::server::state()?;
-    ssr::update(&state.db, id, &name, &description).await
+    ssr::update(&state.db, id, &name, &description, me.id).await
 }
 
+/// Deletes a role and every grant of it, once the admin has ticked the box to confirm.
 #[server(prefix = "/api", endpoint = "roles/delete")]
-pub async fn delete_role(id: RoleId) -> Result<(), AppError> {
+pub async fn delete_role(id: RoleId, confirm: Option<String>) -> Result<(), AppError> {
     let me = crate::access::require_admin().await?;
+    if confirm.as_deref() != Some("yes") {
+        return Err(AppError::invalid("confirm", "Tick the box to confirm the deletion."));
+    }
     let state = crate::server::state()?;
-    ssr::delete(&state.db, id).await?;
+    ssr::delete(&state.db, id, me.id).await?;
     tracing::info!(role = %id, by = %me.id, "role deleted");
     leptos_axum::redirect("/roles");
     Ok(())
@@ -118,14 +122,17 @@ pub mod ssr {
     use crate::{
         domain::{bounded_text, Email, RoleId, Timestamp, UserId},
         error::AppError,
-        history::ssr::Change,
+        history::{
+            ssr::{Change, On},
+            SubjectAction,
+        },
         paging::{
             self,
             ssr::{Bound, People, PeoplePage, Rows},
             Page, Sort,
         },
-        record_history,
-        server::db::{broken_rule, is_unique_violation, touched_one, Db, Pool, Rule},
+        record_history, record_subject,
+        server::db::{broken_rule, dialect_of, is_unique_violation, Db, Dialect, Pool, Rule},
         with_db,
     };
 
@@ -218,37 +225,80 @@ pub mod ssr {
         .counted_to_cap_if(searched))
     }
 
-    pub async fn create(db: &Db, name: &str, description: &str) -> Result<RoleId, AppError> {
+    /// Creates a role and records it, in one transaction.
+    pub async fn create(db: &Db, name: &str, description: &str, actor: UserId) -> Result<RoleId, AppError> {
         with_db!(db, pool => {
-            sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
+            let mut tx = pool.begin_write().await?;
+            let id: RoleId = sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
                 .bind(name)
                 .bind(description)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await
+                .map_err(to_error)?;
+            record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Created, None::<&str>, Some(name))?;
+            tx.commit().await?;
+            Ok(id)
         })
-        .map_err(to_error)
     }
 
-    pub async fn update(db: &Db, id: RoleId, name: &str, description: &str) -> Result<(), AppError> {
-        let changed = with_db!(db, pool => {
+    /// Renames and describes a role, recording each change made, in one transaction.
+    pub async fn update(
+        db: &Db,
+        id: RoleId,
+        name: &str,
+        description: &str,
+        actor: UserId,
+    ) -> Result<(), AppError> {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            // The row as it was, locked until the change is recorded.
+            let lock = if dialect_of(pool) == Dialect::Postgres { " FOR UPDATE" } else { "" };
+            let was: Option<(String, String)> =
+                sqlx::query_as(&format!("SELECT name, description FROM roles WHERE id = $1{lock}"))
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let (old_name, old_description) = was.ok_or(AppError::NotFound)?;
             sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1")
                 .bind(id)
                 .bind(name)
                 .bind(description)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await
-                .map(|r| r.rows_affected())
+                .map_err(to_error)?;
+            if old_name != name {
+                record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Renamed, Some(old_name), Some(name))?;
+            }
+            if old_description != description {
+                let (old, new) = (Some(old_description), Some(description));
+                record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Described, old, new)?;
+            }
+            tx.commit().await?;
+            Ok(())
         })
-        .map_err(to_error)?;
-        touched_one(changed)
     }
 
-    pub async fn delete(db: &Db, id: RoleId) -> Result<(), AppError> {
-        let deleted = with_db!(db, pool => {
-            sqlx::query("DELETE FROM roles WHERE id = $1").bind(id).execute(pool).await.map(|r| r.rows_affected())
+    /// Deletes a role. Its grants go with it, each recorded as a removal by `actor`, and the
+    /// deletion itself is recorded: all in one transaction.
+    pub async fn delete(db: &Db, id: RoleId, actor: UserId) -> Result<(), AppError> {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            let name: Option<String> =
+                sqlx::query_scalar("SELECT name FROM roles WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            let name = name.ok_or(AppError::NotFound)?;
+            sqlx::query(
+                "INSERT INTO history (actor_id, user_id, role_id, action, since) \
+                 SELECT $2, user_id, role_id, 'removed', assigned_at FROM user_roles WHERE role_id = $1",
+            )
+            .bind(id)
+            .bind(actor)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM roles WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(to_error)?;
+            record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Deleted, Some(name), None::<&str>)?;
+            tx.commit().await?;
+            Ok(())
         })
-        .map_err(to_error)?;
-        touched_one(deleted)
     }
 
     pub async fn assign(db: &Db, role: RoleId, email: &Email, actor: Option<UserId>) -> Result<(), AppError> {

@@ -188,6 +188,8 @@ const PAGES: &[&str] = &[
     "/account",
     "/signin",
     "/register",
+    "/setup",
+    "/setup?token=x",
     "/nowhere",
     "/pkg/../Cargo.toml",
 ];
@@ -204,6 +206,9 @@ const READERS: &[&str] = &[
     "/api/history/get",
     "/api/history/access_on",
     "/api/history/why",
+    "/api/history/role",
+    "/api/history/role_changes",
+    "/api/history/profile_changes",
     "/api/users/get",
     "/api/users/list",
     "/api/users/suggest",

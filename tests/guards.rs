@@ -129,6 +129,9 @@ fn calls(w: &World) -> Vec<(&'static str, Open, Vec<(&'static str, String)>)> {
         ("/api/history/get", Open::Guarded, vec![("entry", w.removal.clone())]),
         ("/api/history/access_on", Open::Guarded, vec![p(), ("on", s("2026-01-01"))]),
         ("/api/history/undo", Open::Guarded, vec![("entry", w.removal.clone())]),
+        ("/api/history/role", Open::Guarded, vec![("role", w.role.clone())]),
+        ("/api/history/role_changes", Open::Guarded, vec![("role", w.role.clone())]),
+        ("/api/history/profile_changes", Open::Guarded, vec![p()]),
         ("/api/history/why", Open::Guarded, vec![p(), ("user", w.owner_id.clone())]),
         (
             "/api/bulk/add",
@@ -154,7 +157,7 @@ fn calls(w: &World) -> Vec<(&'static str, Open, Vec<(&'static str, String)>)> {
             Open::Guarded,
             vec![("id", w.role.clone()), ("name", s("tutor")), ("description", s(""))],
         ),
-        ("/api/roles/delete", Open::Guarded, vec![("id", w.role.clone())]),
+        ("/api/roles/delete", Open::Guarded, vec![("id", w.role.clone()), ("confirm", s("yes"))]),
         (
             "/api/roles/assign",
             Open::Guarded,

@@ -530,3 +530,34 @@ async fn a_searched_historys_total_is_the_same_counted_from_people_or_from_entri
     check("rhealm crowd", "", 0).await;
     w.app.assert_history_tallies_add_up().await;
 }
+
+#[tokio::test]
+async fn renaming_describing_and_deleting_a_profile_are_recorded() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    let form = [("id", p), ("name", "Compiler Club"), ("description", "We build compilers")];
+    w.app.json("/api/profiles/update", &form, Some(&w.manager)).await;
+    let changes = w.app.json("/api/history/profile_changes", &[("profile", p)], Some(&w.member)).await;
+    let actions: Vec<&str> =
+        changes.as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["described", "renamed", "created"]);
+    assert_eq!(
+        (changes[1]["old_value"].as_str(), changes[1]["new_value"].as_str()),
+        (Some("Compilers"), Some("Compiler Club"))
+    );
+    assert_eq!(changes[1]["actor"], "Manny");
+    let page = w.app.get(&format!("/profiles/{p}/history"), Some(&w.member)).await;
+    assert!(page.body.contains("renamed from “Compilers” to “Compiler Club”"), "{}", page.body);
+    // Saving without a change records nothing.
+    w.app.json("/api/profiles/update", &form, Some(&w.manager)).await;
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM subject_history WHERE profile_id = {p}")).await, 3);
+    // An outsider learns nothing of a profile's changes.
+    let outsider = w.app.register("otto@example.com", "Otto", PW).await;
+    let res = w.app.call("/api/history/profile_changes", &[("profile", p)], Some(&outsider)).await;
+    assert_eq!(res.status.as_u16(), 404);
+    w.app.json("/api/profiles/delete", &[("id", p), ("confirm", "yes")], Some(&w.manager)).await;
+    let deleted = format!(
+        "SELECT COUNT(*) FROM subject_history WHERE profile_id = {p} AND action = 'deleted' AND old_value = 'Compiler Club'"
+    );
+    assert_eq!(w.app.count(&deleted).await, 1);
+}

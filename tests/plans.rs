@@ -443,6 +443,20 @@ async fn no_statement_reads_more_than_its_page() {
     .await;
     ask("/api/bulk/apply", vec![("id", bulk)]).await;
     ask("/api/roles/unassign", vec![("role", role.clone()), ("user", ids[1].to_string())]).await;
+    // Changes to a role and a profile themselves, and their histories.
+    ask(
+        "/api/roles/update",
+        vec![("id", role.clone()), ("name", "Reviewers".into()), ("description", "Review".into())],
+    )
+    .await;
+    ask("/api/history/role", vec![("role", role.clone())]).await;
+    ask("/api/history/role_changes", vec![("role", role.clone())]).await;
+    ask("/api/profiles/update", vec![("id", p()), ("name", "Renamed".into()), ("description", "".into())])
+        .await;
+    ask("/api/history/profile_changes", vec![("profile", p())]).await;
+    let doomed = ask("/api/roles/create", vec![("name", "Doomed".into()), ("description", "".into())]).await;
+    ask("/api/roles/assign", vec![("role", doomed.clone()), ("email", "person.03@example.com".into())]).await;
+    ask("/api/roles/delete", vec![("id", doomed), ("confirm", "yes".into())]).await;
     // The pages themselves: the session, the profile page's own reads.
     for path in
         [format!("/profiles/{profile}"), "/profiles".into(), "/users".into(), format!("/roles/{role}")]

@@ -63,7 +63,7 @@ async fn only_admins_read_change_delete_or_revoke_a_role() {
         let calls: [(&str, Vec<(&str, &str)>); 4] = [
             ("/api/roles/get", vec![("id", &role)]),
             ("/api/roles/update", vec![("id", &role), ("name", "hijacked"), ("description", "")]),
-            ("/api/roles/delete", vec![("id", &role)]),
+            ("/api/roles/delete", vec![("id", &role), ("confirm", "yes")]),
             ("/api/roles/unassign", vec![("role", &admin_role), ("user", &admin_id)]),
         ];
         for (path, form) in calls {
@@ -101,7 +101,10 @@ async fn admins_create_rename_and_delete_roles() {
         a.app.count("SELECT COUNT(*) FROM roles WHERE name = 'reviewer' AND description = 'Reviews'").await,
         1
     );
-    let deleted = a.app.call("/api/roles/delete", &[("id", &id)], Some(&a.admin)).await;
+    let unconfirmed = a.app.call("/api/roles/delete", &[("id", &id)], Some(&a.admin)).await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY, "deleting asks for confirmation");
+    assert_eq!(a.app.count("SELECT COUNT(*) FROM roles").await, 2);
+    let deleted = a.app.call("/api/roles/delete", &[("id", &id), ("confirm", "yes")], Some(&a.admin)).await;
     assert!(deleted.status.is_success());
     assert_eq!(a.app.count("SELECT COUNT(*) FROM roles").await, 1);
 }
@@ -110,7 +113,7 @@ async fn admins_create_rename_and_delete_roles() {
 async fn the_admin_role_cannot_be_deleted_or_renamed() {
     let a = setup().await;
     let role = a.admin_role().await;
-    let delete = a.app.call("/api/roles/delete", &[("id", &role)], Some(&a.admin)).await;
+    let delete = a.app.call("/api/roles/delete", &[("id", &role), ("confirm", "yes")], Some(&a.admin)).await;
     assert_eq!(delete.status, StatusCode::CONFLICT);
     assert_eq!(delete.error(), AppError::Conflict(roles::ADMIN_IS_PERMANENT.into()));
     let rename = a
@@ -224,4 +227,54 @@ async fn a_user_page_shows_both_directions_of_each_link() {
     let admin_id = a.id("SELECT id FROM users WHERE email = 'admin@example.com'").await;
     let admin_page = a.app.get(&format!("/users/{admin_id}"), Some(&a.admin)).await;
     assert!(admin_page.body.contains("data-testid=\"user-roles\""), "the admin's roles are listed");
+}
+
+#[tokio::test]
+async fn every_change_to_a_role_is_recorded_with_the_grants_its_deletion_took() {
+    let a = setup().await;
+    let form = [("name", "editor"), ("description", "Edits")];
+    let id = a.app.json("/api/roles/create", &form, Some(&a.admin)).await.to_string();
+    a.app.json("/api/roles/assign", &[("role", &id), ("email", "grace@example.com")], Some(&a.admin)).await;
+    let form = [("id", id.as_str()), ("name", "reviewer"), ("description", "Reviews")];
+    a.app.json("/api/roles/update", &form, Some(&a.admin)).await;
+    // The role's page shows both histories: its holders' and its own.
+    let page = a.app.get(&format!("/roles/{id}"), Some(&a.admin)).await;
+    for shown in
+        ["renamed from “editor” to “reviewer”", "created as “editor”", "was granted the role", "Grace Hopper"]
+    {
+        assert!(page.body.contains(shown), "{shown}: {}", page.body);
+    }
+    a.app.json("/api/roles/delete", &[("id", &id), ("confirm", "yes")], Some(&a.admin)).await;
+
+    let changes = a.app.json("/api/history/role_changes", &[("role", &id)], Some(&a.admin)).await;
+    let actions: Vec<&str> =
+        changes.as_array().unwrap().iter().map(|c| c["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["deleted", "described", "renamed", "created"], "newest first");
+    assert!(changes.as_array().unwrap().iter().all(|c| c["actor"] == "Admin"));
+    assert_eq!(changes[0]["old_value"], "reviewer");
+    // Grace's grant went with the role, recorded as a removal by the admin.
+    let history = a.app.json("/api/history/role", &[("role", &id)], Some(&a.admin)).await;
+    let entries = history["items"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{history}");
+    assert_eq!(
+        (entries[0]["action"].as_str(), entries[0]["actor"].as_str()),
+        (Some("removed"), Some("Admin"))
+    );
+    assert_eq!(entries[0]["since"], entries[1]["since"], "the removal keeps when the grant began");
+    a.app.assert_history_tallies_add_up().await;
+    // Only admins read a role's history.
+    let res = a.app.call("/api/history/role", &[("role", &id)], Some(&a.user)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_refused_change_to_the_admin_role_records_nothing() {
+    let a = setup().await;
+    let role = a.admin_role().await;
+    a.app
+        .call("/api/roles/update", &[("id", &role), ("name", "boss"), ("description", "")], Some(&a.admin))
+        .await;
+    a.app.call("/api/roles/delete", &[("id", &role), ("confirm", "yes")], Some(&a.admin)).await;
+    assert_eq!(a.app.count("SELECT COUNT(*) FROM subject_history").await, 0);
+    assert_eq!(a.app.count("SELECT COUNT(*) FROM history WHERE action = 'removed'").await, 0);
 }

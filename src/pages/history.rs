@@ -10,7 +10,8 @@ use super::{
 use crate::{
     domain::{ProfileId, UserId},
     history::{
-        explain_access, list_profile_history, who_had_access, AccessPath, Entry, UndoRemoval, ACTIONS,
+        explain_access, list_profile_changes, list_profile_history, who_had_access, AccessPath, Entry,
+        SubjectEntry, UndoRemoval, ACTIONS,
     },
     paging::Page,
     profiles::get_profile,
@@ -122,6 +123,29 @@ pub fn HistoryList(
     .into_any()
 }
 
+/// The latest changes to a role or a profile itself: created, renamed, described, deleted.
+#[component]
+pub fn SubjectChanges(changes: Vec<SubjectEntry>) -> impl IntoView {
+    if changes.is_empty() {
+        return view! { <Empty>"No changes recorded."</Empty> }.into_any();
+    }
+    view! {
+        <table class="table" data-testid="subject-changes">
+            <thead><tr><th scope="col">"When"</th><th scope="col">"Change"</th><th scope="col">"By"</th></tr></thead>
+            <tbody>
+                {changes.into_iter().map(|c| view! {
+                    <tr>
+                        <td><time datetime=c.at.0.to_rfc3339()>{c.at.0.format("%Y-%m-%d %H:%M").to_string()}</time></td>
+                        <td>{c.describe()}</td>
+                        <td>{c.actor.clone().unwrap_or_else(|| "—".into())}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// The tabs of a profile's pages.
 #[component]
 pub fn ProfileTabs(id: ProfileId, current: &'static str) -> impl IntoView {
@@ -155,6 +179,10 @@ pub fn ProfileHistoryPage() -> impl IntoView {
             list_profile_history(ProfileId(id_or_not_found(id)?), action, q, after).await
         },
     );
+    let changes = Resource::new(
+        move || id.get(),
+        |id| async move { list_profile_changes(ProfileId(id_or_not_found(id)?)).await },
+    );
     view! {
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -182,6 +210,13 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                         <h2 id="history-heading">"History"</h2>
                         <HistoryFilter action search=list.q/>
                         {entries}
+                    </section>
+                    <section class="card" aria-labelledby="changes-heading">
+                        <h2 id="changes-heading">"Changes to the profile"</h2>
+                        {match changes.await {
+                            Ok(changes) => view! { <SubjectChanges changes/> }.into_any(),
+                            Err(err) => error_view(err),
+                        }}
                     </section>
                 }.into_any()
             })}

@@ -4,12 +4,15 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    error_view, id_or_not_found,
+    error_view,
+    history::{HistoryList, SubjectChanges},
+    id_or_not_found,
     islands::{AssignRoleForm, CreateRoleForm, DeleteRoleForm, Look, UnassignRows, UpdateRoleForm},
-    param_id, Empty, Field, ListControls, ListQuery, Pager, Total,
+    param_id, query, Empty, Field, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
     domain::RoleId,
+    history::{list_role_changes, list_role_history},
     pages::profiles::TextArea,
     roles::{get_role, list_holders, list_roles, UnassignRole, DESCRIPTION_MAX, NAME_MAX},
 };
@@ -66,6 +69,15 @@ pub fn RolePage() -> impl IntoView {
     let holders = Resource::new(
         move || (id.get(), list.q.get(), list.sort.get(), list.after.get()),
         |(id, q, sort, after)| async move { list_holders(RoleId(id_or_not_found(id)?), q, sort, after).await },
+    );
+    let history_after = query("history_after");
+    let history = Resource::new(
+        move || (id.get(), history_after.get()),
+        |(id, after)| async move { list_role_history(RoleId(id_or_not_found(id)?), after).await },
+    );
+    let changes = Resource::new(
+        move || id.get(),
+        |id| async move { list_role_changes(RoleId(id_or_not_found(id)?)).await },
     );
 
     view! {
@@ -139,8 +151,32 @@ pub fn RolePage() -> impl IntoView {
                             </div>
                             <TextArea name="description" label="Description" max=DESCRIPTION_MAX value=role.description.clone()/>
                         </UpdateRoleForm>
-                        <DeleteRoleForm look=Look::new("Delete role", "Deleting…").named("Delete role").button("button danger")>
+                    </section>
+                    <section class="card" aria-labelledby="role-history-heading">
+                        <h2 id="role-history-heading">"History"</h2>
+                        {match history.await {
+                            Ok(page) => view! {
+                                <HistoryList page base=format!("/roles/{rid}?") on_later_page=history_after.get_untracked().is_some()
+                                    show_subject=false/>
+                            }.into_any(),
+                            Err(err) => error_view(err),
+                        }}
+                        <h3>"Changes to the role"</h3>
+                        {match changes.await {
+                            Ok(changes) => view! { <SubjectChanges changes/> }.into_any(),
+                            Err(err) => error_view(err),
+                        }}
+                    </section>
+                    <section class="card danger-zone" aria-labelledby="delete-role-heading">
+                        <h2 id="delete-role-heading">"Delete role"</h2>
+                        <p>"Deleting removes the role from everyone who holds it. The history keeps a record of both."</p>
+                        <DeleteRoleForm look=Look::new("Delete role", "Deleting…").class("stack").named("Delete role")
+                            .button("button danger")>
                             <input type="hidden" name="id" value=rid.0/>
+                            <label class="check">
+                                <input type="checkbox" name="confirm" value="yes" required/>
+                                " I understand: delete this role and take it from everyone who holds it"
+                            </label>
                         </DeleteRoleForm>
                     </section>
                 }.into_any()

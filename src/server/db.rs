@@ -231,15 +231,6 @@ async fn applied_count(db: &Db) -> usize {
     count.map(|n| n as usize).unwrap_or(0)
 }
 
-/// `Ok` when a statement touched a row; "not found" when there was none to touch.
-pub fn touched_one(rows: u64) -> Result<(), crate::error::AppError> {
-    if rows == 0 {
-        Err(crate::error::AppError::NotFound)
-    } else {
-        Ok(())
-    }
-}
-
 /// True when `err` is the database refusing a duplicate under a unique constraint.
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(e) if e.kind() == ErrorKind::UniqueViolation)
