@@ -13,6 +13,9 @@ use crate::{
 
 /// The most rows one bulk change takes.
 pub const MAX_ROWS: usize = 10_000;
+/// The most bulk changes one person may have waiting to be applied (drafts expire after a
+/// day): what one account can store is bounded.
+pub const MAX_OPEN_DRAFTS: i64 = 20;
 
 /// What happens, or happened, to one row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +81,7 @@ pub fn split_emails(text: &str) -> Vec<String> {
 #[server(prefix = "/api", endpoint = "bulk/add")]
 pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) -> Result<i64, AppError> {
     let (me, _) = crate::access::require_manage(profile).await?;
+    ssr::count_bulk_work(me.id).await?;
     let access = Access::parse(&access)?;
     let items = split_emails(&emails);
     if items.is_empty() {
@@ -103,6 +107,7 @@ pub async fn start_bulk_change(
     change: String,
 ) -> Result<i64, AppError> {
     let (me, _) = crate::access::require_manage(profile).await?;
+    ssr::count_bulk_work(me.id).await?;
     let (kind, access) = match change.as_str() {
         "remove" => ("remove", None),
         other => ("set_access", Some(Access::parse(other)?)),
@@ -135,6 +140,7 @@ pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
 #[server(prefix = "/api", endpoint = "bulk/apply")]
 pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
     let me = crate::access::require_user().await?;
+    ssr::count_bulk_work(me.id).await?;
     let state = crate::server::state()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
     crate::access::require_manage(draft.profile).await?;
@@ -148,7 +154,7 @@ pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
 pub mod ssr {
     use std::collections::{HashMap, HashSet};
 
-    use super::{BulkChange, BulkRow, RowStatus};
+    use super::{BulkChange, BulkRow, RowStatus, MAX_OPEN_DRAFTS};
     use crate::{
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
@@ -170,6 +176,20 @@ pub mod ssr {
         pub report: Option<Vec<BulkRow>>,
     }
 
+    /// Counts one piece of bulk work (a draft started or applied) against its person's
+    /// `bulk_per_minute`: past it, 429.
+    pub async fn count_bulk_work(me: UserId) -> Result<(), AppError> {
+        use crate::server::limits::{bulk_keys, claim, Limited};
+        let state = crate::server::state()?;
+        let keys = bulk_keys(me, state.settings.bulk_per_minute);
+        claim(&state.db, Limited::Bulk, &keys, chrono::Utc::now().timestamp()).await.map(drop)
+    }
+
+    pub const TOO_MANY_DRAFTS: &str = "You have 20 bulk changes waiting to be applied. Apply some of them \
+        first, or wait: a bulk change not applied within a day is dropped.";
+
+    /// Saves a draft, unless `by` has [`MAX_OPEN_DRAFTS`] waiting already (429). Counted and
+    /// saved in one transaction, queued on the person's row, so two at once can't both pass.
     pub async fn save(
         db: &Db,
         profile: ProfileId,
@@ -179,10 +199,22 @@ pub mod ssr {
         items: &str,
     ) -> Result<i64, AppError> {
         let day_ago = Timestamp(chrono::Utc::now() - chrono::Duration::days(1));
-        Ok(with_db!(db, pool => {
+        with_db!(db, pool => {
+            let mut tx = pool.begin_write().await?;
+            if dialect_of(pool) == Dialect::Postgres {
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(by).execute(&mut *tx).await?;
+            }
             // Drafts are for the next few minutes; old ones go.
-            sqlx::query("DELETE FROM bulk_changes WHERE created_at < $1").bind(day_ago).execute(pool).await?;
-            sqlx::query_scalar(
+            sqlx::query("DELETE FROM bulk_changes WHERE created_at < $1").bind(day_ago).execute(&mut *tx).await?;
+            let open: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM bulk_changes WHERE created_by = $1 AND applied_at IS NULL")
+                    .bind(by)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if open >= MAX_OPEN_DRAFTS {
+                return Err(AppError::TooManyRequests { message: TOO_MANY_DRAFTS.into(), retry_after: 3600 });
+            }
+            let id: i64 = sqlx::query_scalar(
                 "INSERT INTO bulk_changes (profile_id, created_by, kind, access, items) \
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
@@ -191,9 +223,11 @@ pub mod ssr {
             .bind(kind)
             .bind(access.map(Access::as_str))
             .bind(items)
-            .fetch_one(pool)
-            .await
-        })?)
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(id)
+        })
     }
 
     /// `by`'s draft `id`; anyone else's is "not found".

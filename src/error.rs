@@ -151,6 +151,28 @@ impl From<sqlx::Error> for AppError {
                 return AppError::BadRequest("The text sent holds a character that can't be stored.".into());
             }
         }
+        // Waits that ran out are the server being busy, not broken: no connection came free,
+        // SQLite's write lock stayed taken (its busy timeout), or PostgreSQL cancelled a
+        // statement at its statement_timeout. Nothing was done; the client may retry.
+        const SQLITE_BUSY: u32 = 5;
+        const SQLITE_LOCKED: u32 = 6;
+        const QUERY_CANCELED: &str = "57014";
+        let busy = match &err {
+            sqlx::Error::PoolTimedOut => true,
+            sqlx::Error::Database(e) => match e.try_downcast_ref::<sqlx::sqlite::SqliteError>() {
+                // An extended code keeps its primary code in its low byte.
+                Some(_) => {
+                    let primary = e.code().and_then(|c| c.parse::<u32>().ok()).map(|c| c & 0xff);
+                    matches!(primary, Some(SQLITE_BUSY | SQLITE_LOCKED))
+                }
+                None => e.code().as_deref() == Some(QUERY_CANCELED),
+            },
+            _ => false,
+        };
+        if busy {
+            tracing::warn!(%err, "a database wait ran out; answered 503");
+            return AppError::Busy { retry_after: 2 };
+        }
         // The pool closes only as the server stops, after the last connection has gone. What
         // still asks for it is work left behind by a client that hung up mid-request, such as
         // a page's data still loading: nobody is waiting for the answer, and nothing failed.
@@ -217,8 +239,16 @@ mod tests {
     fn a_pool_closed_by_the_shutdown_is_not_logged_as_a_failure() {
         let mut seen = Vec::new();
         assert_eq!(errors_logged_by(|| seen.push(AppError::from(sqlx::Error::PoolClosed))), 0);
-        assert_eq!(errors_logged_by(|| seen.push(AppError::from(sqlx::Error::PoolTimedOut))), 1);
+        assert_eq!(errors_logged_by(|| seen.push(AppError::from(sqlx::Error::WorkerCrashed))), 1);
         assert!(seen.iter().all(|e| e.status() == 500), "{seen:?}");
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn a_wait_that_ran_out_is_a_503_to_retry_not_a_failure() {
+        let mut seen = None;
+        assert_eq!(errors_logged_by(|| seen = Some(AppError::from(sqlx::Error::PoolTimedOut))), 0);
+        assert_eq!(seen, Some(AppError::Busy { retry_after: 2 }));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::{
     time::Duration,
 };
 
-use common::process::{create_admin, form, free_port, http, serve, wait_until_up, Answer};
+use common::process::{create_admin, form, free_port, http, wait_until_up, Answer};
 use roster::{server::db::Db, with_db};
 
 const PW: &str = "correct horse battery";
@@ -26,7 +26,17 @@ const PER_BULK: usize = 150;
 const PER_ROUND: usize = 4 * 30 * PER_BULK;
 
 fn start(url: &str, port: u16) -> Child {
-    serve(url, port, "off")
+    // Bulk imports as fast as the workers can send them: far past what one person may do a
+    // minute (the bulk_per_minute setting), which this test is not about.
+    common::process::roster(url)
+        .arg("serve")
+        .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ROSTER_LOG", "off")
+        .env("ROSTER_BULK_PER_MINUTE", "1000000")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start roster")
 }
 
 /// Adds people `p{from}…p{to - 1}@example.com`, to be imported.

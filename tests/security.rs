@@ -137,6 +137,7 @@ async fn a_panic_answers_500_with_a_request_id_and_the_server_keeps_serving() {
         Router::new()
             .route("/boom", get(|| async { panic!("boom") as &'static str }))
             .route("/ok", get(|| async { "fine" })),
+        std::time::Duration::from_secs(30),
     );
     for _ in 0..3 {
         let res = common::send(&app, Request::get("/boom").body(Body::empty()).unwrap()).await;
@@ -146,4 +147,44 @@ async fn a_panic_answers_500_with_a_request_id_and_the_server_keeps_serving() {
         let ok = common::send(&app, Request::get("/ok").body(Body::empty()).unwrap()).await;
         assert_eq!((ok.status, ok.body.as_str()), (StatusCode::OK, "fine"));
     }
+}
+
+#[tokio::test]
+async fn a_request_that_takes_too_long_is_cut_off_with_503_its_slow_body_too() {
+    use futures::StreamExt;
+    use std::time::{Duration, Instant};
+    let app: Router = roster::server::with_defences(
+        Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    "late"
+                }),
+            )
+            .route("/api/echo", axum::routing::post(|body: String| async move { body })),
+        Duration::from_millis(500),
+    );
+    let started = Instant::now();
+    let res = common::send(&app, Request::get("/slow").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers["retry-after"], "5");
+    assert!(res.headers.contains_key("x-request-id") && res.headers.contains_key("x-content-type-options"));
+    assert!(started.elapsed() < Duration::from_secs(5), "cut off at the deadline: {:?}", started.elapsed());
+    // A body that stops arriving is cut off the same way; a server function's caller gets JSON.
+    let stalled = futures::stream::iter([Ok::<_, std::io::Error>(b"half a bo".to_vec())])
+        .chain(futures::stream::pending());
+    let request = Request::post("/api/echo")
+        .header("sec-fetch-site", "same-origin")
+        .header("content-length", "100")
+        .body(Body::from_stream(stalled))
+        .unwrap();
+    let res = common::send(&app, request).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.error(), roster::error::AppError::Busy { retry_after: 5 });
+    // Quick requests are untouched.
+    let request =
+        Request::post("/api/echo").header("sec-fetch-site", "same-origin").body(Body::from("hi")).unwrap();
+    let res = common::send(&app, request).await;
+    assert_eq!((res.status, res.body.as_str()), (StatusCode::OK, "hi"));
 }

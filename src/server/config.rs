@@ -3,6 +3,7 @@
 use std::{
     net::{IpAddr, SocketAddr},
     path::{Path, PathBuf},
+    time::Duration,
 };
 
 use anyhow::{bail, Context};
@@ -50,6 +51,21 @@ pub struct Settings {
     /// How many accounts may be registered from one client address in 15 minutes (a school's
     /// or an office's shared address may want more). `ROSTER_SIGNUPS_PER_ADDRESS`.
     pub signups_per_address: u32,
+    /// How many bulk requests (a bulk change started or applied) one person may make in a
+    /// minute. `ROSTER_BULK_PER_MINUTE`.
+    pub bulk_per_minute: u32,
+    /// A request that takes longer than this many seconds is cut off with 503 (a slow body
+    /// included), and on PostgreSQL no statement runs longer. `ROSTER_REQUEST_TIMEOUT_SECS`.
+    pub request_timeout_secs: u32,
+    /// A connection whose request headers take longer than this many seconds to arrive is
+    /// closed (slowloris). `ROSTER_HEADER_TIMEOUT_SECS`.
+    pub header_timeout_secs: u32,
+    /// The longest a request waits for a database connection, or for SQLite's write lock,
+    /// before it is answered with 503 and Retry-After. `ROSTER_DATABASE_WAIT_SECS`.
+    pub database_wait_secs: u32,
+    /// On SIGTERM or Ctrl-C, requests in flight get this many seconds to finish before the
+    /// server exits anyway. `ROSTER_SHUTDOWN_GRACE_SECS`.
+    pub shutdown_grace_secs: u32,
 }
 
 /// How SQLite makes commits durable: see [`Settings::sqlite_synchronous`].
@@ -134,6 +150,11 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             people_directory: Directory::Shared,
             signups_per_address: 20,
+            bulk_per_minute: 60,
+            request_timeout_secs: 30,
+            header_timeout_secs: 10,
+            database_wait_secs: 5,
+            shutdown_grace_secs: 30,
         }
     }
 }
@@ -209,6 +230,17 @@ impl Settings {
         if let Some(v) = var("ROSTER_SQLITE_SYNCHRONOUS") {
             self.sqlite_synchronous = parsed("ROSTER_SQLITE_SYNCHRONOUS", v)?;
         }
+        for (key, field) in [
+            ("ROSTER_REQUEST_TIMEOUT_SECS", &mut self.request_timeout_secs),
+            ("ROSTER_HEADER_TIMEOUT_SECS", &mut self.header_timeout_secs),
+            ("ROSTER_DATABASE_WAIT_SECS", &mut self.database_wait_secs),
+            ("ROSTER_SHUTDOWN_GRACE_SECS", &mut self.shutdown_grace_secs),
+            ("ROSTER_BULK_PER_MINUTE", &mut self.bulk_per_minute),
+        ] {
+            if let Some(v) = var(key) {
+                *field = parsed(key, v)?;
+            }
+        }
         if let Some(v) = var("ROSTER_SIGNUPS_PER_ADDRESS") {
             self.signups_per_address = parsed("ROSTER_SIGNUPS_PER_ADDRESS", v)?;
         }
@@ -222,8 +254,12 @@ impl Settings {
         if self.database_max_connections == Some(0) {
             bail!("database_max_connections must be at least 1");
         }
-        if self.signups_per_address == 0 {
-            bail!("signups_per_address must be at least 1");
+        if self.signups_per_address == 0 || self.bulk_per_minute == 0 {
+            bail!("signups_per_address and bulk_per_minute must be at least 1");
+        }
+        let waits = [self.request_timeout_secs, self.header_timeout_secs, self.database_wait_secs];
+        if waits.contains(&0) {
+            bail!("request_timeout_secs, header_timeout_secs and database_wait_secs must be at least 1");
         }
         if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
             bail!("session lifetimes must be at least 1");
@@ -252,7 +288,16 @@ impl Settings {
 
     /// How `serve` and the CLI open the database: `create` only for `serve` and `migrate`.
     pub fn open(&self, create: bool) -> super::db::Open {
-        super::db::Open { create, durability: self.sqlite_synchronous }
+        super::db::Open {
+            create,
+            durability: self.sqlite_synchronous,
+            wait: Duration::from_secs(self.database_wait_secs.into()),
+            statement_timeout: Some(self.request_timeout()),
+        }
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs.into())
     }
 
     pub fn session_idle_secs(&self) -> i64 {
@@ -353,6 +398,16 @@ mod tests {
         s.apply_env(|k| (k == "ROSTER_SQLITE_SYNCHRONOUS").then(|| "full".to_string())).unwrap();
         assert_eq!(s.sqlite_synchronous, Durability::Full);
         assert!(toml::from_str::<Settings>("sqlite_synchronous = \"off\"").is_err());
+    }
+
+    #[test]
+    fn timeouts_come_from_the_environment_and_none_may_be_zero() {
+        let mut s = Settings::default();
+        assert_eq!((s.request_timeout_secs, s.header_timeout_secs, s.database_wait_secs), (30, 10, 5));
+        s.apply_env(|k| (k == "ROSTER_HEADER_TIMEOUT_SECS").then(|| "2".to_string())).unwrap();
+        assert_eq!(s.header_timeout_secs, 2);
+        s.apply_env(|k| (k == "ROSTER_REQUEST_TIMEOUT_SECS").then(|| "0".to_string())).unwrap();
+        assert!(s.validate().is_err());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use anyhow::Context;
 pub use super::config::Durability;
 use sqlx::{
     error::ErrorKind,
-    postgres::PgPoolOptions,
+    postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
 };
@@ -97,11 +97,21 @@ pub struct Open {
     /// `migrate`, so that a mistyped path never quietly yields a new, empty database.
     pub create: bool,
     pub durability: Durability,
+    /// The longest a statement waits for a pooled connection, or for SQLite's write lock.
+    pub wait: Duration,
+    /// On PostgreSQL, the longest any statement may run (`statement_timeout`).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Open {
-    /// Creates what is missing, with durable commits: a fresh database for tests and tools.
-    pub const CREATE: Open = Open { create: true, durability: Durability::Full };
+    /// Creates what is missing, with durable commits and the default waits: a fresh
+    /// database for tests and tools.
+    pub const CREATE: Open = Open {
+        create: true,
+        durability: Durability::Full,
+        wait: Duration::from_secs(5),
+        statement_timeout: None,
+    };
 }
 
 impl Db {
@@ -122,7 +132,7 @@ impl Db {
                 .create_if_missing(how.create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(synchronous)
-                .busy_timeout(Duration::from_secs(10))
+                .busy_timeout(how.wait)
                 .foreign_keys(true)
                 // A page of a list is 51 rows: the connection's thread hands them all over
                 // without waiting for the request to take the first (the default holds 50).
@@ -152,17 +162,24 @@ impl Db {
                 // An embedded file has no connection to lose: the check before each use only
                 // cost a round trip to the connection's thread.
                 .test_before_acquire(false)
+                .acquire_timeout(how.wait)
                 .after_release(close_if_inside_a_transaction::<Sqlite>)
                 .connect_with(options)
                 .await
                 .with_context(|| format!("cannot open SQLite database {}", file.display()))?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let mut options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+            if let Some(limit) = how.statement_timeout {
+                // A stuck statement (a lock never released, a runaway plan) ends with an
+                // error the request answers with 503, instead of holding its connection.
+                options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections)
                 .after_release(close_if_inside_a_transaction::<Postgres>)
-                .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .acquire_timeout(how.wait)
+                .connect_with(options)
                 .await
                 .context("cannot connect to PostgreSQL")?;
             Ok(Db::Postgres(pool))

@@ -24,19 +24,24 @@ use crate::{
 pub const WINDOW_SECS: i64 = 15 * 60;
 pub const PER_ACCOUNT: i64 = 10;
 pub const PER_ADDRESS: i64 = 50;
+/// The window of the limit on bulk requests (the `bulk_per_minute` setting).
+pub const BULK_WINDOW_SECS: i64 = 60;
 
 /// What is being limited: it words the refusal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Limited {
     SignIn,
     Registration,
+    Bulk,
 }
 
-/// One counter an attempt is counted against, and how many attempts it allows in the window.
+/// One counter an attempt is counted against, and how many attempts it allows in its window
+/// ([`WINDOW_SECS`] unless said otherwise).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Key {
     pub name: String,
     pub limit: i64,
+    pub window: i64,
 }
 
 /// Whom a sign-in is counted against: the account (or the trusted browser) and the address.
@@ -60,17 +65,22 @@ pub fn sign_in_keys(guesser: Guesser<'_>, address: Option<IpAddr>) -> Vec<Key> {
         ),
         Guesser::TrustedDevice { device } => format!("device:{device}"),
     };
-    let mut keys = vec![Key { name: first, limit: PER_ACCOUNT }];
+    let mut keys = vec![Key { name: first, limit: PER_ACCOUNT, window: WINDOW_SECS }];
     if let Some(ip) = address {
-        keys.push(Key { name: format!("address:{ip}"), limit: PER_ADDRESS });
+        keys.push(Key { name: format!("address:{ip}"), limit: PER_ADDRESS, window: WINDOW_SECS });
     }
     keys
+}
+
+/// The key bulk work counts against: the person doing it, allowing `per_minute`.
+pub fn bulk_keys(user: crate::domain::UserId, per_minute: u32) -> Vec<Key> {
+    vec![Key { name: format!("bulk:{user}"), limit: i64::from(per_minute), window: BULK_WINDOW_SECS }]
 }
 
 /// The key a registration counts against: its address, when known, allowing `per_address`.
 pub fn registration_keys(address: Option<IpAddr>, per_address: u32) -> Vec<Key> {
     let limit = i64::from(per_address);
-    address.map(|ip| Key { name: format!("register:{ip}"), limit }).into_iter().collect()
+    address.map(|ip| Key { name: format!("register:{ip}"), limit, window: WINDOW_SECS }).into_iter().collect()
 }
 
 /// An attempt's claim on its keys, to [`forgive`] if the attempt turns out well.
@@ -84,7 +94,8 @@ pub async fn claim(db: &Db, what: Limited, keys: &[Key], now: i64) -> Result<Cla
     let refused: Option<u64> = with_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
         if dialect_of(pool) == Dialect::Postgres {
-            // SQLite's write lock already queues every claim; PostgreSQL queues those on the
+            // The sweep below keeps [`WINDOW_SECS`], the longest window. SQLite's write lock
+            // already queues every claim; PostgreSQL queues those on the
             // same keys, taken in one order so that two claims can't wait for each other.
             let mut names: Vec<&str> = keys.iter().map(|k| k.name.as_str()).collect();
             names.sort_unstable();
@@ -101,12 +112,12 @@ pub async fn claim(db: &Db, what: Limited, keys: &[Key], now: i64) -> Result<Cla
                 "SELECT COUNT(*), MIN(at) FROM sign_in_failures WHERE key = $1 AND at > $2",
             )
             .bind(&key.name)
-            .bind(now - WINDOW_SECS)
+            .bind(now - key.window)
             .fetch_one(&mut *tx)
             .await?;
             if count >= key.limit {
                 tracing::warn!(key = key.name, count, "attempt limited");
-                refused = Some((oldest.unwrap_or(now) + WINDOW_SECS - now).max(1) as u64);
+                refused = Some((oldest.unwrap_or(now) + key.window - now).max(1) as u64);
                 break;
             }
         }
@@ -139,6 +150,7 @@ pub fn too_many(what: Limited, retry_after: u64) -> AppError {
     let message = match what {
         Limited::SignIn => format!("Too many failed sign-ins. Try again in {when}."),
         Limited::Registration => format!("Too many new accounts from your address. Try again in {when}."),
+        Limited::Bulk => format!("Too many bulk changes in a short time. Try again in {when}."),
     };
     AppError::TooManyRequests { message, retry_after }
 }
@@ -182,7 +194,7 @@ mod tests {
     #[test]
     fn an_account_key_ignores_case_and_spaces_and_an_address_is_optional() {
         let ip: IpAddr = "10.0.0.7".parse().unwrap();
-        let key = |name: &str, limit| Key { name: name.to_owned(), limit };
+        let key = |name: &str, limit| Key { name: name.to_owned(), limit, window: WINDOW_SECS };
         assert_eq!(
             sign_in_keys(Guesser::Anyone { email: " Ada@Example.com " }, None),
             vec![key("account:ada@example.com", PER_ACCOUNT)]

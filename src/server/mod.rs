@@ -4,6 +4,7 @@ pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod http;
 pub mod limits;
 pub mod security;
 pub mod seed;
@@ -11,6 +12,7 @@ pub mod seed;
 use std::{
     path::Path,
     sync::{Arc, OnceLock},
+    time::Duration,
 };
 
 use axum::{
@@ -116,7 +118,7 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .nest_service("/pkg", bundle(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
-    with_defences(app).with_state(state)
+    with_defences(app, state.settings.request_timeout()).with_state(state)
 }
 
 /// The browser bundle (`pkg/`: the WASM, its JS glue and the CSS).
@@ -150,8 +152,8 @@ fn bundle(options: &LeptosOptions) -> Router {
 }
 
 /// Wraps `app` in the layers every request passes, listed here innermost first (see
-/// `security` for what each one promises).
-pub fn with_defences<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router<S> {
+/// `security` for what each one promises); a request is cut off after `deadline`.
+pub fn with_defences<S: Clone + Send + Sync + 'static>(app: Router<S>, deadline: Duration) -> Router<S> {
     use security::{RequestIds, REQUEST_ID};
     let span = |request: &axum::http::Request<Body>| {
         let id = security::request_id(request.headers()).unwrap_or_default();
@@ -161,6 +163,7 @@ pub fn with_defences<S: Clone + Send + Sync + 'static>(app: Router<S>) -> Router
         .layer(axum::middleware::from_fn(security::page_nonce))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(axum::middleware::from_fn(security::limit_body))
+        .layer(axum::middleware::from_fn(move |request, next| security::deadline(deadline, request, next)))
         .layer(CatchPanicLayer::custom(security::panic_response))
         .layer(axum::middleware::map_response(security::security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
@@ -223,9 +226,11 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::warn!("no administrator yet: create one at {link} (works once, for 24 hours)");
     }
     tracing::info!("listening on {address}");
-    // With each connection's address, for the sign-in limits.
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let patience = http::Patience {
+        headers: Duration::from_secs(state.settings.header_timeout_secs.into()),
+        drain: Duration::from_secs(state.settings.shutdown_grace_secs.into()),
+    };
+    http::serve(listener, router(state), patience, shutdown_signal()).await;
     db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -247,5 +252,4 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = term => {},
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }

@@ -70,7 +70,8 @@ impl TestApp {
         let mut settings = Settings { database_url: url, ..Settings::default() };
         settings.site_root = Some(dir.path().join("site"));
         adjust(&mut settings);
-        let db = Db::connect(&settings.database_url, 5).await.expect("connect");
+        let connections = settings.database_max_connections.unwrap_or(5);
+        let db = Db::open(&settings.database_url, connections, settings.open(true)).await.expect("connect");
         db.migrate().await.expect("migrate");
         let router = router(AppState::new(settings.clone(), db.clone()));
         TestApp { router, db, settings, _dir: dir }
