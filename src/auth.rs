@@ -43,7 +43,7 @@ pub async fn register(email: String, display_name: String, password: String) -> 
     let email = Email::parse(&email)?;
     let name = DisplayName::parse(&display_name)?;
     let password = Password::parse(&password)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let keys = limits::registration_keys(session::client_address(), state.settings.signups_per_address);
     limits::claim(&state.db, Limited::Registration, &keys, chrono::Utc::now().timestamp()).await?;
     let hash = ssr::hash_password(password).await?;
@@ -73,7 +73,7 @@ pub async fn setup_admin(
     let email = Email::parse(&email)?;
     let name = DisplayName::parse(&display_name)?;
     let password = Password::parse(&password)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let hash = ssr::hash_password(password).await?;
     let grant = AdminGrant::SetupToken(session::digest(token.trim()));
     let id = create(&state.db, &email, &name, &hash, grant).await?;
@@ -92,7 +92,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     // Public by design: this is how one becomes authorized. Limited instead: past too many
     // failures for this account (or, from a browser that has signed in to it before, for
     // that browser) or for this address, no password is even checked.
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let found = ssr::credentials(&state.db, &email).await?;
     let device = session::trusted_device(&state.db).await?;
     let device = device.filter(|(_, user)| found.as_ref().is_some_and(|(id, _)| id == user)).map(|(d, _)| d);
@@ -126,7 +126,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::access::session;
     // Open to all: signing out without a session is harmless and simply clears the cookie.
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     if let Some(token) = session::session_token() {
         session::end_session(&state.db, &token).await?;
     }
@@ -140,7 +140,7 @@ pub async fn sign_out() -> Result<(), AppError> {
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
     use crate::access::session;
     let me = crate::access::require_user().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let ended = session::end_all_sessions(&state.db, me.id).await?;
     session::set_session_cookie(&state.settings, None);
     tracing::info!(user = %me.id, sessions = ended, "signed out everywhere");
@@ -155,7 +155,7 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     use crate::access::session;
     use crate::{domain::Password, server::limits};
     let me = crate::access::require_user().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     // Guessing the current password from a stolen session is a sign-in attempt like any other.
     let keys = limits::sign_in_keys(limits::Guesser::Anyone { email: &me.email }, session::client_address());
     let now = chrono::Utc::now().timestamp();

@@ -93,7 +93,7 @@ pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) 
             format!("Paste at most {MAX_ROWS} emails at once; this has {}.", items.len()),
         ));
     }
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let id = ssr::save(&state.db, profile, me.id, "add", Some(access), &items.join("\n")).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
     Ok(id)
@@ -119,7 +119,7 @@ pub async fn start_bulk_change(
         return Err(AppError::invalid("users", format!("Choose at most {MAX_ROWS} members at once.")));
     }
     let items: Vec<String> = users.iter().map(|u| u.to_string()).collect();
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let id = ssr::save(&state.db, profile, me.id, kind, access, &items.join("\n")).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
     Ok(id)
@@ -130,7 +130,7 @@ pub async fn start_bulk_change(
 #[server(prefix = "/api", endpoint = "bulk/get")]
 pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
     let me = crate::access::require_user().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
     crate::access::require_manage(draft.profile).await?;
     ssr::run(&state.db, &draft, me.id, me.is_admin, false).await
@@ -141,7 +141,7 @@ pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
 pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
     let me = crate::access::require_user().await?;
     ssr::count_bulk_work(me.id).await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
     crate::access::require_manage(draft.profile).await?;
     let report = ssr::run(&state.db, &draft, me.id, me.is_admin, true).await?;
@@ -180,7 +180,7 @@ pub mod ssr {
     /// `bulk_per_minute`: past it, 429.
     pub async fn count_bulk_work(me: UserId) -> Result<(), AppError> {
         use crate::server::limits::{bulk_keys, claim, Limited};
-        let state = crate::server::state()?;
+        let state = crate::server::state::current()?;
         let keys = bulk_keys(me, state.settings.bulk_per_minute);
         claim(&state.db, Limited::Bulk, &keys, chrono::Utc::now().timestamp()).await.map(drop)
     }

@@ -174,7 +174,7 @@ pub async fn list_profile_history(
     crate::access::require_view(profile).await?;
     let action = action_filter(action.as_deref())?;
     let q = crate::paging::search_text(q.as_deref())?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::list(&state.db, ssr::Subject::Profile(profile), action.as_deref(), q.as_deref(), after.as_deref())
         .await
 }
@@ -188,7 +188,7 @@ pub async fn list_user_history(
 ) -> Result<Page<Entry>, AppError> {
     crate::access::require_self_or_admin(user).await?;
     let action = action_filter(action.as_deref())?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::list(&state.db, ssr::Subject::User(user), action.as_deref(), None, after.as_deref()).await
 }
 
@@ -197,7 +197,7 @@ pub async fn list_user_history(
 pub async fn get_entry(entry: i64) -> Result<Entry, AppError> {
     // Signed in before anything is looked up: no one anonymous learns which entries exist.
     crate::access::require_user().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
     let profile = found.profile_id.ok_or(AppError::NotFound)?;
     crate::access::require_view(profile).await?;
@@ -216,7 +216,7 @@ pub async fn who_had_access(
         .map_err(|_| AppError::invalid("on", "Enter a date as YYYY-MM-DD."))?;
     let end = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| Timestamp(t.and_utc()));
     let end = end.ok_or_else(|| AppError::invalid("on", "Enter a date as YYYY-MM-DD."))?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::access_at(&state.db, profile, end, after.as_deref()).await
 }
 
@@ -224,7 +224,7 @@ pub async fn who_had_access(
 #[server(prefix = "/api", endpoint = "history/undo")]
 pub async fn undo_removal(entry: i64) -> Result<(), AppError> {
     crate::access::require_user().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
     let profile = found.profile_id.ok_or(AppError::NotFound)?;
     let (me, _) = crate::access::require_manage(profile).await?;
@@ -240,7 +240,7 @@ pub async fn explain_access(profile: ProfileId, user: UserId) -> Result<Explanat
     // Only about someone the caller may know through this profile: anyone else is "not
     // found", as a missing account is.
     crate::access::require_person_on(profile, user).await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::explain(&state.db, profile, user).await
 }
 
@@ -248,7 +248,7 @@ pub async fn explain_access(profile: ProfileId, user: UserId) -> Result<Explanat
 #[server(prefix = "/api", endpoint = "history/role")]
 pub async fn list_role_history(role: RoleId, after: Option<String>) -> Result<Page<Entry>, AppError> {
     crate::access::require_admin().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::list(&state.db, ssr::Subject::Role(role), None, None, after.as_deref()).await
 }
 
@@ -256,7 +256,7 @@ pub async fn list_role_history(role: RoleId, after: Option<String>) -> Result<Pa
 #[server(prefix = "/api", endpoint = "history/role_changes")]
 pub async fn list_role_changes(role: RoleId) -> Result<Vec<SubjectEntry>, AppError> {
     crate::access::require_admin().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::subject_changes(&state.db, ssr::On::Role(role)).await
 }
 
@@ -265,7 +265,7 @@ pub async fn list_role_changes(role: RoleId) -> Result<Vec<SubjectEntry>, AppErr
 #[server(prefix = "/api", endpoint = "history/profile_changes")]
 pub async fn list_profile_changes(profile: ProfileId) -> Result<Vec<SubjectEntry>, AppError> {
     crate::access::require_view(profile).await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::subject_changes(&state.db, ssr::On::Profile(profile)).await
 }
 

@@ -44,7 +44,7 @@ pub async fn list_members(
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::members(&state.db, profile, seen.counts(), &filter, after.as_deref()).await
 }
 
@@ -55,7 +55,7 @@ pub async fn add_member(profile: ProfileId, email: String, access: String) -> Re
     let (me, _) = crate::access::require_manage(profile).await?;
     let email = crate::domain::Email::parse(&email)?;
     let access = Access::parse(&access)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::add(&state.db, profile, &email, access, me.id).await
 }
 
@@ -63,7 +63,7 @@ pub async fn add_member(profile: ProfileId, email: String, access: String) -> Re
 pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> Result<(), AppError> {
     let (me, _) = crate::access::require_manage(profile).await?;
     let access = Access::parse(&access)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::set_access(&state.db, profile, user, access, me.id).await
 }
 
@@ -72,7 +72,7 @@ pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> 
 #[server(prefix = "/api", endpoint = "members/remove")]
 pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppError> {
     let (me, _) = crate::access::require_manage(profile).await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let entry = ssr::remove(&state.db, profile, user, me.id).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}?removed={entry}"));
     Ok(entry)
@@ -86,7 +86,7 @@ pub async fn leave_profile(profile: ProfileId) -> Result<(), AppError> {
         // An admin looking at a profile they are not on: there is nothing to leave.
         return Err(AppError::NotFound);
     }
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::remove(&state.db, profile, me.id, me.id).await?;
     leptos_axum::redirect("/profiles");
     Ok(())

@@ -62,15 +62,23 @@ pub async fn list_user_profiles(
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::profiles_of(&state.db, user, &filter, after.as_deref()).await
 }
 
 #[server(prefix = "/api", endpoint = "profiles/get")]
 pub async fn get_profile(id: ProfileId) -> Result<ProfileDetail, AppError> {
     let (me, seen) = crate::access::require_seen(id).await?;
-    let finds_everyone = crate::access::findable(&me)? == crate::access::Findable::Everyone;
-    Ok(seen.detail(id, finds_everyone))
+    Ok(ProfileDetail {
+        id,
+        name: seen.name,
+        description: seen.description,
+        member_count: seen.member_count,
+        created_at: seen.created_at,
+        my_access: seen.standing.access,
+        can_manage: seen.standing.can_manage(),
+        finds_everyone: crate::access::findable(&me)? == crate::access::Findable::Everyone,
+    })
 }
 
 /// Creates a profile; its creator becomes its first manager.
@@ -80,7 +88,7 @@ pub async fn create_profile(name: String, description: String) -> Result<Profile
     let name = crate::domain::bounded_text("name", "name", &name, NAME_MAX, true)?;
     let description =
         crate::domain::bounded_text("description", "description", &description, DESCRIPTION_MAX, false)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let id = ssr::create(&state.db, me.id, &name, &description).await?;
     tracing::info!(profile = %id, user = %me.id, "profile created");
     leptos_axum::redirect(&format!("/profiles/{id}"));
@@ -93,7 +101,7 @@ pub async fn update_profile(id: ProfileId, name: String, description: String) ->
     let name = crate::domain::bounded_text("name", "name", &name, NAME_MAX, true)?;
     let description =
         crate::domain::bounded_text("description", "description", &description, DESCRIPTION_MAX, false)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::update(&state.db, id, &name, &description, me.id).await
 }
 
@@ -104,7 +112,7 @@ pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<()
     if confirm.as_deref() != Some("yes") {
         return Err(AppError::invalid("confirm", "Tick the box to confirm the deletion."));
     }
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::delete(&state.db, id, me.id).await?;
     tracing::info!(profile = %id, user = %me.id, "profile deleted");
     leptos_axum::redirect("/profiles");

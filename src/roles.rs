@@ -41,14 +41,14 @@ pub const NAME_TAKEN: &str = "A role with that name already exists.";
 #[server(prefix = "/api", endpoint = "roles/list")]
 pub async fn list_roles() -> Result<Vec<Role>, AppError> {
     crate::access::require_admin().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::list(&state.db).await
 }
 
 #[server(prefix = "/api", endpoint = "roles/get")]
 pub async fn get_role(id: RoleId) -> Result<Role, AppError> {
     crate::access::require_admin().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::get(&state.db, id).await
 }
 
@@ -63,7 +63,7 @@ pub async fn list_holders(
     crate::access::require_admin().await?;
     let q = crate::paging::search_text(q.as_deref())?;
     let sort = crate::paging::Sort::parse(sort.as_deref())?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::holders(&state.db, role, q.as_deref(), sort, after.as_deref()).await
 }
 
@@ -71,7 +71,7 @@ pub async fn list_holders(
 pub async fn create_role(name: String, description: String) -> Result<RoleId, AppError> {
     let me = crate::access::require_admin().await?;
     let (name, description) = ssr::parse(&name, &description)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let id = ssr::create(&state.db, &name, &description, me.id).await?;
     tracing::info!(role = %id, by = %me.id, "role created");
     leptos_axum::redirect(&format!("/roles/{id}"));
@@ -82,7 +82,7 @@ pub async fn create_role(name: String, description: String) -> Result<RoleId, Ap
 pub async fn update_role(id: RoleId, name: String, description: String) -> Result<(), AppError> {
     let me = crate::access::require_admin().await?;
     let (name, description) = ssr::parse(&name, &description)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::update(&state.db, id, &name, &description, me.id).await
 }
 
@@ -93,7 +93,7 @@ pub async fn delete_role(id: RoleId, confirm: Option<String>) -> Result<(), AppE
     if confirm.as_deref() != Some("yes") {
         return Err(AppError::invalid("confirm", "Tick the box to confirm the deletion."));
     }
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::delete(&state.db, id, me.id).await?;
     tracing::info!(role = %id, by = %me.id, "role deleted");
     leptos_axum::redirect("/roles");
@@ -105,14 +105,14 @@ pub async fn delete_role(id: RoleId, confirm: Option<String>) -> Result<(), AppE
 pub async fn assign_role(role: RoleId, email: String) -> Result<(), AppError> {
     let me = crate::access::require_admin().await?;
     let email = crate::domain::Email::parse(&email)?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::assign(&state.db, role, &email, Some(me.id)).await
 }
 
 #[server(prefix = "/api", endpoint = "roles/unassign")]
 pub async fn unassign_role(role: RoleId, user: UserId) -> Result<(), AppError> {
     let me = crate::access::require_admin().await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::unassign(&state.db, role, user, Some(me.id)).await
 }
 

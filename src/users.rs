@@ -57,7 +57,7 @@ pub struct UserDetail {
 #[server(prefix = "/api", endpoint = "users/get")]
 pub async fn get_user(id: UserId) -> Result<UserDetail, AppError> {
     crate::access::require_self_or_admin(id).await?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::detail(&state.db, id).await
 }
 
@@ -72,7 +72,7 @@ pub async fn list_users(
     crate::access::require_admin().await?;
     let q = crate::paging::search_text(q.as_deref())?;
     let sort = crate::paging::Sort::parse(sort.as_deref())?;
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::directory(&state.db, q.as_deref(), sort, after.as_deref()).await
 }
 
@@ -86,7 +86,7 @@ pub async fn suggest_users(
 ) -> Result<Vec<Suggestion>, AppError> {
     let (me, _) = crate::access::require_manage(profile).await?;
     let Some(q) = crate::paging::search_text(Some(&q))? else { return Ok(Vec::new()) };
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     ssr::suggest(&state.db, crate::access::findable(&me)?, profile, &q).await
 }
 

@@ -33,7 +33,6 @@ pub use crate::server::config::Directory;
 use crate::{
     domain::{Access, ProfileId, SessionUser, Timestamp, UserId},
     error::AppError,
-    profiles::ProfileDetail,
     server::db::Db,
     with_db,
 };
@@ -84,30 +83,17 @@ impl Standing {
 #[derive(Clone, Debug)]
 pub struct Seen {
     pub standing: Standing,
-    name: String,
-    description: String,
-    member_count: i64,
-    manager_count: i64,
-    created_at: Timestamp,
+    pub name: String,
+    pub description: String,
+    pub member_count: i64,
+    pub manager_count: i64,
+    pub created_at: Timestamp,
 }
 
 impl Seen {
     /// How many members the profile has, and how many of them are managers.
     pub fn counts(&self) -> (i64, i64) {
         (self.member_count, self.manager_count)
-    }
-
-    pub fn detail(&self, id: ProfileId, finds_everyone: bool) -> ProfileDetail {
-        ProfileDetail {
-            id,
-            name: self.name.clone(),
-            description: self.description.clone(),
-            member_count: self.member_count,
-            created_at: self.created_at,
-            my_access: self.standing.access,
-            can_manage: self.standing.can_manage(),
-            finds_everyone,
-        }
     }
 }
 
@@ -120,7 +106,7 @@ pub struct RequestProfiles(Arc<Mutex<HashMap<(UserId, ProfileId), Arc<OnceCell<O
 /// `user`'s view of `profile`, or `None` when the profile doesn't exist: one query, and once
 /// per request when the request provides [`RequestProfiles`].
 async fn seen(user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let read = || read_seen(&state.db, user, profile);
     let Some(cache) = leptos::prelude::use_context::<RequestProfiles>() else { return read().await };
     let cell =
@@ -182,7 +168,7 @@ pub async fn require_person_on(profile: ProfileId, person: UserId) -> Result<Ses
     if me.is_admin || me.id == person {
         return Ok(me);
     }
-    let state = crate::server::state()?;
+    let state = crate::server::state::current()?;
     let known: bool = with_db!(&state.db, pool => {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM memberships WHERE profile_id = $1 AND user_id = $2) \
@@ -211,7 +197,7 @@ pub enum Findable {
 
 /// Whom the picker may suggest to `me`, by the operator's [`Directory`] setting.
 pub fn findable(me: &SessionUser) -> Result<Findable, AppError> {
-    let directory = crate::server::state()?.settings.people_directory;
+    let directory = crate::server::state::current()?.settings.people_directory;
     Ok(match directory {
         _ if me.is_admin => Findable::Everyone,
         Directory::Everyone => Findable::Everyone,

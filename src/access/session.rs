@@ -14,7 +14,7 @@ use crate::{
     server::{
         config::Settings,
         db::{Db, Pool},
-        AppState,
+        state::AppState,
     },
     with_db,
 };
@@ -139,7 +139,7 @@ pub fn client_address() -> Option<std::net::IpAddr> {
     let parts = use_context::<Parts>()?;
     let peer =
         parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
-    let state = crate::server::state().ok();
+    let state = crate::server::state::current().ok();
     let trusted = state.as_ref().map_or(&[][..], |s| &s.settings.trusted_proxies[..]);
     crate::server::security::client_address(peer, &parts.headers, trusted)
 }
@@ -203,7 +203,7 @@ pub struct RequestSession(std::sync::Arc<tokio::sync::OnceCell<Option<SessionUse
 pub async fn session_user() -> Result<Option<SessionUser>, AppError> {
     let find = || async {
         let Some(token) = session_token() else { return Ok(None) };
-        let state = crate::server::state()?;
+        let state = crate::server::state::current()?;
         lookup(&state.db, &state.settings, &token).await
     };
     match use_context::<RequestSession>() {

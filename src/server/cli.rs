@@ -8,7 +8,10 @@ use std::{
 
 use clap::{Parser, Subcommand};
 
-use super::{config::Settings, db::Db};
+use super::{
+    config::Settings,
+    db::{Db, Open},
+};
 use crate::{
     domain::{DisplayName, Email, Password},
     error::AppError,
@@ -162,7 +165,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
     match command {
         Command::Serve => Ok(super::serve(settings).await?),
         Command::Migrate => {
-            let db = Db::open(&settings.database_url, 1, settings.open(true)).await?;
+            let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, true)).await?;
             let ran = db.migrate().await?;
             println!("{ran} migration(s) applied; the database is up to date.");
             db.close().await;
@@ -172,7 +175,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             let email = Email::parse(&email)?;
             let name = DisplayName::parse(&name)?;
             let password = Password::parse(&read_password()?)?;
-            let db = Db::open(&settings.database_url, 1, settings.open(false)).await?;
+            let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
             db.migrate().await?;
             let hash = crate::auth::ssr::hash_password(password).await?;
             let grant = if admin { AdminGrant::Always } else { AdminGrant::Never };
@@ -183,7 +186,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Seed(args) => {
-            let db = Db::open(&settings.database_url, 1, settings.open(false)).await?;
+            let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
             db.migrate().await?;
             let outcome = super::seed::seed(&db, &args).await;
             db.close().await;
@@ -192,7 +195,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Backup { file } => {
-            let db = Db::open(&settings.database_url, 1, settings.open(false)).await?;
+            let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
             let outcome = super::backup::backup(&db, &file).await;
             db.close().await;
             let report = outcome?;
@@ -205,7 +208,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
                 RoleCommand::Unassign { email, role } => (email, role, false),
             };
             let email = Email::parse(&email)?;
-            let db = Db::open(&settings.database_url, 1, settings.open(false)).await?;
+            let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
             db.migrate().await?;
             let outcome = change_role(&db, &email, &role, assign).await;
             db.close().await;

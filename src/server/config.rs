@@ -286,16 +286,6 @@ impl Settings {
         })
     }
 
-    /// How `serve` and the CLI open the database: `create` only for `serve` and `migrate`.
-    pub fn open(&self, create: bool) -> super::db::Open {
-        super::db::Open {
-            create,
-            durability: self.sqlite_synchronous,
-            wait: Duration::from_secs(self.database_wait_secs.into()),
-            statement_timeout: Some(self.request_timeout()),
-        }
-    }
-
     pub fn request_timeout(&self) -> Duration {
         Duration::from_secs(self.request_timeout_secs.into())
     }

@@ -104,6 +104,17 @@ pub struct Open {
 }
 
 impl Open {
+    /// How `serve` and the CLI open the database `settings` name: `create` only for `serve`
+    /// and `migrate`.
+    pub fn from_settings(settings: &super::config::Settings, create: bool) -> Open {
+        Open {
+            create,
+            durability: settings.sqlite_synchronous,
+            wait: Duration::from_secs(settings.database_wait_secs.into()),
+            statement_timeout: Some(settings.request_timeout()),
+        }
+    }
+
     /// Creates what is missing, with durable commits and the default waits: a fresh
     /// database for tests and tools.
     pub const CREATE: Open = Open {

@@ -8,16 +8,14 @@ pub mod http;
 pub mod limits;
 pub mod security;
 pub mod seed;
+pub mod state;
 
-use std::{
-    path::Path,
-    sync::{Arc, OnceLock},
-    time::Duration,
-};
+pub use state::AppState;
+
+use std::{path::Path, sync::OnceLock, time::Duration};
 
 use axum::{
     body::Body,
-    extract::FromRef,
     http::{header, HeaderValue, Response, StatusCode},
     Router,
 };
@@ -37,48 +35,7 @@ use crate::{
     error::AppError,
 };
 use config::Settings;
-use db::Db;
-
-/// What every request can reach. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub leptos_options: LeptosOptions,
-    pub db: Db,
-    pub settings: Arc<Settings>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-impl AppState {
-    pub fn new(settings: Settings, db: Db) -> Self {
-        let leptos_options = LeptosOptions::builder()
-            .output_name("roster")
-            .site_root(settings.resolved_site_root().to_string_lossy().into_owned())
-            .site_pkg_dir("pkg")
-            .site_addr(settings.listen)
-            .env(leptos::config::Env::PROD)
-            .build();
-        AppState { leptos_options, db, settings: Arc::new(settings) }
-    }
-}
-
-/// The state of the request being served, for server functions and pages.
-pub fn state() -> Result<AppState, AppError> {
-    use_context::<AppState>().ok_or_else(|| {
-        if use_context::<axum::http::request::Parts>().is_none() {
-            // No request at all: the client went away while its page was rendering, and a
-            // resource started for it finished late. There is no one to answer.
-            tracing::debug!("a request ended before its work did");
-            AppError::Internal(String::new())
-        } else {
-            AppError::internal("AppState missing from context")
-        }
-    })
-}
+use db::{Db, Open};
 
 /// The app's routes, worked out once per process.
 ///
@@ -163,12 +120,44 @@ pub fn with_defences<S: Clone + Send + Sync + 'static>(app: Router<S>, deadline:
         .layer(axum::middleware::from_fn(security::page_nonce))
         .layer(axum::middleware::from_fn(security::refuse_cross_site))
         .layer(axum::middleware::from_fn(security::limit_body))
-        .layer(axum::middleware::from_fn(move |request, next| security::deadline(deadline, request, next)))
+        .layer(axum::middleware::from_fn(move |request, next| self::deadline(deadline, request, next)))
         .layer(CatchPanicLayer::custom(security::panic_response))
         .layer(axum::middleware::map_response(security::security_headers))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(span))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), RequestIds::default()))
+}
+
+/// Cuts a request off with 503 and `Retry-After` when its answer (its body's arrival, its
+/// queries, its page) takes longer than `limit`. Dropping the handler's future rolls back any
+/// transaction it had open and hands its connection back to the pool (see `db`).
+async fn deadline(
+    limit: std::time::Duration,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response<Body> {
+    let path = request.uri().path().to_owned();
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(path, seconds = limit.as_secs_f32(), "request cut off at its deadline");
+            let mut response = if path.starts_with("/api/") {
+                // A server function's caller reads its errors as JSON.
+                let busy = AppError::Busy { retry_after: 5 };
+                let mut json = Response::new(Body::from(serde_json::to_string(&busy).unwrap_or_default()));
+                *json.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                json.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                json
+            } else {
+                security::text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The server took too long to answer. Please try again.",
+                )
+            };
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            response
+        }
+    }
 }
 
 /// Leptos answers every server-function error with 500. This gives each error the status its
@@ -201,7 +190,9 @@ async fn server_fn_status(response: Response<Body>) -> Response<Body> {
 
 /// Binds, migrates and serves until Ctrl-C or SIGTERM, letting requests in flight finish.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
-    let db = Db::open(&settings.database_url, settings.max_connections(), settings.open(true)).await?;
+    let db =
+        Db::open(&settings.database_url, settings.max_connections(), Open::from_settings(&settings, true))
+            .await?;
     if settings.database_url.starts_with("sqlite:") {
         // Absolute by now (`Settings::load`): the one file this server works on.
         tracing::info!(url = %settings.database_url, synchronous = ?settings.sqlite_synchronous, "SQLite database");

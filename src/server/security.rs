@@ -4,7 +4,7 @@
 //!   in `x-request-id`;
 //! - a caught panic answers 500 with that id, and the server keeps serving;
 //! - a request that takes too long, its body's arrival included, is cut off with 503
-//!   ([`deadline`]);
+//!   (`server::deadline`);
 //! - bodies over [`BODY_LIMIT`] are refused with 413;
 //! - a state-changing request from another site is refused with 403 ([`refuse_cross_site`]);
 //! - every response carries the security headers ([`security_headers`]); pages add a
@@ -65,7 +65,7 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
     text(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side. Please try again.")
 }
 
-fn text(status: StatusCode, message: &'static str) -> Response<Body> {
+pub fn text(status: StatusCode, message: &'static str) -> Response<Body> {
     let mut response = Response::new(Body::from(message));
     *response.status_mut() = status;
     response
@@ -99,31 +99,6 @@ pub async fn limit_body(request: Request, next: Next) -> Response<Body> {
                 tracing::info!(error = %err, "unreadable request body");
                 text(StatusCode::BAD_REQUEST, "The request body could not be read.")
             }
-        }
-    }
-}
-
-/// Cuts a request off with 503 and `Retry-After` when its answer (its body's arrival, its
-/// queries, its page) takes longer than `limit`. Dropping the handler's future rolls back any
-/// transaction it had open and hands its connection back to the pool (see `db`).
-pub async fn deadline(limit: std::time::Duration, request: Request, next: Next) -> Response<Body> {
-    let path = request.uri().path().to_owned();
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(path, seconds = limit.as_secs_f32(), "request cut off at its deadline");
-            let mut response = if path.starts_with("/api/") {
-                // A server function's caller reads its errors as JSON.
-                let busy = crate::error::AppError::Busy { retry_after: 5 };
-                let mut json = Response::new(Body::from(serde_json::to_string(&busy).unwrap_or_default()));
-                *json.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-                json.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                json
-            } else {
-                text(StatusCode::SERVICE_UNAVAILABLE, "The server took too long to answer. Please try again.")
-            };
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            response
         }
     }
 }

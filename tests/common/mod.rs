@@ -15,7 +15,11 @@ use axum::{
     Router,
 };
 use http_body_util::BodyExt;
-use roster::server::{config::Settings, db::Db, router, AppState};
+use roster::server::{
+    config::Settings,
+    db::{Db, Open},
+    router, AppState,
+};
 use sqlx::{Connection, Executor};
 use tower::ServiceExt;
 
@@ -71,7 +75,9 @@ impl TestApp {
         settings.site_root = Some(dir.path().join("site"));
         adjust(&mut settings);
         let connections = settings.database_max_connections.unwrap_or(5);
-        let db = Db::open(&settings.database_url, connections, settings.open(true)).await.expect("connect");
+        let db = Db::open(&settings.database_url, connections, Open::from_settings(&settings, true))
+            .await
+            .expect("connect");
         db.migrate().await.expect("migrate");
         let router = router(AppState::new(settings.clone(), db.clone()));
         TestApp { router, db, settings, _dir: dir }
