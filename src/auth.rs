@@ -33,24 +33,15 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 /// setup link ([`setup_admin`]) or `roster user create --admin`.
 #[server(prefix = "/api", endpoint = "register")]
 pub async fn register(email: String, display_name: String, password: String) -> Result<(), AppError> {
-    use crate::access::session;
     use crate::server::limits::{self, Limited};
-    use crate::{
-        domain::{DisplayName, Email, Password},
-        users::ssr::{create, AdminGrant},
-    };
+    use crate::{access::session, users::ssr::AdminGrant};
     // Public by design: anyone may create an account, a limited number from each address.
-    let email = Email::parse(&email)?;
-    let name = DisplayName::parse(&display_name)?;
-    let password = Password::parse(&password)?;
+    let account = ssr::NewAccount::parse(&email, &display_name, &password)?;
     let state = crate::server::state::current()?;
     let keys = limits::registration_keys(session::client_address(), state.settings.signups_per_address);
     limits::claim(&state.db, Limited::Registration, &keys, chrono::Utc::now().timestamp()).await?;
-    let hash = ssr::hash_password(password).await?;
-    let id = create(&state.db, &email, &name, &hash, AdminGrant::Never).await?;
+    let id = account.open(&state, AdminGrant::Never).await?;
     tracing::info!(user = %id, "account registered");
-    session::start_session(&state, id).await?;
-    session::trust_device(&state, id).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -64,22 +55,12 @@ pub async fn setup_admin(
     display_name: String,
     password: String,
 ) -> Result<(), AppError> {
-    use crate::access::session;
-    use crate::{
-        domain::{DisplayName, Email, Password},
-        users::ssr::{create, AdminGrant},
-    };
+    use crate::{access::session, users::ssr::AdminGrant};
     // Public by design: the link's token is the authorization, checked as the account is made.
-    let email = Email::parse(&email)?;
-    let name = DisplayName::parse(&display_name)?;
-    let password = Password::parse(&password)?;
+    let account = ssr::NewAccount::parse(&email, &display_name, &password)?;
     let state = crate::server::state::current()?;
-    let hash = ssr::hash_password(password).await?;
-    let grant = AdminGrant::SetupToken(session::digest(token.trim()));
-    let id = create(&state.db, &email, &name, &hash, grant).await?;
+    let id = account.open(&state, AdminGrant::SetupToken(session::digest(token.trim()))).await?;
     tracing::info!(user = %id, "first administrator created from the setup link");
-    session::start_session(&state, id).await?;
-    session::trust_device(&state, id).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -190,12 +171,44 @@ pub mod ssr {
 
     use crate::{
         access::session::random_bytes,
-        domain::{Email, Password, UserId},
+        domain::{DisplayName, Email, Password, UserId},
         error::AppError,
         server::db::Db,
     };
 
     pub const BAD_CREDENTIALS: &str = "Incorrect email or password.";
+
+    /// A new account's fields, each checked.
+    pub struct NewAccount {
+        email: Email,
+        name: DisplayName,
+        password: Password,
+    }
+
+    impl NewAccount {
+        pub fn parse(email: &str, name: &str, password: &str) -> Result<Self, AppError> {
+            Ok(NewAccount {
+                email: Email::parse(email)?,
+                name: DisplayName::parse(name)?,
+                password: Password::parse(password)?,
+            })
+        }
+
+        /// Creates the account with its password hashed, and signs this browser in to it, a
+        /// browser trusted from now on (`access::session::trust_device`).
+        pub async fn open(
+            self,
+            state: &crate::server::state::AppState,
+            grant: crate::users::ssr::AdminGrant,
+        ) -> Result<UserId, AppError> {
+            use crate::access::session;
+            let hash = hash_password(self.password).await?;
+            let id = crate::users::ssr::create(&state.db, &self.email, &self.name, &hash, grant).await?;
+            session::start_session(state, id).await?;
+            session::trust_device(state, id).await?;
+            Ok(id)
+        }
+    }
     /// How long the setup link works.
     const SETUP_LINK_HOURS: i64 = 24;
 

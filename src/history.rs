@@ -407,6 +407,35 @@ pub mod ssr {
         }};
     }
 
+    /// Records, on `$conn`, what an edit of a role's or a profile's name and description
+    /// changed: a rename, a new description, both or neither.
+    #[macro_export]
+    macro_rules! record_edits {
+        ($conn:expr, $actor:expr, $on:expr, ($old_name:expr, $name:expr), ($old_description:expr, $description:expr)) => {{
+            use $crate::history::SubjectAction;
+            let (old_name, name): (String, &str) = ($old_name, $name);
+            let (old_description, description): (String, &str) = ($old_description, $description);
+            async {
+                if old_name != name {
+                    $crate::record_subject!(
+                        &mut *$conn,
+                        $actor,
+                        $on,
+                        SubjectAction::Renamed,
+                        Some(old_name),
+                        Some(name)
+                    )?;
+                }
+                if old_description != description {
+                    let (old, new) = (Some(old_description), Some(description));
+                    $crate::record_subject!(&mut *$conn, $actor, $on, SubjectAction::Described, old, new)?;
+                }
+                Ok::<(), sqlx::Error>(())
+            }
+            .await
+        }};
+    }
+
     /// The latest [`SUBJECT_CHANGES_SHOWN`] changes to a role or a profile itself, newest
     /// first, along subject_history_role_idx or subject_history_profile_idx.
     pub async fn subject_changes(db: &Db, on: On) -> Result<Vec<SubjectEntry>, AppError> {

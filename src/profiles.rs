@@ -130,7 +130,7 @@ pub mod ssr {
             SubjectAction,
         },
         paging::{self, Page, Sort},
-        record_history, record_subject,
+        record_edits, record_history, record_subject,
         server::db::{dialect_of, Db, Dialect, Pool},
         with_db,
     };
@@ -258,14 +258,7 @@ pub mod ssr {
                 .bind(name.to_lowercase())
                 .execute(&mut *tx)
                 .await?;
-            let on = On::Profile(id);
-            if old_name != name {
-                record_subject!(&mut *tx, actor, on, SubjectAction::Renamed, Some(old_name), Some(name))?;
-            }
-            if old_description != description {
-                let (old, new) = (Some(old_description), Some(description));
-                record_subject!(&mut *tx, actor, on, SubjectAction::Described, old, new)?;
-            }
+            record_edits!(tx, actor, On::Profile(id), (old_name, name), (old_description, description))?;
             tx.commit().await?;
             Ok(())
         })

@@ -131,7 +131,7 @@ pub mod ssr {
             ssr::{Bound, People, PeoplePage, Rows},
             Page, Sort,
         },
-        record_history, record_subject,
+        record_edits, record_history, record_subject,
         server::db::{broken_rule, dialect_of, is_unique_violation, Db, Dialect, Pool, Rule},
         with_db,
     };
@@ -266,13 +266,7 @@ pub mod ssr {
                 .execute(&mut *tx)
                 .await
                 .map_err(to_error)?;
-            if old_name != name {
-                record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Renamed, Some(old_name), Some(name))?;
-            }
-            if old_description != description {
-                let (old, new) = (Some(old_description), Some(description));
-                record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Described, old, new)?;
-            }
+            record_edits!(tx, actor, On::Role(id), (old_name, name), (old_description, description))?;
             tx.commit().await?;
             Ok(())
         })

@@ -5,36 +5,18 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::{
-    body::Body,
-    extract::ConnectInfo,
-    http::{header, Method, Request},
-};
 use common::TestApp;
 
 #[tokio::test]
 async fn a_thousand_registrations_at_once_hash_at_most_one_password_per_core() {
     let app = TestApp::new().await;
-    let register = |n: usize| {
-        let body = serde_urlencoded::to_string([
-            ("email", format!("user{n}@example.com")),
-            ("display_name", format!("User {n}")),
-            ("password", "correct horse battery".to_owned()),
-        ])
-        .unwrap();
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri("/api/register")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json")
-            .body(Body::from(body))
-            .unwrap();
+    let register = async |n: usize| {
+        let (email, name) = (format!("user{n}@example.com"), format!("User {n}"));
+        let form =
+            [("email", email.as_str()), ("display_name", &name), ("password", "correct horse battery")];
         // Each from its own address, past the per-address limit on registrations.
-        let address = SocketAddr::from(([10, (n / 250) as u8, (n % 250) as u8, 1], 40000));
-        req.extensions_mut().insert(ConnectInfo(address));
-        app.send(req)
+        let address = format!("10.{}.{}.1", n / 250, n % 250);
+        app.call_from("/api/register", &form, None, &address).await
     };
     let answers = futures::future::join_all((0..1000).map(register)).await;
     let created = answers.iter().filter(|r| r.status == 200).count();

@@ -227,19 +227,7 @@ async fn sign_in_from(
     address: &str,
     cookie: Option<&str>,
 ) -> TestResponse {
-    let body = serde_urlencoded::to_string([("email", email), ("password", password)]).unwrap();
-    let mut req = Request::builder()
-        .method(Method::POST)
-        .uri("/api/sign_in")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json");
-    if let Some(cookie) = cookie {
-        req = req.header(header::COOKIE, cookie);
-    }
-    let mut req = req.body(Body::from(body)).unwrap();
-    req.extensions_mut()
-        .insert(ConnectInfo(format!("{address}:40000").parse::<std::net::SocketAddr>().unwrap()));
-    app.send(req).await
+    app.call_from("/api/sign_in", &[("email", email), ("password", password)], cookie, address).await
 }
 
 #[tokio::test]
@@ -312,19 +300,8 @@ async fn registrations_are_limited_per_address() {
     let app = TestApp::new().await;
     let register_from = async |n: usize, address: &str| {
         let email = format!("user{n}@example.com");
-        let body =
-            serde_urlencoded::to_string([("email", email.as_str()), ("display_name", "U"), ("password", PW)])
-                .unwrap();
-        let mut req = Request::builder()
-            .method(Method::POST)
-            .uri("/api/register")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "application/json")
-            .body(Body::from(body))
-            .unwrap();
-        req.extensions_mut()
-            .insert(ConnectInfo(format!("{address}:40000").parse::<std::net::SocketAddr>().unwrap()));
-        app.send(req).await
+        let form = [("email", email.as_str()), ("display_name", "U"), ("password", PW)];
+        app.call_from("/api/register", &form, None, address).await
     };
     for n in 0..20 {
         assert_eq!(register_from(n, "198.51.100.7").await.status, StatusCode::OK);

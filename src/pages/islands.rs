@@ -292,6 +292,22 @@ pub fn SignInForm() -> impl IntoView {
     }
 }
 
+/// A new account's email, name and password, each checked as it changes.
+#[component]
+fn NewAccountFields(error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <Field name="email" label="Email" kind="email" autocomplete="email"
+            maxlength=Email::MAX_LEN validate=check_email server_error=error/>
+        <Field name="display_name" label="Display name" autocomplete="name"
+            hint="How other people will see you."
+            maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
+        <Field name="password" label="Password" kind="password"
+            autocomplete="new-password" hint="At least 8 characters."
+            minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
+            validate=check_password server_error=error/>
+    }
+}
+
 #[island]
 pub fn RegisterForm() -> impl IntoView {
     let action = ServerAction::<Register>::new();
@@ -299,15 +315,7 @@ pub fn RegisterForm() -> impl IntoView {
     view! {
         <ActionForm action attr:class="stack" attr:aria-label="Create account">
             <FormError error/>
-            <Field name="email" label="Email" kind="email" autocomplete="email"
-                maxlength=Email::MAX_LEN validate=check_email server_error=error/>
-            <Field name="display_name" label="Display name" autocomplete="name"
-                hint="How other people will see you."
-                maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
-            <Field name="password" label="Password" kind="password"
-                autocomplete="new-password" hint="At least 8 characters."
-                minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
-                validate=check_password server_error=error/>
+            <NewAccountFields error/>
             {account_button(busy(action), "Create account", "Creating account…")}
         </ActionForm>
     }
@@ -322,14 +330,7 @@ pub fn SetupAdminForm(token: String) -> impl IntoView {
         <ActionForm action attr:class="stack" attr:aria-label="Create the administrator">
             <FormError error/>
             <input type="hidden" name="token" value=token/>
-            <Field name="email" label="Email" kind="email" autocomplete="email"
-                maxlength=Email::MAX_LEN validate=check_email server_error=error/>
-            <Field name="display_name" label="Display name" autocomplete="name"
-                maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
-            <Field name="password" label="Password" kind="password"
-                autocomplete="new-password" hint="At least 8 characters."
-                minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
-                validate=check_password server_error=error/>
+            <NewAccountFields error/>
             {account_button(busy(action), "Create administrator", "Creating…")}
         </ActionForm>
     }

@@ -106,6 +106,17 @@ impl TestApp {
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 
+    /// [`Self::call`], from the client address `address` (as `roster serve` records it).
+    pub async fn call_from(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+        address: &str,
+    ) -> TestResponse {
+        self.send(request_from(path, form, cookie, address)).await
+    }
+
     /// Submits a form as a browser without JavaScript does, from the page `referer`.
     pub async fn submit(
         &self,
@@ -231,6 +242,22 @@ impl TestApp {
             }
         }
     }
+}
+
+/// A server-function call as the hydrated app makes it, from the client address `address`.
+pub fn request_from(path: &str, form: &[(&str, &str)], cookie: Option<&str>, address: &str) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json");
+    if let Some(cookie) = cookie {
+        req = req.header(header::COOKIE, cookie);
+    }
+    let mut req = req.body(Body::from(serde_urlencoded::to_string(form).unwrap())).unwrap();
+    let address: std::net::IpAddr = address.parse().expect("an IP address");
+    req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((address, 40000))));
+    req
 }
 
 pub async fn get(router: &Router, path: &str, cookie: Option<&str>) -> TestResponse {
