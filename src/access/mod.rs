@@ -9,7 +9,8 @@
 //! |                          | a day and why someone on it (now or in its history) has it;  |
 //! |                          | leave it                                                     |
 //! | a profile's manager      | all a member may, and change the profile and its members     |
-//! | an admin                 | everything: every profile, person, role and history          |
+//! | an admin                 | everything: every profile, person and history; roles, their  |
+//! |                          | holders and their history are admins' alone                  |
 //!
 //! People are private ([`Directory`]): a person who is not an admin learns another account's
 //! name, email, admin status or existence only through a profile they share (its members,
