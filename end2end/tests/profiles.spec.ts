@@ -97,11 +97,23 @@ test("an admin creates a role, grants it, and sees it on the role's page", async
   await page.getByRole("button", { name: "Grant", exact: true }).click();
   await expect(page.getByTestId("holders")).toContainText(`Dana ${nonce}`);
   await expect(page.getByTestId("holder-count")).toHaveText("1");
+  const rolePath = new URL(page.url()).pathname;
+  // The role's history: the grant, and the role's own making.
+  await expect(page.getByTestId("history")).toContainText(`Dana ${nonce}`);
+  await expect(page.getByTestId("history")).toContainText("was granted the role");
+  await expect(page.getByTestId("subject-changes")).toContainText(`created as “mentor-${nonce}”`);
 
   // The other direction: the role shows on the holder's user page, found in the directory.
   await page.goto(`/users?q=dana%20${nonce}`);
   await page.getByRole("link", { name: `Dana ${nonce}` }).click();
   await expect(page.getByTestId("user-roles")).toContainText(`mentor-${nonce}`);
+
+  // Deleting asks for confirmation, then takes the role from its holder.
+  await page.goto(rolePath);
+  await page.getByRole("checkbox", { name: /delete this role/ }).check();
+  await page.getByRole("button", { name: "Delete role" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Roles" })).toBeVisible();
+  await expect(page.getByRole("link", { name: `mentor-${nonce}` })).toHaveCount(0);
 });
 
 test("a form sent before the WASM arrived keeps its error once live, and the next save clears it", async ({ page, javaScriptEnabled }) => {

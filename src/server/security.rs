@@ -12,7 +12,7 @@
 
 use std::{
     any::Any,
-    sync::atomic::{AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 use axum::{
@@ -196,8 +196,9 @@ pub fn client_address(
 ) -> Option<std::net::IpAddr> {
     let mut client = peer?;
     if !trusted.contains(&client) {
-        if trusted.is_empty() && headers.contains_key("x-forwarded-for") {
-            warn_once_of_an_untrusted_proxy();
+        if forwarded_with_no_proxy_trusted(headers, trusted) {
+            static WARNED: AtomicBool = AtomicBool::new(false);
+            warn_once_of_an_untrusted_proxy(&WARNED);
         }
         return Some(client);
     }
@@ -213,18 +214,24 @@ pub fn client_address(
     Some(client)
 }
 
+fn forwarded_with_no_proxy_trusted(headers: &HeaderMap, trusted: &[std::net::IpAddr]) -> bool {
+    trusted.is_empty() && headers.contains_key("x-forwarded-for")
+}
+
 /// Requests that carry `X-Forwarded-For` while no proxy is trusted most likely come through a
 /// proxy nobody configured: then every client has the proxy's address, and one of them can
-/// exhaust the per-address sign-in limit for all. Said once per process, when first seen.
-fn warn_once_of_an_untrusted_proxy() {
-    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+/// exhaust the per-address sign-in limit for all. Said once per process (`warned`), when
+/// first seen; returns whether it was said now.
+fn warn_once_of_an_untrusted_proxy(warned: &AtomicBool) -> bool {
+    let first = !warned.swap(true, Ordering::Relaxed);
+    if first {
         tracing::warn!(
             "requests carry X-Forwarded-For but no proxy is trusted: if Roster runs behind a reverse \
              proxy, set trusted_proxies (ROSTER_TRUSTED_PROXIES) to its address, or every client \
              shares the proxy's sign-in limits"
         );
     }
+    first
 }
 
 /// The Content-Security-Policy of a page whose inline scripts carry `nonce`. WebAssembly needs
@@ -240,6 +247,18 @@ pub fn page_policy(nonce: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_requests_with_no_trusted_proxy_are_warned_of_once() {
+        let forwarded = headers(&[("x-forwarded-for", "203.0.113.9")]);
+        let proxy: Vec<std::net::IpAddr> = vec!["10.0.0.1".parse().unwrap()];
+        assert!(forwarded_with_no_proxy_trusted(&forwarded, &[]));
+        assert!(!forwarded_with_no_proxy_trusted(&forwarded, &proxy), "a trusted proxy is configured");
+        assert!(!forwarded_with_no_proxy_trusted(&headers(&[]), &[]), "nothing forwarded");
+        let warned = AtomicBool::new(false);
+        assert!(warn_once_of_an_untrusted_proxy(&warned), "the first time, a warning");
+        assert!(!warn_once_of_an_untrusted_proxy(&warned), "then no more");
+    }
 
     fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
         pairs.iter().map(|(k, v)| (HeaderName::from_static(k), HeaderValue::from_static(v))).collect()
