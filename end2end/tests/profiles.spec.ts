@@ -69,6 +69,13 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
   await expect(bob.getByRole("alert")).toContainText("A profile needs at least one manager");
   await expect(bob.getByTestId("member-count")).toHaveText("1");
 
+  // Bob renames it, and the profile's history says so.
+  await bob.getByLabel("Name", { exact: true }).fill(`Crew ${nonce}`);
+  await bob.getByRole("button", { name: "Save changes" }).click();
+  await expect(bob.getByRole("heading", { level: 1, name: `Crew ${nonce}` })).toBeVisible();
+  await bob.goto(`${path}/history`);
+  await expect(bob.getByTestId("subject-changes")).toContainText(`renamed from “Team ${nonce}” to “Crew ${nonce}”`);
+
   // Alice is an outsider now, and an outsider gets "not found".
   const outsider = await (await browser.newContext()).newPage();
   await register(outsider, uniqueEmail("carol"), "Carol Outsider");
@@ -76,7 +83,7 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
     const response = await who.goto(path);
     expect(response?.status()).toBe(404);
     await expect(who.getByRole("heading", { name: "Not found" })).toBeVisible();
-    await expect(who.getByText(`Team ${nonce}`)).toHaveCount(0);
+    await expect(who.getByText(`Crew ${nonce}`)).toHaveCount(0);
   }
 });
 
