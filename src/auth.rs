@@ -345,24 +345,46 @@ pub mod ssr {
             (GATE.size, GATE.peak.load(Ordering::Relaxed))
         }
 
-        /// Runs `work` on a blocking thread once a slot is free; 503 when too many wait.
+        /// Counts one in `counter` until dropped: a request given up while it waits or
+        /// hashes (its client gone, its deadline passed) still leaves the counts right.
+        struct Counted(&'static AtomicUsize);
+
+        impl Counted {
+            fn new(counter: &'static AtomicUsize) -> (Self, usize) {
+                (Counted(counter), counter.fetch_add(1, Ordering::AcqRel) + 1)
+            }
+        }
+
+        impl Drop for Counted {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+
+        /// Runs `work` on a blocking thread once a slot is free; 503 when too many wait. The
+        /// slot goes with the work, so a hash whose request was given up still holds it until
+        /// it is done.
         pub async fn run<T: Send + 'static>(
             work: impl FnOnce() -> T + Send + 'static,
         ) -> Result<T, AppError> {
-            let gate = &*GATE;
-            if gate.waiting.fetch_add(1, Ordering::AcqRel) >= gate.size * WAITING_PER_SLOT {
-                gate.waiting.fetch_sub(1, Ordering::AcqRel);
+            let gate: &'static Gate = &GATE;
+            let (waiting, queued) = Counted::new(&gate.waiting);
+            if queued > gate.size * WAITING_PER_SLOT {
                 tracing::warn!("password hashing is saturated; a request was turned away");
                 return Err(AppError::Busy { retry_after: 5 });
             }
-            let slot = gate.slots.acquire().await;
-            gate.waiting.fetch_sub(1, Ordering::AcqRel);
-            let _slot = slot.map_err(AppError::internal)?;
-            let running = gate.busy.fetch_add(1, Ordering::AcqRel) + 1;
-            gate.peak.fetch_max(running, Ordering::AcqRel);
-            let done = tokio::task::spawn_blocking(work).await;
-            gate.busy.fetch_sub(1, Ordering::AcqRel);
-            done.map_err(AppError::internal)
+            let slot = gate.slots.acquire().await.map_err(AppError::internal)?;
+            drop(waiting);
+            tokio::task::spawn_blocking(move || {
+                let (busy, running) = Counted::new(&gate.busy);
+                gate.peak.fetch_max(running, Ordering::AcqRel);
+                let done = work();
+                drop(busy);
+                drop(slot);
+                done
+            })
+            .await
+            .map_err(AppError::internal)
         }
     }
 }

@@ -30,10 +30,10 @@ use std::{
 
 use tokio::sync::OnceCell;
 
-pub use crate::server::config::Directory;
 use crate::{
     domain::{Access, ProfileId, SessionUser, Timestamp, UserId},
     error::AppError,
+    server::config::Directory,
     server::db::Db,
     with_db,
 };

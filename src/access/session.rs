@@ -22,7 +22,7 @@ use crate::{
 pub const COOKIE: &str = "roster_session";
 /// The cookie that marks a browser as one that has signed in to an account before.
 pub const DEVICE_COOKIE: &str = "roster_device";
-/// How long a browser stays trusted after its last successful sign-in.
+/// How long a browser stays trusted after the sign-in that marked it.
 const DEVICE_DAYS: i64 = 365;
 /// How stale `last_seen_at` may get before a request refreshes it: one write a minute per
 /// session at most, instead of one per request.
@@ -79,12 +79,15 @@ pub fn set_session_cookie(settings: &Settings, token: Option<&str>) {
         None => cookie::time::Duration::ZERO,
     };
     let cookie = cookie::Cookie::build((COOKIE, token.unwrap_or_default().to_owned()))
-        .path("/")
-        .http_only(true)
         .same_site(cookie::SameSite::Lax)
-        .secure(settings.secure_cookies)
-        .max_age(max_age)
-        .build();
+        .max_age(max_age);
+    send_cookie(&response, settings, cookie);
+}
+
+/// Adds `cookie` to the response, for the whole site, out of scripts' reach, and `Secure`
+/// when configured.
+fn send_cookie(response: &ResponseOptions, settings: &Settings, cookie: cookie::CookieBuilder<'static>) {
+    let cookie = cookie.path("/").http_only(true).secure(settings.secure_cookies).build();
     if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
         response.append_header(header::SET_COOKIE, value);
     }
@@ -250,16 +253,11 @@ pub async fn trust_device(state: &AppState, user: UserId) -> Result<(), AppError
             .await?;
         tx.commit().await
     })?;
-    let Some(response) = use_context::<ResponseOptions>() else { return Ok(()) };
-    let cookie = cookie::Cookie::build((DEVICE_COOKIE, token))
-        .path("/")
-        .http_only(true)
-        .same_site(cookie::SameSite::Strict)
-        .secure(state.settings.secure_cookies)
-        .max_age(cookie::time::Duration::days(DEVICE_DAYS))
-        .build();
-    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
-        response.append_header(header::SET_COOKIE, value);
+    if let Some(response) = use_context::<ResponseOptions>() {
+        let cookie = cookie::Cookie::build((DEVICE_COOKIE, token))
+            .same_site(cookie::SameSite::Strict)
+            .max_age(cookie::time::Duration::days(DEVICE_DAYS));
+        send_cookie(&response, &state.settings, cookie);
     }
     Ok(())
 }

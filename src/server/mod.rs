@@ -132,7 +132,7 @@ pub fn with_defences<S: Clone + Send + Sync + 'static>(app: Router<S>, deadline:
 /// queries, its page) takes longer than `limit`. Dropping the handler's future rolls back any
 /// transaction it had open and hands its connection back to the pool (see `db`).
 async fn deadline(
-    limit: std::time::Duration,
+    limit: Duration,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response<Body> {
