@@ -345,6 +345,11 @@ pub mod ssr {
             (GATE.size, GATE.peak.load(Ordering::Relaxed))
         }
 
+        /// How many wait for a slot now (for tests).
+        pub fn waiting() -> usize {
+            GATE.waiting.load(Ordering::Acquire)
+        }
+
         /// Counts one in `counter` until dropped: a request given up while it waits or
         /// hashes (its client gone, its deadline passed) still leaves the counts right.
         struct Counted(&'static AtomicUsize);
