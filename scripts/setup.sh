@@ -15,6 +15,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   step "Adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+if (( with_tests )); then
+  # The tests begin by checking the code's form and lints.
+  for component in rustfmt clippy; do
+    if ! rustup component list --installed | grep -q "^$component"; then
+      step "Adding the $component component"
+      rustup component add "$component"
+    fi
+  done
+fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   step "Installing cargo-leptos $CARGO_LEPTOS_VERSION (takes 10+ minutes, once)"

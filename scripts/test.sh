@@ -9,6 +9,11 @@ source scripts/env.sh
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
+step "Checking the code's form and lints"
+cargo fmt --check
+cargo clippy --all-targets --features ssr -- -D warnings
+cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
 step "Rust tests on SQLite"
 cargo test --features ssr
 

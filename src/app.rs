@@ -59,7 +59,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Layout() -> impl IntoView {
-    let session = Session::new();
+    let session = Session::load();
     provide_context(session);
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>

@@ -16,7 +16,7 @@ impl Session {
     /// error in the URL, and providing that error before the forms' islands exist lands it
     /// in the form it belongs to. (`<Routes>` does the same, but only for the pages below
     /// it, and the header has a form too.)
-    pub fn new() -> Self {
+    pub fn load() -> Self {
         leptos_router::hooks::use_url().read_untracked().provide_server_action_error();
         // Blocking: the page waits for it, so the header is right in the server's HTML.
         Session { user: Resource::new_blocking(|| (), |_| current_user()) }

@@ -51,7 +51,7 @@ async fn add_people(db: &Db, from: usize, to: usize) {
 }
 
 /// What the clients saw acknowledged.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Acked {
     adds: Vec<String>,
     bulks: Vec<Vec<String>>,
@@ -163,9 +163,10 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
         for worker in workers {
             worker.await.unwrap();
         }
-        check(&db, &url, &profile, &acked.lock().unwrap(), round).await;
+        let seen = acked.lock().unwrap().clone();
+        check(&db, &url, &profile, &seen, round).await;
     }
-    let acked = acked.lock().unwrap();
+    let acked = std::mem::take(&mut *acked.lock().unwrap());
     eprintln!(
         "{rounds} kills: {} single adds and {} bulk imports acknowledged, {} drafts made",
         acked.adds.len(),

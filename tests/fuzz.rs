@@ -349,7 +349,9 @@ async fn a_nul_in_any_text_is_a_client_mistake_never_a_server_error() {
     let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"["a\u0000",1]"#);
     let before = data(&app).await;
     let p = || ("profile", profile.as_str());
-    let cases: Vec<(&str, Vec<(&str, &str)>, u16)> = vec![
+    // (path, form, the status expected)
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, u16);
+    let cases: Vec<Case> = vec![
         ("/api/members/list", vec![p(), ("q", "a\0")], 422),
         ("/api/members/list", vec![p(), ("after", &cursor)], 400),
         ("/api/users/list", vec![("q", "\0")], 422),

@@ -73,8 +73,11 @@ async fn world() -> World {
     World { app, owner, outsider, owner_id, profile, removal, bulk, role }
 }
 
+/// A server function's path, who may call it, and its form.
+type Call = (&'static str, Open, Vec<(&'static str, String)>);
+
 /// Every server function, with arguments that would succeed for the right caller.
-fn calls(w: &World) -> Vec<(&'static str, Open, Vec<(&'static str, String)>)> {
+fn calls(w: &World) -> Vec<Call> {
     let p = || ("profile", w.profile.clone());
     let s = |v: &str| v.to_owned();
     vec![

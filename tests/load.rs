@@ -69,7 +69,7 @@ async fn two_hundred_fifty_six_clients_mixing_reads_and_writes_see_no_errors() {
                     6 => ("POST", "/api/members/list".to_owned(), format!("profile={profile}&sort=since")),
                     7 => ("POST", "/api/users/suggest".to_owned(), format!("profile={profile}&q=an")),
                     _ => {
-                        let access = if (n >> 40) % 2 == 0 { "manager" } else { "member" };
+                        let access = if (n >> 40).is_multiple_of(2) { "manager" } else { "member" };
                         (
                             "POST",
                             "/api/members/change_access".to_owned(),

@@ -102,7 +102,10 @@ impl Seen {
 /// the same profile (its details, its members) reads it once. Provided per request, like the
 /// session: nothing read here outlives the request that read it.
 #[derive(Clone, Default)]
-pub struct RequestProfiles(Arc<Mutex<HashMap<(UserId, ProfileId), Arc<OnceCell<Option<Seen>>>>>>);
+pub struct RequestProfiles(Arc<Mutex<HashMap<(UserId, ProfileId), SeenOnce>>>);
+
+/// One profile as one person sees it, read at most once.
+type SeenOnce = Arc<OnceCell<Option<Seen>>>;
 
 /// `user`'s view of `profile`, or `None` when the profile doesn't exist: one query, and once
 /// per request when the request provides [`RequestProfiles`].

@@ -40,6 +40,9 @@ where
     Signal::derive(move || action.value().get().and_then(|r| r.err()))
 }
 
+/// Checks a field's text as it is typed, as the server would.
+pub type Validate = fn(&str) -> Result<(), AppError>;
+
 /// A labelled input with its own error line. In an island, `validate` runs as soon as the
 /// field changes, and the server's verdict on the same field shows in the same place.
 #[component]
@@ -51,7 +54,7 @@ pub fn Field(
     #[prop(optional)] hint: Option<&'static str>,
     #[prop(optional)] minlength: Option<usize>,
     #[prop(optional)] maxlength: Option<usize>,
-    #[prop(optional)] validate: Option<fn(&str) -> Result<(), AppError>>,
+    #[prop(optional)] validate: Option<Validate>,
     /// The server's verdict, for a field inside an island (else the island shows it above).
     #[prop(optional, into)]
     server_error: Signal<Option<AppError>>,
@@ -289,7 +292,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
