@@ -218,7 +218,7 @@ pub mod ssr {
         use crate::{access::session, server::db::Pool, with_db};
         let token = session::random_token();
         let now = chrono::Utc::now().timestamp();
-        let offered = with_db!(db, pool => {
+        let offered = with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let admin: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = 'admin')",

@@ -199,18 +199,25 @@ pub mod ssr {
         items: &str,
     ) -> Result<i64, AppError> {
         let day_ago = Timestamp(chrono::Utc::now() - chrono::Duration::days(1));
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             if dialect_of(pool) == Dialect::Postgres {
-                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind(by).execute(&mut *tx).await?;
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                    .bind(by)
+                    .execute(&mut *tx)
+                    .await?;
             }
             // Drafts are for the next few minutes; old ones go.
-            sqlx::query("DELETE FROM bulk_changes WHERE created_at < $1").bind(day_ago).execute(&mut *tx).await?;
-            let open: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM bulk_changes WHERE created_by = $1 AND applied_at IS NULL")
-                    .bind(by)
-                    .fetch_one(&mut *tx)
-                    .await?;
+            sqlx::query("DELETE FROM bulk_changes WHERE created_at < $1")
+                .bind(day_ago)
+                .execute(&mut *tx)
+                .await?;
+            let open: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM bulk_changes WHERE created_by = $1 AND applied_at IS NULL",
+            )
+            .bind(by)
+            .fetch_one(&mut *tx)
+            .await?;
             if open >= MAX_OPEN_DRAFTS {
                 return Err(AppError::TooManyRequests { message: TOO_MANY_DRAFTS.into(), retry_after: 3600 });
             }
@@ -233,7 +240,7 @@ pub mod ssr {
     /// `by`'s draft `id`; anyone else's is "not found".
     pub async fn load(db: &Db, id: i64, by: UserId) -> Result<Draft, AppError> {
         type Row = (ProfileId, String, Option<String>, String, Option<String>);
-        let row: Option<Row> = with_db!(db, pool => {
+        let row: Option<Row> = with_db!(db, |pool| {
             sqlx::query_as(
                 "SELECT profile_id, kind, access, items, report FROM bulk_changes WHERE id = $1 AND created_by = $2",
             )
@@ -273,8 +280,11 @@ pub mod ssr {
         me_admin: bool,
         apply: bool,
     ) -> Result<BulkChange, AppError> {
-        let profile_name: String = with_db!(db, pool => {
-            sqlx::query_scalar("SELECT name FROM profiles WHERE id = $1").bind(draft.profile).fetch_optional(pool).await
+        let profile_name: String = with_db!(db, |pool| {
+            sqlx::query_scalar("SELECT name FROM profiles WHERE id = $1")
+                .bind(draft.profile)
+                .fetch_optional(pool)
+                .await
         })?
         .ok_or(AppError::NotFound)?;
         let done = |rows: Vec<BulkRow>, applied: bool| BulkChange {
@@ -293,10 +303,13 @@ pub mod ssr {
             return Ok(done(report.clone(), true));
         }
         let profile = draft.profile;
-        let rows = with_db!(db, pool => {
+        let rows = with_db!(db, |pool| {
             let mut tx = if apply { pool.begin_write().await? } else { pool.begin().await? };
             if apply && dialect_of(pool) == Dialect::Postgres {
-                sqlx::query("SELECT id FROM profiles WHERE id = $1 FOR UPDATE").bind(profile).execute(&mut *tx).await?;
+                sqlx::query("SELECT id FROM profiles WHERE id = $1 FOR UPDATE")
+                    .bind(profile)
+                    .execute(&mut *tx)
+                    .await?;
             }
             let mut rows = Vec::with_capacity(draft.items.len());
             let mut plans = Vec::with_capacity(draft.items.len());
@@ -304,14 +317,17 @@ pub mod ssr {
                 let access = draft.access.unwrap_or(Access::Member);
                 // Parse, and keep the first of each address.
                 let mut seen = HashSet::new();
-                let parsed: Vec<Result<Email, &'static str>> = draft.items.iter().map(|raw| {
-                    match Email::parse(raw) {
+                let parsed: Vec<Result<Email, &'static str>> = draft
+                    .items
+                    .iter()
+                    .map(|raw| match Email::parse(raw) {
                         Ok(email) if !seen.insert(email.as_str().to_owned()) => Err("listed twice"),
                         Ok(email) => Ok(email),
                         Err(_) => Err("not an email address"),
-                    }
-                }).collect();
-                let emails: Vec<String> = parsed.iter().filter_map(|p| p.as_ref().ok()).map(|e| e.as_str().to_owned()).collect();
+                    })
+                    .collect();
+                let emails: Vec<String> =
+                    parsed.iter().filter_map(|p| p.as_ref().ok()).map(|e| e.as_str().to_owned()).collect();
                 // Accounts and existing links, a chunk of addresses per statement.
                 let mut found: HashMap<String, (UserId, String, Option<String>)> = HashMap::new();
                 for chunk in emails.chunks(CHUNK) {
@@ -333,16 +349,26 @@ pub mod ssr {
                 }
                 for (raw, parsed) in draft.items.iter().zip(parsed) {
                     let (status, note, plan) = match parsed {
-                        Err("listed twice") => (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing),
+                        Err("listed twice") => {
+                            (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing)
+                        }
                         Err(reason) => (RowStatus::Unknown, reason.to_owned(), Plan::Nothing),
                         Ok(email) => match found.get(email.as_str()) {
-                            None => (RowStatus::Unknown, "no account uses this email".to_owned(), Plan::Nothing),
-                            Some((_, name, Some(current))) => {
-                                (RowStatus::Unchanged, format!("{name} is already a {current}"), Plan::Nothing)
+                            None => {
+                                (RowStatus::Unknown, "no account uses this email".to_owned(), Plan::Nothing)
                             }
+                            Some((_, name, Some(current))) => (
+                                RowStatus::Unchanged,
+                                format!("{name} is already a {current}"),
+                                Plan::Nothing,
+                            ),
                             Some((id, name, None)) => (
                                 RowStatus::Change,
-                                format!("{} {name} as {}", if apply { "added" } else { "will add" }, access.as_str()),
+                                format!(
+                                    "{} {name} as {}",
+                                    if apply { "added" } else { "will add" },
+                                    access.as_str()
+                                ),
                                 Plan::Add(*id),
                             ),
                         },
@@ -351,7 +377,8 @@ pub mod ssr {
                     plans.push(plan);
                 }
             } else {
-                let ids: Vec<UserId> = draft.items.iter().filter_map(|s| s.parse().ok().map(UserId)).collect();
+                let ids: Vec<UserId> =
+                    draft.items.iter().filter_map(|s| s.parse().ok().map(UserId)).collect();
                 let mut current: HashMap<UserId, (String, Access)> = HashMap::new();
                 // Only members are read, so only members are named: anyone else, an account
                 // or not, is "Account #id", and a draft can't be used to look people up.
@@ -366,7 +393,8 @@ pub mod ssr {
                         list.push_bind(*id);
                     }
                     sql.push(")");
-                    let found: Vec<(UserId, String, String)> = sql.build_query_as().fetch_all(&mut *tx).await?;
+                    let found: Vec<(UserId, String, String)> =
+                        sql.build_query_as().fetch_all(&mut *tx).await?;
                     for (id, name, access) in found {
                         current.insert(id, (name, Access::parse(&access)?));
                     }
@@ -376,16 +404,22 @@ pub mod ssr {
                     .fetch_one(&mut *tx)
                     .await?;
                 // Managers this change would take away: if that is all of them, it is refused.
-                let losing: i64 = ids.iter().collect::<HashSet<_>>().into_iter()
+                let losing: i64 = ids
+                    .iter()
+                    .collect::<HashSet<_>>()
+                    .into_iter()
                     .filter(|id| matches!(current.get(id), Some((_, Access::Manager))))
                     .filter(|_| draft.kind == "remove" || draft.access == Some(Access::Member))
                     .count() as i64;
                 let no_manager_left = losing > 0 && losing >= managers;
                 let mut seen = HashSet::new();
                 for id in ids {
-                    let name = current.get(&id).map_or_else(|| format!("Account #{id}"), |(name, _)| name.clone());
+                    let name =
+                        current.get(&id).map_or_else(|| format!("Account #{id}"), |(name, _)| name.clone());
                     let (status, note, plan) = match current.get(&id) {
-                        _ if !seen.insert(id) => (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing),
+                        _ if !seen.insert(id) => {
+                            (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing)
+                        }
                         None => (RowStatus::Unchanged, "not on this profile".to_owned(), Plan::Nothing),
                         Some((_, access)) if draft.kind == "set_access" && Some(*access) == draft.access => {
                             (RowStatus::Unchanged, format!("already a {}", access.as_str()), Plan::Nothing)
@@ -402,7 +436,11 @@ pub mod ssr {
                         ),
                         Some((_, access)) if draft.kind == "remove" => (
                             RowStatus::Change,
-                            format!("{} (was {})", if apply { "removed" } else { "will remove" }, access.as_str()),
+                            format!(
+                                "{} (was {})",
+                                if apply { "removed" } else { "will remove" },
+                                access.as_str()
+                            ),
                             Plan::Remove(id),
                         ),
                         Some((_, access)) => (
@@ -423,9 +461,18 @@ pub mod ssr {
 
             if apply {
                 let access = draft.access;
-                let adds: Vec<UserId> = plans.iter().filter_map(|p| if let Plan::Add(id) = p { Some(*id) } else { None }).collect();
-                let removes: Vec<UserId> = plans.iter().filter_map(|p| if let Plan::Remove(id) = p { Some(*id) } else { None }).collect();
-                let sets: Vec<UserId> = plans.iter().filter_map(|p| if let Plan::Set(id) = p { Some(*id) } else { None }).collect();
+                let adds: Vec<UserId> = plans
+                    .iter()
+                    .filter_map(|p| if let Plan::Add(id) = p { Some(*id) } else { None })
+                    .collect();
+                let removes: Vec<UserId> = plans
+                    .iter()
+                    .filter_map(|p| if let Plan::Remove(id) = p { Some(*id) } else { None })
+                    .collect();
+                let sets: Vec<UserId> = plans
+                    .iter()
+                    .filter_map(|p| if let Plan::Set(id) = p { Some(*id) } else { None })
+                    .collect();
                 let mut changes: Vec<Change> = Vec::new();
                 for chunk in adds.chunks(CHUNK) {
                     let access = access.unwrap_or(Access::Member);

@@ -448,7 +448,7 @@ pub mod ssr {
              FROM (SELECT * FROM subject_history WHERE {column} = $1 ORDER BY id DESC LIMIT $2) AS s \
              LEFT JOIN users a ON a.id = s.actor_id ORDER BY s.id DESC"
         );
-        Ok(with_db!(db, pool => {
+        Ok(with_db!(db, |pool| {
             sqlx::query_as(&sql).bind(id).bind(SUBJECT_CHANGES_SHOWN).fetch_all(pool).await
         })?)
     }
@@ -497,9 +497,13 @@ pub mod ssr {
         };
         let counted = matches!(subject, Subject::Role(_));
         let range = q.map(paging::ssr::prefix_range).filter(|_| matches!(subject, Subject::Profile(_)));
-        let (rows, total): (Vec<Entry>, i64) = with_db!(db, pool => {
+        let (rows, total): (Vec<Entry>, i64) = with_db!(db, |pool| {
             let users: i64 = match range {
-                Some(_) => sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?,
+                Some(_) => {
+                    sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'")
+                        .fetch_one(pool)
+                        .await?
+                }
                 None => 0,
             };
             let most = paging::ssr::sort_at_most(users);
@@ -517,10 +521,11 @@ pub mod ssr {
                     sql.push(" AND h.id < ").push_bind(before);
                 }
             };
-            let in_range = |sql: &mut sqlx::QueryBuilder<'_, _>, column: &str, (low, high): &(String, String)| {
-                sql.push(format_args!("{column} >= ")).push_bind(low.clone());
-                sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
-            };
+            let in_range =
+                |sql: &mut sqlx::QueryBuilder<'_, _>, column: &str, (low, high): &(String, String)| {
+                    sql.push(format_args!("{column} >= ")).push_bind(low.clone());
+                    sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
+                };
             // Many people match: walking the profile's entries newest first, testing each
             // one's person, finds a page soonest. The ranges are written so that no index
             // serves them.
@@ -569,7 +574,14 @@ pub mod ssr {
                     subject(&mut page, true);
                     person_matches(&mut page, range);
                     page.push(" ORDER BY h.id DESC");
-                    paging::ssr::push_chosen_limit(&mut page, "names", "emails", most, false, paging::ssr::FETCH);
+                    paging::ssr::push_chosen_limit(
+                        &mut page,
+                        "names",
+                        "emails",
+                        most,
+                        false,
+                        paging::ssr::FETCH,
+                    );
                     page.push(") AS many");
                 }
             }
@@ -672,7 +684,7 @@ pub mod ssr {
 
     pub async fn entry(db: &Db, id: i64) -> Result<Option<Entry>, AppError> {
         let sql = format!("{COLUMNS} FROM history h{JOINS} WHERE h.id = $1");
-        Ok(with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
+        Ok(with_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
     }
 
     /// Who had access to `profile` just before `end`, in user order: each person's last
@@ -727,7 +739,7 @@ pub mod ssr {
              WHERE h.profile_id = $1 AND h.user_id > $3 AND h.access_after IS NOT NULL AND {last} \
              ORDER BY h.user_id LIMIT $4"
         );
-        let (rows, total): (Vec<AccessAt>, i64) = with_db!(db, pool => {
+        let (rows, total): (Vec<AccessAt>, i64) = with_db!(db, |pool| {
             let entries: i64 = sqlx::query_scalar(
                 "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM history_tallies \
                  WHERE subject = 'profile' AND subject_id = $1",
@@ -737,8 +749,12 @@ pub mod ssr {
             .await?;
             let few = paging::ssr::sort_at_most(entries);
             let (before, total): (i64, i64) = sqlx::query_as(&counts_sql)
-                .bind(profile).bind(end).bind(few + 1).bind(paging::ssr::COUNT_CAP + 1)
-                .fetch_one(pool).await?;
+                .bind(profile)
+                .bind(end)
+                .bind(few + 1)
+                .bind(paging::ssr::COUNT_CAP + 1)
+                .fetch_one(pool)
+                .await?;
             let rows = if before <= few {
                 sqlx::query_as(&few_sql).bind(profile).bind(end).bind(few + 1)
             } else {
@@ -756,7 +772,7 @@ pub mod ssr {
     /// the restoration. A second undo of the same removal is refused by the unique `undo_of`.
     pub async fn undo(db: &Db, entry: i64, actor: UserId) -> Result<(), AppError> {
         type Removed = (String, Option<ProfileId>, UserId, Option<String>, Option<Timestamp>, Option<UserId>);
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let removed: Option<Removed> = sqlx::query_as(
                 "SELECT action, profile_id, user_id, access_before, since, added_by FROM history WHERE id = $1",
@@ -765,7 +781,9 @@ pub mod ssr {
             .fetch_optional(&mut *tx)
             .await?;
             let (action, profile, user, access, since, added_by) = removed.ok_or(AppError::NotFound)?;
-            let (Some(profile), Some(access), Some(since), "removed") = (profile, access, since, action.as_str()) else {
+            let (Some(profile), Some(access), Some(since), "removed") =
+                (profile, access, since, action.as_str())
+            else {
                 return Err(AppError::Conflict("Only a removal can be undone.".into()));
             };
             let access = Access::parse(&access)?;
@@ -815,7 +833,7 @@ pub mod ssr {
     pub async fn explain(db: &Db, profile: ProfileId, user: UserId) -> Result<Explanation, AppError> {
         type Row =
             (String, String, String, Option<String>, Option<Timestamp>, Option<String>, Option<Timestamp>);
-        let row: Option<Row> = with_db!(db, pool => {
+        let row: Option<Row> = with_db!(db, |pool| {
             sqlx::query_as(
                 "SELECT u.display_name, u.email, p.name, m.access, m.added_at, a.display_name, \
                         (SELECT ur.assigned_at FROM user_roles ur JOIN roles r ON r.id = ur.role_id \

@@ -142,7 +142,7 @@ pub mod ssr {
         };
         let people =
             People { table: "memberships", person: "user_id", since: "added_at", scopes, size: counts.0 };
-        let (rows, total): (Vec<Member>, i64) = with_db!(db, pool => {
+        let (rows, total): (Vec<Member>, i64) = with_db!(db, |pool| {
             let shown = Rows {
                 select: "x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, \
                          a.display_name AS added_by",
@@ -183,7 +183,7 @@ pub mod ssr {
         access: Access,
         by: UserId,
     ) -> Result<(), AppError> {
-        let added = with_db!(db, pool => {
+        let added = with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let added: Option<(UserId, Timestamp)> = sqlx::query_as(
                 "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
@@ -212,7 +212,7 @@ pub mod ssr {
             return Ok(());
         }
         // Nothing was added: say why.
-        let existing: Option<(String, String)> = with_db!(db, pool => {
+        let existing: Option<(String, String)> = with_db!(db, |pool| {
             sqlx::query_as(
                 "SELECT u.display_name, m.access FROM users u \
                  JOIN memberships m ON m.user_id = u.id AND m.profile_id = $1 WHERE u.email = $2",
@@ -242,7 +242,7 @@ pub mod ssr {
         access: Access,
         by: UserId,
     ) -> Result<(), AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let changed: Option<(Timestamp, Option<UserId>)> = sqlx::query_as(
                 "UPDATE memberships SET access = $3 WHERE profile_id = $1 AND user_id = $2 AND access <> $3 \
@@ -284,7 +284,7 @@ pub mod ssr {
     /// Removes someone and records what they had, so that the removal can be undone;
     /// returns the history entry's id.
     pub async fn remove(db: &Db, profile: ProfileId, user: UserId, by: UserId) -> Result<i64, AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let removed: Option<(String, Timestamp, Option<UserId>)> = sqlx::query_as(
                 "DELETE FROM memberships WHERE profile_id = $1 AND user_id = $2 \

@@ -152,7 +152,7 @@ pub mod ssr {
             Sort::Name => paging::ssr::decode_since(None)?,
         };
         let range = filter.q.as_deref().map(paging::ssr::prefix_range);
-        let (rows, total): (Vec<ProfileSummary>, i64) = with_db!(db, pool => {
+        let (rows, total): (Vec<ProfileSummary>, i64) = with_db!(db, |pool| {
             let build = |count: bool| {
                 let mut sql = sqlx::QueryBuilder::new(if count {
                     "SELECT COUNT(*)"
@@ -201,7 +201,7 @@ pub mod ssr {
         name: &str,
         description: &str,
     ) -> Result<ProfileId, AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let id: ProfileId = sqlx::query_scalar(
                 "INSERT INTO profiles (name, name_key, description, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -227,7 +227,14 @@ pub mod ssr {
                 ..Change::membership(creator, creator, id, "added")
             };
             record_history!(&mut *tx, &change)?;
-            record_subject!(&mut *tx, creator, On::Profile(id), SubjectAction::Created, None::<&str>, Some(name))?;
+            record_subject!(
+                &mut *tx,
+                creator,
+                On::Profile(id),
+                SubjectAction::Created,
+                None::<&str>,
+                Some(name)
+            )?;
             tx.commit().await?;
             Ok(id)
         })
@@ -241,7 +248,7 @@ pub mod ssr {
         description: &str,
         actor: UserId,
     ) -> Result<(), AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             // The row as it was, locked until the change is recorded.
             let lock = if dialect_of(pool) == Dialect::Postgres { " FOR UPDATE" } else { "" };
@@ -267,12 +274,22 @@ pub mod ssr {
     /// Deletes a profile (its memberships go by the schema's cascade) and records it, in one
     /// transaction.
     pub async fn delete(db: &Db, id: ProfileId, actor: UserId) -> Result<(), AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let name: Option<String> =
-                sqlx::query_scalar("DELETE FROM profiles WHERE id = $1 RETURNING name").bind(id).fetch_optional(&mut *tx).await?;
+                sqlx::query_scalar("DELETE FROM profiles WHERE id = $1 RETURNING name")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let name = name.ok_or(AppError::NotFound)?;
-            record_subject!(&mut *tx, actor, On::Profile(id), SubjectAction::Deleted, Some(name), None::<&str>)?;
+            record_subject!(
+                &mut *tx,
+                actor,
+                On::Profile(id),
+                SubjectAction::Deleted,
+                Some(name),
+                None::<&str>
+            )?;
             tx.commit().await?;
             Ok(())
         })

@@ -158,25 +158,25 @@ pub mod ssr {
 
     pub async fn list(db: &Db) -> Result<Vec<Role>, AppError> {
         let sql = format!("{SELECT} ORDER BY r.name");
-        Ok(with_db!(db, pool => sqlx::query_as(&sql).fetch_all(pool).await)?)
+        Ok(with_db!(db, |pool| sqlx::query_as(&sql).fetch_all(pool).await)?)
     }
 
     pub async fn get(db: &Db, id: RoleId) -> Result<Role, AppError> {
         let sql = format!("{SELECT} WHERE r.id = $1");
-        let role = with_db!(db, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let role = with_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         role.ok_or(AppError::NotFound)
     }
 
     /// Whether the role exists.
     async fn require_exists(db: &Db, id: RoleId) -> Result<(), AppError> {
-        let found: Option<RoleId> = with_db!(db, pool => {
+        let found: Option<RoleId> = with_db!(db, |pool| {
             sqlx::query_scalar("SELECT id FROM roles WHERE id = $1").bind(id).fetch_optional(pool).await
         })?;
         found.map(drop).ok_or(AppError::NotFound)
     }
 
     pub async fn by_name(db: &Db, name: &str) -> Result<Option<RoleId>, AppError> {
-        Ok(with_db!(db, pool => {
+        Ok(with_db!(db, |pool| {
             sqlx::query_scalar("SELECT id FROM roles WHERE name = $1").bind(name).fetch_optional(pool).await
         })?)
     }
@@ -200,7 +200,7 @@ pub mod ssr {
             scopes: &[&[("role_id", Bound::Id(role.0))]],
             size: holder_count,
         };
-        let (rows, total): (Vec<Holder>, i64) = with_db!(db, pool => {
+        let (rows, total): (Vec<Holder>, i64) = with_db!(db, |pool| {
             let shown = Rows {
                 select: "x.user_id, u.display_name, x.email, x.assigned_at, x.name_key",
                 joins: "JOIN users u ON u.id = x.user_id",
@@ -227,14 +227,15 @@ pub mod ssr {
 
     /// Creates a role and records it, in one transaction.
     pub async fn create(db: &Db, name: &str, description: &str, actor: UserId) -> Result<RoleId, AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let id: RoleId = sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
-                .bind(name)
-                .bind(description)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(to_error)?;
+            let id: RoleId =
+                sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
+                    .bind(name)
+                    .bind(description)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(to_error)?;
             record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Created, None::<&str>, Some(name))?;
             tx.commit().await?;
             Ok(id)
@@ -249,7 +250,7 @@ pub mod ssr {
         description: &str,
         actor: UserId,
     ) -> Result<(), AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             // The row as it was, locked until the change is recorded.
             let lock = if dialect_of(pool) == Dialect::Postgres { " FOR UPDATE" } else { "" };
@@ -275,10 +276,12 @@ pub mod ssr {
     /// Deletes a role. Its grants go with it, each recorded as a removal by `actor`, and the
     /// deletion itself is recorded: all in one transaction.
     pub async fn delete(db: &Db, id: RoleId, actor: UserId) -> Result<(), AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let name: Option<String> =
-                sqlx::query_scalar("SELECT name FROM roles WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            let name: Option<String> = sqlx::query_scalar("SELECT name FROM roles WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
             let name = name.ok_or(AppError::NotFound)?;
             sqlx::query(
                 "INSERT INTO history (actor_id, user_id, role_id, action, since) \
@@ -288,7 +291,11 @@ pub mod ssr {
             .bind(actor)
             .execute(&mut *tx)
             .await?;
-            sqlx::query("DELETE FROM roles WHERE id = $1").bind(id).execute(&mut *tx).await.map_err(to_error)?;
+            sqlx::query("DELETE FROM roles WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(to_error)?;
             record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Deleted, Some(name), None::<&str>)?;
             tx.commit().await?;
             Ok(())
@@ -297,7 +304,7 @@ pub mod ssr {
 
     pub async fn assign(db: &Db, role: RoleId, email: &Email, actor: Option<UserId>) -> Result<(), AppError> {
         require_exists(db, role).await?;
-        let added = with_db!(db, pool => {
+        let added = with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let added: Option<(UserId, Timestamp)> = sqlx::query_as(
                 "INSERT INTO user_roles (user_id, role_id, name_key, email) \
@@ -318,7 +325,7 @@ pub mod ssr {
         if added {
             return Ok(());
         }
-        let holder: Option<String> = with_db!(db, pool => {
+        let holder: Option<String> = with_db!(db, |pool| {
             sqlx::query_scalar(
                 "SELECT u.display_name FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.role_id = $1 \
                  WHERE u.email = $2",
@@ -340,7 +347,7 @@ pub mod ssr {
         user: UserId,
         actor: Option<UserId>,
     ) -> Result<(), AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let since: Option<Timestamp> = sqlx::query_scalar(
                 "DELETE FROM user_roles WHERE role_id = $1 AND user_id = $2 RETURNING assigned_at",

@@ -132,7 +132,7 @@ pub mod ssr {
         password_hash: &str,
         admin: AdminGrant,
     ) -> Result<UserId, AppError> {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let grant_admin = match admin {
                 AdminGrant::Always => true,
@@ -165,9 +165,7 @@ pub mod ssr {
             .await;
             let id: UserId = match inserted {
                 Ok(id) => id,
-                Err(e) if is_unique_violation(&e) => {
-                    return Err(AppError::Conflict(EMAIL_TAKEN.into()))
-                }
+                Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(EMAIL_TAKEN.into())),
                 Err(e) => return Err(e.into()),
             };
             if grant_admin {
@@ -190,38 +188,45 @@ pub mod ssr {
     /// The id and password hash for `email`, if an account has it.
     pub async fn credentials(db: &Db, email: &Email) -> Result<Option<(UserId, String)>, AppError> {
         let sql = "SELECT id, password_hash FROM users WHERE email = $1";
-        let row = with_db!(db, pool => {
-            sqlx::query_as(sql).bind(email.as_str()).fetch_optional(pool).await
-        })?;
+        let row =
+            with_db!(db, |pool| { sqlx::query_as(sql).bind(email.as_str()).fetch_optional(pool).await })?;
         Ok(row)
     }
 
     pub async fn password_hash(db: &Db, id: UserId) -> Result<Option<String>, AppError> {
-        Ok(with_db!(db, pool => {
-            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1").bind(id).fetch_optional(pool).await
+        Ok(with_db!(db, |pool| {
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await
         })?)
     }
 
     /// Stores a new password hash and ends every session of the user, in one transaction:
     /// a password change can't leave an old session alive. Returns how many ended.
     pub async fn set_password(db: &Db, id: UserId, hash: &str) -> Result<u64, AppError> {
-        Ok(with_db!(db, pool => {
+        Ok(with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1").bind(id).bind(hash).execute(&mut *tx).await?;
-            let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                .bind(id)
+                .bind(hash)
+                .execute(&mut *tx)
+                .await?;
+            let ended =
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
             tx.commit().await.map(|_| ended.rows_affected())
         })?)
     }
 
     pub async fn detail(db: &Db, id: UserId) -> Result<UserDetail, AppError> {
-        let user: Option<UserRow> = with_db!(db, pool => {
+        let user: Option<UserRow> = with_db!(db, |pool| {
             sqlx::query_as("SELECT id, display_name, email, created_at, name_key FROM users WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await
         })?;
         let user = user.ok_or(AppError::NotFound)?;
-        let roles: Vec<HeldRole> = with_db!(db, pool => {
+        let roles: Vec<HeldRole> = with_db!(db, |pool| {
             sqlx::query_as(
                 "SELECT r.id, r.name, ur.assigned_at FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
                  WHERE ur.user_id = $1 ORDER BY r.name",
@@ -245,7 +250,7 @@ pub mod ssr {
         after: Option<&str>,
     ) -> Result<Page<UserRow>, AppError> {
         let at = PeoplePage::new(q, sort, after)?;
-        let (rows, total): (Vec<UserRow>, i64) = with_db!(db, pool => {
+        let (rows, total): (Vec<UserRow>, i64) = with_db!(db, |pool| {
             // How many users there are: the unsearched total, and what a search by "since"
             // chooses its way by. A search by name needs neither.
             let users: i64 = if at.range.is_none() || at.sort == Sort::Since {
@@ -253,7 +258,8 @@ pub mod ssr {
             } else {
                 0
             };
-            let everyone = People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
+            let everyone =
+                People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
             let shown = Rows { select: "x.id, x.display_name, x.email, x.created_at, x.name_key", joins: "" };
             let rows: Vec<UserRow> = at
                 .read(|only| {
@@ -313,7 +319,7 @@ pub mod ssr {
              LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = k.id \
              ORDER BY k.name_key, k.id"
         );
-        Ok(with_db!(db, pool => {
+        Ok(with_db!(db, |pool| {
             sqlx::query_as(&sql)
                 .bind(&low)
                 .bind(&high)
@@ -328,8 +334,11 @@ pub mod ssr {
 
     /// The id of the account with `email`, if any.
     pub async fn id_by_email(db: &Db, email: &Email) -> Result<Option<UserId>, AppError> {
-        Ok(with_db!(db, pool => {
-            sqlx::query_scalar("SELECT id FROM users WHERE email = $1").bind(email.as_str()).fetch_optional(pool).await
+        Ok(with_db!(db, |pool| {
+            sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(pool)
+                .await
         })?)
     }
 }

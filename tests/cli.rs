@@ -62,7 +62,7 @@ async fn user_create_makes_an_admin_that_can_sign_in() {
     assert!(!text(&out).contains("a long password"), "the password is never printed");
 
     let db = roster::server::db::Db::connect(&url, 1).await.unwrap();
-    let admins: i64 = roster::with_db!(&db, pool => sqlx::query_scalar(
+    let admins: i64 = roster::with_db!(&db, |pool| sqlx::query_scalar(
         "SELECT COUNT(*) FROM user_roles ur JOIN users u ON u.id = ur.user_id WHERE u.email = 'ops@example.com'"
     ).fetch_one(pool).await).unwrap();
     assert_eq!(admins, 1);
@@ -253,7 +253,7 @@ async fn seed_fills_an_empty_database_with_consistent_data_and_refuses_a_full_on
     let one = |sql: &'static str| {
         let db = db.clone();
         async move {
-            roster::with_db!(&db, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).expect(sql)
+            roster::with_db!(&db, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).expect(sql)
         }
     };
     assert_eq!(one("SELECT value FROM tallies WHERE name = 'users'").await, 2000);
@@ -279,12 +279,20 @@ async fn seed_fills_an_empty_database_with_consistent_data_and_refuses_a_full_on
     assert!(biggest > 10 * links / 150, "biggest {biggest} of {links}");
     // The schema is whole again: the indexes and triggers set aside are back.
     let id = one("SELECT MAX(id) FROM users").await;
-    let added = roster::with_db!(&db, pool => sqlx::query("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('new@example.com', 'New', 'new', 'x')").execute(pool).await.map(drop));
+    let added = roster::with_db!(&db, |pool| {
+        sqlx::query("INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('new@example.com', 'New', 'new', 'x')").execute(pool).await.map(drop)
+    });
     assert!(added.is_ok(), "ids continue after the seeded ones: {added:?}");
     assert_eq!(one("SELECT MAX(id) FROM users").await, id + 1);
     // The history's totals are counted, and kept again as the history grows.
     common::assert_history_tallies_add_up(&db).await;
-    roster::with_db!(&db, pool => sqlx::query("INSERT INTO history (user_id, profile_id, action, access_after) VALUES (1, 1, 'added', 'member')").execute(pool).await.map(drop)).unwrap();
+    roster::with_db!(&db, |pool| sqlx::query(
+        "INSERT INTO history (user_id, profile_id, action, access_after) VALUES (1, 1, 'added', 'member')"
+    )
+    .execute(pool)
+    .await
+    .map(drop))
+    .unwrap();
     common::assert_history_tallies_add_up(&db).await;
     db.close().await;
 
@@ -321,7 +329,7 @@ async fn backup_copies_a_live_database_consistently_and_never_overwrites() {
                 let sql = format!(
                     "INSERT INTO users (email, display_name, name_key, password_hash) VALUES ('w{n}@example.com', 'W {n}', 'w {n}', 'x')"
                 );
-                roster::with_db!(&db, pool => sqlx::query(&sql).execute(pool).await.map(drop)).unwrap();
+                roster::with_db!(&db, |pool| sqlx::query(&sql).execute(pool).await.map(drop)).unwrap();
                 n += 1;
             }
             n
@@ -344,7 +352,7 @@ async fn backup_copies_a_live_database_consistently_and_never_overwrites() {
     let one = |sql: &'static str| {
         let copy = copy.clone();
         async move {
-            roster::with_db!(&copy, pool => sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await)
+            roster::with_db!(&copy, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await)
                 .expect(sql)
         }
     };

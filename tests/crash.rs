@@ -47,7 +47,7 @@ async fn add_people(db: &Db, from: usize, to: usize) {
          SELECT 'p' || i || '@example.com', 'P ' || i, 'p ' || i, 'x' FROM n",
         to - 1
     );
-    with_db!(db, pool => sqlx::query(&sql).execute(pool).await.map(drop)).unwrap();
+    with_db!(db, |pool| sqlx::query(&sql).execute(pool).await.map(drop)).unwrap();
 }
 
 /// What the clients saw acknowledged.
@@ -180,16 +180,20 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
 async fn check(db: &Db, url: &str, profile: &str, acked: &Acked, round: usize) {
     if url.starts_with("sqlite:") {
         let integrity: String =
-            with_db!(db, pool => sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await).unwrap();
+            with_db!(db, |pool| sqlx::query_scalar("PRAGMA integrity_check").fetch_one(pool).await).unwrap();
         assert_eq!(integrity, "ok", "round {round}");
-        let broken: i64 = with_db!(db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_check").fetch_one(pool).await).unwrap();
+        let broken: i64 =
+            with_db!(db, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_check")
+                .fetch_one(pool)
+                .await)
+            .unwrap();
         assert_eq!(broken, 0, "round {round}");
     }
     let sql = format!(
         "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.profile_id = {profile}"
     );
     let members: std::collections::HashSet<String> =
-        with_db!(db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap().into_iter().collect();
+        with_db!(db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap().into_iter().collect();
     for email in &acked.adds {
         assert!(members.contains(email), "round {round}: acknowledged add of {email} lost");
     }
@@ -207,7 +211,7 @@ async fn check(db: &Db, url: &str, profile: &str, acked: &Acked, round: usize) {
             "round {round}: draft {draft} half applied ({present})"
         );
         let sql = format!("SELECT COUNT(*) FROM bulk_changes WHERE id = {draft} AND applied_at IS NOT NULL");
-        let applied: i64 = with_db!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
+        let applied: i64 = with_db!(db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
         assert_eq!(
             applied == 1,
             present == emails.len(),
@@ -216,10 +220,10 @@ async fn check(db: &Db, url: &str, profile: &str, acked: &Acked, round: usize) {
     }
     // The stored counts and the history agree with the rows.
     let sql = format!("SELECT member_count FROM profiles WHERE id = {profile}");
-    let count: i64 = with_db!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
+    let count: i64 = with_db!(db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
     assert_eq!(count as usize, members.len(), "round {round}");
     let sql = format!("SELECT COUNT(*) FROM history WHERE profile_id = {profile} AND action = 'added'");
-    let added: i64 = with_db!(db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
+    let added: i64 = with_db!(db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
     assert_eq!(added as usize, members.len(), "round {round}: one history row per link");
 }
 
@@ -237,7 +241,7 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     let sql = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10000) \
                INSERT INTO users (email, display_name, name_key, password_hash) \
                SELECT 'q' || i || '@example.com', 'Q ' || i, 'q ' || i, 'x' FROM n";
-    with_db!(&db, pool => sqlx::query(sql).execute(pool).await.map(drop)).unwrap();
+    with_db!(&db, |pool| sqlx::query(sql).execute(pool).await.map(drop)).unwrap();
     let profile =
         http(port, "POST", "/api/profiles/create", &form(&[("name", "Big"), ("description", "")]), &cookie)
             .await
@@ -263,7 +267,7 @@ async fn sigterm_lets_a_request_in_flight_finish_then_exits_cleanly() {
     assert!(exit.success(), "a clean exit: {exit:?}");
     assert!(http(port, "GET", "/", "", "").await.is_none(), "no longer listening");
     let sql = format!("SELECT COUNT(*) FROM memberships WHERE profile_id = {profile}");
-    let members: i64 = with_db!(&db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
+    let members: i64 = with_db!(&db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
     assert_eq!(members, 10_001);
     db.close().await;
 }

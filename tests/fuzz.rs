@@ -241,7 +241,7 @@ async fn data(app: &TestApp) -> Vec<String> {
         } else {
             sql.to_owned()
         };
-        let text: String = roster::with_db!(&app.db, pool => sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
+        let text: String = roster::with_db!(&app.db, |pool| sqlx::query_scalar(&sql).fetch_one(pool).await).unwrap();
         all.push(text);
     }
     all

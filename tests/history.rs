@@ -157,7 +157,15 @@ async fn undo_restores_the_access_and_the_original_since() {
             Some(&w.manager),
         )
         .await;
-    let since_before: String = roster::with_db!(&w.app.db, pool => sqlx::query_scalar::<_, roster::domain::Timestamp>(&format!("SELECT added_at FROM memberships WHERE user_id = {mel}")).fetch_one(pool).await).unwrap().0.to_rfc3339();
+    let since_before: String =
+        roster::with_db!(&w.app.db, |pool| sqlx::query_scalar::<_, roster::domain::Timestamp>(&format!(
+            "SELECT added_at FROM memberships WHERE user_id = {mel}"
+        ))
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+        .0
+        .to_rfc3339();
     // Without JavaScript, removing comes back to the profile page with the removal named.
     let res = w
         .app
@@ -180,7 +188,15 @@ async fn undo_restores_the_access_and_the_original_since() {
         "Mel is off the profile now"
     );
     w.app.json("/api/history/undo", &[("entry", &entry)], Some(&w.manager)).await;
-    let since_after: String = roster::with_db!(&w.app.db, pool => sqlx::query_scalar::<_, roster::domain::Timestamp>(&format!("SELECT added_at FROM memberships WHERE user_id = {mel}")).fetch_one(pool).await).unwrap().0.to_rfc3339();
+    let since_after: String =
+        roster::with_db!(&w.app.db, |pool| sqlx::query_scalar::<_, roster::domain::Timestamp>(&format!(
+            "SELECT added_at FROM memberships WHERE user_id = {mel}"
+        ))
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+        .0
+        .to_rfc3339();
     assert_eq!(since_after, since_before, "the original since");
     assert_eq!(
         w.app
@@ -384,7 +400,7 @@ async fn a_searched_history_pages_through_every_match_however_many_people_match(
         let app = &w.app;
         let sql = format!("SELECT h.id {} ORDER BY h.id DESC", entries_matching(p, q));
         async move {
-            roster::with_db!(&app.db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_all(pool).await)
+            roster::with_db!(&app.db, |pool| sqlx::query_scalar::<_, i64>(&sql).fetch_all(pool).await)
                 .unwrap()
         }
     };

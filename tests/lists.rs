@@ -44,7 +44,7 @@ async fn matching_people(app: &TestApp, prefix: &str) -> Vec<i64> {
          ORDER BY CASE WHEN {name_matches} THEN 0 ELSE 1 END, \
          CASE WHEN {name_matches} THEN name_key ELSE email END, id"
     );
-    roster::with_db!(&app.db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
+    roster::with_db!(&app.db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
 }
 
 /// What a member list should hold, worked out by a plain query: ids in order.
@@ -68,7 +68,7 @@ async fn expected_members(app: &TestApp, profile: &str, q: &str, access: &str, s
         }
     }
     let sql = format!("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter} ORDER BY {order}");
-    roster::with_db!(&app.db, pool => sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
+    roster::with_db!(&app.db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
 }
 
 #[tokio::test]
@@ -176,10 +176,18 @@ async fn the_users_directory_searches_sorts_and_counts() {
     let (ids, totals) = app.walk("/api/users/list", &[], "id", &admin).await;
     assert_eq!(ids.len() as i64, all);
     assert!(totals.iter().all(|t| *t == all));
-    let by_name: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar("SELECT id FROM users ORDER BY name_key, id").fetch_all(pool).await).unwrap();
+    let by_name: Vec<i64> =
+        roster::with_db!(&app.db, |pool| sqlx::query_scalar("SELECT id FROM users ORDER BY name_key, id")
+            .fetch_all(pool)
+            .await)
+        .unwrap();
     assert_eq!(ids, by_name);
     let (ids, _) = app.walk("/api/users/list", &[("sort", "since")], "id", &admin).await;
-    let by_age: Vec<i64> = roster::with_db!(&app.db, pool => sqlx::query_scalar("SELECT id FROM users ORDER BY created_at, id").fetch_all(pool).await).unwrap();
+    let by_age: Vec<i64> =
+        roster::with_db!(&app.db, |pool| sqlx::query_scalar("SELECT id FROM users ORDER BY created_at, id")
+            .fetch_all(pool)
+            .await)
+        .unwrap();
     assert_eq!(ids, by_age);
     // "ann" matches Ann…, anna…, Annika… by name, and nobody else; "admin@" matches by email.
     let (ids, totals) = app.walk("/api/users/list", &[("q", "Ann")], "id", &admin).await;
@@ -343,7 +351,7 @@ async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_thro
     app.exec(&format!("UPDATE memberships SET added_at = {}", shuffled("user_id"))).await;
     let by_since = |sql: &'static str| {
         let app = &app;
-        async move { roster::with_db!(&app.db, pool => sqlx::query_scalar(sql).fetch_all(pool).await).unwrap() }
+        async move { roster::with_db!(&app.db, |pool| sqlx::query_scalar(sql).fetch_all(pool).await).unwrap() }
     };
     let expected: Vec<i64> = by_since(
         "SELECT id FROM users WHERE name_key LIKE 'quinn%' OR email LIKE 'quinn%' ORDER BY created_at, id",

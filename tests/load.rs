@@ -42,11 +42,11 @@ async fn two_hundred_fifty_six_clients_mixing_reads_and_writes_see_no_errors() {
     let db = Db::connect(&url, 1).await.unwrap();
     // Writes toggle people who joined as members, so no profile ever loses its managers and
     // every write is legitimate: each must succeed.
-    let members: Vec<(i64, i64)> = with_db!(&db, pool => sqlx::query_as(
+    let members: Vec<(i64, i64)> = with_db!(&db, |pool| sqlx::query_as(
         "SELECT profile_id, user_id FROM memberships WHERE access = 'member' ORDER BY profile_id, user_id LIMIT 2000"
     ).fetch_all(pool).await)
     .unwrap();
-    with_db!(&db, pool => sqlx::query("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r WHERE u.email = 'load@example.com' AND r.name = 'admin'").execute(pool).await.map(drop)).unwrap();
+    with_db!(&db, |pool| sqlx::query("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r WHERE u.email = 'load@example.com' AND r.name = 'admin'").execute(pool).await.map(drop)).unwrap();
     db.close().await;
     let members = Arc::new(members);
 

@@ -353,7 +353,7 @@ async fn sqlite_commits_are_synchronous_full_unless_set_otherwise() {
     for (durability, expected) in [(Durability::Full, 2), (Durability::Normal, 1)] {
         let db = Db::open(&url, 1, Open { durability, ..Open::CREATE }).await.unwrap();
         let level: i64 =
-            roster::with_db!(&db, pool => sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await)
+            roster::with_db!(&db, |pool| sqlx::query_scalar("PRAGMA synchronous").fetch_one(pool).await)
                 .unwrap();
         assert_eq!(level, expected, "{durability:?}");
         db.close().await;

@@ -119,7 +119,7 @@ async fn seen(user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, Ap
 }
 
 async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
-    let row: Option<(String, String, i64, i64, Timestamp, Option<String>)> = with_db!(db, pool => {
+    let row: Option<(String, String, i64, i64, Timestamp, Option<String>)> = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT p.name, p.description, p.member_count, p.manager_count, p.created_at, m.access \
              FROM profiles p \
@@ -173,7 +173,7 @@ pub async fn require_person_on(profile: ProfileId, person: UserId) -> Result<Ses
         return Ok(me);
     }
     let state = crate::server::state::current()?;
-    let known: bool = with_db!(&state.db, pool => {
+    let known: bool = with_db!(&state.db, |pool| {
         sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM memberships WHERE profile_id = $1 AND user_id = $2) \
                  OR EXISTS (SELECT 1 FROM history WHERE profile_id = $1 AND user_id = $2)",

@@ -104,12 +104,9 @@ pub async fn start_session(state: &AppState, user: UserId) -> Result<(), AppErro
 
 pub async fn create_session(db: &Db, settings: &Settings, user: UserId, token: &str) -> Result<(), AppError> {
     let now = now();
-    with_db!(db, pool => {
+    with_db!(db, |pool| {
         // Sweep expired sessions while here; the expires_at index makes this cheap.
-        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(now)
-            .execute(pool)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
         sqlx::query(
             "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) \
              VALUES ($1, $2, $3, $3, $4)",
@@ -127,7 +124,7 @@ pub async fn create_session(db: &Db, settings: &Settings, user: UserId, token: &
 
 /// Ends every session of `user`; returns how many there were.
 pub async fn end_all_sessions(db: &Db, user: UserId) -> Result<u64, AppError> {
-    Ok(with_db!(db, pool => {
+    Ok(with_db!(db, |pool| {
         sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user)
             .execute(pool)
@@ -148,12 +145,8 @@ pub fn client_address() -> Option<std::net::IpAddr> {
 }
 
 pub async fn end_session(db: &Db, token: &str) -> Result<(), AppError> {
-    with_db!(db, pool => {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(digest(token))
-            .execute(pool)
-            .await
-            .map(drop)
+    with_db!(db, |pool| {
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(digest(token)).execute(pool).await.map(drop)
     })?;
     Ok(())
 }
@@ -169,7 +162,7 @@ struct SessionRow {
 pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<SessionUser>, AppError> {
     let now = now();
     let id = digest(token);
-    let row: Option<SessionRow> = with_db!(db, pool => {
+    let row: Option<SessionRow> = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT u.id, u.email, u.display_name, s.last_seen_at, \
                     EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
@@ -185,7 +178,7 @@ pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<
     })?;
     let Some(row) = row else { return Ok(None) };
     if now - row.last_seen_at >= TOUCH_AFTER_SECS {
-        with_db!(db, pool => {
+        with_db!(db, |pool| {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND expires_at >= $2")
                 .bind(&id)
                 .bind(now)
@@ -224,7 +217,7 @@ pub async fn trusted_device(db: &Db) -> Result<Option<(String, UserId)>, AppErro
         return Ok(None);
     };
     let id = digest(&token);
-    let user: Option<UserId> = with_db!(db, pool => {
+    let user: Option<UserId> = with_db!(db, |pool| {
         sqlx::query_scalar("SELECT user_id FROM trusted_devices WHERE id = $1 AND expires_at > $2")
             .bind(&id)
             .bind(now())
@@ -241,16 +234,18 @@ pub async fn trust_device(state: &AppState, user: UserId) -> Result<(), AppError
     let token = random_token();
     let now = now();
     let expires = now + DEVICE_DAYS * 86_400;
-    with_db!(&state.db, pool => {
+    with_db!(&state.db, |pool| {
         let mut tx = pool.begin_write().await?;
         sqlx::query("DELETE FROM trusted_devices WHERE expires_at <= $1").bind(now).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO trusted_devices (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(digest(&token))
-            .bind(user)
-            .bind(now)
-            .bind(expires)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO trusted_devices (id, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(digest(&token))
+        .bind(user)
+        .bind(now)
+        .bind(expires)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     })?;
     if let Some(response) = use_context::<ResponseOptions>() {

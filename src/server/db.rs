@@ -25,10 +25,13 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-/// Runs `$body` with `$pool` bound to the concrete pool, compiling it once per backend.
+/// Runs `$body` with `$pool` bound to the concrete pool, compiling it once per backend:
+/// `with_db!(db, |pool| sqlx::query(…).execute(pool).await)`. The body is written as a
+/// closure only so that rustfmt formats it; it is pasted in place, not called, so `.await`
+/// and `?` in it belong to the enclosing function.
 #[macro_export]
 macro_rules! with_db {
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::server::db::Db::Sqlite($pool) => $body,
             $crate::server::db::Db::Postgres($pool) => $body,
@@ -219,11 +222,11 @@ impl Db {
 
     /// Runs one statement with no parameters; returns the rows it affected.
     pub async fn execute(&self, sql: &str) -> Result<u64, sqlx::Error> {
-        with_db!(self, pool => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
+        with_db!(self, |pool| sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()))
     }
 
     pub async fn close(&self) {
-        with_db!(self, pool => pool.close().await)
+        with_db!(self, |pool| pool.close().await)
     }
 }
 
@@ -255,7 +258,7 @@ fn close_if_inside_a_transaction<DB: sqlx::Database>(
 /// Migrations recorded as applied; 0 before the first run.
 async fn applied_count(db: &Db) -> usize {
     let sql = "SELECT COUNT(*) FROM _sqlx_migrations WHERE success";
-    let count: Result<i64, _> = with_db!(db, pool => sqlx::query_scalar(sql).fetch_one(pool).await);
+    let count: Result<i64, _> = with_db!(db, |pool| sqlx::query_scalar(sql).fetch_one(pool).await);
     count.map(|n| n as usize).unwrap_or(0)
 }
 

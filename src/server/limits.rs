@@ -91,7 +91,7 @@ pub struct Claim(String);
 /// every key, in the same transaction. The error says when to retry.
 pub async fn claim(db: &Db, what: Limited, keys: &[Key], now: i64) -> Result<Claim, AppError> {
     let attempt = crate::access::session::random_token();
-    let refused: Option<u64> = with_db!(db, pool => {
+    let refused: Option<u64> = with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         if dialect_of(pool) == Dialect::Postgres {
             // The sweep below keeps [`WINDOW_SECS`], the longest window. SQLite's write lock
@@ -108,13 +108,12 @@ pub async fn claim(db: &Db, what: Limited, keys: &[Key], now: i64) -> Result<Cla
         }
         let mut refused = None;
         for key in keys {
-            let (count, oldest): (i64, Option<i64>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(at) FROM sign_in_failures WHERE key = $1 AND at > $2",
-            )
-            .bind(&key.name)
-            .bind(now - key.window)
-            .fetch_one(&mut *tx)
-            .await?;
+            let (count, oldest): (i64, Option<i64>) =
+                sqlx::query_as("SELECT COUNT(*), MIN(at) FROM sign_in_failures WHERE key = $1 AND at > $2")
+                    .bind(&key.name)
+                    .bind(now - key.window)
+                    .fetch_one(&mut *tx)
+                    .await?;
             if count >= key.limit {
                 tracing::warn!(key = key.name, count, "attempt limited");
                 refused = Some((oldest.unwrap_or(now) + key.window - now).max(1) as u64);
@@ -159,11 +158,17 @@ pub fn too_many(what: Limited, retry_after: u64) -> AppError {
 /// earlier failures go too: a successful sign-in clears the account's (or the browser's)
 /// failures, but not the address's.
 pub async fn forgive(db: &Db, claim: Claim, clear: Option<&Key>) -> Result<(), AppError> {
-    with_db!(db, pool => {
+    with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        sqlx::query("DELETE FROM sign_in_failures WHERE attempt = $1").bind(&claim.0).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE attempt = $1")
+            .bind(&claim.0)
+            .execute(&mut *tx)
+            .await?;
         if let Some(key) = clear {
-            sqlx::query("DELETE FROM sign_in_failures WHERE key = $1").bind(&key.name).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+                .bind(&key.name)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await
     })?;

@@ -134,8 +134,10 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
     if per_user > profiles {
         return Err(AppError::invalid("per-user", "--per-user can't be more than --profiles."));
     }
-    let existing: i64 = with_db!(db, pool => {
-        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM profiles)").fetch_one(pool).await
+    let existing: i64 = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM profiles)")
+            .fetch_one(pool)
+            .await
     })?;
     if existing > 0 {
         return Err(AppError::Conflict(
@@ -200,7 +202,7 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             .await?;
     let link_count = links.len();
 
-    with_db!(db, pool => {
+    with_db!(db, |pool| {
         let dialect = crate::server::db::dialect_of(pool);
         if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA cache_size = -1000000").execute(pool).await?;
@@ -209,10 +211,14 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
 
         // Set the big tables' secondary indexes and count triggers aside.
         let index_sql = match dialect {
-            Dialect::Sqlite => "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-                                AND tbl_name IN ('memberships', 'history')",
-            Dialect::Postgres => "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('memberships', 'history') \
-                                  AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            Dialect::Sqlite => {
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+                                AND tbl_name IN ('memberships', 'history')"
+            }
+            Dialect::Postgres => {
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('memberships', 'history') \
+                                  AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+            }
         };
         let indexes: Vec<(String, String)> = sqlx::query_as(index_sql).fetch_all(&mut *tx).await?;
         for (name, _) in &indexes {
@@ -230,7 +236,9 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             sqlx::query(&format!("DROP TRIGGER {name}")).execute(&mut *tx).await?;
         }
         if dialect == Dialect::Postgres {
-            sqlx::query("ALTER TABLE memberships DISABLE TRIGGER memberships_count_insert").execute(&mut *tx).await?;
+            sqlx::query("ALTER TABLE memberships DISABLE TRIGGER memberships_count_insert")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("ALTER TABLE history DISABLE TRIGGER history_tallies").execute(&mut *tx).await?;
         }
         let overriding = if dialect == Dialect::Postgres { " OVERRIDING SYSTEM VALUE" } else { "" };
@@ -243,7 +251,11 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             sql.push_values(chunk, |mut row, &n| {
                 let (name, key, email) = person(seed, n);
                 let joined = now - three_years + (hash(seed, 3, n as u64) % three_years as u64) as i64;
-                row.push_bind(n as i64).push_bind(email).push_bind(name).push_bind(key).push_bind(password_hash.clone())
+                row.push_bind(n as i64)
+                    .push_bind(email)
+                    .push_bind(name)
+                    .push_bind(key)
+                    .push_bind(password_hash.clone())
                     .push_bind(moment(joined));
             });
             sql.build().execute(&mut *tx).await?;
@@ -258,8 +270,12 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             sql.push_values(chunk, |mut row, &n| {
                 let name = profile_name(seed, n);
                 let key = name.to_lowercase();
-                row.push_bind(n as i64).push_bind(name).push_bind(key).push_bind("")
-                    .push_bind(moment(profile_born[n as usize - 1])).push_bind(creators[n as usize - 1] as i64);
+                row.push_bind(n as i64)
+                    .push_bind(name)
+                    .push_bind(key)
+                    .push_bind("")
+                    .push_bind(moment(profile_born[n as usize - 1]))
+                    .push_bind(creators[n as usize - 1] as i64);
             });
             sql.build().execute(&mut *tx).await?;
             bar.inc(chunk.len() as u64);
@@ -313,7 +329,9 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
             sqlx::query(definition).execute(&mut *tx).await?;
         }
         if dialect == Dialect::Postgres {
-            sqlx::query("ALTER TABLE memberships ENABLE TRIGGER memberships_count_insert").execute(&mut *tx).await?;
+            sqlx::query("ALTER TABLE memberships ENABLE TRIGGER memberships_count_insert")
+                .execute(&mut *tx)
+                .await?;
             sqlx::query("ALTER TABLE history ENABLE TRIGGER history_tallies").execute(&mut *tx).await?;
             for table in ["users", "profiles"] {
                 sqlx::query(&format!(

@@ -170,7 +170,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        roster::with_db!(&self.db, pool => sqlx::query_scalar(sql).fetch_one(pool).await).expect(sql)
+        roster::with_db!(&self.db, |pool| sqlx::query_scalar(sql).fetch_one(pool).await).expect(sql)
     }
 
     /// See [`assert_history_tallies_add_up`].
@@ -322,7 +322,7 @@ pub async fn assert_history_tallies_add_up(db: &roster::server::db::Db) {
          WHERE c.entries IS DISTINCT FROM t.entries"
     );
     let count = |sql: String| async move {
-        roster::with_db!(db, pool => sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await).expect(&sql)
+        roster::with_db!(db, |pool| sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await).expect(&sql)
     };
     let wrong = count(wrong).await;
     assert_eq!(wrong, 0, "history_tallies differs from the history in {wrong} places");
