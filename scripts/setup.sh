@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs a newer rustc than these machines have
+LEPTOSFMT_VERSION=0.1.33
 with_tests=0
 [[ "${1:-}" == "--tests" ]] && with_tests=1
 
@@ -23,6 +24,11 @@ if (( with_tests )); then
       rustup component add "$component"
     fi
   done
+  # rustfmt leaves view! macros alone; leptosfmt formats them.
+  if ! leptosfmt --version 2>/dev/null | grep -q "$LEPTOSFMT_VERSION"; then
+    step "Installing leptosfmt $LEPTOSFMT_VERSION"
+    cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
+  fi
 fi
 
 if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then

@@ -10,6 +10,7 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
 step "Checking the code's form and lints"
+leptosfmt --check --quiet src
 cargo fmt --check
 cargo clippy --all-targets --features ssr -- -D warnings
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings

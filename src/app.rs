@@ -29,17 +29,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         <!DOCTYPE html>
         <html lang="en">
             <head>
-                <meta charset="utf-8"/>
-                <meta name="viewport" content="width=device-width, initial-scale=1"/>
-                <meta name="description" content="Roster: who belongs to what."/>
-                <meta name="color-scheme" content="light dark"/>
-                <link rel="stylesheet" id="leptos" href="/pkg/roster.css"/>
-                <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
-                <HydrationScripts options islands=true/>
-                <MetaTags/>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="description" content="Roster: who belongs to what." />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="stylesheet" id="leptos" href="/pkg/roster.css" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HydrationScripts options islands=true />
+                <MetaTags />
             </head>
             <body>
-                <App/>
+                <App />
             </body>
         </html>
     }
@@ -50,9 +50,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title formatter=|page: String| if page.is_empty() { "Roster".to_string() } else { format!("{page} · Roster") }/>
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Roster".to_string() } else { format!("{page} · Roster") }
+        } />
         <Router>
-            <Layout/>
+            <Layout />
         </Router>
     }
 }
@@ -62,25 +64,27 @@ fn Layout() -> impl IntoView {
     let session = Session::load();
     provide_context(session);
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
-        <Header/>
+        <a class="skip-link" href="#main">
+            "Skip to content"
+        </a>
+        <Header />
         <main id="main" class="page">
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async/>
-                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
-                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async/>
-                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async/>
-                <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async/>
-                <Route path=path!("/profiles/:id/history") view=ProfileHistoryPage ssr=SsrMode::Async/>
-                <Route path=path!("/profiles/:id/access") view=AccessOnPage ssr=SsrMode::Async/>
-                <Route path=path!("/profiles/:id/why/:user") view=WhyPage ssr=SsrMode::Async/>
-                <Route path=path!("/profiles/:id/bulk/:bulk") view=BulkPage ssr=SsrMode::Async/>
-                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async/>
-                <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async/>
-                <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async/>
-                <Route path=path!("/roles/:id") view=RolePage ssr=SsrMode::Async/>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
+                <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id/history") view=ProfileHistoryPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id/access") view=AccessOnPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id/why/:user") view=WhyPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id/bulk/:bulk") view=BulkPage ssr=SsrMode::Async />
+                <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
+                <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async />
+                <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async />
+                <Route path=path!("/roles/:id") view=RolePage ssr=SsrMode::Async />
             </Routes>
         </main>
         <footer class="site-footer">
@@ -99,24 +103,34 @@ fn Header() -> impl IntoView {
                     <span class="nav">
                         <a href="/profiles">"My profiles"</a>
                         <a href="/account">"Account"</a>
-                        {user.is_admin.then(|| view! {
-                            <a href="/users">"Users"</a>
-                            <a href="/roles">"Roles"</a>
-                        })}
+                        {user
+                            .is_admin
+                            .then(|| {
+                                view! {
+                                    <a href="/users">"Users"</a>
+                                    <a href="/roles">"Roles"</a>
+                                }
+                            })}
                     </span>
                     <span class="who" data-testid="signed-in-as">
                         <span class="who-label">"Signed in as "</span>
-                        <a href=format!("/users/{}", user.id)><strong>{user.display_name}</strong></a>
+                        <a href=format!("/users/{}", user.id)>
+                            <strong>{user.display_name}</strong>
+                        </a>
                         {user.is_admin.then(|| view! { <span class="badge">"admin"</span> })}
                     </span>
-                    <SignOutForm look=Look::new("Sign out", "Signing out…").class("inline-form").button("button subtle")>
-                        ""
-                    </SignOutForm>
+                    <SignOutForm look=Look::new("Sign out", "Signing out…")
+                        .class("inline-form")
+                        .button("button subtle")>""</SignOutForm>
                 }
                 .into_any(),
                 _ => view! {
-                    <a class="button subtle" href="/signin">"Sign in"</a>
-                    <a class="button" href="/register">"Create account"</a>
+                    <a class="button subtle" href="/signin">
+                        "Sign in"
+                    </a>
+                    <a class="button" href="/register">
+                        "Create account"
+                    </a>
                 }
                 .into_any(),
             }
@@ -125,7 +139,9 @@ fn Header() -> impl IntoView {
     view! {
         <header class="topbar">
             <a class="brand" href="/" aria-label="Roster home">
-                <span class="brand-mark" aria-hidden="true">"R"</span>
+                <span class="brand-mark" aria-hidden="true">
+                    "R"
+                </span>
                 "Roster"
             </a>
             <nav class="account" aria-label="Account">

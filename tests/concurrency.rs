@@ -208,13 +208,12 @@ async fn ten_thousand_random_concurrent_changes_match_a_model() {
     }
 
     // The database holds exactly the model's links, at the model's levels.
-    let rows: Vec<(i64, i64, String)> =
-        roster::with_db!(&app.db, |pool| {
-            sqlx::query_as(
+    let rows: Vec<(i64, i64, String)> = roster::with_db!(&app.db, |pool| {
+        sqlx::query_as(
         "SELECT profile_id, user_id, access FROM memberships WHERE user_id <> (SELECT MIN(id) FROM users)"
     ).fetch_all(pool).await
-        })
-        .unwrap();
+    })
+    .unwrap();
     let actual: HashMap<(String, i64), &str> =
         rows.iter().map(|(p, u, a)| ((p.to_string(), *u), a.as_str())).collect();
     let expected: HashMap<(String, i64), &str> =

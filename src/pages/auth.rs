@@ -10,10 +10,10 @@ use super::islands::{RegisterForm, SetupAdminForm, SignInForm};
 #[component]
 pub fn SignInPage() -> impl IntoView {
     view! {
-        <Title text="Sign in"/>
+        <Title text="Sign in" />
         <section class="card narrow">
             <h1>"Sign in"</h1>
-            <SignInForm/>
+            <SignInForm />
             <p class="muted">"New to Roster? " <a href="/register">"Create an account"</a></p>
         </section>
     }
@@ -22,10 +22,10 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     view! {
-        <Title text="Create account"/>
+        <Title text="Create account" />
         <section class="card narrow">
             <h1>"Create your account"</h1>
-            <RegisterForm/>
+            <RegisterForm />
             <p class="muted">"Already have an account? " <a href="/signin">"Sign in"</a></p>
         </section>
     }
@@ -36,11 +36,11 @@ pub fn RegisterPage() -> impl IntoView {
 pub fn SetupPage() -> impl IntoView {
     let token = use_query_map().read_untracked().get("token").unwrap_or_default();
     view! {
-        <Title text="Set up Roster"/>
+        <Title text="Set up Roster" />
         <section class="card narrow">
             <h1>"Create the administrator"</h1>
             <p class="muted">"This account may see and change everything. The link works once."</p>
-            <SetupAdminForm token/>
+            <SetupAdminForm token />
         </section>
     }
 }

@@ -16,7 +16,9 @@ pub fn BulkPage() -> impl IntoView {
     let id = param_id("bulk");
     let bulk = Resource::new(move || id.get(), |id| async move { get_bulk(id_or_not_found(id)?).await });
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let bulk = match bulk.await {
                     Ok(bulk) => bulk,
@@ -36,34 +38,70 @@ pub fn BulkPage() -> impl IntoView {
                 let changes = bulk.count(RowStatus::Change);
                 let bid = bulk.id;
                 view! {
-                    <Title text=bulk.title()/>
-                    <p class="crumbs"><a href=format!("/profiles/{}", bulk.profile_id)>{bulk.profile_name.clone()}</a></p>
+                    <Title text=bulk.title() />
+                    <p class="crumbs">
+                        <a href=format!("/profiles/{}", bulk.profile_id)>{bulk.profile_name.clone()}</a>
+                    </p>
                     <h1>{bulk.title()}</h1>
                     <section class="card" aria-labelledby="bulk-heading">
-                        <h2 id="bulk-heading">{if bulk.applied { "Done" } else { "Preview: nothing has changed yet" }}</h2>
+                        <h2 id="bulk-heading">
+                            {if bulk.applied { "Done" } else { "Preview: nothing has changed yet" }}
+                        </h2>
                         <p data-testid="bulk-summary">{summary}</p>
-                        {(!bulk.applied).then(|| view! {
-                            <ApplyBulkForm look=Look::new(format!("Apply {changes} change{}", if changes == 1 { "" } else { "s" }), "Applying…")
-                                .class("row-form").named("Apply this change").button("button primary").disabled(changes == 0)>
-                                <input type="hidden" name="id" value=bid/>
-                                <a class="button subtle" href=format!("/profiles/{}", bulk.profile_id)>"Cancel"</a>
-                            </ApplyBulkForm>
-                        })}
+                        {(!bulk.applied)
+                            .then(|| {
+                                view! {
+                                    <ApplyBulkForm look=Look::new(
+                                            format!(
+                                                "Apply {changes} change{}",
+                                                if changes == 1 { "" } else { "s" },
+                                            ),
+                                            "Applying…",
+                                        )
+                                        .class("row-form")
+                                        .named("Apply this change")
+                                        .button("button primary")
+                                        .disabled(changes == 0)>
+                                        <input type="hidden" name="id" value=bid />
+                                        <a
+                                            class="button subtle"
+                                            href=format!("/profiles/{}", bulk.profile_id)
+                                        >
+                                            "Cancel"
+                                        </a>
+                                    </ApplyBulkForm>
+                                }
+                            })}
                         <table class="table" data-testid="bulk-rows">
-                            <thead><tr><th scope="col">"Row"</th><th scope="col">"Outcome"</th></tr></thead>
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Row"</th>
+                                    <th scope="col">"Outcome"</th>
+                                </tr>
+                            </thead>
                             <tbody>
-                                {bulk.rows.into_iter().map(|row| {
-                                    let class = match row.status {
-                                        RowStatus::Change => "ok",
-                                        RowStatus::Unchanged => "muted",
-                                        RowStatus::Unknown | RowStatus::Refused => "bad",
-                                    };
-                                    view! { <tr class=class><td>{row.label}</td><td>{row.note}</td></tr> }
-                                }).collect_view()}
+                                {bulk
+                                    .rows
+                                    .into_iter()
+                                    .map(|row| {
+                                        let class = match row.status {
+                                            RowStatus::Change => "ok",
+                                            RowStatus::Unchanged => "muted",
+                                            RowStatus::Unknown | RowStatus::Refused => "bad",
+                                        };
+                                        view! {
+                                            <tr class=class>
+                                                <td>{row.label}</td>
+                                                <td>{row.note}</td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
                             </tbody>
                         </table>
                     </section>
-                }.into_any()
+                }
+                    .into_any()
             })}
         </Transition>
     }

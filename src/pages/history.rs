@@ -29,25 +29,44 @@ pub fn HistoryFilter(
         // Autocomplete off: on Back, the browser would otherwise put back what was typed last
         // rather than what the address (and so the list) says.
         <form method="get" action="" class="row-form list-controls" role="search" autocomplete="off">
-            {search.map(|q| view! {
-                <div class="field grow">
-                    <label for="history-q">"Person"</label>
-                    <input id="history-q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
-                        placeholder="Name or email starts with…"
-                        value=q.get_untracked()/>
-                </div>
-            })}
+            {search
+                .map(|q| {
+                    view! {
+                        <div class="field grow">
+                            <label for="history-q">"Person"</label>
+                            <input
+                                id="history-q"
+                                name="q"
+                                type="search"
+                                maxlength=crate::paging::SEARCH_MAX
+                                placeholder="Name or email starts with…"
+                                value=q.get_untracked()
+                            />
+                        </div>
+                    }
+                })}
             <div class="field">
                 <label for="history-action">"Change"</label>
                 <select id="history-action" name="action">
-                    <option value="" selected=move || action.get().is_none()>"Every change"</option>
-                    {ACTIONS.iter().map(|a| {
-                        let a = *a;
-                        view! { <option value=a selected=move || action.get().as_deref() == Some(a)>{a}</option> }
-                    }).collect_view()}
+                    <option value="" selected=move || action.get().is_none()>
+                        "Every change"
+                    </option>
+                    {ACTIONS
+                        .iter()
+                        .map(|a| {
+                            let a = *a;
+                            view! {
+                                <option value=a selected=move || action.get().as_deref() == Some(a)>
+                                    {a}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
                 </select>
             </div>
-            <button type="submit" class="button">"Show"</button>
+            <button type="submit" class="button">
+                "Show"
+            </button>
         </form>
     }
 }
@@ -70,55 +89,117 @@ pub fn HistoryList(
     let next = page.next;
     let table = view! {
         <table class="table" data-testid="history">
-            <thead><tr>
-                <th scope="col">"When"</th>
-                <th scope="col">{if show_subject { "Profile or role" } else { "Person" }}</th>
-                <th scope="col">"Change"</th>
-                <th scope="col">"By"</th>
-                {undo.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-            </tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"When"</th>
+                    <th scope="col">{if show_subject { "Profile or role" } else { "Person" }}</th>
+                    <th scope="col">"Change"</th>
+                    <th scope="col">"By"</th>
+                    {undo
+                        .then(|| {
+                            view! {
+                                <th scope="col">
+                                    <span class="visually-hidden">"Actions"</span>
+                                </th>
+                            }
+                        })}
+                </tr>
+            </thead>
             <tbody>
-                {page.items.into_iter().map(|e| {
-                    let what = e.describe();
-                    let subject = if show_subject {
-                        match (e.profile_id, e.role_id) {
-                            (Some(p), _) => view! { <a href=format!("/profiles/{p}")>{e.profile_name.clone().unwrap_or_else(|| format!("Profile #{p} (deleted)"))}</a> }.into_any(),
-                            (_, Some(r)) => view! { <span>"Role " {e.role_name.clone().unwrap_or_else(|| format!("#{r} (deleted)"))}</span> }.into_any(),
-                            _ => ().into_any(),
-                        }
-                    } else {
-                        view! { <span>{e.user_name.clone().unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id))}</span> }.into_any()
-                    };
-                    let undoable = e.undoable();
-                    let entry = e.id;
-                    let undo_label = format!("Undo: {}", e.user_name.clone().unwrap_or_default());
-                    view! {
-                        <tr>
-                            <td><time datetime=e.at.0.to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time></td>
-                            <td>{subject}</td>
-                            <td>{what}{e.undone.then_some(" · undone")}</td>
-                            <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                            {undo.then(|| view! {
-                                <td class="row-actions">
-                                    {undoable.then(|| view! {
-                                        <form action=UndoRemoval::PATH method="post" class="inline-form">
-                                            <input type="hidden" name="entry" value=entry/>
-                                            <button type="submit" class="button small" aria-label=undo_label.clone()>"Undo"</button>
-                                        </form>
-                                    })}
+                {page
+                    .items
+                    .into_iter()
+                    .map(|e| {
+                        let what = e.describe();
+                        let subject = if show_subject {
+                            match (e.profile_id, e.role_id) {
+                                (Some(p), _) => {
+                                    view! {
+                                        <a href=format!(
+                                            "/profiles/{p}",
+                                        )>
+                                            {e
+                                                .profile_name
+                                                .clone()
+                                                .unwrap_or_else(|| format!("Profile #{p} (deleted)"))}
+                                        </a>
+                                    }
+                                        .into_any()
+                                }
+                                (_, Some(r)) => {
+                                    view! {
+                                        <span>
+                                            "Role "
+                                            {e.role_name.clone().unwrap_or_else(|| format!("#{r} (deleted)"))}
+                                        </span>
+                                    }
+                                        .into_any()
+                                }
+                                _ => ().into_any(),
+                            }
+                        } else {
+                            view! {
+                                <span>
+                                    {e
+                                        .user_name
+                                        .clone()
+                                        .unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id))}
+                                </span>
+                            }
+                                .into_any()
+                        };
+                        let undoable = e.undoable();
+                        let entry = e.id;
+                        let undo_label = format!("Undo: {}", e.user_name.clone().unwrap_or_default());
+                        view! {
+                            <tr>
+                                <td>
+                                    <time datetime=e
+                                        .at
+                                        .0
+                                        .to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
                                 </td>
-                            })}
-                        </tr>
-                    }
-                }).collect_view()}
+                                <td>{subject}</td>
+                                <td>{what}{e.undone.then_some(" · undone")}</td>
+                                <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
+                                {undo
+                                    .then(|| {
+                                        view! {
+                                            <td class="row-actions">
+                                                {undoable
+                                                    .then(|| {
+                                                        view! {
+                                                            <form
+                                                                action=UndoRemoval::PATH
+                                                                method="post"
+                                                                class="inline-form"
+                                                            >
+                                                                <input type="hidden" name="entry" value=entry />
+                                                                <button
+                                                                    type="submit"
+                                                                    class="button small"
+                                                                    aria-label=undo_label.clone()
+                                                                >
+                                                                    "Undo"
+                                                                </button>
+                                                            </form>
+                                                        }
+                                                    })}
+                                            </td>
+                                        }
+                                    })}
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     };
     view! {
-        <Total total noun="change" narrowed=false more/>
+        <Total total noun="change" narrowed=false more />
         // The undo buttons are plain forms; the island sends them in the background.
         {if undo { view! { <UndoRows>{table}</UndoRows> }.into_any() } else { table.into_any() }}
-        <Pager next base on_later_page param="history_after"/>
+        <Pager next base on_later_page param="history_after" />
     }
     .into_any()
 }
@@ -131,15 +212,31 @@ pub fn SubjectChanges(changes: Vec<SubjectEntry>) -> impl IntoView {
     }
     view! {
         <table class="table" data-testid="subject-changes">
-            <thead><tr><th scope="col">"When"</th><th scope="col">"Change"</th><th scope="col">"By"</th></tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"When"</th>
+                    <th scope="col">"Change"</th>
+                    <th scope="col">"By"</th>
+                </tr>
+            </thead>
             <tbody>
-                {changes.into_iter().map(|c| view! {
-                    <tr>
-                        <td><time datetime=c.at.0.to_rfc3339()>{c.at.0.format("%Y-%m-%d %H:%M").to_string()}</time></td>
-                        <td>{c.describe()}</td>
-                        <td>{c.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                    </tr>
-                }).collect_view()}
+                {changes
+                    .into_iter()
+                    .map(|c| {
+                        view! {
+                            <tr>
+                                <td>
+                                    <time datetime=c
+                                        .at
+                                        .0
+                                        .to_rfc3339()>{c.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
+                                </td>
+                                <td>{c.describe()}</td>
+                                <td>{c.actor.clone().unwrap_or_else(|| "—".into())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     }
@@ -156,9 +253,16 @@ pub fn ProfileTabs(id: ProfileId, current: &'static str) -> impl IntoView {
     ];
     view! {
         <nav class="tabs" aria-label="Profile">
-            {tabs.into_iter().map(|(key, label, href)| view! {
-                <a href=href aria-current=(key == current).then_some("page")>{label}</a>
-            }).collect_view()}
+            {tabs
+                .into_iter()
+                .map(|(key, label, href)| {
+                    view! {
+                        <a href=href aria-current=(key == current).then_some("page")>
+                            {label}
+                        </a>
+                    }
+                })
+                .collect_view()}
         </nav>
     }
 }
@@ -184,7 +288,9 @@ pub fn ProfileHistoryPage() -> impl IntoView {
         |id| async move { list_profile_changes(ProfileId(id_or_not_found(id)?)).await },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let profile = match profile.await {
                     Ok(profile) => profile,
@@ -192,33 +298,48 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                 };
                 let pid = profile.id;
                 let mut base = format!("/profiles/{pid}/history?");
-                if let Some(a) = action.get_untracked() { base.push_str(&format!("action={a}&")); }
-                if let Some(q) = list.q.get_untracked() { base.push_str(&format!("q={}&", super::urlencode(&q))); }
+                if let Some(a) = action.get_untracked() {
+                    base.push_str(&format!("action={a}&"));
+                }
+                if let Some(q) = list.q.get_untracked() {
+                    base.push_str(&format!("q={}&", super::urlencode(&q)));
+                }
                 let entries = match history.await {
                     Err(err) => error_view(err),
-                    Ok(page) => view! {
-                        <HistoryList page base on_later_page=after.get_untracked().is_some() show_subject=false
-                            undo=profile.can_manage/>
-                    }.into_any(),
+                    Ok(page) => {
+                        view! {
+                            <HistoryList
+                                page
+                                base
+                                on_later_page=after.get_untracked().is_some()
+                                show_subject=false
+                                undo=profile.can_manage
+                            />
+                        }
+                            .into_any()
+                    }
                 };
                 view! {
-                    <Title text=format!("History · {}", profile.name)/>
-                    <p class="crumbs"><a href="/profiles">"My profiles"</a></p>
+                    <Title text=format!("History · {}", profile.name) />
+                    <p class="crumbs">
+                        <a href="/profiles">"My profiles"</a>
+                    </p>
                     <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs id=pid current="history"/>
+                    <ProfileTabs id=pid current="history" />
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
-                        <HistoryFilter action search=list.q/>
+                        <HistoryFilter action search=list.q />
                         {entries}
                     </section>
                     <section class="card" aria-labelledby="changes-heading">
                         <h2 id="changes-heading">"Changes to the profile"</h2>
                         {match changes.await {
-                            Ok(changes) => view! { <SubjectChanges changes/> }.into_any(),
+                            Ok(changes) => view! { <SubjectChanges changes /> }.into_any(),
                             Err(err) => error_view(err),
                         }}
                     </section>
-                }.into_any()
+                }
+                    .into_any()
             })}
         </Transition>
     }
@@ -243,7 +364,9 @@ pub fn AccessOnPage() -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let profile = match profile.await {
                     Ok(profile) => profile,
@@ -252,46 +375,89 @@ pub fn AccessOnPage() -> impl IntoView {
                 let pid = profile.id;
                 let day = on.get_untracked().unwrap_or_default();
                 let answer = match rows.await {
-                    Ok(None) => view! { <p class="muted">"Choose a day to see who had access at its end (UTC)."</p> }.into_any(),
-                    Err(crate::error::AppError::Invalid { message, .. }) => view! { <p class="form-error" role="alert">{message}</p> }.into_any(),
+                    Ok(None) => {
+                        view! { <p class="muted">"Choose a day to see who had access at its end (UTC)."</p> }
+                            .into_any()
+                    }
+                    Err(crate::error::AppError::Invalid { message, .. }) => {
+                        view! {
+                            <p class="form-error" role="alert">
+                                {message}
+                            </p>
+                        }
+                            .into_any()
+                    }
                     Err(err) => error_view(err),
-                    Ok(Some(page)) if page.items.is_empty() => view! { <Empty>{format!("No one had access at the end of {day}.")}</Empty> }.into_any(),
-                    Ok(Some(page)) => view! {
-                        <Total total=page.total noun="person" narrowed=false more=page.more/>
-                        <table class="table" data-testid="access-on">
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Access"</th><th scope="col">"Since"</th></tr></thead>
-                            <tbody>
-                                {page.items.into_iter().map(|r| view! {
+                    Ok(Some(page)) if page.items.is_empty() => {
+                        view! { <Empty>{format!("No one had access at the end of {day}.")}</Empty> }
+                            .into_any()
+                    }
+                    Ok(Some(page)) => {
+                        view! {
+                            <Total total=page.total noun="person" narrowed=false more=page.more />
+                            <table class="table" data-testid="access-on">
+                                <thead>
                                     <tr>
-                                        <td>{r.user_name.unwrap_or_else(|| format!("Account #{} (deleted)", r.user_id))}</td>
-                                        <td class="email">{r.email.unwrap_or_default()}</td>
-                                        <td>{r.access}</td>
-                                        <td>{r.since.map(|s| s.date()).unwrap_or_default()}</td>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Email"</th>
+                                        <th scope="col">"Access"</th>
+                                        <th scope="col">"Since"</th>
                                     </tr>
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        <Pager next=page.next base=format!("/profiles/{pid}/access?on={day}&") on_later_page=after.get_untracked().is_some()/>
-                    }.into_any(),
+                                </thead>
+                                <tbody>
+                                    {page
+                                        .items
+                                        .into_iter()
+                                        .map(|r| {
+                                            view! {
+                                                <tr>
+                                                    <td>
+                                                        {r
+                                                            .user_name
+                                                            .unwrap_or_else(|| {
+                                                                format!("Account #{} (deleted)", r.user_id)
+                                                            })}
+                                                    </td>
+                                                    <td class="email">{r.email.unwrap_or_default()}</td>
+                                                    <td>{r.access}</td>
+                                                    <td>{r.since.map(|s| s.date()).unwrap_or_default()}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                            <Pager
+                                next=page.next
+                                base=format!("/profiles/{pid}/access?on={day}&")
+                                on_later_page=after.get_untracked().is_some()
+                            />
+                        }
+                            .into_any()
+                    }
                 };
                 view! {
-                    <Title text=format!("Access on a date · {}", profile.name)/>
-                    <p class="crumbs"><a href="/profiles">"My profiles"</a></p>
+                    <Title text=format!("Access on a date · {}", profile.name) />
+                    <p class="crumbs">
+                        <a href="/profiles">"My profiles"</a>
+                    </p>
                     <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs id=pid current="access"/>
+                    <ProfileTabs id=pid current="access" />
                     <section class="card" aria-labelledby="access-heading">
                         <h2 id="access-heading">"Who had access on a date"</h2>
                         <form method="get" action="" class="row-form" autocomplete="off">
                             <div class="field">
                                 <label for="on">"Date"</label>
-                                <input id="on" name="on" type="date" required
-                                    value=on.get_untracked()/>
+                                <input id="on" name="on" type="date" required value=on.get_untracked() />
                             </div>
-                            <button type="submit" class="button">"Show"</button>
+                            <button type="submit" class="button">
+                                "Show"
+                            </button>
                         </form>
                         {answer}
                     </section>
-                }.into_any()
+                }
+                    .into_any()
             })}
         </Transition>
     }
@@ -308,7 +474,9 @@ pub fn WhyPage() -> impl IntoView {
         },
     );
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let why = match why.await {
                     Ok(why) => why,
@@ -316,29 +484,56 @@ pub fn WhyPage() -> impl IntoView {
                 };
                 let title = format!("Why {} has access to {}", why.user_name, why.profile_name);
                 view! {
-                    <Title text=title.clone()/>
-                    <p class="crumbs"><a href=format!("/profiles/{}", why.profile_id)>{why.profile_name.clone()}</a></p>
+                    <Title text=title.clone() />
+                    <p class="crumbs">
+                        <a href=format!("/profiles/{}", why.profile_id)>{why.profile_name.clone()}</a>
+                    </p>
                     <h1>{title}</h1>
                     <section class="card" data-testid="why">
                         {if why.paths.is_empty() {
-                            view! { <p>{format!("{} has no access to this profile.", why.user_name)}</p> }.into_any()
+                            view! { <p>{format!("{} has no access to this profile.", why.user_name)}</p> }
+                                .into_any()
                         } else {
                             view! {
                                 <ul class="plain-list">
-                                    {why.paths.into_iter().map(|path| match path {
-                                        AccessPath::Membership { access, since, added_by } => view! {
-                                            <li>{format!("A direct membership as {}, since {}, added by {}.",
-                                                access.as_str(), since.date(), added_by.unwrap_or_else(|| "someone whose account is gone".into()))}</li>
-                                        }.into_any(),
-                                        AccessPath::AdminRole { since } => view! {
-                                            <li>{format!("The admin role, held since {}: admins see and change every profile.", since.date())}</li>
-                                        }.into_any(),
-                                    }).collect_view()}
+                                    {why
+                                        .paths
+                                        .into_iter()
+                                        .map(|path| match path {
+                                            AccessPath::Membership { access, since, added_by } => {
+                                                view! {
+                                                    <li>
+                                                        {format!(
+                                                            "A direct membership as {}, since {}, added by {}.",
+                                                            access.as_str(),
+                                                            since.date(),
+                                                            added_by
+                                                                .unwrap_or_else(|| "someone whose account is gone".into()),
+                                                        )}
+                                                    </li>
+                                                }
+                                                    .into_any()
+                                            }
+                                            AccessPath::AdminRole { since } => {
+                                                view! {
+                                                    <li>
+                                                        {format!(
+                                                            "The admin role, held since {}: admins see and change every profile.",
+                                                            since.date(),
+                                                        )}
+                                                    </li>
+                                                }
+                                                    .into_any()
+                                            }
+                                        })
+                                        .collect_view()}
                                 </ul>
-                            }.into_any()
+                            }
+                                .into_any()
                         }}
                     </section>
-                }.into_any()
+                }
+                    .into_any()
             })}
         </Transition>
     }

@@ -19,8 +19,10 @@ pub fn HomePage() -> impl IntoView {
                     <section class="card">
                         <h2>"Your account"</h2>
                         <dl class="facts">
-                            <dt>"Name"</dt><dd>{user.display_name}</dd>
-                            <dt>"Email"</dt><dd>{user.email}</dd>
+                            <dt>"Name"</dt>
+                            <dd>{user.display_name}</dd>
+                            <dt>"Email"</dt>
+                            <dd>{user.email}</dd>
                             <dt>"Roles"</dt>
                             <dd>{if user.is_admin { "admin" } else { "No roles yet" }}</dd>
                         </dl>
@@ -35,8 +37,12 @@ pub fn HomePage() -> impl IntoView {
                             "who manages each one, who is a member, and since when."
                         </p>
                         <p class="actions">
-                            <a class="button primary" href="/register">"Create an account"</a>
-                            <a class="button subtle" href="/signin">"Sign in"</a>
+                            <a class="button primary" href="/register">
+                                "Create an account"
+                            </a>
+                            <a class="button subtle" href="/signin">
+                                "Sign in"
+                            </a>
                         </p>
                     </section>
                     <section class="features">
@@ -46,7 +52,9 @@ pub fn HomePage() -> impl IntoView {
                         </article>
                         <article class="card">
                             <h2>"Memberships"</h2>
-                            <p>"Every link says in what capacity someone belongs, since when, and who added them."</p>
+                            <p>
+                                "Every link says in what capacity someone belongs, since when, and who added them."
+                            </p>
                         </article>
                         <article class="card">
                             <h2>"Roles"</h2>
@@ -59,7 +67,7 @@ pub fn HomePage() -> impl IntoView {
         })
     };
     view! {
-        <Title text=""/>
+        <Title text="" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>{content}</Transition>
     }
 }

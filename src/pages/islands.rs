@@ -153,10 +153,14 @@ fn form_body(
 ) -> impl IntoView {
     let Look { label, busy: busy_label, button_class, button_aria_label, disabled, .. } = look;
     view! {
-        <FormError error all=true/>
+        <FormError error all=true />
         {children()}
-        <button type="submit" class=button_class aria-label=button_aria_label
-            disabled=move || disabled || busy.get()>
+        <button
+            type="submit"
+            class=button_class
+            aria-label=button_aria_label
+            disabled=move || disabled || busy.get()
+        >
             {move || if busy.get() { busy_label.clone() } else { label.clone() }}
         </button>
     }
@@ -283,10 +287,15 @@ pub fn SignInForm() -> impl IntoView {
     let error = action_error(action);
     view! {
         <ActionForm action attr:class="stack" attr:aria-label="Sign in">
-            <FormError error/>
-            <Field name="email" label="Email" kind="email" autocomplete="username" server_error=error/>
-            <Field name="password" label="Password" kind="password" autocomplete="current-password"
-                server_error=error/>
+            <FormError error />
+            <Field name="email" label="Email" kind="email" autocomplete="username" server_error=error />
+            <Field
+                name="password"
+                label="Password"
+                kind="password"
+                autocomplete="current-password"
+                server_error=error
+            />
             {account_button(busy(action), "Sign in", "Signing in…")}
         </ActionForm>
     }
@@ -296,15 +305,35 @@ pub fn SignInForm() -> impl IntoView {
 #[component]
 fn NewAccountFields(error: Signal<Option<AppError>>) -> impl IntoView {
     view! {
-        <Field name="email" label="Email" kind="email" autocomplete="email"
-            maxlength=Email::MAX_LEN validate=check_email server_error=error/>
-        <Field name="display_name" label="Display name" autocomplete="name"
+        <Field
+            name="email"
+            label="Email"
+            kind="email"
+            autocomplete="email"
+            maxlength=Email::MAX_LEN
+            validate=check_email
+            server_error=error
+        />
+        <Field
+            name="display_name"
+            label="Display name"
+            autocomplete="name"
             hint="How other people will see you."
-            maxlength=DisplayName::MAX_CHARS validate=check_name server_error=error/>
-        <Field name="password" label="Password" kind="password"
-            autocomplete="new-password" hint="At least 8 characters."
-            minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
-            validate=check_password server_error=error/>
+            maxlength=DisplayName::MAX_CHARS
+            validate=check_name
+            server_error=error
+        />
+        <Field
+            name="password"
+            label="Password"
+            kind="password"
+            autocomplete="new-password"
+            hint="At least 8 characters."
+            minlength=Password::MIN_CHARS
+            maxlength=Password::MAX_CHARS
+            validate=check_password
+            server_error=error
+        />
     }
 }
 
@@ -314,8 +343,8 @@ pub fn RegisterForm() -> impl IntoView {
     let error = action_error(action);
     view! {
         <ActionForm action attr:class="stack" attr:aria-label="Create account">
-            <FormError error/>
-            <NewAccountFields error/>
+            <FormError error />
+            <NewAccountFields error />
             {account_button(busy(action), "Create account", "Creating account…")}
         </ActionForm>
     }
@@ -328,9 +357,9 @@ pub fn SetupAdminForm(token: String) -> impl IntoView {
     let error = action_error(action);
     view! {
         <ActionForm action attr:class="stack" attr:aria-label="Create the administrator">
-            <FormError error/>
-            <input type="hidden" name="token" value=token/>
-            <NewAccountFields error/>
+            <FormError error />
+            <input type="hidden" name="token" value=token />
+            <NewAccountFields error />
             {account_button(busy(action), "Create administrator", "Creating…")}
         </ActionForm>
     }
@@ -342,13 +371,25 @@ pub fn ChangePasswordForm() -> impl IntoView {
     let error = action_error(action);
     view! {
         <ActionForm action attr:class="stack" attr:aria-label="Change password">
-            <FormError error/>
-            <Field name="current" label="Current password" kind="password"
-                autocomplete="current-password" server_error=error/>
-            <Field name="new_password" label="New password" kind="password"
-                autocomplete="new-password" hint="At least 8 characters."
-                minlength=Password::MIN_CHARS maxlength=Password::MAX_CHARS
-                validate=check_password server_error=error/>
+            <FormError error />
+            <Field
+                name="current"
+                label="Current password"
+                kind="password"
+                autocomplete="current-password"
+                server_error=error
+            />
+            <Field
+                name="new_password"
+                label="New password"
+                kind="password"
+                autocomplete="new-password"
+                hint="At least 8 characters."
+                minlength=Password::MIN_CHARS
+                maxlength=Password::MAX_CHARS
+                validate=check_password
+                server_error=error
+            />
             {account_button(busy(action), "Change password", "Changing…")}
         </ActionForm>
     }
@@ -407,37 +448,61 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
         let email = s.email;
         view! {
             <Suggested label=label.clone() access=s.access>
-                <button type="button" class="button small" aria-label=format!("Pick {label}")
-                    on:click=move |_| pick(email.clone())>"Pick"</button>
+                <button
+                    type="button"
+                    class="button small"
+                    aria-label=format!("Pick {label}")
+                    on:click=move |_| pick(email.clone())
+                >
+                    "Pick"
+                </button>
             </Suggested>
         }
     };
     view! {
-        <FormError error=action_error(add) all=true/>
+        <FormError error=action_error(add) all=true />
         <ActionForm action=add attr:class="row-form" attr:aria-label="Add a member">
-            <input type="hidden" name="profile" value=profile.0/>
+            <input type="hidden" name="profile" value=profile.0 />
             <div class="field grow picker">
                 <label for="add-email">"Name or email of the person to add"</label>
-                <input id="add-email" name="email" type="text" required autocomplete="off" node_ref=email_ref
-                    aria-describedby="picker-hint" aria-controls="suggestions"
-                    on:input=on_input/>
-                <p class="hint" id="picker-hint">{if everyone {
-                    "Type to see up to ten matching people; add by email."
-                } else {
-                    "Type to see up to ten people you share a profile with; add anyone else by their exact email."
-                }}</p>
+                <input
+                    id="add-email"
+                    name="email"
+                    type="text"
+                    required
+                    autocomplete="off"
+                    node_ref=email_ref
+                    aria-describedby="picker-hint"
+                    aria-controls="suggestions"
+                    on:input=on_input
+                />
+                <p class="hint" id="picker-hint">
+                    {if everyone {
+                        "Type to see up to ten matching people; add by email."
+                    } else {
+                        "Type to see up to ten people you share a profile with; add anyone else by their exact email."
+                    }}
+                </p>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         let live = live.await;
-                        (!live.is_empty()).then(|| view! {
-                            <ul class="suggestions" id="suggestions" data-testid="suggestions" aria-label="Suggestions">
-                                {live.into_iter().map(suggestion).collect_view()}
-                            </ul>
-                        })
+                        (!live.is_empty())
+                            .then(|| {
+                                view! {
+                                    <ul
+                                        class="suggestions"
+                                        id="suggestions"
+                                        data-testid="suggestions"
+                                        aria-label="Suggestions"
+                                    >
+                                        {live.into_iter().map(suggestion).collect_view()}
+                                    </ul>
+                                }
+                            })
                     })}
                 </Transition>
             </div>
-            <AccessChoice id="add-access" label="As"/>
+            <AccessChoice id="add-access" label="As" />
             <button type="submit" class="button primary" disabled=busy on:click=move |_| stop_waiting()>
                 {move || if busy.get() { "Adding…" } else { "Add" }}
             </button>

@@ -25,7 +25,9 @@ pub fn FormError(
     move || {
         error.get().filter(|err| all || err.field().is_none()).map(|err| {
             view! {
-                <p class="form-error" role="alert" data-testid="form-error">{err.to_string()}</p>
+                <p class="form-error" role="alert" data-testid="form-error">
+                    {err.to_string()}
+                </p>
             }
         })
     }
@@ -90,8 +92,17 @@ pub fn Field(
                     }
                 }
             />
-            {hint.map(|hint| view! { <p class="hint" id=hint_id.clone()>{hint}</p> })}
-            <p class="field-error" id=error_id aria-live="polite">{message}</p>
+            {hint
+                .map(|hint| {
+                    view! {
+                        <p class="hint" id=hint_id.clone()>
+                            {hint}
+                        </p>
+                    }
+                })}
+            <p class="field-error" id=error_id aria-live="polite">
+                {message}
+            </p>
         </div>
     }
 }
@@ -103,7 +114,9 @@ pub fn AccessChoice(id: &'static str, label: &'static str, #[prop(optional)] plu
         <div class="field">
             <label for=id>{label}</label>
             <select id=id name="access">
-                <option value="member" selected>{if plural { "Members" } else { "Member" }}</option>
+                <option value="member" selected>
+                    {if plural { "Members" } else { "Member" }}
+                </option>
                 <option value="manager">{if plural { "Managers" } else { "Manager" }}</option>
             </select>
         </div>
@@ -118,7 +131,9 @@ pub fn Suggested(label: String, access: Option<String>, children: Children) -> i
         <li>
             <span class="suggestion">{label}</span>
             {match access {
-                Some(access) => view! { <span class="muted">{format!(" · already a {access}")}</span> }.into_any(),
+                Some(access) => {
+                    view! { <span class="muted">{format!(" · already a {access}")}</span> }.into_any()
+                }
                 None => children(),
             }}
         </li>
@@ -129,12 +144,16 @@ pub fn Suggested(label: String, access: Option<String>, children: Children) -> i
 /// "not found", a way to sign in for "sign in first", else the error's (safe) message.
 pub fn error_view(err: AppError) -> AnyView {
     match err {
-        AppError::NotFound => view! { <not_found::NotFound/> }.into_any(),
+        AppError::NotFound => view! { <not_found::NotFound /> }.into_any(),
         AppError::Unauthorized(_) => view! {
             <section class="card narrow center">
                 <h1>"Please sign in"</h1>
                 <p>"You need to be signed in to see this page."</p>
-                <p><a class="button primary" href="/signin">"Sign in"</a></p>
+                <p>
+                    <a class="button primary" href="/signin">
+                        "Sign in"
+                    </a>
+                </p>
             </section>
         }
         .into_any(),
@@ -227,42 +246,76 @@ pub fn ListControls(
         <form method="get" action="" class="row-form list-controls" role="search" autocomplete="off">
             <div class="field grow">
                 <label for="q">{label}</label>
-                <input id="q" name="q" type="search" maxlength=crate::paging::SEARCH_MAX
+                <input
+                    id="q"
+                    name="q"
+                    type="search"
+                    maxlength=crate::paging::SEARCH_MAX
                     placeholder="Name or email starts with…"
-                    value=list.q.get_untracked()/>
+                    value=list.q.get_untracked()
+                />
             </div>
-            {access.then(|| view! {
-                <div class="field">
-                    <label for="access-filter">"Access"</label>
-                    <select id="access-filter" name="access">
-                        <option value="" selected=move || chosen(list.access, "")>"Everyone"</option>
-                        <option value="manager" selected=move || chosen(list.access, "manager")>"Managers"</option>
-                        <option value="member" selected=move || chosen(list.access, "member")>"Members"</option>
-                    </select>
-                </div>
-            })}
-            {(!sorts.is_empty()).then(|| view! {
-                <div class="field">
-                    <label for="sort">"Sort by"</label>
-                    <select id="sort" name="sort">
-                        {sorts.iter().enumerate().map(|(i, (value, text))| {
-                            let value = *value;
-                            view! {
-                                <option value=value selected=move || {
-                                    chosen(list.sort, value) || (i == 0 && list.sort.get().is_none())
-                                }>{*text}</option>
-                            }
-                        }).collect_view()}
-                    </select>
-                </div>
-            })}
-            <button type="submit" class="button">"Show"</button>
+            {access
+                .then(|| {
+                    view! {
+                        <div class="field">
+                            <label for="access-filter">"Access"</label>
+                            <select id="access-filter" name="access">
+                                <option value="" selected=move || chosen(list.access, "")>
+                                    "Everyone"
+                                </option>
+                                <option value="manager" selected=move || chosen(list.access, "manager")>
+                                    "Managers"
+                                </option>
+                                <option value="member" selected=move || chosen(list.access, "member")>
+                                    "Members"
+                                </option>
+                            </select>
+                        </div>
+                    }
+                })}
+            {(!sorts.is_empty())
+                .then(|| {
+                    view! {
+                        <div class="field">
+                            <label for="sort">"Sort by"</label>
+                            <select id="sort" name="sort">
+                                {sorts
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(i, (value, text))| {
+                                        let value = *value;
+                                        view! {
+                                            <option
+                                                value=value
+                                                selected=move || {
+                                                    chosen(list.sort, value)
+                                                        || (i == 0 && list.sort.get().is_none())
+                                                }
+                                            >
+                                                {*text}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </div>
+                    }
+                })}
+            <button type="submit" class="button">
+                "Show"
+            </button>
         </form>
         {move || {
             let by_name = list.sort.get().is_none_or(|sort| sort.is_empty() || sort == "name");
-            (people && by_name && list.q.get().is_some()).then(|| view! {
-                <p class="hint">"People whose name matches come first, then those whose email matches."</p>
-            })
+            (people && by_name && list.q.get().is_some())
+                .then(|| {
+                    view! {
+                        <p class="hint">
+                            "People whose name matches come first, then those whose email matches."
+                        </p>
+                    }
+                })
         }}
     }
 }
@@ -281,7 +334,11 @@ pub fn Total(
     let count = if more { format!("More than {}", thousands(total)) } else { thousands(total) };
     let text =
         if narrowed { format!("{count} matching {noun}{plural}") } else { format!("{count} {noun}{plural}") };
-    view! { <p class="total muted" data-testid="total" aria-live="polite">{text}</p> }
+    view! {
+        <p class="total muted" data-testid="total" aria-live="polite">
+            {text}
+        </p>
+    }
 }
 
 /// 1234567 as "1,234,567".
@@ -317,7 +374,14 @@ pub fn Pager(
         view! {
             <nav class="pager" aria-label="Pages">
                 {on_later_page.then(|| view! { <a href=first.clone()>"← First page"</a> })}
-                {next_href.map(|href| view! { <a href=href rel="next">"Next page →"</a> })}
+                {next_href
+                    .map(|href| {
+                        view! {
+                            <a href=href rel="next">
+                                "Next page →"
+                            </a>
+                        }
+                    })}
             </nav>
         }
     })
@@ -348,7 +412,11 @@ pub fn errors_of(sources: Vec<Signal<Option<AppError>>>) -> Signal<Option<AppErr
 /// A small note that a list is empty, saying what to do about it.
 #[component]
 pub fn Empty(children: Children) -> impl IntoView {
-    view! { <p class="empty" data-testid="empty">{children()}</p> }
+    view! {
+        <p class="empty" data-testid="empty">
+            {children()}
+        </p>
+    }
 }
 
 /// Appends `text` to `out` escaped for HTML, as element text or as a quoted attribute's

@@ -10,11 +10,15 @@ pub fn NotFound() -> impl IntoView {
         response.set_status(axum::http::StatusCode::NOT_FOUND);
     }
     view! {
-        <Title text="Not found"/>
+        <Title text="Not found" />
         <section class="card narrow center">
             <h1>"Not found"</h1>
             <p>"There is nothing here, or you don't have access to it."</p>
-            <p><a class="button" href="/">"Go to the home page"</a></p>
+            <p>
+                <a class="button" href="/">
+                    "Go to the home page"
+                </a>
+            </p>
         </section>
     }
 }

@@ -38,22 +38,45 @@ pub fn MyProfilesPage() -> impl IntoView {
             <div class="columns">
                 <section class="card" aria-labelledby="my-profiles-heading">
                     <h2 id="my-profiles-heading">"Profiles you are on"</h2>
-                    <ListControls list label="Search your profiles" access=true sorts=&[("name", "Name"), ("since", "Since")]/>
-                    <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    <ListControls
+                        list
+                        label="Search your profiles"
+                        access=true
+                        sorts=&[("name", "Name"), ("since", "Since")]
+                    />
+                    <Transition fallback=|| {
+                        view! { <p class="muted">"Loading…"</p> }
+                    }>
                         {move || Suspend::new(async move {
                             match profiles.await {
                                 Err(err) => error_view(err),
-                                Ok(page) if page.items.is_empty() && list.narrowed() => view! {
-                                    <Empty>"None of your profiles match."</Empty>
-                                }.into_any(),
-                                Ok(page) if page.items.is_empty() => view! {
-                                    <Empty>"You are not on any profiles yet. Create one, or ask a manager to add you."</Empty>
-                                }.into_any(),
-                                Ok(page) => view! {
-                                    <Total total=page.total noun="profile" narrowed=list.narrowed()/>
-                                    <ProfileTable profiles=page.items access_heading="Your access" testid="my-profiles"/>
-                                    <Pager next=page.next base=list.base("/profiles") on_later_page=list.after.get_untracked().is_some()/>
-                                }.into_any(),
+                                Ok(page) if page.items.is_empty() && list.narrowed() => {
+                                    view! { <Empty>"None of your profiles match."</Empty> }.into_any()
+                                }
+                                Ok(page) if page.items.is_empty() => {
+                                    view! {
+                                        <Empty>
+                                            "You are not on any profiles yet. Create one, or ask a manager to add you."
+                                        </Empty>
+                                    }
+                                        .into_any()
+                                }
+                                Ok(page) => {
+                                    view! {
+                                        <Total total=page.total noun="profile" narrowed=list.narrowed() />
+                                        <ProfileTable
+                                            profiles=page.items
+                                            access_heading="Your access"
+                                            testid="my-profiles"
+                                        />
+                                        <Pager
+                                            next=page.next
+                                            base=list.base("/profiles")
+                                            on_later_page=list.after.get_untracked().is_some()
+                                        />
+                                    }
+                                        .into_any()
+                                }
                             }
                         })}
                     </Transition>
@@ -61,17 +84,24 @@ pub fn MyProfilesPage() -> impl IntoView {
                 <section class="card" aria-labelledby="new-profile-heading">
                     <h2 id="new-profile-heading">"New profile"</h2>
                     <p class="muted">"A team, project or class. You will be its first manager."</p>
-                    <CreateProfileForm look=Look::new("Create profile", "Creating…").class("stack")
-                        .named("New profile").button("button primary")>
-                        <Field name="name" label="Name" maxlength=NAME_MAX/>
-                        <TextArea name="description" label="Description (optional)" max=DESCRIPTION_MAX value=String::new()/>
+                    <CreateProfileForm look=Look::new("Create profile", "Creating…")
+                        .class("stack")
+                        .named("New profile")
+                        .button("button primary")>
+                        <Field name="name" label="Name" maxlength=NAME_MAX />
+                        <TextArea
+                            name="description"
+                            label="Description (optional)"
+                            max=DESCRIPTION_MAX
+                            value=String::new()
+                        />
                     </CreateProfileForm>
                 </section>
             </div>
         }
     };
     view! {
-        <Title text="My profiles"/>
+        <Title text="My profiles" />
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.user.await {
@@ -92,15 +122,32 @@ pub fn ProfileTable(
 ) -> impl IntoView {
     view! {
         <table class="table" data-testid=testid>
-            <thead><tr><th scope="col">"Profile"</th><th scope="col">{access_heading}</th><th scope="col" class="num">"Members"</th></tr></thead>
+            <thead>
+                <tr>
+                    <th scope="col">"Profile"</th>
+                    <th scope="col">{access_heading}</th>
+                    <th scope="col" class="num">
+                        "Members"
+                    </th>
+                </tr>
+            </thead>
             <tbody>
-                {profiles.into_iter().map(|p| view! {
-                    <tr>
-                        <td><a href=format!("/profiles/{}", p.id)>{p.name}</a></td>
-                        <td><AccessBadge access=p.access/></td>
-                        <td class="num">{p.member_count}</td>
-                    </tr>
-                }).collect_view()}
+                {profiles
+                    .into_iter()
+                    .map(|p| {
+                        view! {
+                            <tr>
+                                <td>
+                                    <a href=format!("/profiles/{}", p.id)>{p.name}</a>
+                                </td>
+                                <td>
+                                    <AccessBadge access=p.access />
+                                </td>
+                                <td class="num">{p.member_count}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
             </tbody>
         </table>
     }
@@ -216,7 +263,9 @@ pub fn TextArea(name: &'static str, label: &'static str, max: usize, value: Stri
     view! {
         <div class="field">
             <label for=name>{label}</label>
-            <textarea id=name name=name rows="3" maxlength=max>{value}</textarea>
+            <textarea id=name name=name rows="3" maxlength=max>
+                {value}
+            </textarea>
         </div>
     }
 }
@@ -255,7 +304,9 @@ pub fn ProfilePage() -> impl IntoView {
     });
 
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let profile = match profile.await {
                     Ok(profile) => profile,
@@ -273,31 +324,52 @@ pub fn ProfilePage() -> impl IntoView {
                 };
                 let members_view = match members.await {
                     Err(err) => error_view(err),
-                    Ok(page) if page.items.is_empty() => view! {
-                        <Empty>{if list.narrowed() { "No members match." } else { "No members." }}</Empty>
-                    }.into_any(),
+                    Ok(page) if page.items.is_empty() => {
+                        view! {
+                            <Empty>{if list.narrowed() { "No members match." } else { "No members." }}</Empty>
+                        }
+                            .into_any()
+                    }
                     Ok(page) => {
-                        // The rows are written as a string, not built as views: see `member_rows`.
                         let rows = member_rows(&page.items, pid, can_manage);
-                        let table = view! {
+                        let table = // The rows are written as a string, not built as views: see `member_rows`.
+                        view! {
                             <table class="table" data-testid="members">
-                                <thead><tr>
-                                    {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Select"</span></th> })}
-                                    <th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Access"</th>
-                                    <th scope="col">"Since"</th><th scope="col">"Added by"</th>
-                                    {can_manage.then(|| view! { <th scope="col"><span class="visually-hidden">"Actions"</span></th> })}
-                                </tr></thead>
+                                <thead>
+                                    <tr>
+                                        {can_manage
+                                            .then(|| {
+                                                view! {
+                                                    <th scope="col">
+                                                        <span class="visually-hidden">"Select"</span>
+                                                    </th>
+                                                }
+                                            })} <th scope="col">"Name"</th><th scope="col">"Email"</th>
+                                        <th scope="col">"Access"</th> <th scope="col">"Since"</th>
+                                        <th scope="col">"Added by"</th>
+                                        {can_manage
+                                            .then(|| {
+                                                view! {
+                                                    <th scope="col">
+                                                        <span class="visually-hidden">"Actions"</span>
+                                                    </th>
+                                                }
+                                            })}
+                                    </tr>
+                                </thead>
                                 <tbody inner_html=rows></tbody>
                             </table>
                         };
                         view! {
-                            <Total total=page.total more=page.more noun="member" narrowed=list.narrowed()/>
+                            <Total total=page.total more=page.more noun="member" narrowed=list.narrowed() />
                             {if can_manage {
                                 view! {
                                     // The ticked boxes in the rows belong to this form, by their form attribute.
-                                    <BulkChangeForm look=Look::new("Preview", "Preparing…").id("bulk-change")
-                                        .class("row-form bulk-bar").named("Change the ticked members")>
-                                        <input type="hidden" name="profile" value=pid.0/>
+                                    <BulkChangeForm look=Look::new("Preview", "Preparing…")
+                                        .id("bulk-change")
+                                        .class("row-form bulk-bar")
+                                        .named("Change the ticked members")>
+                                        <input type="hidden" name="profile" value=pid.0 />
                                         <div class="field">
                                             <label for="bulk-change-to">"With the ticked members"</label>
                                             <select id="bulk-change-to" name="change">
@@ -308,97 +380,171 @@ pub fn ProfilePage() -> impl IntoView {
                                         </div>
                                     </BulkChangeForm>
                                     <MemberRows>{table}</MemberRows>
-                                }.into_any()
+                                }
+                                    .into_any()
                             } else {
                                 table.into_any()
                             }}
-                            <Pager next=page.next base=list.base(&format!("/profiles/{pid}")) on_later_page=list.after.get_untracked().is_some()/>
-                        }.into_any()
+                            <Pager
+                                next=page.next
+                                base=list.base(&format!("/profiles/{pid}"))
+                                on_later_page=list.after.get_untracked().is_some()
+                            />
+                        }
+                            .into_any()
                     }
                 };
                 view! {
-                    <Title text=profile.name.clone()/>
-                    <p class="crumbs"><a href="/profiles">"My profiles"</a></p>
+                    <Title text=profile.name.clone() />
+                    <p class="crumbs">
+                        <a href="/profiles">"My profiles"</a>
+                    </p>
                     <h1>{profile.name.clone()}</h1>
-                    {(!profile.description.is_empty()).then(|| view! { <p class="lede">{profile.description.clone()}</p> })}
+                    {(!profile.description.is_empty())
+                        .then(|| view! { <p class="lede">{profile.description.clone()}</p> })}
                     <p class="muted" data-testid="profile-facts">
                         <span data-testid="member-count">{profile.member_count}</span>
                         {if profile.member_count == 1 { " member" } else { " members" }}
                         {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
                     </p>
-                    <ProfileTabs id=pid current="members"/>
+                    <ProfileTabs id=pid current="members" />
 
-                    {removal.filter(|_| can_manage).map(|entry| view! {
-                        <div class="notice" role="status" data-testid="undo-banner">
-                            <span>{format!("Removed {} (was {}).", entry.user_name.clone().unwrap_or_default(), entry.access_before.clone().unwrap_or_default())}</span>
-                            <UndoForm look=Look::new("Undo", "Undoing…").class("inline-form").button("button small")>
-                                <input type="hidden" name="entry" value=entry.id/>
-                            </UndoForm>
-                        </div>
-                    })}
+                    {removal
+                        .filter(|_| can_manage)
+                        .map(|entry| {
+                            view! {
+                                <div class="notice" role="status" data-testid="undo-banner">
+                                    <span>
+                                        {format!(
+                                            "Removed {} (was {}).",
+                                            entry.user_name.clone().unwrap_or_default(),
+                                            entry.access_before.clone().unwrap_or_default(),
+                                        )}
+                                    </span>
+                                    <UndoForm look=Look::new("Undo", "Undoing…")
+                                        .class("inline-form")
+                                        .button("button small")>
+                                        <input type="hidden" name="entry" value=entry.id />
+                                    </UndoForm>
+                                </div>
+                            }
+                        })}
 
                     <section class="card" aria-labelledby="members-heading">
                         <h2 id="members-heading">"Members"</h2>
-                        {can_manage.then(|| view! {
-                            <MemberPicker profile=pid everyone=profile.finds_everyone/>
-                            <FindPeople profile=pid found everyone=profile.finds_everyone/>
-                        })}
-                        <ListControls list label="Search members" access=true people=true sorts=&[("name", "Name"), ("since", "Since")]/>
+                        {can_manage
+                            .then(|| {
+                                view! {
+                                    <MemberPicker profile=pid everyone=profile.finds_everyone />
+                                    <FindPeople profile=pid found everyone=profile.finds_everyone />
+                                }
+                            })}
+                        <ListControls
+                            list
+                            label="Search members"
+                            access=true
+                            people=true
+                            sorts=&[("name", "Name"), ("since", "Since")]
+                        />
                         {members_view}
                     </section>
 
-                    {can_manage.then(|| view! {
-                        <section class="card" aria-labelledby="bulk-heading">
-                            <h2 id="bulk-heading">"Add many people"</h2>
-                            <BulkAddForm look=Look::new("Preview", "Preparing…").class("stack").named("Add many people")>
-                                <input type="hidden" name="profile" value=pid.0/>
-                                <div class="field">
-                                    <label for="bulk-emails">{format!("Emails, one per line or separated by commas or semicolons (up to {MAX_ROWS})")}</label>
-                                    <textarea id="bulk-emails" name="emails" rows="5" required></textarea>
-                                </div>
-                                <AccessChoice id="bulk-access" label="Add them as" plural=true/>
-                            </BulkAddForm>
-                        </section>
-                    })}
+                    {can_manage
+                        .then(|| {
+                            view! {
+                                <section class="card" aria-labelledby="bulk-heading">
+                                    <h2 id="bulk-heading">"Add many people"</h2>
+                                    <BulkAddForm look=Look::new("Preview", "Preparing…")
+                                        .class("stack")
+                                        .named("Add many people")>
+                                        <input type="hidden" name="profile" value=pid.0 />
+                                        <div class="field">
+                                            <label for="bulk-emails">
+                                                {format!(
+                                                    "Emails, one per line or separated by commas or semicolons (up to {MAX_ROWS})",
+                                                )}
+                                            </label>
+                                            <textarea
+                                                id="bulk-emails"
+                                                name="emails"
+                                                rows="5"
+                                                required
+                                            ></textarea>
+                                        </div>
+                                        <AccessChoice id="bulk-access" label="Add them as" plural=true />
+                                    </BulkAddForm>
+                                </section>
+                            }
+                        })}
 
-                    {can_manage.then(|| view! {
-                        <section class="card" aria-labelledby="edit-heading">
-                            <h2 id="edit-heading">"Edit profile"</h2>
-                            <UpdateProfileForm look=Look::new("Save changes", "Saving…").class("stack").named("Edit profile")>
-                                <input type="hidden" name="id" value=pid.0/>
-                                <div class="field">
-                                    <label for="name">"Name"</label>
-                                    <input id="name" name="name" required maxlength=NAME_MAX value=profile.name.clone()/>
-                                </div>
-                                <TextArea name="description" label="Description" max=DESCRIPTION_MAX value=profile.description.clone()/>
-                            </UpdateProfileForm>
-                        </section>
-                    })}
+                    {can_manage
+                        .then(|| {
+                            view! {
+                                <section class="card" aria-labelledby="edit-heading">
+                                    <h2 id="edit-heading">"Edit profile"</h2>
+                                    <UpdateProfileForm look=Look::new("Save changes", "Saving…")
+                                        .class("stack")
+                                        .named("Edit profile")>
+                                        <input type="hidden" name="id" value=pid.0 />
+                                        <div class="field">
+                                            <label for="name">"Name"</label>
+                                            <input
+                                                id="name"
+                                                name="name"
+                                                required
+                                                maxlength=NAME_MAX
+                                                value=profile.name.clone()
+                                            />
+                                        </div>
+                                        <TextArea
+                                            name="description"
+                                            label="Description"
+                                            max=DESCRIPTION_MAX
+                                            value=profile.description.clone()
+                                        />
+                                    </UpdateProfileForm>
+                                </section>
+                            }
+                        })}
 
-                    {profile.my_access.is_some().then(|| view! {
-                        <section class="card" aria-labelledby="leave-heading">
-                            <h2 id="leave-heading">"Leave"</h2>
-                            <LeaveProfileForm look=Look::new("Leave this profile", "Leaving…").named("Leave this profile")>
-                                <input type="hidden" name="profile" value=pid.0/>
-                            </LeaveProfileForm>
-                        </section>
-                    })}
+                    {profile
+                        .my_access
+                        .is_some()
+                        .then(|| {
+                            view! {
+                                <section class="card" aria-labelledby="leave-heading">
+                                    <h2 id="leave-heading">"Leave"</h2>
+                                    <LeaveProfileForm look=Look::new("Leave this profile", "Leaving…")
+                                        .named("Leave this profile")>
+                                        <input type="hidden" name="profile" value=pid.0 />
+                                    </LeaveProfileForm>
+                                </section>
+                            }
+                        })}
 
-                    {can_manage.then(|| view! {
-                        <section class="card danger-zone" aria-labelledby="delete-heading">
-                            <h2 id="delete-heading">"Delete profile"</h2>
-                            <p>"Deleting removes the profile and every membership on it. This can't be undone."</p>
-                            <DeleteProfileForm look=Look::new("Delete profile", "Deleting…").class("stack")
-                                .named("Delete profile").button("button danger")>
-                                <input type="hidden" name="id" value=pid.0/>
-                                <label class="check">
-                                    <input type="checkbox" name="confirm" value="yes" required/>
-                                    " I understand: delete this profile and its memberships"
-                                </label>
-                            </DeleteProfileForm>
-                        </section>
-                    })}
-                }.into_any()
+                    {can_manage
+                        .then(|| {
+                            view! {
+                                <section class="card danger-zone" aria-labelledby="delete-heading">
+                                    <h2 id="delete-heading">"Delete profile"</h2>
+                                    <p>
+                                        "Deleting removes the profile and every membership on it. This can't be undone."
+                                    </p>
+                                    <DeleteProfileForm look=Look::new("Delete profile", "Deleting…")
+                                        .class("stack")
+                                        .named("Delete profile")
+                                        .button("button danger")>
+                                        <input type="hidden" name="id" value=pid.0 />
+                                        <label class="check">
+                                            <input type="checkbox" name="confirm" value="yes" required />
+                                            " I understand: delete this profile and its memberships"
+                                        </label>
+                                    </DeleteProfileForm>
+                                </section>
+                            }
+                        })}
+                }
+                    .into_any()
             })}
         </Transition>
     }
@@ -427,28 +573,49 @@ fn FindPeople(
         <form method="get" action="" class="row-form find-form" role="search">
             <div class="field grow">
                 <label for="find">"Find people to add"</label>
-                <input id="find" name="find" type="search" maxlength=crate::paging::SEARCH_MAX/>
+                <input id="find" name="find" type="search" maxlength=crate::paging::SEARCH_MAX />
             </div>
-            <button type="submit" class="button">"Find"</button>
+            <button type="submit" class="button">
+                "Find"
+            </button>
         </form>
-        {none_found.map(|text| view! { <p class="hint" data-testid="none-found" role="status">{text}</p> })}
-        {(!found.is_empty()).then(|| view! {
-            <ul class="suggestions static" data-testid="found" aria-label="People found">
-                {found.into_iter().map(|s| {
-                    let label = format!("{} <{}>", s.display_name, s.email);
-                    view! {
-                        <Suggested label=label.clone() access=s.access>
-                            <form action=AddMember::PATH method="post" class="inline-form">
-                                <input type="hidden" name="profile" value=profile.0/>
-                                <input type="hidden" name="email" value=s.email.clone()/>
-                                <input type="hidden" name="access" value="member"/>
-                                <button type="submit" class="button small" aria-label=format!("Add {label}")>"Add"</button>
-                            </form>
-                        </Suggested>
-                    }
-                }).collect_view()}
-            </ul>
-        })}
+        {none_found
+            .map(|text| {
+                view! {
+                    <p class="hint" data-testid="none-found" role="status">
+                        {text}
+                    </p>
+                }
+            })}
+        {(!found.is_empty())
+            .then(|| {
+                view! {
+                    <ul class="suggestions static" data-testid="found" aria-label="People found">
+                        {found
+                            .into_iter()
+                            .map(|s| {
+                                let label = format!("{} <{}>", s.display_name, s.email);
+                                view! {
+                                    <Suggested label=label.clone() access=s.access>
+                                        <form action=AddMember::PATH method="post" class="inline-form">
+                                            <input type="hidden" name="profile" value=profile.0 />
+                                            <input type="hidden" name="email" value=s.email.clone() />
+                                            <input type="hidden" name="access" value="member" />
+                                            <button
+                                                type="submit"
+                                                class="button small"
+                                                aria-label=format!("Add {label}")
+                                            >
+                                                "Add"
+                                            </button>
+                                        </form>
+                                    </Suggested>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+            })}
     }
 }
 

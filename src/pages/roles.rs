@@ -21,39 +21,68 @@ use crate::{
 pub fn RolesPage() -> impl IntoView {
     let roles = Resource::new(|| (), |_| list_roles());
     view! {
-        <Title text="Roles"/>
+        <Title text="Roles" />
         <h1>"Roles"</h1>
         <div class="columns">
             <section class="card">
-                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                <Transition fallback=|| {
+                    view! { <p class="muted">"Loading…"</p> }
+                }>
                     {move || Suspend::new(async move {
                         match roles.await {
                             Err(err) => error_view(err),
-                            Ok(roles) if roles.is_empty() => view! { <Empty>"No roles yet."</Empty> }.into_any(),
-                            Ok(roles) => view! {
-                                <table class="table" data-testid="roles">
-                                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Description"</th><th scope="col" class="num">"Holders"</th></tr></thead>
-                                    <tbody>
-                                        {roles.into_iter().map(|r| view! {
+                            Ok(roles) if roles.is_empty() => {
+                                view! { <Empty>"No roles yet."</Empty> }.into_any()
+                            }
+                            Ok(roles) => {
+                                view! {
+                                    <table class="table" data-testid="roles">
+                                        <thead>
                                             <tr>
-                                                <td><a href=format!("/roles/{}", r.id)>{r.name}</a></td>
-                                                <td>{r.description}</td>
-                                                <td class="num">{r.holder_count}</td>
+                                                <th scope="col">"Role"</th>
+                                                <th scope="col">"Description"</th>
+                                                <th scope="col" class="num">
+                                                    "Holders"
+                                                </th>
                                             </tr>
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any(),
+                                        </thead>
+                                        <tbody>
+                                            {roles
+                                                .into_iter()
+                                                .map(|r| {
+                                                    view! {
+                                                        <tr>
+                                                            <td>
+                                                                <a href=format!("/roles/{}", r.id)>{r.name}</a>
+                                                            </td>
+                                                            <td>{r.description}</td>
+                                                            <td class="num">{r.holder_count}</td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                }
+                                    .into_any()
+                            }
                         }
                     })}
                 </Transition>
             </section>
             <section class="card" aria-labelledby="new-role-heading">
                 <h2 id="new-role-heading">"New role"</h2>
-                <CreateRoleForm look=Look::new("Create role", "Creating…").class("stack").named("New role")
+                <CreateRoleForm look=Look::new("Create role", "Creating…")
+                    .class("stack")
+                    .named("New role")
                     .button("button primary")>
-                    <Field name="name" label="Name" maxlength=NAME_MAX/>
-                    <TextArea name="description" label="Description (optional)" max=DESCRIPTION_MAX value=String::new()/>
+                    <Field name="name" label="Name" maxlength=NAME_MAX />
+                    <TextArea
+                        name="description"
+                        label="Description (optional)"
+                        max=DESCRIPTION_MAX
+                        value=String::new()
+                    />
                 </CreateRoleForm>
             </section>
         </div>
@@ -81,7 +110,9 @@ pub fn RolePage() -> impl IntoView {
     );
 
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let role = match role.await {
                     Ok(role) => role,
@@ -90,96 +121,181 @@ pub fn RolePage() -> impl IntoView {
                 let rid = role.id;
                 let holders_view = match holders.await {
                     Err(err) => error_view(err),
-                    Ok(page) if page.items.is_empty() => view! {
-                        <Empty>{if list.narrowed() { "No holders match." } else { "No one holds this role yet." }}</Empty>
-                    }.into_any(),
-                    Ok(page) => view! {
-                        <Total total=page.total more=page.more noun="holder" narrowed=list.narrowed()/>
-                        <UnassignRows>
-                        <table class="table" data-testid="holders">
-                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Since"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
-                            <tbody>
-                                {page.items.into_iter().map(|h| {
-                                    let name = h.display_name.clone();
-                                    view! {
+                    Ok(page) if page.items.is_empty() => {
+                        view! {
+                            <Empty>
+                                {if list.narrowed() {
+                                    "No holders match."
+                                } else {
+                                    "No one holds this role yet."
+                                }}
+                            </Empty>
+                        }
+                            .into_any()
+                    }
+                    Ok(page) => {
+                        view! {
+                            <Total total=page.total more=page.more noun="holder" narrowed=list.narrowed() />
+                            <UnassignRows>
+                                <table class="table" data-testid="holders">
+                                    <thead>
                                         <tr>
-                                            <td><a href=format!("/users/{}", h.user_id)>{h.display_name}</a></td>
-                                            <td class="email">{h.email}</td>
-                                            <td>{h.assigned_at.date()}</td>
-                                            <td class="row-actions">
-                                                <form action=UnassignRole::PATH method="post" class="inline-form">
-                                                    <input type="hidden" name="role" value=rid.0/>
-                                                    <input type="hidden" name="user" value=h.user_id.0/>
-                                                    <button type="submit" class="button small" aria-label=format!("Remove this role from {name}")>"Remove"</button>
-                                                </form>
-                                            </td>
+                                            <th scope="col">"Name"</th>
+                                            <th scope="col">"Email"</th>
+                                            <th scope="col">"Since"</th>
+                                            <th scope="col">
+                                                <span class="visually-hidden">"Actions"</span>
+                                            </th>
                                         </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                        </UnassignRows>
-                        <Pager next=page.next base=list.base(&format!("/roles/{rid}")) on_later_page=list.after.get_untracked().is_some()/>
-                    }.into_any(),
+                                    </thead>
+                                    <tbody>
+                                        {page
+                                            .items
+                                            .into_iter()
+                                            .map(|h| {
+                                                let name = h.display_name.clone();
+                                                view! {
+                                                    <tr>
+                                                        <td>
+                                                            <a href=format!("/users/{}", h.user_id)>{h.display_name}</a>
+                                                        </td>
+                                                        <td class="email">{h.email}</td>
+                                                        <td>{h.assigned_at.date()}</td>
+                                                        <td class="row-actions">
+                                                            <form
+                                                                action=UnassignRole::PATH
+                                                                method="post"
+                                                                class="inline-form"
+                                                            >
+                                                                <input type="hidden" name="role" value=rid.0 />
+                                                                <input type="hidden" name="user" value=h.user_id.0 />
+                                                                <button
+                                                                    type="submit"
+                                                                    class="button small"
+                                                                    aria-label=format!("Remove this role from {name}")
+                                                                >
+                                                                    "Remove"
+                                                                </button>
+                                                            </form>
+                                                        </td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                            </UnassignRows>
+                            <Pager
+                                next=page.next
+                                base=list.base(&format!("/roles/{rid}"))
+                                on_later_page=list.after.get_untracked().is_some()
+                            />
+                        }
+                            .into_any()
+                    }
                 };
                 view! {
-                    <Title text=format!("Role {}", role.name)/>
-                    <p class="crumbs"><a href="/roles">"Roles"</a></p>
+                    <Title text=format!("Role {}", role.name) />
+                    <p class="crumbs">
+                        <a href="/roles">"Roles"</a>
+                    </p>
                     <h1>{role.name.clone()}</h1>
-                    {(!role.description.is_empty()).then(|| view! { <p class="lede">{role.description.clone()}</p> })}
-                    <p class="muted"><span data-testid="holder-count">{role.holder_count}</span>{if role.holder_count == 1 { " holder" } else { " holders" }}</p>
+                    {(!role.description.is_empty())
+                        .then(|| view! { <p class="lede">{role.description.clone()}</p> })}
+                    <p class="muted">
+                        <span data-testid="holder-count">{role.holder_count}</span>
+                        {if role.holder_count == 1 { " holder" } else { " holders" }}
+                    </p>
                     <section class="card" aria-labelledby="holders-heading">
                         <h2 id="holders-heading">"Holders"</h2>
-                        <AssignRoleForm look=Look::new("Grant", "Granting…").class("row-form").named("Grant this role")
+                        <AssignRoleForm look=Look::new("Grant", "Granting…")
+                            .class("row-form")
+                            .named("Grant this role")
                             .button("button primary")>
-                            <input type="hidden" name="role" value=rid.0/>
+                            <input type="hidden" name="role" value=rid.0 />
                             <div class="field grow">
                                 <label for="assign-email">"Grant to (email)"</label>
-                                <input id="assign-email" name="email" type="email" required autocomplete="off"/>
+                                <input
+                                    id="assign-email"
+                                    name="email"
+                                    type="email"
+                                    required
+                                    autocomplete="off"
+                                />
                             </div>
                         </AssignRoleForm>
-                        <ListControls list label="Search holders" people=true sorts=&[("name", "Name"), ("since", "Since")]/>
+                        <ListControls
+                            list
+                            label="Search holders"
+                            people=true
+                            sorts=&[("name", "Name"), ("since", "Since")]
+                        />
                         {holders_view}
                     </section>
                     <section class="card" aria-labelledby="edit-role-heading">
                         <h2 id="edit-role-heading">"Edit role"</h2>
-                        <UpdateRoleForm look=Look::new("Save changes", "Saving…").class("stack").named("Edit role")>
-                            <input type="hidden" name="id" value=rid.0/>
+                        <UpdateRoleForm look=Look::new("Save changes", "Saving…")
+                            .class("stack")
+                            .named("Edit role")>
+                            <input type="hidden" name="id" value=rid.0 />
                             <div class="field">
                                 <label for="name">"Name"</label>
-                                <input id="name" name="name" required maxlength=NAME_MAX value=role.name.clone()/>
+                                <input
+                                    id="name"
+                                    name="name"
+                                    required
+                                    maxlength=NAME_MAX
+                                    value=role.name.clone()
+                                />
                             </div>
-                            <TextArea name="description" label="Description" max=DESCRIPTION_MAX value=role.description.clone()/>
+                            <TextArea
+                                name="description"
+                                label="Description"
+                                max=DESCRIPTION_MAX
+                                value=role.description.clone()
+                            />
                         </UpdateRoleForm>
                     </section>
                     <section class="card" aria-labelledby="role-history-heading">
                         <h2 id="role-history-heading">"History"</h2>
                         {match history.await {
-                            Ok(page) => view! {
-                                <HistoryList page base=format!("/roles/{rid}?") on_later_page=history_after.get_untracked().is_some()
-                                    show_subject=false/>
-                            }.into_any(),
+                            Ok(page) => {
+                                view! {
+                                    <HistoryList
+                                        page
+                                        base=format!("/roles/{rid}?")
+                                        on_later_page=history_after.get_untracked().is_some()
+                                        show_subject=false
+                                    />
+                                }
+                                    .into_any()
+                            }
                             Err(err) => error_view(err),
                         }}
                         <h3>"Changes to the role"</h3>
                         {match changes.await {
-                            Ok(changes) => view! { <SubjectChanges changes/> }.into_any(),
+                            Ok(changes) => view! { <SubjectChanges changes /> }.into_any(),
                             Err(err) => error_view(err),
                         }}
                     </section>
                     <section class="card danger-zone" aria-labelledby="delete-role-heading">
                         <h2 id="delete-role-heading">"Delete role"</h2>
-                        <p>"Deleting removes the role from everyone who holds it. The history keeps a record of both."</p>
-                        <DeleteRoleForm look=Look::new("Delete role", "Deleting…").class("stack").named("Delete role")
+                        <p>
+                            "Deleting removes the role from everyone who holds it. The history keeps a record of both."
+                        </p>
+                        <DeleteRoleForm look=Look::new("Delete role", "Deleting…")
+                            .class("stack")
+                            .named("Delete role")
                             .button("button danger")>
-                            <input type="hidden" name="id" value=rid.0/>
+                            <input type="hidden" name="id" value=rid.0 />
                             <label class="check">
-                                <input type="checkbox" name="confirm" value="yes" required/>
+                                <input type="checkbox" name="confirm" value="yes" required />
                                 " I understand: delete this role and take it from everyone who holds it"
                             </label>
                         </DeleteRoleForm>
                     </section>
-                }.into_any()
+                }
+                    .into_any()
             })}
         </Transition>
     }

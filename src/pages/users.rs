@@ -27,36 +27,64 @@ pub fn UsersPage() -> impl IntoView {
         |(q, sort, after)| list_users(q, sort, after),
     );
     view! {
-        <Title text="Users"/>
+        <Title text="Users" />
         <h1>"Users"</h1>
-        <ListControls list label="Search users" people=true sorts=&[("name", "Name"), ("since", "Joined")]/>
+        <ListControls list label="Search users" people=true sorts=&[("name", "Name"), ("since", "Joined")] />
         <section class="card">
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Transition fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
                 {move || Suspend::new(async move {
                     match users.await {
                         Err(err) => error_view(err),
-                        Ok(page) if page.items.is_empty() => view! {
-                            <Empty>{match list.q.get_untracked() {
-                                Some(q) => format!("No user's name or email starts with “{q}”."),
-                                None => "No users yet.".to_string(),
-                            }}</Empty>
-                        }.into_any(),
-                        Ok(page) => view! {
-                            <Total total=page.total more=page.more noun="user" narrowed=list.narrowed()/>
-                            <table class="table" data-testid="users">
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Email"</th><th scope="col">"Joined"</th></tr></thead>
-                                <tbody>
-                                    {page.items.into_iter().map(|u| view! {
+                        Ok(page) if page.items.is_empty() => {
+                            view! {
+                                <Empty>
+                                    {match list.q.get_untracked() {
+                                        Some(q) => format!("No user's name or email starts with “{q}”."),
+                                        None => "No users yet.".to_string(),
+                                    }}
+                                </Empty>
+                            }
+                                .into_any()
+                        }
+                        Ok(page) => {
+                            view! {
+                                <Total total=page.total more=page.more noun="user" narrowed=list.narrowed() />
+                                <table class="table" data-testid="users">
+                                    <thead>
                                         <tr>
-                                            <td><a href=format!("/users/{}", u.id)>{u.display_name}</a></td>
-                                            <td class="email">{u.email}</td>
-                                            <td>{u.created_at.date()}</td>
+                                            <th scope="col">"Name"</th>
+                                            <th scope="col">"Email"</th>
+                                            <th scope="col">"Joined"</th>
                                         </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager next=page.next base=list.base("/users") on_later_page=list.after.get_untracked().is_some()/>
-                        }.into_any(),
+                                    </thead>
+                                    <tbody>
+                                        {page
+                                            .items
+                                            .into_iter()
+                                            .map(|u| {
+                                                view! {
+                                                    <tr>
+                                                        <td>
+                                                            <a href=format!("/users/{}", u.id)>{u.display_name}</a>
+                                                        </td>
+                                                        <td class="email">{u.email}</td>
+                                                        <td>{u.created_at.date()}</td>
+                                                    </tr>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                                <Pager
+                                    next=page.next
+                                    base=list.base("/users")
+                                    on_later_page=list.after.get_untracked().is_some()
+                                />
+                            }
+                                .into_any()
+                        }
                     }
                 })}
             </Transition>
@@ -94,7 +122,9 @@ pub fn UserPage() -> impl IntoView {
     });
 
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
             {move || Suspend::new(async move {
                 let detail = match detail.await {
                     Ok(detail) => detail,
@@ -107,28 +137,62 @@ pub fn UserPage() -> impl IntoView {
                 let email = user.email.clone();
                 let profiles_view = match profiles.await {
                     Err(err) => error_view(err),
-                    Ok(page) if page.items.is_empty() => view! {
-                        <Empty>{if list.narrowed() { "No profiles match." } else { "Not on any profiles yet." }}</Empty>
-                    }.into_any(),
-                    Ok(page) => view! {
-                        <Total total=page.total noun="profile" narrowed=list.narrowed()/>
-                        <ProfileTable profiles=page.items access_heading="Access" testid="user-profiles"/>
-                        <Pager next=page.next base=list.base(&format!("/users/{uid}")) on_later_page=list.after.get_untracked().is_some()/>
-                    }.into_any(),
+                    Ok(page) if page.items.is_empty() => {
+                        view! {
+                            <Empty>
+                                {if list.narrowed() {
+                                    "No profiles match."
+                                } else {
+                                    "Not on any profiles yet."
+                                }}
+                            </Empty>
+                        }
+                            .into_any()
+                    }
+                    Ok(page) => {
+                        view! {
+                            <Total total=page.total noun="profile" narrowed=list.narrowed() />
+                            <ProfileTable
+                                profiles=page.items
+                                access_heading="Access"
+                                testid="user-profiles"
+                            />
+                            <Pager
+                                next=page.next
+                                base=list.base(&format!("/users/{uid}"))
+                                on_later_page=list.after.get_untracked().is_some()
+                            />
+                        }
+                            .into_any()
+                    }
                 };
                 let history_view = match history.await {
                     Err(err) => error_view(err),
-                    Ok(page) => view! {
-                        <HistoryList page base=format!("/users/{uid}?{}", action.get_untracked().map(|a| format!("action={a}&")).unwrap_or_default())
-                            on_later_page=history_after.get_untracked().is_some() show_subject=false/>
-                    }.into_any(),
+                    Ok(page) => {
+                        view! {
+                            <HistoryList
+                                page
+                                base=format!(
+                                    "/users/{uid}?{}",
+                                    action.get_untracked().map(|a| format!("action={a}&")).unwrap_or_default(),
+                                )
+                                on_later_page=history_after.get_untracked().is_some()
+                                show_subject=false
+                            />
+                        }
+                            .into_any()
+                    }
                 };
                 let held: Vec<_> = detail.roles.iter().map(|r| r.id).collect();
                 let grantable: Vec<_> = all_roles.into_iter().filter(|r| !held.contains(&r.id)).collect();
                 view! {
-                    <Title text=user.display_name.clone()/>
+                    <Title text=user.display_name.clone() />
                     <h1>{user.display_name.clone()}</h1>
-                    <p class="lede"><span class="email">{user.email.clone()}</span>" · joined " {user.created_at.date()}</p>
+                    <p class="lede">
+                        <span class="email">{user.email.clone()}</span>
+                        " · joined "
+                        {user.created_at.date()}
+                    </p>
                     <div class="columns">
                         <section class="card" aria-labelledby="roles-heading">
                             <h2 id="roles-heading">"Roles"</h2>
@@ -137,52 +201,89 @@ pub fn UserPage() -> impl IntoView {
                             } else {
                                 view! {
                                     <UnassignRows>
-                                    <ul class="plain-list" data-testid="user-roles">
-                                        {detail.roles.into_iter().map(|r| view! {
-                                            <li>
-                                                {if is_admin {
-                                                    view! { <a href=format!("/roles/{}", r.id)>{r.name.clone()}</a> }.into_any()
-                                                } else {
-                                                    view! { <span>{r.name.clone()}</span> }.into_any()
-                                                }}
-                                                <span class="muted">" since " {r.assigned_at.date()}</span>
-                                                {is_admin.then(|| view! {
-                                                    <form action=UnassignRole::PATH method="post" class="inline-form">
-                                                        <input type="hidden" name="role" value=r.id.0/>
-                                                        <input type="hidden" name="user" value=uid.0/>
-                                                        <button type="submit" class="button small" aria-label=format!("Remove role {}", r.name)>"Remove"</button>
-                                                    </form>
-                                                })}
-                                            </li>
-                                        }).collect_view()}
-                                    </ul>
+                                        <ul class="plain-list" data-testid="user-roles">
+                                            {detail
+                                                .roles
+                                                .into_iter()
+                                                .map(|r| {
+                                                    view! {
+                                                        <li>
+                                                            {if is_admin {
+                                                                view! {
+                                                                    <a href=format!("/roles/{}", r.id)>{r.name.clone()}</a>
+                                                                }
+                                                                    .into_any()
+                                                            } else {
+                                                                view! { <span>{r.name.clone()}</span> }.into_any()
+                                                            }}
+                                                            <span class="muted">" since " {r.assigned_at.date()}</span>
+                                                            {is_admin
+                                                                .then(|| {
+                                                                    view! {
+                                                                        <form
+                                                                            action=UnassignRole::PATH
+                                                                            method="post"
+                                                                            class="inline-form"
+                                                                        >
+                                                                            <input type="hidden" name="role" value=r.id.0 />
+                                                                            <input type="hidden" name="user" value=uid.0 />
+                                                                            <button
+                                                                                type="submit"
+                                                                                class="button small"
+                                                                                aria-label=format!("Remove role {}", r.name)
+                                                                            >
+                                                                                "Remove"
+                                                                            </button>
+                                                                        </form>
+                                                                    }
+                                                                })}
+                                                        </li>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </ul>
                                     </UnassignRows>
-                                }.into_any()
+                                }
+                                    .into_any()
                             }}
-                            {(is_admin && !grantable.is_empty()).then(|| view! {
-                                <AssignRoleForm look=Look::new("Grant", "Granting…").class("row-form").named("Grant a role")>
-                                    <input type="hidden" name="email" value=email.clone()/>
-                                    <div class="field grow">
-                                        <label for="grant-role">"Grant a role"</label>
-                                        <select id="grant-role" name="role">
-                                            {grantable.into_iter().map(|r| view! { <option value=r.id.0>{r.name}</option> }).collect_view()}
-                                        </select>
-                                    </div>
-                                </AssignRoleForm>
-                            })}
+                            {(is_admin && !grantable.is_empty())
+                                .then(|| {
+                                    view! {
+                                        <AssignRoleForm look=Look::new("Grant", "Granting…")
+                                            .class("row-form")
+                                            .named("Grant a role")>
+                                            <input type="hidden" name="email" value=email.clone() />
+                                            <div class="field grow">
+                                                <label for="grant-role">"Grant a role"</label>
+                                                <select id="grant-role" name="role">
+                                                    {grantable
+                                                        .into_iter()
+                                                        .map(|r| view! { <option value=r.id.0>{r.name}</option> })
+                                                        .collect_view()}
+                                                </select>
+                                            </div>
+                                        </AssignRoleForm>
+                                    }
+                                })}
                         </section>
                         <section class="card" aria-labelledby="profiles-heading">
                             <h2 id="profiles-heading">"Profiles"</h2>
-                            <ListControls list label="Search profiles" access=true sorts=&[("name", "Name"), ("since", "Since")]/>
+                            <ListControls
+                                list
+                                label="Search profiles"
+                                access=true
+                                sorts=&[("name", "Name"), ("since", "Since")]
+                            />
                             {profiles_view}
                         </section>
                     </div>
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
-                        <HistoryFilter action/>
+                        <HistoryFilter action />
                         {history_view}
                     </section>
-                }.into_any()
+                }
+                    .into_any()
             })}
         </Transition>
     }
