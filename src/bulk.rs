@@ -39,13 +39,24 @@ pub struct BulkRow {
     pub note: String,
 }
 
+crate::text_enum! {
+    /// What a bulk change does to the rows it lists.
+    pub enum BulkKind {
+        /// Adds the accounts of pasted emails, at the change's access.
+        Add = "add",
+        Remove = "remove",
+        /// Moves chosen members to the change's access.
+        SetAccess = "set_access",
+    }
+    invalid: ("change", "Choose a bulk change.")
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BulkChange {
     pub id: i64,
     pub profile_id: ProfileId,
     pub profile_name: String,
-    /// "add", "remove" or "set_access".
-    pub kind: String,
+    pub kind: BulkKind,
     pub access: Option<Access>,
     /// Whether it has been applied; `rows` are then the report, else the preview.
     pub applied: bool,
@@ -58,11 +69,11 @@ impl BulkChange {
     }
 
     pub fn title(&self) -> String {
-        match (self.kind.as_str(), self.access) {
-            ("add", Some(a)) => format!("Add people as {}s", a.as_str()),
-            ("remove", _) => "Remove members".into(),
-            (_, Some(a)) => format!("Make members {}s", a.as_str()),
-            _ => "Bulk change".into(),
+        match (self.kind, self.access) {
+            (BulkKind::Add, Some(a)) => format!("Add people as {a}s"),
+            (BulkKind::Remove, _) => "Remove members".into(),
+            (BulkKind::SetAccess, Some(a)) => format!("Make members {a}s"),
+            (_, None) => "Bulk change".into(),
         }
     }
 }
@@ -94,7 +105,7 @@ pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) 
         ));
     }
     let state = crate::server::state::current()?;
-    let id = ssr::save(&state.db, profile, me.id, "add", Some(access), &items.join("\n")).await?;
+    let id = ssr::save(&state.db, profile, me.id, BulkKind::Add, Some(access), &items.join("\n")).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
     Ok(id)
 }
@@ -109,8 +120,8 @@ pub async fn start_bulk_change(
     let (me, _) = crate::access::require_manage(profile).await?;
     ssr::count_bulk_work(me.id).await?;
     let (kind, access) = match change.as_str() {
-        "remove" => ("remove", None),
-        other => ("set_access", Some(Access::parse(other)?)),
+        "remove" => (BulkKind::Remove, None),
+        other => (BulkKind::SetAccess, Some(Access::parse(other)?)),
     };
     if users.is_empty() {
         return Err(AppError::invalid("users", "Tick at least one member first."));
@@ -154,11 +165,12 @@ pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
 pub mod ssr {
     use std::collections::{HashMap, HashSet};
 
-    use super::{BulkChange, BulkRow, RowStatus, MAX_OPEN_DRAFTS};
+    use super::{BulkChange, BulkKind, BulkRow, RowStatus, MAX_OPEN_DRAFTS};
     use crate::{
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
-        history::ssr::Change,
+        history::{ssr::Change, Action},
+        memberships::ssr::rule_to_error,
         record_history_all,
         server::db::{dialect_of, Db, Dialect, Pool},
         with_db,
@@ -170,7 +182,7 @@ pub mod ssr {
     pub struct Draft {
         pub id: i64,
         pub profile: ProfileId,
-        pub kind: String,
+        pub kind: BulkKind,
         pub access: Option<Access>,
         pub items: Vec<String>,
         pub report: Option<Vec<BulkRow>>,
@@ -194,7 +206,7 @@ pub mod ssr {
         db: &Db,
         profile: ProfileId,
         by: UserId,
-        kind: &str,
+        kind: BulkKind,
         access: Option<Access>,
         items: &str,
     ) -> Result<i64, AppError> {
@@ -228,7 +240,7 @@ pub mod ssr {
             .bind(profile)
             .bind(by)
             .bind(kind)
-            .bind(access.map(Access::as_str))
+            .bind(access)
             .bind(items)
             .fetch_one(&mut *tx)
             .await?;
@@ -239,7 +251,7 @@ pub mod ssr {
 
     /// `by`'s draft `id`; anyone else's is "not found".
     pub async fn load(db: &Db, id: i64, by: UserId) -> Result<Draft, AppError> {
-        type Row = (ProfileId, String, Option<String>, String, Option<String>);
+        type Row = (ProfileId, BulkKind, Option<Access>, String, Option<String>);
         let row: Option<Row> = with_db!(db, |pool| {
             sqlx::query_as(
                 "SELECT profile_id, kind, access, items, report FROM bulk_changes WHERE id = $1 AND created_by = $2",
@@ -251,22 +263,225 @@ pub mod ssr {
         })?;
         let (profile, kind, access, items, report) = row.ok_or(AppError::NotFound)?;
         let report = report.map(|r| serde_json::from_str(&r)).transpose().map_err(AppError::internal)?;
-        Ok(Draft {
-            id,
-            profile,
-            kind,
-            access: access.map(Access::try_from).transpose()?,
-            items: items.lines().map(str::to_owned).collect(),
-            report,
-        })
+        Ok(Draft { id, profile, kind, access, items: items.lines().map(str::to_owned).collect(), report })
     }
 
     /// What one row will do, worked out from the profile's current state.
+    #[derive(Clone, Copy)]
     enum Plan {
         Add(UserId),
         Remove(UserId),
         Set(UserId),
         Nothing,
+    }
+
+    /// A row of the preview or the report, and what applying it does.
+    type Planned = (BulkRow, Plan);
+
+    fn planned(label: String, status: RowStatus, note: impl Into<String>, plan: Plan) -> Planned {
+        (BulkRow { label, status, note: note.into() }, plan)
+    }
+
+    /// Why a pasted line adds no one before any account is looked up.
+    enum Unusable {
+        NotAnEmail,
+        ListedTwice,
+    }
+
+    /// An account a pasted email belongs to, and its access to the profile if it is on it.
+    type Account = (UserId, String, Option<Access>);
+
+    /// The reads and writes of a bulk change, inside its transaction. Written once for both
+    /// backends' connections by [`impl_for_connections!`].
+    trait BulkStatements {
+        /// The accounts among `emails`, by email.
+        async fn accounts(
+            &mut self,
+            profile: ProfileId,
+            emails: &[String],
+        ) -> Result<HashMap<String, Account>, AppError>;
+        /// The members among `ids`, with their name and access.
+        async fn members(
+            &mut self,
+            profile: ProfileId,
+            ids: &[UserId],
+        ) -> Result<HashMap<UserId, (String, Access)>, AppError>;
+        async fn add(
+            &mut self,
+            by: UserId,
+            profile: ProfileId,
+            access: Access,
+            ids: &[UserId],
+        ) -> Result<Vec<Change>, AppError>;
+        async fn remove(
+            &mut self,
+            by: UserId,
+            profile: ProfileId,
+            ids: &[UserId],
+        ) -> Result<Vec<Change>, AppError>;
+        async fn set(
+            &mut self,
+            by: UserId,
+            profile: ProfileId,
+            to: Access,
+            ids: &[UserId],
+        ) -> Result<Vec<Change>, AppError>;
+        /// Marks the draft applied, with its report; a draft applied already is a conflict.
+        async fn save_report(&mut self, id: i64, rows: &[BulkRow]) -> Result<(), AppError>;
+    }
+
+    crate::impl_for_connections! {
+        impl BulkStatements {
+            async fn accounts(
+                &mut self,
+                profile: ProfileId,
+                emails: &[String],
+            ) -> Result<HashMap<String, Account>, AppError> {
+                let mut found = HashMap::new();
+                for chunk in emails.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new(
+                        "SELECT u.email, u.id, u.display_name, m.access FROM users u \
+                         LEFT JOIN memberships m ON m.user_id = u.id AND m.profile_id = ",
+                    );
+                    sql.push_bind(profile).push(" WHERE u.email IN (");
+                    push_list(&mut sql, chunk.iter().cloned());
+                    let rows: Vec<(String, UserId, String, Option<Access>)> =
+                        sql.build_query_as().fetch_all(&mut *self).await?;
+                    found.extend(rows.into_iter().map(|(email, id, name, access)| (email, (id, name, access))));
+                }
+                Ok(found)
+            }
+
+            async fn members(
+                &mut self,
+                profile: ProfileId,
+                ids: &[UserId],
+            ) -> Result<HashMap<UserId, (String, Access)>, AppError> {
+                let mut found = HashMap::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new(
+                        "SELECT m.user_id, u.display_name, m.access FROM memberships m \
+                         JOIN users u ON u.id = m.user_id WHERE m.profile_id = ",
+                    );
+                    sql.push_bind(profile).push(" AND m.user_id IN (");
+                    push_list(&mut sql, chunk.iter().copied());
+                    let rows: Vec<(UserId, String, Access)> = sql.build_query_as().fetch_all(&mut *self).await?;
+                    found.extend(rows.into_iter().map(|(id, name, access)| (id, (name, access))));
+                }
+                Ok(found)
+            }
+
+            async fn add(
+                &mut self,
+                by: UserId,
+                profile: ProfileId,
+                access: Access,
+                ids: &[UserId],
+            ) -> Result<Vec<Change>, AppError> {
+                let mut changes = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new(
+                        "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) SELECT ",
+                    );
+                    sql.push_bind(profile).push(", id, ").push_bind(access).push(", ").push_bind(by);
+                    sql.push(", name_key, email FROM users WHERE id IN (");
+                    push_list(&mut sql, chunk.iter().copied());
+                    sql.push(" ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id, added_at");
+                    let added: Vec<(UserId, Timestamp)> = sql.build_query_as().fetch_all(&mut *self).await?;
+                    changes.extend(added.into_iter().map(|(user, since)| Change {
+                        after: Some(access),
+                        since: Some(since),
+                        added_by: Some(by),
+                        ..Change::membership(by, user, profile, Action::Added)
+                    }));
+                }
+                Ok(changes)
+            }
+
+            async fn remove(
+                &mut self,
+                by: UserId,
+                profile: ProfileId,
+                ids: &[UserId],
+            ) -> Result<Vec<Change>, AppError> {
+                let mut changes = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new("DELETE FROM memberships WHERE profile_id = ");
+                    sql.push_bind(profile).push(" AND user_id IN (");
+                    push_list(&mut sql, chunk.iter().copied());
+                    sql.push(" RETURNING user_id, access, added_at, added_by");
+                    let removed: Vec<(UserId, Access, Timestamp, Option<UserId>)> =
+                        sql.build_query_as().fetch_all(&mut *self).await.map_err(rule_to_error)?;
+                    changes.extend(removed.into_iter().map(|(user, was, since, added_by)| Change {
+                        before: Some(was),
+                        since: Some(since),
+                        added_by,
+                        ..Change::membership(by, user, profile, Action::Removed)
+                    }));
+                }
+                Ok(changes)
+            }
+
+            async fn set(
+                &mut self,
+                by: UserId,
+                profile: ProfileId,
+                to: Access,
+                ids: &[UserId],
+            ) -> Result<Vec<Change>, AppError> {
+                let from = match to {
+                    Access::Manager => Access::Member,
+                    Access::Member => Access::Manager,
+                };
+                let mut changes = Vec::new();
+                for chunk in ids.chunks(CHUNK) {
+                    let mut sql = sqlx::QueryBuilder::new("UPDATE memberships SET access = ");
+                    sql.push_bind(to).push(" WHERE profile_id = ").push_bind(profile);
+                    sql.push(" AND access <> ").push_bind(to).push(" AND user_id IN (");
+                    push_list(&mut sql, chunk.iter().copied());
+                    sql.push(" RETURNING user_id, added_at, added_by");
+                    let changed: Vec<(UserId, Timestamp, Option<UserId>)> =
+                        sql.build_query_as().fetch_all(&mut *self).await.map_err(rule_to_error)?;
+                    changes.extend(changed.into_iter().map(|(user, since, added_by)| Change {
+                        before: Some(from),
+                        after: Some(to),
+                        since: Some(since),
+                        added_by,
+                        ..Change::membership(by, user, profile, Action::Changed)
+                    }));
+                }
+                Ok(changes)
+            }
+
+            async fn save_report(&mut self, id: i64, rows: &[BulkRow]) -> Result<(), AppError> {
+                let report = serde_json::to_string(rows).map_err(AppError::internal)?;
+                let saved = sqlx::query(
+                    "UPDATE bulk_changes SET applied_at = $2, report = $3 WHERE id = $1 AND applied_at IS NULL",
+                )
+                .bind(id)
+                .bind(Timestamp(chrono::Utc::now()))
+                .bind(report)
+                .execute(&mut *self)
+                .await?;
+                match saved.rows_affected() {
+                    1 => Ok(()),
+                    _ => Err(AppError::Conflict(ALREADY_APPLIED.into())),
+                }
+            }
+        }
+    }
+
+    /// Pushes `values` as a bound list and closes the `IN (` before it.
+    fn push_list<'args, DB, T>(sql: &mut sqlx::QueryBuilder<'args, DB>, values: impl Iterator<Item = T>)
+    where
+        DB: sqlx::Database,
+        T: 'args + sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let mut list = sql.separated(", ");
+        for value in values {
+            list.push_bind(value);
+        }
+        sql.push(")");
     }
 
     /// Works out every row of `draft` against the profile as it is now and, with `apply`,
@@ -291,279 +506,192 @@ pub mod ssr {
             id: draft.id,
             profile_id: draft.profile,
             profile_name: profile_name.clone(),
-            kind: draft.kind.clone(),
+            kind: draft.kind,
             access: draft.access,
             applied,
             rows,
         };
         if let Some(report) = &draft.report {
             if apply {
-                return Err(AppError::Conflict("This change has been applied already.".into()));
+                return Err(AppError::Conflict(ALREADY_APPLIED.into()));
             }
             return Ok(done(report.clone(), true));
         }
-        let profile = draft.profile;
         let rows = with_db!(db, |pool| {
             let mut tx = if apply { pool.begin_write().await? } else { pool.begin().await? };
             if apply && dialect_of(pool) == Dialect::Postgres {
                 sqlx::query("SELECT id FROM profiles WHERE id = $1 FOR UPDATE")
-                    .bind(profile)
+                    .bind(draft.profile)
                     .execute(&mut *tx)
                     .await?;
             }
-            let mut rows = Vec::with_capacity(draft.items.len());
-            let mut plans = Vec::with_capacity(draft.items.len());
-            if draft.kind == "add" {
-                let access = draft.access.unwrap_or(Access::Member);
-                // Parse, and keep the first of each address.
-                let mut seen = HashSet::new();
-                let parsed: Vec<Result<Email, &'static str>> = draft
-                    .items
-                    .iter()
-                    .map(|raw| match Email::parse(raw) {
-                        Ok(email) if !seen.insert(email.as_str().to_owned()) => Err("listed twice"),
-                        Ok(email) => Ok(email),
-                        Err(_) => Err("not an email address"),
-                    })
-                    .collect();
-                let emails: Vec<String> =
-                    parsed.iter().filter_map(|p| p.as_ref().ok()).map(|e| e.as_str().to_owned()).collect();
-                // Accounts and existing links, a chunk of addresses per statement.
-                let mut found: HashMap<String, (UserId, String, Option<String>)> = HashMap::new();
-                for chunk in emails.chunks(CHUNK) {
-                    let mut sql = sqlx::QueryBuilder::new(
-                        "SELECT u.email, u.id, u.display_name, m.access FROM users u \
-                         LEFT JOIN memberships m ON m.user_id = u.id AND m.profile_id = ",
-                    );
-                    sql.push_bind(profile).push(" WHERE u.email IN (");
-                    let mut list = sql.separated(", ");
-                    for email in chunk {
-                        list.push_bind(email.clone());
-                    }
-                    sql.push(")");
-                    let found_rows: Vec<(String, UserId, String, Option<String>)> =
-                        sql.build_query_as().fetch_all(&mut *tx).await?;
-                    for (email, id, name, access) in found_rows {
-                        found.insert(email, (id, name, access));
-                    }
+            let planned = match draft.kind {
+                BulkKind::Add => {
+                    let access = draft.access.unwrap_or(Access::Member);
+                    let (emails, parsed) = parse_emails(&draft.items);
+                    let accounts = tx.accounts(draft.profile, &emails).await?;
+                    plan_adds(draft, parsed, &accounts, access, apply)
                 }
-                for (raw, parsed) in draft.items.iter().zip(parsed) {
-                    let (status, note, plan) = match parsed {
-                        Err("listed twice") => {
-                            (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing)
-                        }
-                        Err(reason) => (RowStatus::Unknown, reason.to_owned(), Plan::Nothing),
-                        Ok(email) => match found.get(email.as_str()) {
-                            None => {
-                                (RowStatus::Unknown, "no account uses this email".to_owned(), Plan::Nothing)
-                            }
-                            Some((_, name, Some(current))) => (
-                                RowStatus::Unchanged,
-                                format!("{name} is already a {current}"),
-                                Plan::Nothing,
-                            ),
-                            Some((id, name, None)) => (
-                                RowStatus::Change,
-                                format!(
-                                    "{} {name} as {}",
-                                    if apply { "added" } else { "will add" },
-                                    access.as_str()
-                                ),
-                                Plan::Add(*id),
-                            ),
-                        },
-                    };
-                    rows.push(BulkRow { label: raw.clone(), status, note });
-                    plans.push(plan);
+                BulkKind::Remove | BulkKind::SetAccess => {
+                    let ids: Vec<UserId> =
+                        draft.items.iter().filter_map(|s| s.parse().ok().map(UserId)).collect();
+                    let current = tx.members(draft.profile, &ids).await?;
+                    let managers: i64 =
+                        sqlx::query_scalar("SELECT manager_count FROM profiles WHERE id = $1")
+                            .bind(draft.profile)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    let mine = Mine { me, me_admin };
+                    plan_member_changes(draft, &ids, &current, managers, mine, apply)
                 }
-            } else {
-                let ids: Vec<UserId> =
-                    draft.items.iter().filter_map(|s| s.parse().ok().map(UserId)).collect();
-                let mut current: HashMap<UserId, (String, Access)> = HashMap::new();
-                // Only members are read, so only members are named: anyone else, an account
-                // or not, is "Account #id", and a draft can't be used to look people up.
-                for chunk in ids.chunks(CHUNK) {
-                    let mut sql = sqlx::QueryBuilder::new(
-                        "SELECT m.user_id, u.display_name, m.access FROM memberships m \
-                         JOIN users u ON u.id = m.user_id WHERE m.profile_id = ",
-                    );
-                    sql.push_bind(profile).push(" AND m.user_id IN (");
-                    let mut list = sql.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    sql.push(")");
-                    let found: Vec<(UserId, String, String)> =
-                        sql.build_query_as().fetch_all(&mut *tx).await?;
-                    for (id, name, access) in found {
-                        current.insert(id, (name, Access::parse(&access)?));
-                    }
-                }
-                let managers: i64 = sqlx::query_scalar("SELECT manager_count FROM profiles WHERE id = $1")
-                    .bind(profile)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                // Managers this change would take away: if that is all of them, it is refused.
-                let losing: i64 = ids
-                    .iter()
-                    .collect::<HashSet<_>>()
-                    .into_iter()
-                    .filter(|id| matches!(current.get(id), Some((_, Access::Manager))))
-                    .filter(|_| draft.kind == "remove" || draft.access == Some(Access::Member))
-                    .count() as i64;
-                let no_manager_left = losing > 0 && losing >= managers;
-                let mut seen = HashSet::new();
-                for id in ids {
-                    let name =
-                        current.get(&id).map_or_else(|| format!("Account #{id}"), |(name, _)| name.clone());
-                    let (status, note, plan) = match current.get(&id) {
-                        _ if !seen.insert(id) => {
-                            (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing)
-                        }
-                        None => (RowStatus::Unchanged, "not on this profile".to_owned(), Plan::Nothing),
-                        Some((_, access)) if draft.kind == "set_access" && Some(*access) == draft.access => {
-                            (RowStatus::Unchanged, format!("already a {}", access.as_str()), Plan::Nothing)
-                        }
-                        Some((_, Access::Manager)) if no_manager_left => (
-                            RowStatus::Refused,
-                            "refused: the profile would have no manager left".to_owned(),
-                            Plan::Nothing,
-                        ),
-                        Some(_) if id == me && !me_admin => (
-                            RowStatus::Refused,
-                            "refused: you would lose your own right to manage this profile".to_owned(),
-                            Plan::Nothing,
-                        ),
-                        Some((_, access)) if draft.kind == "remove" => (
-                            RowStatus::Change,
-                            format!(
-                                "{} (was {})",
-                                if apply { "removed" } else { "will remove" },
-                                access.as_str()
-                            ),
-                            Plan::Remove(id),
-                        ),
-                        Some((_, access)) => (
-                            RowStatus::Change,
-                            format!(
-                                "{} from {} to {}",
-                                if apply { "changed" } else { "will change" },
-                                access.as_str(),
-                                draft.access.map(Access::as_str).unwrap_or_default()
-                            ),
-                            Plan::Set(id),
-                        ),
-                    };
-                    rows.push(BulkRow { label: name, status, note });
-                    plans.push(plan);
-                }
-            }
-
+            };
+            let (rows, plans): (Vec<BulkRow>, Vec<Plan>) = planned.into_iter().unzip();
             if apply {
-                let access = draft.access;
-                let adds: Vec<UserId> = plans
-                    .iter()
-                    .filter_map(|p| if let Plan::Add(id) = p { Some(*id) } else { None })
-                    .collect();
-                let removes: Vec<UserId> = plans
-                    .iter()
-                    .filter_map(|p| if let Plan::Remove(id) = p { Some(*id) } else { None })
-                    .collect();
-                let sets: Vec<UserId> = plans
-                    .iter()
-                    .filter_map(|p| if let Plan::Set(id) = p { Some(*id) } else { None })
-                    .collect();
-                let mut changes: Vec<Change> = Vec::new();
-                for chunk in adds.chunks(CHUNK) {
-                    let access = access.unwrap_or(Access::Member);
-                    let mut sql = sqlx::QueryBuilder::new(
-                        "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) SELECT ",
-                    );
-                    sql.push_bind(profile).push(", id, ").push_bind(access.as_str()).push(", ").push_bind(me);
-                    sql.push(", name_key, email FROM users WHERE id IN (");
-                    let mut list = sql.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    sql.push(") ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id, added_at");
-                    let added: Vec<(UserId, Timestamp)> = sql.build_query_as().fetch_all(&mut *tx).await?;
-                    changes.extend(added.into_iter().map(|(user, since)| Change {
-                        after: Some(access),
-                        since: Some(since),
-                        added_by: Some(me),
-                        ..Change::membership(me, user, profile, "added")
-                    }));
-                }
-                for chunk in removes.chunks(CHUNK) {
-                    let mut sql = sqlx::QueryBuilder::new("DELETE FROM memberships WHERE profile_id = ");
-                    sql.push_bind(profile).push(" AND user_id IN (");
-                    let mut list = sql.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    sql.push(") RETURNING user_id, access, added_at, added_by");
-                    let removed: Vec<(UserId, String, Timestamp, Option<UserId>)> = sql
-                        .build_query_as()
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(crate::memberships::ssr::rule_to_error)?;
-                    for (user, was, since, added_by) in removed {
-                        changes.push(Change {
-                            before: Some(Access::parse(&was)?),
-                            since: Some(since),
-                            added_by,
-                            ..Change::membership(me, user, profile, "removed")
-                        });
-                    }
-                }
-                for chunk in sets.chunks(CHUNK) {
-                    let to = access.unwrap_or(Access::Member);
-                    let mut sql = sqlx::QueryBuilder::new("UPDATE memberships SET access = ");
-                    sql.push_bind(to.as_str()).push(" WHERE profile_id = ").push_bind(profile);
-                    sql.push(" AND access <> ").push_bind(to.as_str()).push(" AND user_id IN (");
-                    let mut list = sql.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    sql.push(") RETURNING user_id, added_at, added_by");
-                    let changed: Vec<(UserId, Timestamp, Option<UserId>)> = sql
-                        .build_query_as()
-                        .fetch_all(&mut *tx)
-                        .await
-                        .map_err(crate::memberships::ssr::rule_to_error)?;
-                    let from = match to {
-                        Access::Manager => Access::Member,
-                        Access::Member => Access::Manager,
-                    };
-                    changes.extend(changed.into_iter().map(|(user, since, added_by)| Change {
-                        before: Some(from),
-                        after: Some(to),
-                        since: Some(since),
-                        added_by,
-                        ..Change::membership(me, user, profile, "changed")
-                    }));
-                }
+                let mut changes = carry_out(&mut *tx, draft, me, &plans).await?;
                 // In person order: on PostgreSQL the entries lock their people's history
                 // tallies, and two bulk changes that lock them in one order can't deadlock.
                 changes.sort_by_key(|change| change.user);
                 record_history_all!(tx, &changes)?;
-                let report = serde_json::to_string(&rows).map_err(AppError::internal)?;
-                let saved = sqlx::query(
-                    "UPDATE bulk_changes SET applied_at = $2, report = $3 WHERE id = $1 AND applied_at IS NULL",
-                )
-                .bind(draft.id)
-                .bind(Timestamp(chrono::Utc::now()))
-                .bind(report)
-                .execute(&mut *tx)
-                .await?;
-                if saved.rows_affected() != 1 {
-                    return Err(AppError::Conflict("This change has been applied already.".into()));
-                }
+                tx.save_report(draft.id, &rows).await?;
                 tx.commit().await?;
             }
             Ok::<_, AppError>(rows)
         })?;
         Ok(done(rows, apply))
+    }
+
+    const ALREADY_APPLIED: &str = "This change has been applied already.";
+
+    /// Carries out the planned rows: adds, then removals, then changes of access.
+    async fn carry_out<C: BulkStatements>(
+        conn: &mut C,
+        draft: &Draft,
+        me: UserId,
+        plans: &[Plan],
+    ) -> Result<Vec<Change>, AppError> {
+        let of = |want: fn(&Plan) -> Option<UserId>| plans.iter().filter_map(want).collect::<Vec<_>>();
+        let adds = of(|p| if let Plan::Add(id) = p { Some(*id) } else { None });
+        let removes = of(|p| if let Plan::Remove(id) = p { Some(*id) } else { None });
+        let sets = of(|p| if let Plan::Set(id) = p { Some(*id) } else { None });
+        let access = draft.access.unwrap_or(Access::Member);
+        let mut changes = conn.add(me, draft.profile, access, &adds).await?;
+        changes.extend(conn.remove(me, draft.profile, &removes).await?);
+        changes.extend(conn.set(me, draft.profile, access, &sets).await?);
+        Ok(changes)
+    }
+
+    /// Parses each pasted line, keeping the first of each address: the addresses to look up,
+    /// and each line's email or why it is none.
+    fn parse_emails(items: &[String]) -> (Vec<String>, Vec<Result<Email, Unusable>>) {
+        let mut seen = HashSet::new();
+        let parsed: Vec<Result<Email, Unusable>> = items
+            .iter()
+            .map(|raw| match Email::parse(raw) {
+                Ok(email) if !seen.insert(email.as_str().to_owned()) => Err(Unusable::ListedTwice),
+                Ok(email) => Ok(email),
+                Err(_) => Err(Unusable::NotAnEmail),
+            })
+            .collect();
+        let emails = parsed.iter().filter_map(|p| p.as_ref().ok()).map(|e| e.as_str().to_owned()).collect();
+        (emails, parsed)
+    }
+
+    /// Each pasted line of a bulk add: whom it adds, or why no one.
+    fn plan_adds(
+        draft: &Draft,
+        parsed: Vec<Result<Email, Unusable>>,
+        accounts: &HashMap<String, Account>,
+        access: Access,
+        apply: bool,
+    ) -> Vec<Planned> {
+        let verb = if apply { "added" } else { "will add" };
+        let plan = |raw: &String, parsed: Result<Email, Unusable>| {
+            let label = raw.clone();
+            let email = match parsed {
+                Err(Unusable::ListedTwice) => {
+                    return planned(label, RowStatus::Unchanged, "listed twice", Plan::Nothing)
+                }
+                Err(Unusable::NotAnEmail) => {
+                    return planned(label, RowStatus::Unknown, "not an email address", Plan::Nothing)
+                }
+                Ok(email) => email,
+            };
+            match accounts.get(email.as_str()) {
+                None => planned(label, RowStatus::Unknown, "no account uses this email", Plan::Nothing),
+                Some((_, name, Some(current))) => planned(
+                    label,
+                    RowStatus::Unchanged,
+                    format!("{name} is already a {current}"),
+                    Plan::Nothing,
+                ),
+                Some((id, name, None)) => {
+                    planned(label, RowStatus::Change, format!("{verb} {name} as {access}"), Plan::Add(*id))
+                }
+            }
+        };
+        draft.items.iter().zip(parsed).map(|(raw, parsed)| plan(raw, parsed)).collect()
+    }
+
+    /// Who runs a bulk change: no one loses their own right to manage by it, but an admin.
+    #[derive(Clone, Copy)]
+    struct Mine {
+        me: UserId,
+        me_admin: bool,
+    }
+
+    /// Each chosen member of a removal or a change of access: what happens to them, or why
+    /// nothing does. Only members are named: anyone else, an account or not, is "Account
+    /// #id", so a draft can't be used to look people up.
+    fn plan_member_changes(
+        draft: &Draft,
+        ids: &[UserId],
+        current: &HashMap<UserId, (String, Access)>,
+        managers: i64,
+        mine: Mine,
+        apply: bool,
+    ) -> Vec<Planned> {
+        let removing = draft.kind == BulkKind::Remove;
+        // Managers this change would take away: if that is all of them, it is refused.
+        let losing = ids
+            .iter()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .filter(|id| matches!(current.get(id), Some((_, Access::Manager))))
+            .filter(|_| removing || draft.access == Some(Access::Member))
+            .count() as i64;
+        let no_manager_left = losing > 0 && losing >= managers;
+        let to = draft.access.map(Access::as_str).unwrap_or_default();
+        let mut seen = HashSet::new();
+        let mut plan = |id: UserId| {
+            let name = current.get(&id).map_or_else(|| format!("Account #{id}"), |(name, _)| name.clone());
+            let (status, note, plan) = match current.get(&id) {
+                _ if !seen.insert(id) => (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing),
+                None => (RowStatus::Unchanged, "not on this profile".to_owned(), Plan::Nothing),
+                Some((_, access)) if !removing && Some(*access) == draft.access => {
+                    (RowStatus::Unchanged, format!("already a {access}"), Plan::Nothing)
+                }
+                Some((_, Access::Manager)) if no_manager_left => (
+                    RowStatus::Refused,
+                    "refused: the profile would have no manager left".into(),
+                    Plan::Nothing,
+                ),
+                Some(_) if id == mine.me && !mine.me_admin => (
+                    RowStatus::Refused,
+                    "refused: you would lose your own right to manage this profile".into(),
+                    Plan::Nothing,
+                ),
+                Some((_, access)) if removing => {
+                    let verb = if apply { "removed" } else { "will remove" };
+                    (RowStatus::Change, format!("{verb} (was {access})"), Plan::Remove(id))
+                }
+                Some((_, access)) => {
+                    let verb = if apply { "changed" } else { "will change" };
+                    (RowStatus::Change, format!("{verb} from {access} to {to}"), Plan::Set(id))
+                }
+            };
+            planned(name, status, note, plan)
+        };
+        ids.iter().map(|id| plan(*id)).collect()
     }
 }
 

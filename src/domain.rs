@@ -8,6 +8,86 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 
+/// A closed set whose values are stored and sent as text: each value's text is written once,
+/// here, and serves serde (the wire), sqlx (the database: bind it, decode it) and `parse` (a
+/// form's field, answered with `$field`'s error `$invalid` when it isn't one of them).
+#[macro_export]
+macro_rules! text_enum {
+    (
+        $(#[$doc:meta])*
+        pub enum $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)+ }
+        invalid: ($field:literal, $invalid:literal)
+    ) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order declared.
+            pub const ALL: &[$name] = &[$($name::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+
+            pub fn parse(raw: &str) -> Result<Self, $crate::error::AppError> {
+                match raw {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($crate::error::AppError::invalid($field, $invalid)),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&'r str as sqlx::Decode<'r, DB>>::decode(value)?;
+                $name::parse(text).map_err(|_| format!("{text:?} is no {}", stringify!($name)).into())
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl<'q, DB: sqlx::Database> sqlx::Encode<'q, DB> for $name
+        where
+            &'q str: sqlx::Encode<'q, DB>,
+        {
+            fn encode_by_ref(
+                &self,
+                buf: &mut <DB as sqlx::Database>::ArgumentBuffer<'q>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&'q str as sqlx::Encode<'q, DB>>::encode(self.as_str(), buf)
+            }
+        }
+    };
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -231,42 +311,21 @@ pub fn bounded_text(
     Ok(text.to_owned())
 }
 
-/// In what capacity someone is on a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Access {
-    Manager,
-    Member,
+crate::text_enum! {
+    /// In what capacity someone is on a profile.
+    pub enum Access {
+        Manager = "manager",
+        Member = "member",
+    }
+    invalid: ("access", "Choose manager or member.")
 }
 
 impl Access {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Access::Manager => "manager",
-            Access::Member => "member",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self, AppError> {
-        match raw {
-            "manager" => Ok(Access::Manager),
-            "member" => Ok(Access::Member),
-            _ => Err(AppError::invalid("access", "Choose manager or member.")),
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Access::Manager => "Manager",
             Access::Member => "Member",
         }
-    }
-}
-
-impl TryFrom<String> for Access {
-    type Error = AppError;
-    fn try_from(value: String) -> Result<Self, AppError> {
-        Access::parse(&value)
     }
 }
 

@@ -26,10 +26,9 @@ pub struct Entry {
     pub profile_name: Option<String>,
     pub role_id: Option<RoleId>,
     pub role_name: Option<String>,
-    /// added, changed, removed or restored.
-    pub action: String,
-    pub access_before: Option<String>,
-    pub access_after: Option<String>,
+    pub action: Action,
+    pub access_before: Option<Access>,
+    pub access_after: Option<Access>,
     pub since: Option<Timestamp>,
     /// For a removal: whether it has been undone.
     pub undone: bool,
@@ -38,21 +37,21 @@ pub struct Entry {
 impl Entry {
     /// "added as member", "changed from member to manager", "removed (was manager)"…
     pub fn describe(&self) -> String {
-        let before = self.access_before.as_deref().unwrap_or("");
-        let after = self.access_after.as_deref().unwrap_or("");
-        match (self.role_id.is_some(), self.action.as_str()) {
-            (true, "added") => "was granted the role".into(),
-            (true, _) => "lost the role".into(),
-            (false, "added") => format!("added as {after}"),
-            (false, "restored") => format!("restored as {after} (undo)"),
-            (false, "changed") => format!("changed from {before} to {after}"),
-            (false, _) => format!("removed (was {before})"),
+        let before = self.access_before.map_or("", Access::as_str);
+        let after = self.access_after.map_or("", Access::as_str);
+        match (self.role_id.is_some(), self.action) {
+            (true, Action::Added | Action::Restored) => "was granted the role".into(),
+            (true, Action::Removed | Action::Changed) => "lost the role".into(),
+            (false, Action::Added) => format!("added as {after}"),
+            (false, Action::Restored) => format!("restored as {after} (undo)"),
+            (false, Action::Changed) => format!("changed from {before} to {after}"),
+            (false, Action::Removed) => format!("removed (was {before})"),
         }
     }
 
     /// Whether a manager can still undo this: a profile removal not undone yet.
     pub fn undoable(&self) -> bool {
-        self.profile_id.is_some() && self.action == "removed" && !self.undone
+        self.profile_id.is_some() && self.action == Action::Removed && !self.undone
     }
 }
 
@@ -63,7 +62,7 @@ pub struct AccessAt {
     pub user_id: UserId,
     pub user_name: Option<String>,
     pub email: Option<String>,
-    pub access: String,
+    pub access: Access,
     pub since: Option<Timestamp>,
 }
 
@@ -87,40 +86,27 @@ pub struct Explanation {
     pub paths: Vec<AccessPath>,
 }
 
-pub const ACTIONS: [&str; 4] = ["added", "changed", "removed", "restored"];
-
-/// What happened to a role or a profile itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SubjectAction {
-    Created,
-    Renamed,
-    Described,
-    Deleted,
+crate::text_enum! {
+    /// What happened to someone's place on a profile or hold on a role.
+    pub enum Action {
+        Added = "added",
+        Changed = "changed",
+        Removed = "removed",
+        /// A removal undone: the person is back as they were.
+        Restored = "restored",
+    }
+    invalid: ("action", "Choose added, changed, removed or restored.")
 }
 
-impl SubjectAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SubjectAction::Created => "created",
-            SubjectAction::Renamed => "renamed",
-            SubjectAction::Described => "described",
-            SubjectAction::Deleted => "deleted",
-        }
+crate::text_enum! {
+    /// What happened to a role or a profile itself.
+    pub enum SubjectAction {
+        Created = "created",
+        Renamed = "renamed",
+        Described = "described",
+        Deleted = "deleted",
     }
-}
-
-impl TryFrom<String> for SubjectAction {
-    type Error = AppError;
-    fn try_from(value: String) -> Result<Self, AppError> {
-        match value.as_str() {
-            "created" => Ok(SubjectAction::Created),
-            "renamed" => Ok(SubjectAction::Renamed),
-            "described" => Ok(SubjectAction::Described),
-            "deleted" => Ok(SubjectAction::Deleted),
-            _ => Err(AppError::invalid("action", "Unknown kind of change.")),
-        }
-    }
+    invalid: ("action", "Unknown kind of change.")
 }
 
 /// One change to a role or a profile itself, as its page lists it.
@@ -131,7 +117,6 @@ pub struct SubjectEntry {
     pub at: Timestamp,
     /// Who made the change; `None` for the command line or an account that is gone.
     pub actor: Option<String>,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub action: SubjectAction,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
@@ -155,11 +140,10 @@ impl SubjectEntry {
 pub const SUBJECT_CHANGES_SHOWN: i64 = 50;
 
 #[cfg(feature = "ssr")]
-fn action_filter(raw: Option<&str>) -> Result<Option<String>, AppError> {
+fn action_filter(raw: Option<&str>) -> Result<Option<Action>, AppError> {
     match raw.unwrap_or("") {
         "" | "all" => Ok(None),
-        a if ACTIONS.contains(&a) => Ok(Some(a.to_owned())),
-        _ => Err(AppError::invalid("action", "Choose added, changed, removed or restored.")),
+        other => Action::parse(other).map(Some),
     }
 }
 
@@ -175,8 +159,7 @@ pub async fn list_profile_history(
     let action = action_filter(action.as_deref())?;
     let q = crate::paging::search_text(q.as_deref())?;
     let state = crate::server::state::current()?;
-    ssr::list(&state.db, ssr::Subject::Profile(profile), action.as_deref(), q.as_deref(), after.as_deref())
-        .await
+    ssr::list(&state.db, ssr::Subject::Profile(profile), action, q.as_deref(), after.as_deref()).await
 }
 
 /// A user's history on every profile and role: one's own, or anyone's for an admin.
@@ -189,7 +172,7 @@ pub async fn list_user_history(
     crate::access::require_self_or_admin(user).await?;
     let action = action_filter(action.as_deref())?;
     let state = crate::server::state::current()?;
-    ssr::list(&state.db, ssr::Subject::User(user), action.as_deref(), None, after.as_deref()).await
+    ssr::list(&state.db, ssr::Subject::User(user), action, None, after.as_deref()).await
 }
 
 /// One history entry of a profile, such as the removal an "Undo" banner names.
@@ -271,7 +254,7 @@ pub async fn list_profile_changes(profile: ProfileId) -> Result<Vec<SubjectEntry
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{AccessAt, AccessPath, Entry, Explanation, SubjectEntry, SUBJECT_CHANGES_SHOWN};
+    use super::{AccessAt, AccessPath, Action, Entry, Explanation, SubjectEntry, SUBJECT_CHANGES_SHOWN};
     use crate::{
         domain::{Access, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
@@ -287,7 +270,7 @@ pub mod ssr {
         pub actor: Option<UserId>,
         pub user: UserId,
         pub on: On,
-        pub action: &'static str,
+        pub action: Action,
         pub before: Option<Access>,
         pub after: Option<Access>,
         pub since: Option<Timestamp>,
@@ -302,7 +285,7 @@ pub mod ssr {
     }
 
     impl Change {
-        pub fn membership(actor: UserId, user: UserId, profile: ProfileId, action: &'static str) -> Change {
+        pub fn membership(actor: UserId, user: UserId, profile: ProfileId, action: Action) -> Change {
             Change {
                 actor: Some(actor),
                 user,
@@ -316,7 +299,7 @@ pub mod ssr {
             }
         }
 
-        pub fn role(actor: Option<UserId>, user: UserId, role: RoleId, action: &'static str) -> Change {
+        pub fn role(actor: Option<UserId>, user: UserId, role: RoleId, action: Action) -> Change {
             Change { on: On::Role(role), actor, ..Change::membership(user, user, ProfileId(0), action) }
         }
     }
@@ -343,8 +326,8 @@ pub mod ssr {
                     .push_bind(profile)
                     .push_bind(role)
                     .push_bind(change.action)
-                    .push_bind(change.before.map(|a| a.as_str()))
-                    .push_bind(change.after.map(|a| a.as_str()))
+                    .push_bind(change.before)
+                    .push_bind(change.after)
                     .push_bind(change.since)
                     .push_bind(change.added_by)
                     .push_bind(change.undo_of);
@@ -483,7 +466,7 @@ pub mod ssr {
     pub async fn list(
         db: &Db,
         subject: Subject,
-        action: Option<&str>,
+        action: Option<Action>,
         q: Option<&str>,
         after: Option<&str>,
     ) -> Result<Page<Entry>, AppError> {
@@ -515,7 +498,7 @@ pub mod ssr {
             let subject = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
                 sql.push(format_args!("{column} = ")).push_bind(id);
                 if let Some(action) = action {
-                    sql.push(" AND h.action = ").push_bind(action.to_owned());
+                    sql.push(" AND h.action = ").push_bind(action);
                 }
                 if page {
                     sql.push(" AND h.id < ").push_bind(before);
@@ -596,7 +579,7 @@ pub mod ssr {
             );
             count.push_bind(tally).push(" AND subject_id = ").push_bind(id);
             if let Some(action) = action {
-                count.push(" AND action = ").push_bind(action.to_owned());
+                count.push(" AND action = ").push_bind(action);
             }
             count.push(") ");
             match &range {
@@ -771,7 +754,7 @@ pub mod ssr {
     /// Restores the link a removal deleted, with its level, "since" and adder, and records
     /// the restoration. A second undo of the same removal is refused by the unique `undo_of`.
     pub async fn undo(db: &Db, entry: i64, actor: UserId) -> Result<(), AppError> {
-        type Removed = (String, Option<ProfileId>, UserId, Option<String>, Option<Timestamp>, Option<UserId>);
+        type Removed = (Action, Option<ProfileId>, UserId, Option<Access>, Option<Timestamp>, Option<UserId>);
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let removed: Option<Removed> = sqlx::query_as(
@@ -781,12 +764,11 @@ pub mod ssr {
             .fetch_optional(&mut *tx)
             .await?;
             let (action, profile, user, access, since, added_by) = removed.ok_or(AppError::NotFound)?;
-            let (Some(profile), Some(access), Some(since), "removed") =
-                (profile, access, since, action.as_str())
+            let (Some(profile), Some(access), Some(since), Action::Removed) =
+                (profile, access, since, action)
             else {
                 return Err(AppError::Conflict("Only a removal can be undone.".into()));
             };
-            let access = Access::parse(&access)?;
             let restored: Option<UserId> = sqlx::query_scalar(
                 "INSERT INTO memberships (profile_id, user_id, access, added_at, added_by, name_key, email) \
                  SELECT $1, u.id, $3, $4, (SELECT id FROM users WHERE id = $5), u.name_key, u.email \
@@ -816,7 +798,7 @@ pub mod ssr {
                 since: Some(since),
                 added_by,
                 undo_of: Some(entry),
-                ..Change::membership(actor, user, profile, "restored")
+                ..Change::membership(actor, user, profile, Action::Restored)
             };
             match record_history!(&mut *tx, &change) {
                 Ok(_) => {}

@@ -19,7 +19,6 @@ pub struct Member {
     pub email: String,
     /// The lower-cased name the list sorts by.
     pub name_key: String,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub access: Access,
     pub added_at: Timestamp,
     /// `None` when the link was made by someone whose account is gone.
@@ -98,7 +97,7 @@ pub mod ssr {
     use crate::{
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
-        history::ssr::Change,
+        history::{ssr::Change, Action},
         paging::{
             self,
             ssr::{Bound, People, PeoplePage, Rows},
@@ -201,7 +200,7 @@ pub mod ssr {
                     after: Some(access),
                     since: Some(since),
                     added_by: Some(by),
-                    ..Change::membership(by, user, profile, "added")
+                    ..Change::membership(by, user, profile, Action::Added)
                 };
                 record_history!(&mut *tx, &change)?;
                 tx.commit().await?;
@@ -273,7 +272,7 @@ pub mod ssr {
                 after: Some(access),
                 since: Some(since),
                 added_by,
-                ..Change::membership(by, user, profile, "changed")
+                ..Change::membership(by, user, profile, Action::Changed)
             };
             record_history!(&mut *tx, &change)?;
             tx.commit().await?;
@@ -300,7 +299,7 @@ pub mod ssr {
                 before: Some(Access::parse(&access)?),
                 since: Some(since),
                 added_by,
-                ..Change::membership(by, user, profile, "removed")
+                ..Change::membership(by, user, profile, Action::Removed)
             };
             let entry = record_history!(&mut *tx, &change)?;
             tx.commit().await?;

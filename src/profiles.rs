@@ -35,7 +35,6 @@ pub struct ProfileDetail {
 pub struct ProfileSummary {
     pub id: ProfileId,
     pub name: String,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub access: Access,
     pub member_count: i64,
     /// When the user joined it, and the lower-cased name: the list's sort keys.
@@ -127,7 +126,7 @@ pub mod ssr {
         error::AppError,
         history::{
             ssr::{Change, On},
-            SubjectAction,
+            Action, SubjectAction,
         },
         paging::{self, Page, Sort},
         record_edits, record_history, record_subject,
@@ -224,7 +223,7 @@ pub mod ssr {
                 after: Some(Access::Manager),
                 since: Some(since),
                 added_by: Some(creator),
-                ..Change::membership(creator, creator, id, "added")
+                ..Change::membership(creator, creator, id, Action::Added)
             };
             record_history!(&mut *tx, &change)?;
             record_subject!(

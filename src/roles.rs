@@ -124,7 +124,7 @@ pub mod ssr {
         error::AppError,
         history::{
             ssr::{Change, On},
-            SubjectAction,
+            Action, SubjectAction,
         },
         paging::{
             self,
@@ -316,7 +316,7 @@ pub mod ssr {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some((user, since)) = added {
-                let change = Change { since: Some(since), ..Change::role(actor, user, role, "added") };
+                let change = Change { since: Some(since), ..Change::role(actor, user, role, Action::Added) };
                 record_history!(&mut *tx, &change)?;
                 tx.commit().await?;
             }
@@ -358,7 +358,7 @@ pub mod ssr {
             .await
             .map_err(to_error)?;
             let since = since.ok_or(AppError::NotFound)?;
-            let change = Change { since: Some(since), ..Change::role(actor, user, role, "removed") };
+            let change = Change { since: Some(since), ..Change::role(actor, user, role, Action::Removed) };
             record_history!(&mut *tx, &change)?;
             tx.commit().await?;
             Ok(())

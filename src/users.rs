@@ -97,7 +97,7 @@ pub mod ssr {
         access::Findable,
         domain::{DisplayName, Email, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
-        history::ssr::Change,
+        history::{ssr::Change, Action},
         paging::{
             self,
             ssr::{People, PeoplePage, Rows},
@@ -177,7 +177,7 @@ pub mod ssr {
                 .bind(id)
                 .fetch_one(&mut *tx)
                 .await?;
-                let change = Change { since: Some(since), ..Change::role(None, id, role, "added") };
+                let change = Change { since: Some(since), ..Change::role(None, id, role, Action::Added) };
                 record_history!(&mut *tx, &change)?;
             }
             tx.commit().await?;

@@ -119,7 +119,7 @@ async fn seen(user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, Ap
 }
 
 async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
-    let row: Option<(String, String, i64, i64, Timestamp, Option<String>)> = with_db!(db, |pool| {
+    let row: Option<(String, String, i64, i64, Timestamp, Option<Access>)> = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT p.name, p.description, p.member_count, p.manager_count, p.created_at, m.access \
              FROM profiles p \
@@ -134,7 +134,6 @@ async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Op
     let Some((name, description, member_count, manager_count, created_at, access)) = row else {
         return Ok(None);
     };
-    let access = access.map(Access::try_from).transpose()?;
     let standing = Standing { access, admin: user.is_admin };
     Ok(Some(Seen { standing, name, description, member_count, manager_count, created_at }))
 }

@@ -10,8 +10,8 @@ use super::{
 use crate::{
     domain::{ProfileId, UserId},
     history::{
-        explain_access, list_profile_changes, list_profile_history, who_had_access, AccessPath, Entry,
-        SubjectEntry, UndoRemoval, ACTIONS,
+        explain_access, list_profile_changes, list_profile_history, who_had_access, AccessPath, Action,
+        Entry, SubjectEntry, UndoRemoval,
     },
     paging::Page,
     profiles::get_profile,
@@ -51,10 +51,10 @@ pub fn HistoryFilter(
                     <option value="" selected=move || action.get().is_none()>
                         "Every change"
                     </option>
-                    {ACTIONS
+                    {Action::ALL
                         .iter()
                         .map(|a| {
-                            let a = *a;
+                            let a = a.as_str();
                             view! {
                                 <option value=a selected=move || action.get().as_deref() == Some(a)>
                                     {a}
@@ -419,7 +419,7 @@ pub fn AccessOnPage() -> impl IntoView {
                                                             })}
                                                     </td>
                                                     <td class="email">{r.email.unwrap_or_default()}</td>
-                                                    <td>{r.access}</td>
+                                                    <td>{r.access.as_str()}</td>
                                                     <td>{r.since.map(|s| s.date()).unwrap_or_default()}</td>
                                                 </tr>
                                             }

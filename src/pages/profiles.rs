@@ -418,7 +418,7 @@ pub fn ProfilePage() -> impl IntoView {
                                         {format!(
                                             "Removed {} (was {}).",
                                             entry.user_name.clone().unwrap_or_default(),
-                                            entry.access_before.clone().unwrap_or_default(),
+                                            entry.access_before.map_or("", Access::as_str),
                                         )}
                                     </span>
                                     <UndoForm look=Look::new("Undo", "Undoing…")

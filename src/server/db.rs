@@ -39,6 +39,22 @@ macro_rules! with_db {
     };
 }
 
+/// Implements a trait for both backends' connections with one body, as [`with_db!`] runs
+/// one body on both pools: statements a transaction runs are written once, as methods, and
+/// compiled once per backend, with no generic bounds to spell out. Call them on a
+/// transaction inside [`with_db!`] (`tx.accounts(…)`).
+#[macro_export]
+macro_rules! impl_for_connections {
+    (impl $trait:ident { $($items:tt)* }) => {
+        impl $trait for sqlx::SqliteConnection {
+            $($items)*
+        }
+        impl $trait for sqlx::PgConnection {
+            $($items)*
+        }
+    };
+}
+
 /// Which SQL dialect a pool speaks, for the few statements that differ.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
