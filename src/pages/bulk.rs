@@ -9,7 +9,7 @@ use super::{
     islands::{ApplyBulkForm, Look},
     param_id,
 };
-use crate::bulk::{get_bulk, RowStatus};
+use crate::bulk::{get_bulk, BulkChange, BulkRow, RowStatus};
 
 #[component]
 pub fn BulkPage() -> impl IntoView {
@@ -20,89 +20,82 @@ pub fn BulkPage() -> impl IntoView {
             view! { <p class="muted">"Loading…"</p> }
         }>
             {move || Suspend::new(async move {
-                let bulk = match bulk.await {
-                    Ok(bulk) => bulk,
-                    Err(err) => return error_view(err),
-                };
-                let counts = [
-                    (RowStatus::Change, if bulk.applied { "changed" } else { "to change" }),
-                    (RowStatus::Unchanged, "unchanged"),
-                    (RowStatus::Unknown, "unknown"),
-                    (RowStatus::Refused, "refused"),
-                ];
-                let summary = counts
-                    .iter()
-                    .map(|(status, label)| format!("{} {label}", bulk.count(*status)))
-                    .collect::<Vec<_>>()
-                    .join(" · ");
-                let changes = bulk.count(RowStatus::Change);
-                let bid = bulk.id;
-                view! {
-                    <Title text=bulk.title() />
-                    <p class="crumbs">
-                        <a href=format!("/profiles/{}", bulk.profile_id)>{bulk.profile_name.clone()}</a>
-                    </p>
-                    <h1>{bulk.title()}</h1>
-                    <section class="card" aria-labelledby="bulk-heading">
-                        <h2 id="bulk-heading">
-                            {if bulk.applied { "Done" } else { "Preview: nothing has changed yet" }}
-                        </h2>
-                        <p data-testid="bulk-summary">{summary}</p>
-                        {(!bulk.applied)
-                            .then(|| {
-                                view! {
-                                    <ApplyBulkForm look=Look::new(
-                                            format!(
-                                                "Apply {changes} change{}",
-                                                if changes == 1 { "" } else { "s" },
-                                            ),
-                                            "Applying…",
-                                        )
-                                        .class("row-form")
-                                        .named("Apply this change")
-                                        .button("button primary")
-                                        .disabled(changes == 0)>
-                                        <input type="hidden" name="id" value=bid />
-                                        <a
-                                            class="button subtle"
-                                            href=format!("/profiles/{}", bulk.profile_id)
-                                        >
-                                            "Cancel"
-                                        </a>
-                                    </ApplyBulkForm>
-                                }
-                            })}
-                        <table class="table" data-testid="bulk-rows">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Row"</th>
-                                    <th scope="col">"Outcome"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {bulk
-                                    .rows
-                                    .into_iter()
-                                    .map(|row| {
-                                        let class = match row.status {
-                                            RowStatus::Change => "ok",
-                                            RowStatus::Unchanged => "muted",
-                                            RowStatus::Unknown | RowStatus::Refused => "bad",
-                                        };
-                                        view! {
-                                            <tr class=class>
-                                                <td>{row.label}</td>
-                                                <td>{row.note}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table>
-                    </section>
+                match bulk.await {
+                    Ok(bulk) => view! { <BulkView bulk /> }.into_any(),
+                    Err(err) => error_view(err),
                 }
-                    .into_any()
             })}
         </Transition>
+    }
+}
+
+/// A bulk change: how many rows do what, the button that applies it (until it is applied),
+/// and every row.
+#[component]
+fn BulkView(bulk: BulkChange) -> impl IntoView {
+    let counts = [
+        (RowStatus::Change, if bulk.applied { "changed" } else { "to change" }),
+        (RowStatus::Unchanged, "unchanged"),
+        (RowStatus::Unknown, "unknown"),
+        (RowStatus::Refused, "refused"),
+    ];
+    let summary = counts
+        .iter()
+        .map(|(status, label)| format!("{} {label}", bulk.count(*status)))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let changes = bulk.count(RowStatus::Change);
+    let profile = format!("/profiles/{}", bulk.profile_id);
+    let cancel = profile.clone();
+    let apply = (!bulk.applied).then(move || {
+        let label = format!("Apply {changes} change{}", if changes == 1 { "" } else { "s" });
+        view! {
+            <ApplyBulkForm look=Look::new(label, "Applying…")
+                .class("row-form")
+                .named("Apply this change")
+                .button("button primary")
+                .disabled(changes == 0)>
+                <input type="hidden" name="id" value=bulk.id />
+                <a class="button subtle" href=cancel>
+                    "Cancel"
+                </a>
+            </ApplyBulkForm>
+        }
+    });
+    let row = |row: BulkRow| {
+        let class = match row.status {
+            RowStatus::Change => "ok",
+            RowStatus::Unchanged => "muted",
+            RowStatus::Unknown | RowStatus::Refused => "bad",
+        };
+        view! {
+            <tr class=class>
+                <td>{row.label}</td>
+                <td>{row.note}</td>
+            </tr>
+        }
+    };
+    view! {
+        <Title text=bulk.title() />
+        <p class="crumbs">
+            <a href=profile>{bulk.profile_name.clone()}</a>
+        </p>
+        <h1>{bulk.title()}</h1>
+        <section class="card" aria-labelledby="bulk-heading">
+            <h2 id="bulk-heading">
+                {if bulk.applied { "Done" } else { "Preview: nothing has changed yet" }}
+            </h2>
+            <p data-testid="bulk-summary">{summary}</p>
+            {apply}
+            <table class="table" data-testid="bulk-rows">
+                <thead>
+                    <tr>
+                        <th scope="col">"Row"</th>
+                        <th scope="col">"Outcome"</th>
+                    </tr>
+                </thead>
+                <tbody>{bulk.rows.into_iter().map(row).collect_view()}</tbody>
+            </table>
+        </section>
     }
 }

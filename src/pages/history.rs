@@ -9,9 +9,10 @@ use super::{
 };
 use crate::{
     domain::{ProfileId, UserId},
+    error::AppError,
     history::{
-        explain_access, list_profile_changes, list_profile_history, who_had_access, AccessPath, Action,
-        Entry, SubjectEntry, UndoRemoval,
+        explain_access, list_profile_changes, list_profile_history, who_had_access, AccessAt, AccessPath,
+        Action, Entry, SubjectEntry, UndoRemoval,
     },
     paging::Page,
     profiles::get_profile,
@@ -84,9 +85,8 @@ pub fn HistoryList(
     if page.items.is_empty() {
         return view! { <Empty>"No changes recorded."</Empty> }.into_any();
     }
-    let total = page.total;
-    let more = page.more;
-    let next = page.next;
+    let (total, more, next) = (page.total, page.more, page.next);
+    let rows = page.items.into_iter().map(|entry| view! { <HistoryRow entry show_subject undo /> });
     let table = view! {
         <table class="table" data-testid="history">
             <thead>
@@ -105,94 +105,7 @@ pub fn HistoryList(
                         })}
                 </tr>
             </thead>
-            <tbody>
-                {page
-                    .items
-                    .into_iter()
-                    .map(|e| {
-                        let what = e.describe();
-                        let subject = if show_subject {
-                            match (e.profile_id, e.role_id) {
-                                (Some(p), _) => {
-                                    view! {
-                                        <a href=format!(
-                                            "/profiles/{p}",
-                                        )>
-                                            {e
-                                                .profile_name
-                                                .clone()
-                                                .unwrap_or_else(|| format!("Profile #{p} (deleted)"))}
-                                        </a>
-                                    }
-                                        .into_any()
-                                }
-                                (_, Some(r)) => {
-                                    view! {
-                                        <span>
-                                            "Role "
-                                            {e.role_name.clone().unwrap_or_else(|| format!("#{r} (deleted)"))}
-                                        </span>
-                                    }
-                                        .into_any()
-                                }
-                                _ => ().into_any(),
-                            }
-                        } else {
-                            view! {
-                                <span>
-                                    {e
-                                        .user_name
-                                        .clone()
-                                        .unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id))}
-                                </span>
-                            }
-                                .into_any()
-                        };
-                        let undoable = e.undoable();
-                        let entry = e.id;
-                        let undo_label = format!("Undo: {}", e.user_name.clone().unwrap_or_default());
-                        view! {
-                            <tr>
-                                <td>
-                                    <time datetime=e
-                                        .at
-                                        .0
-                                        .to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
-                                </td>
-                                <td>{subject}</td>
-                                <td>{what}{e.undone.then_some(" · undone")}</td>
-                                <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
-                                {undo
-                                    .then(|| {
-                                        view! {
-                                            <td class="row-actions">
-                                                {undoable
-                                                    .then(|| {
-                                                        view! {
-                                                            <form
-                                                                action=UndoRemoval::PATH
-                                                                method="post"
-                                                                class="inline-form"
-                                                            >
-                                                                <input type="hidden" name="entry" value=entry />
-                                                                <button
-                                                                    type="submit"
-                                                                    class="button small"
-                                                                    aria-label=undo_label.clone()
-                                                                >
-                                                                    "Undo"
-                                                                </button>
-                                                            </form>
-                                                        }
-                                                    })}
-                                            </td>
-                                        }
-                                    })}
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
+            <tbody>{rows.collect_view()}</tbody>
         </table>
     };
     view! {
@@ -202,6 +115,50 @@ pub fn HistoryList(
         <Pager next base on_later_page param="history_after" />
     }
     .into_any()
+}
+
+/// One entry of [`HistoryList`].
+#[component]
+fn HistoryRow(entry: Entry, show_subject: bool, undo: bool) -> impl IntoView {
+    let e = entry;
+    let what = e.describe();
+    let subject = match (show_subject, e.profile_id, e.role_id) {
+        (true, Some(p), _) => {
+            let name = e.profile_name.clone().unwrap_or_else(|| format!("Profile #{p} (deleted)"));
+            view! { <a href=format!("/profiles/{p}")>{name}</a> }.into_any()
+        }
+        (true, _, Some(r)) => {
+            let name = e.role_name.clone().unwrap_or_else(|| format!("#{r} (deleted)"));
+            view! { <span>"Role " {name}</span> }.into_any()
+        }
+        (true, None, None) => ().into_any(),
+        (false, ..) => {
+            let name = e.user_name.clone().unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id));
+            view! { <span>{name}</span> }.into_any()
+        }
+    };
+    let undo_label = format!("Undo: {}", e.user_name.clone().unwrap_or_default());
+    let undo_form = e.undoable().then(|| {
+        view! {
+            <form action=UndoRemoval::PATH method="post" class="inline-form">
+                <input type="hidden" name="entry" value=e.id />
+                <button type="submit" class="button small" aria-label=undo_label>
+                    "Undo"
+                </button>
+            </form>
+        }
+    });
+    view! {
+        <tr>
+            <td>
+                <time datetime=e.at.0.to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
+            </td>
+            <td>{subject}</td>
+            <td>{what}{e.undone.then_some(" · undone")}</td>
+            <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
+            {undo.then(|| view! { <td class="row-actions">{undo_form}</td> })}
+        </tr>
+    }
 }
 
 /// The latest changes to a role or a profile itself: created, renamed, described, deleted.
@@ -374,68 +331,9 @@ pub fn AccessOnPage() -> impl IntoView {
                 };
                 let pid = profile.id;
                 let day = on.get_untracked().unwrap_or_default();
-                let answer = match rows.await {
-                    Ok(None) => {
-                        view! { <p class="muted">"Choose a day to see who had access at its end (UTC)."</p> }
-                            .into_any()
-                    }
-                    Err(crate::error::AppError::Invalid { message, .. }) => {
-                        view! {
-                            <p class="form-error" role="alert">
-                                {message}
-                            </p>
-                        }
-                            .into_any()
-                    }
-                    Err(err) => error_view(err),
-                    Ok(Some(page)) if page.items.is_empty() => {
-                        view! { <Empty>{format!("No one had access at the end of {day}.")}</Empty> }
-                            .into_any()
-                    }
-                    Ok(Some(page)) => {
-                        view! {
-                            <Total total=page.total noun="person" narrowed=false more=page.more />
-                            <table class="table" data-testid="access-on">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Email"</th>
-                                        <th scope="col">"Access"</th>
-                                        <th scope="col">"Since"</th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {page
-                                        .items
-                                        .into_iter()
-                                        .map(|r| {
-                                            view! {
-                                                <tr>
-                                                    <td>
-                                                        {r
-                                                            .user_name
-                                                            .unwrap_or_else(|| {
-                                                                format!("Account #{} (deleted)", r.user_id)
-                                                            })}
-                                                    </td>
-                                                    <td class="email">{r.email.unwrap_or_default()}</td>
-                                                    <td>{r.access.as_str()}</td>
-                                                    <td>{r.since.map(|s| s.date()).unwrap_or_default()}</td>
-                                                </tr>
-                                            }
-                                        })
-                                        .collect_view()}
-                                </tbody>
-                            </table>
-                            <Pager
-                                next=page.next
-                                base=format!("/profiles/{pid}/access?on={day}&")
-                                on_later_page=after.get_untracked().is_some()
-                            />
-                        }
-                            .into_any()
-                    }
-                };
+                let base = format!("/profiles/{pid}/access?on={day}&");
+                let on_later_page = after.get_untracked().is_some();
+                let answer = view! { <AccessOnAnswer answer=rows.await day base on_later_page /> };
                 view! {
                     <Title text=format!("Access on a date · {}", profile.name) />
                     <p class="crumbs">
@@ -461,6 +359,61 @@ pub fn AccessOnPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Who had access at the end of `day`, or why that can't be told.
+#[component]
+fn AccessOnAnswer(
+    answer: Result<Option<Page<AccessAt>>, AppError>,
+    day: String,
+    base: String,
+    on_later_page: bool,
+) -> impl IntoView {
+    let page = match answer {
+        Ok(None) => {
+            return view! { <p class="muted">"Choose a day to see who had access at its end (UTC)."</p> }
+                .into_any();
+        }
+        Err(AppError::Invalid { message, .. }) => {
+            return view! {
+                <p class="form-error" role="alert">
+                    {message}
+                </p>
+            }
+            .into_any();
+        }
+        Err(err) => return error_view(err),
+        Ok(Some(page)) if page.items.is_empty() => {
+            return view! { <Empty>{format!("No one had access at the end of {day}.")}</Empty> }.into_any();
+        }
+        Ok(Some(page)) => page,
+    };
+    let row = |r: AccessAt| {
+        view! {
+            <tr>
+                <td>{r.user_name.unwrap_or_else(|| format!("Account #{} (deleted)", r.user_id))}</td>
+                <td class="email">{r.email.unwrap_or_default()}</td>
+                <td>{r.access.as_str()}</td>
+                <td>{r.since.map(|s| s.date()).unwrap_or_default()}</td>
+            </tr>
+        }
+    };
+    view! {
+        <Total total=page.total noun="person" narrowed=false more=page.more />
+        <table class="table" data-testid="access-on">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Access"</th>
+                    <th scope="col">"Since"</th>
+                </tr>
+            </thead>
+            <tbody>{page.items.into_iter().map(row).collect_view()}</tbody>
+        </table>
+        <Pager next=page.next base on_later_page />
+    }
+    .into_any()
 }
 
 #[component]

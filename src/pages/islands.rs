@@ -416,49 +416,16 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
             }
         },
     );
-    // Ask for suggestions once typing pauses, not on every key. A pause still pending when
-    // the form is sent is dropped: nothing is asked for then.
-    let waiting = StoredValue::new(None::<leptos::leptos_dom::helpers::TimeoutHandle>);
-    let stop_waiting = move || {
-        if let Some(Some(timer)) = waiting.try_get_value() {
-            timer.clear();
-        }
-    };
-    let on_input = move |ev| {
-        let value = event_target_value(&ev);
-        stop_waiting();
-        let timer = leptos::leptos_dom::helpers::set_timeout_with_handle(
-            move || {
-                set_typed.try_set(value);
-            },
-            std::time::Duration::from_millis(PICKER_PAUSE_MS),
-        );
-        waiting.try_set_value(timer.ok());
-    };
+    let typing = Debounced::new(set_typed);
     let email_ref = NodeRef::<leptos::html::Input>::new();
     let pick = move |email: String| {
         if let Some(input) = email_ref.get() {
             input.set_value(&email);
         }
-        stop_waiting();
+        typing.stop();
         set_typed.set(String::new());
     };
-    let suggestion = move |s: Suggestion| {
-        let label = format!("{} <{}>", s.display_name, s.email);
-        let email = s.email;
-        view! {
-            <Suggested label=label.clone() access=s.access>
-                <button
-                    type="button"
-                    class="button small"
-                    aria-label=format!("Pick {label}")
-                    on:click=move |_| pick(email.clone())
-                >
-                    "Pick"
-                </button>
-            </Suggested>
-        }
-    };
+    let suggestion = move |s: Suggestion| view! { <PickableSuggestion suggestion=s pick /> };
     view! {
         <FormError error=action_error(add) all=true />
         <ActionForm action=add attr:class="row-form" attr:aria-label="Add a member">
@@ -474,7 +441,7 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                     node_ref=email_ref
                     aria-describedby="picker-hint"
                     aria-controls="suggestions"
-                    on:input=on_input
+                    on:input=move |ev| typing.input(event_target_value(&ev))
                 />
                 <p class="hint" id="picker-hint">
                     {if everyone {
@@ -503,10 +470,65 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                 </Transition>
             </div>
             <AccessChoice id="add-access" label="As" />
-            <button type="submit" class="button primary" disabled=busy on:click=move |_| stop_waiting()>
+            <button type="submit" class="button primary" disabled=busy on:click=move |_| typing.stop()>
                 {move || if busy.get() { "Adding…" } else { "Add" }}
             </button>
         </ActionForm>
+    }
+}
+
+/// A suggestion with its "Pick" button, which puts its email in the picker's field.
+#[component]
+fn PickableSuggestion(
+    suggestion: Suggestion,
+    pick: impl Fn(String) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let label = format!("{} <{}>", suggestion.display_name, suggestion.email);
+    let email = suggestion.email;
+    view! {
+        <Suggested label=label.clone() access=suggestion.access>
+            <button
+                type="button"
+                class="button small"
+                aria-label=format!("Pick {label}")
+                on:click=move |_| pick(email.clone())
+            >
+                "Pick"
+            </button>
+        </Suggested>
+    }
+}
+
+/// Typed text passed on once typing pauses ([`PICKER_PAUSE_MS`]), not on every key, so that
+/// suggestions are asked for only then. A pause still pending when the form is sent is
+/// dropped (`stop`): nothing is asked for then.
+#[derive(Clone, Copy)]
+struct Debounced {
+    waiting: StoredValue<Option<leptos::leptos_dom::helpers::TimeoutHandle>>,
+    set: WriteSignal<String>,
+}
+
+impl Debounced {
+    fn new(set: WriteSignal<String>) -> Self {
+        Debounced { waiting: StoredValue::new(None), set }
+    }
+
+    fn stop(self) {
+        if let Some(Some(timer)) = self.waiting.try_get_value() {
+            timer.clear();
+        }
+    }
+
+    fn input(self, value: String) {
+        self.stop();
+        let set = self.set;
+        let timer = leptos::leptos_dom::helpers::set_timeout_with_handle(
+            move || {
+                set.try_set(value);
+            },
+            std::time::Duration::from_millis(PICKER_PAUSE_MS),
+        );
+        self.waiting.try_set_value(timer.ok());
     }
 }
 

@@ -239,7 +239,6 @@ pub fn ListControls(
     #[prop(optional)]
     people: bool,
 ) -> impl IntoView {
-    let chosen = move |memo: Memo<Option<String>>, value: &str| memo.get().as_deref().unwrap_or("") == value;
     view! {
         // Autocomplete off: on Back, the browser would otherwise put back what was typed last
         // rather than what the address (and so the list) says.
@@ -257,49 +256,21 @@ pub fn ListControls(
             </div>
             {access
                 .then(|| {
+                    let choices = &[("", "Everyone"), ("manager", "Managers"), ("member", "Members")];
                     view! {
-                        <div class="field">
-                            <label for="access-filter">"Access"</label>
-                            <select id="access-filter" name="access">
-                                <option value="" selected=move || chosen(list.access, "")>
-                                    "Everyone"
-                                </option>
-                                <option value="manager" selected=move || chosen(list.access, "manager")>
-                                    "Managers"
-                                </option>
-                                <option value="member" selected=move || chosen(list.access, "member")>
-                                    "Members"
-                                </option>
-                            </select>
-                        </div>
+                        <ChoiceField
+                            id="access-filter"
+                            name="access"
+                            label="Access"
+                            choices
+                            chosen=list.access
+                        />
                     }
                 })}
             {(!sorts.is_empty())
                 .then(|| {
                     view! {
-                        <div class="field">
-                            <label for="sort">"Sort by"</label>
-                            <select id="sort" name="sort">
-                                {sorts
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(i, (value, text))| {
-                                        let value = *value;
-                                        view! {
-                                            <option
-                                                value=value
-                                                selected=move || {
-                                                    chosen(list.sort, value)
-                                                        || (i == 0 && list.sort.get().is_none())
-                                                }
-                                            >
-                                                {*text}
-                                            </option>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </select>
-                        </div>
+                        <ChoiceField id="sort" name="sort" label="Sort by" choices=sorts chosen=list.sort />
                     }
                 })}
             <button type="submit" class="button">
@@ -317,6 +288,34 @@ pub fn ListControls(
                     }
                 })
         }}
+    }
+}
+
+/// A list's choice in a GET form, such as its sort: `choices` as (value, label), the one in
+/// the address selected, and without one, the first.
+#[component]
+fn ChoiceField(
+    id: &'static str,
+    name: &'static str,
+    label: &'static str,
+    choices: &'static [(&'static str, &'static str)],
+    chosen: Memo<Option<String>>,
+) -> impl IntoView {
+    let options = choices.iter().enumerate().map(move |(i, &(value, text))| {
+        let selected = move || chosen.get().map_or(i == 0, |c| c == value);
+        view! {
+            <option value=value selected=selected>
+                {text}
+            </option>
+        }
+    });
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id name=name>
+                {options.collect_view()}
+            </select>
+        </div>
     }
 }
 

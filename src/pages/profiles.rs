@@ -17,10 +17,12 @@ use super::{
 use crate::{
     bulk::MAX_ROWS,
     domain::{Access, ProfileId},
-    history::get_entry,
-    memberships::{list_members, AddMember, ChangeAccess, RemoveMember},
-    profiles::{get_profile, list_user_profiles, DESCRIPTION_MAX, NAME_MAX},
-    users::suggest_users,
+    error::AppError,
+    history::{get_entry, Entry},
+    memberships::{list_members, AddMember, ChangeAccess, Member, RemoveMember},
+    paging::Page,
+    profiles::{get_profile, list_user_profiles, ProfileDetail, ProfileSummary, DESCRIPTION_MAX, NAME_MAX},
+    users::{suggest_users, Suggestion},
 };
 
 #[component]
@@ -48,36 +50,7 @@ pub fn MyProfilesPage() -> impl IntoView {
                         view! { <p class="muted">"Loading…"</p> }
                     }>
                         {move || Suspend::new(async move {
-                            match profiles.await {
-                                Err(err) => error_view(err),
-                                Ok(page) if page.items.is_empty() && list.narrowed() => {
-                                    view! { <Empty>"None of your profiles match."</Empty> }.into_any()
-                                }
-                                Ok(page) if page.items.is_empty() => {
-                                    view! {
-                                        <Empty>
-                                            "You are not on any profiles yet. Create one, or ask a manager to add you."
-                                        </Empty>
-                                    }
-                                        .into_any()
-                                }
-                                Ok(page) => {
-                                    view! {
-                                        <Total total=page.total noun="profile" narrowed=list.narrowed() />
-                                        <ProfileTable
-                                            profiles=page.items
-                                            access_heading="Your access"
-                                            testid="my-profiles"
-                                        />
-                                        <Pager
-                                            next=page.next
-                                            base=list.base("/profiles")
-                                            on_later_page=list.after.get_untracked().is_some()
-                                        />
-                                    }
-                                        .into_any()
-                                }
-                            }
+                            view! { <MyProfilesList profiles=profiles.await list /> }
                         })}
                     </Transition>
                 </section>
@@ -110,6 +83,31 @@ pub fn MyProfilesPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// A page of the profiles one is on, or what to do without any.
+#[component]
+fn MyProfilesList(profiles: Result<Page<ProfileSummary>, AppError>, list: ListQuery) -> impl IntoView {
+    match profiles {
+        Err(err) => error_view(err),
+        Ok(page) if page.items.is_empty() && list.narrowed() => {
+            view! { <Empty>"None of your profiles match."</Empty> }.into_any()
+        }
+        Ok(page) if page.items.is_empty() => {
+            let text = "You are not on any profiles yet. Create one, or ask a manager to add you.";
+            view! { <Empty>{text}</Empty> }.into_any()
+        }
+        Ok(page) => view! {
+            <Total total=page.total noun="profile" narrowed=list.narrowed() />
+            <ProfileTable profiles=page.items access_heading="Your access" testid="my-profiles" />
+            <Pager
+                next=page.next
+                base=list.base("/profiles")
+                on_later_page=list.after.get_untracked().is_some()
+            />
+        }
+        .into_any(),
     }
 }
 
@@ -224,37 +222,57 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
         push_escaped(&mut out, m.added_by.as_deref().unwrap_or("—"));
         out.push_str("</td>");
         if can_manage {
-            let (flip_to, flip_label) = match m.access {
-                Access::Manager => (Access::Member, "Make member"),
-                Access::Member => (Access::Manager, "Make manager"),
-            };
-            // One form, two buttons: the change sends its level as the button's own value, and
-            // the removal goes to its own server function by `formaction`.
-            push!(out, r#"<td class="row-actions"><form action=""#, ChangeAccess::PATH);
-            push!(
-                out,
-                r#"" method="post" class="inline-form"><input type="hidden" name="profile" value=""#,
-                pid
-            );
-            push!(out, r#""><input type="hidden" name="user" value=""#, id, r#"">"#);
-            push!(
-                out,
-                r#"<button name="access" value=""#,
-                flip_to.as_str(),
-                r#"" class="button small" aria-label=""#
-            );
-            push!(out, flip_label, ": ", &name, r#"">"#, flip_label, "</button>");
-            push!(
-                out,
-                r#"<button formaction=""#,
-                RemoveMember::PATH,
-                r#"" class="button small danger" aria-label="Remove "#
-            );
-            push!(out, &name, r#"">Remove</button></form></td>"#);
+            push_row_actions(&mut out, pid, id, &name, m.access);
         }
         out.push_str("</tr>");
     }
     out
+}
+
+/// A manager's cell of a member's row: one form, two buttons. The change sends its level as
+/// the button's own value, and the removal goes to its own server function by `formaction`.
+/// `name` is escaped already.
+fn push_row_actions(out: &mut String, pid: &str, id: &str, name: &str, access: Access) {
+    let (flip_to, flip_label) = match access {
+        Access::Manager => (Access::Member, "Make member"),
+        Access::Member => (Access::Manager, "Make manager"),
+    };
+    for piece in [
+        r#"<td class="row-actions"><form action=""#,
+        ChangeAccess::PATH,
+        r#"" method="post" class="inline-form"><input type="hidden" name="profile" value=""#,
+        pid,
+        r#""><input type="hidden" name="user" value=""#,
+        id,
+        r#""><button name="access" value=""#,
+        flip_to.as_str(),
+        r#"" class="button small" aria-label=""#,
+        flip_label,
+        ": ",
+        name,
+        r#"">"#,
+        flip_label,
+        r#"</button><button formaction=""#,
+        RemoveMember::PATH,
+        r#"" class="button small danger" aria-label="Remove "#,
+        name,
+        r#"">Remove</button></form></td>"#,
+    ] {
+        out.push_str(piece);
+    }
+}
+
+/// The fields that edit a profile's or a role's name and description, as they are now,
+/// each with its longest length.
+#[component]
+pub fn NameAndDescription(name: String, description: String, limits: (usize, usize)) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="name">"Name"</label>
+            <input id="name" name="name" required maxlength=limits.0 value=name />
+        </div>
+        <TextArea name="description" label="Description" max=limits.1 value=description />
+    }
 }
 
 /// A labelled, optional textarea. (A form's island shows its errors.)
@@ -274,8 +292,6 @@ pub fn TextArea(name: &'static str, label: &'static str, max: usize, value: Stri
 pub fn ProfilePage() -> impl IntoView {
     let id = param_id("id");
     let list = ListQuery::from_url();
-    let removed = query("removed");
-    let find = query("find");
     let profile = Resource::new(
         move || id.get(),
         |id| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
@@ -289,11 +305,11 @@ pub fn ProfilePage() -> impl IntoView {
     // Only the server renders this page (the browser runs its islands alone), so its address
     // is fixed, and what only some addresses ask for is read only when they do.
     // The removal just made, for the "Undo" banner: from the address, so it shows without JS.
-    let removal = removed.get_untracked().and_then(|r| r.parse::<i64>().ok()).map(|entry| {
+    let removal = query("removed").get_untracked().and_then(|r| r.parse::<i64>().ok()).map(|entry| {
         Resource::new(|| (), move |_| async move { get_entry(entry).await.ok().filter(|e| e.undoable()) })
     });
     // People to add, found by the "Find" form (`?find=`): the picker's way without JS.
-    let found = id.get_untracked().zip(find.get_untracked()).map(|(id, q)| {
+    let found = id.get_untracked().zip(query("find").get_untracked()).map(|(id, q)| {
         Resource::new(
             || (),
             move |_| {
@@ -312,241 +328,243 @@ pub fn ProfilePage() -> impl IntoView {
                     Ok(profile) => profile,
                     Err(err) => return error_view(err),
                 };
-                let pid = profile.id;
-                let can_manage = profile.can_manage;
                 let removal = match removal {
-                    Some(removal) => removal.await,
+                    Some(removal) => removal.await.filter(|_| profile.can_manage),
                     None => None,
                 };
                 let found = match found {
                     Some(found) => Some(found.await),
                     None => None,
                 };
-                let members_view = match members.await {
-                    Err(err) => error_view(err),
-                    Ok(page) if page.items.is_empty() => {
-                        view! {
-                            <Empty>{if list.narrowed() { "No members match." } else { "No members." }}</Empty>
-                        }
-                            .into_any()
-                    }
-                    Ok(page) => {
-                        let rows = member_rows(&page.items, pid, can_manage);
-                        let table = // The rows are written as a string, not built as views: see `member_rows`.
-                        view! {
-                            <table class="table" data-testid="members">
-                                <thead>
-                                    <tr>
-                                        {can_manage
-                                            .then(|| {
-                                                view! {
-                                                    <th scope="col">
-                                                        <span class="visually-hidden">"Select"</span>
-                                                    </th>
-                                                }
-                                            })} <th scope="col">"Name"</th><th scope="col">"Email"</th>
-                                        <th scope="col">"Access"</th> <th scope="col">"Since"</th>
-                                        <th scope="col">"Added by"</th>
-                                        {can_manage
-                                            .then(|| {
-                                                view! {
-                                                    <th scope="col">
-                                                        <span class="visually-hidden">"Actions"</span>
-                                                    </th>
-                                                }
-                                            })}
-                                    </tr>
-                                </thead>
-                                <tbody inner_html=rows></tbody>
-                            </table>
-                        };
-                        view! {
-                            <Total total=page.total more=page.more noun="member" narrowed=list.narrowed() />
-                            {if can_manage {
-                                view! {
-                                    // The ticked boxes in the rows belong to this form, by their form attribute.
-                                    <BulkChangeForm look=Look::new("Preview", "Preparing…")
-                                        .id("bulk-change")
-                                        .class("row-form bulk-bar")
-                                        .named("Change the ticked members")>
-                                        <input type="hidden" name="profile" value=pid.0 />
-                                        <div class="field">
-                                            <label for="bulk-change-to">"With the ticked members"</label>
-                                            <select id="bulk-change-to" name="change">
-                                                <option value="member">"Make members"</option>
-                                                <option value="manager">"Make managers"</option>
-                                                <option value="remove">"Remove"</option>
-                                            </select>
-                                        </div>
-                                    </BulkChangeForm>
-                                    <MemberRows>{table}</MemberRows>
-                                }
-                                    .into_any()
-                            } else {
-                                table.into_any()
-                            }}
-                            <Pager
-                                next=page.next
-                                base=list.base(&format!("/profiles/{pid}"))
-                                on_later_page=list.after.get_untracked().is_some()
-                            />
-                        }
-                            .into_any()
-                    }
-                };
-                view! {
-                    <Title text=profile.name.clone() />
-                    <p class="crumbs">
-                        <a href="/profiles">"My profiles"</a>
-                    </p>
-                    <h1>{profile.name.clone()}</h1>
-                    {(!profile.description.is_empty())
-                        .then(|| view! { <p class="lede">{profile.description.clone()}</p> })}
-                    <p class="muted" data-testid="profile-facts">
-                        <span data-testid="member-count">{profile.member_count}</span>
-                        {if profile.member_count == 1 { " member" } else { " members" }}
-                        {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
-                    </p>
-                    <ProfileTabs id=pid current="members" />
-
-                    {removal
-                        .filter(|_| can_manage)
-                        .map(|entry| {
-                            view! {
-                                <div class="notice" role="status" data-testid="undo-banner">
-                                    <span>
-                                        {format!(
-                                            "Removed {} (was {}).",
-                                            entry.user_name.clone().unwrap_or_default(),
-                                            entry.access_before.map_or("", Access::as_str),
-                                        )}
-                                    </span>
-                                    <UndoForm look=Look::new("Undo", "Undoing…")
-                                        .class("inline-form")
-                                        .button("button small")>
-                                        <input type="hidden" name="entry" value=entry.id />
-                                    </UndoForm>
-                                </div>
-                            }
-                        })}
-
-                    <section class="card" aria-labelledby="members-heading">
-                        <h2 id="members-heading">"Members"</h2>
-                        {can_manage
-                            .then(|| {
-                                view! {
-                                    <MemberPicker profile=pid everyone=profile.finds_everyone />
-                                    <FindPeople profile=pid found everyone=profile.finds_everyone />
-                                }
-                            })}
-                        <ListControls
-                            list
-                            label="Search members"
-                            access=true
-                            people=true
-                            sorts=&[("name", "Name"), ("since", "Since")]
-                        />
-                        {members_view}
-                    </section>
-
-                    {can_manage
-                        .then(|| {
-                            view! {
-                                <section class="card" aria-labelledby="bulk-heading">
-                                    <h2 id="bulk-heading">"Add many people"</h2>
-                                    <BulkAddForm look=Look::new("Preview", "Preparing…")
-                                        .class("stack")
-                                        .named("Add many people")>
-                                        <input type="hidden" name="profile" value=pid.0 />
-                                        <div class="field">
-                                            <label for="bulk-emails">
-                                                {format!(
-                                                    "Emails, one per line or separated by commas or semicolons (up to {MAX_ROWS})",
-                                                )}
-                                            </label>
-                                            <textarea
-                                                id="bulk-emails"
-                                                name="emails"
-                                                rows="5"
-                                                required
-                                            ></textarea>
-                                        </div>
-                                        <AccessChoice id="bulk-access" label="Add them as" plural=true />
-                                    </BulkAddForm>
-                                </section>
-                            }
-                        })}
-
-                    {can_manage
-                        .then(|| {
-                            view! {
-                                <section class="card" aria-labelledby="edit-heading">
-                                    <h2 id="edit-heading">"Edit profile"</h2>
-                                    <UpdateProfileForm look=Look::new("Save changes", "Saving…")
-                                        .class("stack")
-                                        .named("Edit profile")>
-                                        <input type="hidden" name="id" value=pid.0 />
-                                        <div class="field">
-                                            <label for="name">"Name"</label>
-                                            <input
-                                                id="name"
-                                                name="name"
-                                                required
-                                                maxlength=NAME_MAX
-                                                value=profile.name.clone()
-                                            />
-                                        </div>
-                                        <TextArea
-                                            name="description"
-                                            label="Description"
-                                            max=DESCRIPTION_MAX
-                                            value=profile.description.clone()
-                                        />
-                                    </UpdateProfileForm>
-                                </section>
-                            }
-                        })}
-
-                    {profile
-                        .my_access
-                        .is_some()
-                        .then(|| {
-                            view! {
-                                <section class="card" aria-labelledby="leave-heading">
-                                    <h2 id="leave-heading">"Leave"</h2>
-                                    <LeaveProfileForm look=Look::new("Leave this profile", "Leaving…")
-                                        .named("Leave this profile")>
-                                        <input type="hidden" name="profile" value=pid.0 />
-                                    </LeaveProfileForm>
-                                </section>
-                            }
-                        })}
-
-                    {can_manage
-                        .then(|| {
-                            view! {
-                                <section class="card danger-zone" aria-labelledby="delete-heading">
-                                    <h2 id="delete-heading">"Delete profile"</h2>
-                                    <p>
-                                        "Deleting removes the profile and every membership on it. This can't be undone."
-                                    </p>
-                                    <DeleteProfileForm look=Look::new("Delete profile", "Deleting…")
-                                        .class("stack")
-                                        .named("Delete profile")
-                                        .button("button danger")>
-                                        <input type="hidden" name="id" value=pid.0 />
-                                        <label class="check">
-                                            <input type="checkbox" name="confirm" value="yes" required />
-                                            " I understand: delete this profile and its memberships"
-                                        </label>
-                                    </DeleteProfileForm>
-                                </section>
-                            }
-                        })}
-                }
-                    .into_any()
+                let members = members.await;
+                view! { <ProfileSections profile removal found members list /> }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// A profile's page once its data is in: what everyone who sees it sees, then, for those who
+/// may, the ways to change it.
+#[component]
+fn ProfileSections(
+    profile: ProfileDetail,
+    removal: Option<Entry>,
+    found: Option<Vec<Suggestion>>,
+    members: Result<Page<Member>, AppError>,
+    list: ListQuery,
+) -> impl IntoView {
+    let pid = profile.id;
+    let can_manage = profile.can_manage;
+    let everyone = profile.finds_everyone;
+    view! {
+        <Title text=profile.name.clone() />
+        <p class="crumbs">
+            <a href="/profiles">"My profiles"</a>
+        </p>
+        <h1>{profile.name.clone()}</h1>
+        {(!profile.description.is_empty())
+            .then(|| view! { <p class="lede">{profile.description.clone()}</p> })}
+        <p class="muted" data-testid="profile-facts">
+            <span data-testid="member-count">{profile.member_count}</span>
+            {if profile.member_count == 1 { " member" } else { " members" }}
+            {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
+        </p>
+        <ProfileTabs id=pid current="members" />
+        {removal.map(|entry| view! { <UndoBanner entry /> })}
+        <section class="card" aria-labelledby="members-heading">
+            <h2 id="members-heading">"Members"</h2>
+            {can_manage
+                .then(|| {
+                    view! {
+                        <MemberPicker profile=pid everyone />
+                        <FindPeople profile=pid found everyone />
+                    }
+                })}
+            <ListControls
+                list
+                label="Search members"
+                access=true
+                people=true
+                sorts=&[("name", "Name"), ("since", "Since")]
+            />
+            <MembersList members profile=pid can_manage list />
+        </section>
+        {can_manage.then(|| view! { <BulkAddSection profile=pid /> })}
+        {can_manage
+            .then(|| {
+                view! {
+                    <EditProfileSection
+                        profile=pid
+                        name=profile.name.clone()
+                        description=profile.description.clone()
+                    />
+                }
+            })}
+        {profile.my_access.is_some().then(|| view! { <LeaveSection profile=pid /> })}
+        {can_manage.then(|| view! { <DangerZone profile=pid /> })}
+    }
+}
+
+/// The removal just made, with the way to take it back.
+#[component]
+fn UndoBanner(entry: Entry) -> impl IntoView {
+    let who = entry.user_name.clone().unwrap_or_default();
+    let was = entry.access_before.map_or("", Access::as_str);
+    view! {
+        <div class="notice" role="status" data-testid="undo-banner">
+            <span>{format!("Removed {who} (was {was}).")}</span>
+            <UndoForm look=Look::new("Undo", "Undoing…").class("inline-form").button("button small")>
+                <input type="hidden" name="entry" value=entry.id />
+            </UndoForm>
+        </div>
+    }
+}
+
+/// A page of members, with the bulk bar that acts on the ticked ones for a manager.
+#[component]
+fn MembersList(
+    members: Result<Page<Member>, AppError>,
+    profile: ProfileId,
+    can_manage: bool,
+    list: ListQuery,
+) -> impl IntoView {
+    let page = match members {
+        Err(err) => return error_view(err),
+        Ok(page) if page.items.is_empty() => {
+            let text = if list.narrowed() { "No members match." } else { "No members." };
+            return view! { <Empty>{text}</Empty> }.into_any();
+        }
+        Ok(page) => page,
+    };
+    let table = view! { <MembersTable items=&page.items profile can_manage /> };
+    view! {
+        <Total total=page.total more=page.more noun="member" narrowed=list.narrowed() />
+        {if can_manage {
+            view! {
+                // The ticked boxes in the rows belong to this form, by their form attribute.
+                <BulkChangeForm look=Look::new("Preview", "Preparing…")
+                    .id("bulk-change")
+                    .class("row-form bulk-bar")
+                    .named("Change the ticked members")>
+                    <input type="hidden" name="profile" value=profile.0 />
+                    <div class="field">
+                        <label for="bulk-change-to">"With the ticked members"</label>
+                        <select id="bulk-change-to" name="change">
+                            <option value="member">"Make members"</option>
+                            <option value="manager">"Make managers"</option>
+                            <option value="remove">"Remove"</option>
+                        </select>
+                    </div>
+                </BulkChangeForm>
+                <MemberRows>{table}</MemberRows>
+            }
+                .into_any()
+        } else {
+            table.into_any()
+        }}
+        <Pager
+            next=page.next
+            base=list.base(&format!("/profiles/{profile}"))
+            on_later_page=list.after.get_untracked().is_some()
+        />
+    }
+    .into_any()
+}
+
+/// The members table. Its rows are written as a string, not built as views: see
+/// [`member_rows`].
+#[component]
+fn MembersTable<'a>(items: &'a [Member], profile: ProfileId, can_manage: bool) -> impl IntoView {
+    let rows = member_rows(items, profile, can_manage);
+    let hidden_heading = |text: &'static str| {
+        can_manage.then(|| {
+            view! {
+                <th scope="col">
+                    <span class="visually-hidden">{text}</span>
+                </th>
+            }
+        })
+    };
+    view! {
+        <table class="table" data-testid="members">
+            <thead>
+                <tr>
+                    {hidden_heading("Select")} <th scope="col">"Name"</th> <th scope="col">"Email"</th>
+                    <th scope="col">"Access"</th> <th scope="col">"Since"</th> <th scope="col">"Added by"</th>
+                    {hidden_heading("Actions")}
+                </tr>
+            </thead>
+            <tbody inner_html=rows></tbody>
+        </table>
+    }
+}
+
+/// Pasting many emails to add at once, previewed on a page of its own.
+#[component]
+fn BulkAddSection(profile: ProfileId) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="bulk-heading">
+            <h2 id="bulk-heading">"Add many people"</h2>
+            <BulkAddForm look=Look::new("Preview", "Preparing…").class("stack").named("Add many people")>
+                <input type="hidden" name="profile" value=profile.0 />
+                <div class="field">
+                    <label for="bulk-emails">
+                        {format!(
+                            "Emails, one per line or separated by commas or semicolons (up to {MAX_ROWS})",
+                        )}
+                    </label>
+                    <textarea id="bulk-emails" name="emails" rows="5" required></textarea>
+                </div>
+                <AccessChoice id="bulk-access" label="Add them as" plural=true />
+            </BulkAddForm>
+        </section>
+    }
+}
+
+#[component]
+fn EditProfileSection(profile: ProfileId, name: String, description: String) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="edit-heading">
+            <h2 id="edit-heading">"Edit profile"</h2>
+            <UpdateProfileForm look=Look::new("Save changes", "Saving…")
+                .class("stack")
+                .named("Edit profile")>
+                <input type="hidden" name="id" value=profile.0 />
+                <NameAndDescription name description limits=(NAME_MAX, DESCRIPTION_MAX) />
+            </UpdateProfileForm>
+        </section>
+    }
+}
+
+#[component]
+fn LeaveSection(profile: ProfileId) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="leave-heading">
+            <h2 id="leave-heading">"Leave"</h2>
+            <LeaveProfileForm look=Look::new("Leave this profile", "Leaving…").named("Leave this profile")>
+                <input type="hidden" name="profile" value=profile.0 />
+            </LeaveProfileForm>
+        </section>
+    }
+}
+
+#[component]
+fn DangerZone(profile: ProfileId) -> impl IntoView {
+    view! {
+        <section class="card danger-zone" aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete profile"</h2>
+            <p>"Deleting removes the profile and every membership on it. This can't be undone."</p>
+            <DeleteProfileForm look=Look::new("Delete profile", "Deleting…")
+                .class("stack")
+                .named("Delete profile")
+                .button("button danger")>
+                <input type="hidden" name="id" value=profile.0 />
+                <label class="check">
+                    <input type="checkbox" name="confirm" value="yes" required />
+                    " I understand: delete this profile and its memberships"
+                </label>
+            </DeleteProfileForm>
+        </section>
     }
 }
 
@@ -555,11 +573,7 @@ pub fn ProfilePage() -> impl IntoView {
 /// `everyone`: whether the viewer may find every account, or only people they share a
 /// profile with.
 #[component]
-fn FindPeople(
-    profile: ProfileId,
-    found: Option<Vec<crate::users::Suggestion>>,
-    everyone: bool,
-) -> impl IntoView {
+fn FindPeople(profile: ProfileId, found: Option<Vec<Suggestion>>, everyone: bool) -> impl IntoView {
     let none_found = match &found {
         Some(found) if found.is_empty() => Some(if everyone {
             "No one matches. Add them by their email above."

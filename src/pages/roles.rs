@@ -12,9 +12,11 @@ use super::{
 };
 use crate::{
     domain::RoleId,
-    history::{list_role_changes, list_role_history},
-    pages::profiles::TextArea,
-    roles::{get_role, list_holders, list_roles, UnassignRole, DESCRIPTION_MAX, NAME_MAX},
+    error::AppError,
+    history::{list_role_changes, list_role_history, Entry, SubjectEntry},
+    pages::profiles::{NameAndDescription, TextArea},
+    paging::Page,
+    roles::{get_role, list_holders, list_roles, Holder, Role, UnassignRole, DESCRIPTION_MAX, NAME_MAX},
 };
 
 #[component]
@@ -34,38 +36,7 @@ pub fn RolesPage() -> impl IntoView {
                             Ok(roles) if roles.is_empty() => {
                                 view! { <Empty>"No roles yet."</Empty> }.into_any()
                             }
-                            Ok(roles) => {
-                                view! {
-                                    <table class="table" data-testid="roles">
-                                        <thead>
-                                            <tr>
-                                                <th scope="col">"Role"</th>
-                                                <th scope="col">"Description"</th>
-                                                <th scope="col" class="num">
-                                                    "Holders"
-                                                </th>
-                                            </tr>
-                                        </thead>
-                                        <tbody>
-                                            {roles
-                                                .into_iter()
-                                                .map(|r| {
-                                                    view! {
-                                                        <tr>
-                                                            <td>
-                                                                <a href=format!("/roles/{}", r.id)>{r.name}</a>
-                                                            </td>
-                                                            <td>{r.description}</td>
-                                                            <td class="num">{r.holder_count}</td>
-                                                        </tr>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </tbody>
-                                    </table>
-                                }
-                                    .into_any()
-                            }
+                            Ok(roles) => view! { <RolesTable roles /> }.into_any(),
                         }
                     })}
                 </Transition>
@@ -86,6 +57,35 @@ pub fn RolesPage() -> impl IntoView {
                 </CreateRoleForm>
             </section>
         </div>
+    }
+}
+
+#[component]
+fn RolesTable(roles: Vec<Role>) -> impl IntoView {
+    let row = |r: Role| {
+        view! {
+            <tr>
+                <td>
+                    <a href=format!("/roles/{}", r.id)>{r.name}</a>
+                </td>
+                <td>{r.description}</td>
+                <td class="num">{r.holder_count}</td>
+            </tr>
+        }
+    };
+    view! {
+        <table class="table" data-testid="roles">
+            <thead>
+                <tr>
+                    <th scope="col">"Role"</th>
+                    <th scope="col">"Description"</th>
+                    <th scope="col" class="num">
+                        "Holders"
+                    </th>
+                </tr>
+            </thead>
+            <tbody>{roles.into_iter().map(row).collect_view()}</tbody>
+        </table>
     }
 }
 
@@ -119,81 +119,8 @@ pub fn RolePage() -> impl IntoView {
                     Err(err) => return error_view(err),
                 };
                 let rid = role.id;
-                let holders_view = match holders.await {
-                    Err(err) => error_view(err),
-                    Ok(page) if page.items.is_empty() => {
-                        view! {
-                            <Empty>
-                                {if list.narrowed() {
-                                    "No holders match."
-                                } else {
-                                    "No one holds this role yet."
-                                }}
-                            </Empty>
-                        }
-                            .into_any()
-                    }
-                    Ok(page) => {
-                        view! {
-                            <Total total=page.total more=page.more noun="holder" narrowed=list.narrowed() />
-                            <UnassignRows>
-                                <table class="table" data-testid="holders">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Name"</th>
-                                            <th scope="col">"Email"</th>
-                                            <th scope="col">"Since"</th>
-                                            <th scope="col">
-                                                <span class="visually-hidden">"Actions"</span>
-                                            </th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {page
-                                            .items
-                                            .into_iter()
-                                            .map(|h| {
-                                                let name = h.display_name.clone();
-                                                view! {
-                                                    <tr>
-                                                        <td>
-                                                            <a href=format!("/users/{}", h.user_id)>{h.display_name}</a>
-                                                        </td>
-                                                        <td class="email">{h.email}</td>
-                                                        <td>{h.assigned_at.date()}</td>
-                                                        <td class="row-actions">
-                                                            <form
-                                                                action=UnassignRole::PATH
-                                                                method="post"
-                                                                class="inline-form"
-                                                            >
-                                                                <input type="hidden" name="role" value=rid.0 />
-                                                                <input type="hidden" name="user" value=h.user_id.0 />
-                                                                <button
-                                                                    type="submit"
-                                                                    class="button small"
-                                                                    aria-label=format!("Remove this role from {name}")
-                                                                >
-                                                                    "Remove"
-                                                                </button>
-                                                            </form>
-                                                        </td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                            </UnassignRows>
-                            <Pager
-                                next=page.next
-                                base=list.base(&format!("/roles/{rid}"))
-                                on_later_page=list.after.get_untracked().is_some()
-                            />
-                        }
-                            .into_any()
-                    }
-                };
+                let (holders, history, changes) = (holders.await, history.await, changes.await);
+                let on_later_page = history_after.get_untracked().is_some();
                 view! {
                     <Title text=format!("Role {}", role.name) />
                     <p class="crumbs">
@@ -206,97 +133,164 @@ pub fn RolePage() -> impl IntoView {
                         <span data-testid="holder-count">{role.holder_count}</span>
                         {if role.holder_count == 1 { " holder" } else { " holders" }}
                     </p>
-                    <section class="card" aria-labelledby="holders-heading">
-                        <h2 id="holders-heading">"Holders"</h2>
-                        <AssignRoleForm look=Look::new("Grant", "Granting…")
-                            .class("row-form")
-                            .named("Grant this role")
-                            .button("button primary")>
-                            <input type="hidden" name="role" value=rid.0 />
-                            <div class="field grow">
-                                <label for="assign-email">"Grant to (email)"</label>
-                                <input
-                                    id="assign-email"
-                                    name="email"
-                                    type="email"
-                                    required
-                                    autocomplete="off"
-                                />
-                            </div>
-                        </AssignRoleForm>
-                        <ListControls
-                            list
-                            label="Search holders"
-                            people=true
-                            sorts=&[("name", "Name"), ("since", "Since")]
-                        />
-                        {holders_view}
-                    </section>
+                    <HoldersSection role=rid holders list />
                     <section class="card" aria-labelledby="edit-role-heading">
                         <h2 id="edit-role-heading">"Edit role"</h2>
                         <UpdateRoleForm look=Look::new("Save changes", "Saving…")
                             .class("stack")
                             .named("Edit role")>
                             <input type="hidden" name="id" value=rid.0 />
-                            <div class="field">
-                                <label for="name">"Name"</label>
-                                <input
-                                    id="name"
-                                    name="name"
-                                    required
-                                    maxlength=NAME_MAX
-                                    value=role.name.clone()
-                                />
-                            </div>
-                            <TextArea
-                                name="description"
-                                label="Description"
-                                max=DESCRIPTION_MAX
-                                value=role.description.clone()
+                            <NameAndDescription
+                                name=role.name
+                                description=role.description
+                                limits=(NAME_MAX, DESCRIPTION_MAX)
                             />
                         </UpdateRoleForm>
                     </section>
-                    <section class="card" aria-labelledby="role-history-heading">
-                        <h2 id="role-history-heading">"History"</h2>
-                        {match history.await {
-                            Ok(page) => {
-                                view! {
-                                    <HistoryList
-                                        page
-                                        base=format!("/roles/{rid}?")
-                                        on_later_page=history_after.get_untracked().is_some()
-                                        show_subject=false
-                                    />
-                                }
-                                    .into_any()
-                            }
-                            Err(err) => error_view(err),
-                        }}
-                        <h3>"Changes to the role"</h3>
-                        {match changes.await {
-                            Ok(changes) => view! { <SubjectChanges changes /> }.into_any(),
-                            Err(err) => error_view(err),
-                        }}
-                    </section>
-                    <section class="card danger-zone" aria-labelledby="delete-role-heading">
-                        <h2 id="delete-role-heading">"Delete role"</h2>
-                        <p>
-                            "Deleting removes the role from everyone who holds it. The history keeps a record of both."
-                        </p>
-                        <DeleteRoleForm look=Look::new("Delete role", "Deleting…")
-                            .class("stack")
-                            .named("Delete role")
-                            .button("button danger")>
-                            <input type="hidden" name="id" value=rid.0 />
-                            <label class="check">
-                                <input type="checkbox" name="confirm" value="yes" required />
-                                " I understand: delete this role and take it from everyone who holds it"
-                            </label>
-                        </DeleteRoleForm>
-                    </section>
+                    <RoleHistorySection role=rid history changes on_later_page />
+                    <DeleteRoleSection role=rid />
                 }
                     .into_any()
             })}
         </Transition>
+    }
+}
+
+/// Who holds a role, and the way to grant it.
+#[component]
+fn HoldersSection(role: RoleId, holders: Result<Page<Holder>, AppError>, list: ListQuery) -> impl IntoView {
+    let holders = match holders {
+        Err(err) => error_view(err),
+        Ok(page) if page.items.is_empty() => {
+            let text = if list.narrowed() { "No holders match." } else { "No one holds this role yet." };
+            view! { <Empty>{text}</Empty> }.into_any()
+        }
+        Ok(page) => view! {
+            <Total total=page.total more=page.more noun="holder" narrowed=list.narrowed() />
+            <UnassignRows>
+                <HoldersTable role holders=page.items />
+            </UnassignRows>
+            <Pager
+                next=page.next
+                base=list.base(&format!("/roles/{role}"))
+                on_later_page=list.after.get_untracked().is_some()
+            />
+        }
+        .into_any(),
+    };
+    view! {
+        <section class="card" aria-labelledby="holders-heading">
+            <h2 id="holders-heading">"Holders"</h2>
+            <AssignRoleForm look=Look::new("Grant", "Granting…")
+                .class("row-form")
+                .named("Grant this role")
+                .button("button primary")>
+                <input type="hidden" name="role" value=role.0 />
+                <div class="field grow">
+                    <label for="assign-email">"Grant to (email)"</label>
+                    <input id="assign-email" name="email" type="email" required autocomplete="off" />
+                </div>
+            </AssignRoleForm>
+            <ListControls
+                list
+                label="Search holders"
+                people=true
+                sorts=&[("name", "Name"), ("since", "Since")]
+            />
+            {holders}
+        </section>
+    }
+}
+
+#[component]
+fn HoldersTable(role: RoleId, holders: Vec<Holder>) -> impl IntoView {
+    let row = move |h: Holder| {
+        let name = h.display_name.clone();
+        view! {
+            <tr>
+                <td>
+                    <a href=format!("/users/{}", h.user_id)>{h.display_name}</a>
+                </td>
+                <td class="email">{h.email}</td>
+                <td>{h.assigned_at.date()}</td>
+                <td class="row-actions">
+                    <form action=UnassignRole::PATH method="post" class="inline-form">
+                        <input type="hidden" name="role" value=role.0 />
+                        <input type="hidden" name="user" value=h.user_id.0 />
+                        <button
+                            type="submit"
+                            class="button small"
+                            aria-label=format!("Remove this role from {name}")
+                        >
+                            "Remove"
+                        </button>
+                    </form>
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <table class="table" data-testid="holders">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Since"</th>
+                    <th scope="col">
+                        <span class="visually-hidden">"Actions"</span>
+                    </th>
+                </tr>
+            </thead>
+            <tbody>{holders.into_iter().map(row).collect_view()}</tbody>
+        </table>
+    }
+}
+
+/// Who was granted the role or lost it, and what happened to the role itself.
+#[component]
+fn RoleHistorySection(
+    role: RoleId,
+    history: Result<Page<Entry>, AppError>,
+    changes: Result<Vec<SubjectEntry>, AppError>,
+    on_later_page: bool,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="role-history-heading">
+            <h2 id="role-history-heading">"History"</h2>
+            {match history {
+                Ok(page) => {
+                    view! {
+                        <HistoryList page base=format!("/roles/{role}?") on_later_page show_subject=false />
+                    }
+                        .into_any()
+                }
+                Err(err) => error_view(err),
+            }}
+            <h3>"Changes to the role"</h3>
+            {match changes {
+                Ok(changes) => view! { <SubjectChanges changes /> }.into_any(),
+                Err(err) => error_view(err),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn DeleteRoleSection(role: RoleId) -> impl IntoView {
+    view! {
+        <section class="card danger-zone" aria-labelledby="delete-role-heading">
+            <h2 id="delete-role-heading">"Delete role"</h2>
+            <p>"Deleting removes the role from everyone who holds it. The history keeps a record of both."</p>
+            <DeleteRoleForm look=Look::new("Delete role", "Deleting…")
+                .class("stack")
+                .named("Delete role")
+                .button("button danger")>
+                <input type="hidden" name="id" value=role.0 />
+                <label class="check">
+                    <input type="checkbox" name="confirm" value="yes" required />
+                    " I understand: delete this role and take it from everyone who holds it"
+                </label>
+            </DeleteRoleForm>
+        </section>
     }
 }

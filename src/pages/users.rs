@@ -12,11 +12,13 @@ use super::{
 };
 use crate::{
     domain::UserId,
+    error::AppError,
     history::list_user_history,
     pages::profiles::ProfileTable,
-    profiles::list_user_profiles,
-    roles::{list_roles, UnassignRole},
-    users::{get_user, list_users},
+    paging::Page,
+    profiles::{list_user_profiles, ProfileSummary},
+    roles::{list_roles, Role, UnassignRole},
+    users::{get_user, list_users, HeldRole},
 };
 
 #[component]
@@ -134,57 +136,11 @@ pub fn UserPage() -> impl IntoView {
                 let all_roles = if is_admin { roles.await.unwrap_or_default() } else { Vec::new() };
                 let user = detail.user;
                 let uid = user.id;
-                let email = user.email.clone();
-                let profiles_view = match profiles.await {
-                    Err(err) => error_view(err),
-                    Ok(page) if page.items.is_empty() => {
-                        view! {
-                            <Empty>
-                                {if list.narrowed() {
-                                    "No profiles match."
-                                } else {
-                                    "Not on any profiles yet."
-                                }}
-                            </Empty>
-                        }
-                            .into_any()
-                    }
-                    Ok(page) => {
-                        view! {
-                            <Total total=page.total noun="profile" narrowed=list.narrowed() />
-                            <ProfileTable
-                                profiles=page.items
-                                access_heading="Access"
-                                testid="user-profiles"
-                            />
-                            <Pager
-                                next=page.next
-                                base=list.base(&format!("/users/{uid}"))
-                                on_later_page=list.after.get_untracked().is_some()
-                            />
-                        }
-                            .into_any()
-                    }
-                };
-                let history_view = match history.await {
-                    Err(err) => error_view(err),
-                    Ok(page) => {
-                        view! {
-                            <HistoryList
-                                page
-                                base=format!(
-                                    "/users/{uid}?{}",
-                                    action.get_untracked().map(|a| format!("action={a}&")).unwrap_or_default(),
-                                )
-                                on_later_page=history_after.get_untracked().is_some()
-                                show_subject=false
-                            />
-                        }
-                            .into_any()
-                    }
-                };
-                let held: Vec<_> = detail.roles.iter().map(|r| r.id).collect();
-                let grantable: Vec<_> = all_roles.into_iter().filter(|r| !held.contains(&r.id)).collect();
+                let (profiles, history) = (profiles.await, history.await);
+                let history_base = format!(
+                    "/users/{uid}?{}",
+                    action.get_untracked().map(|a| format!("action={a}&")).unwrap_or_default(),
+                );
                 view! {
                     <Title text=user.display_name.clone() />
                     <h1>{user.display_name.clone()}</h1>
@@ -194,78 +150,7 @@ pub fn UserPage() -> impl IntoView {
                         {user.created_at.date()}
                     </p>
                     <div class="columns">
-                        <section class="card" aria-labelledby="roles-heading">
-                            <h2 id="roles-heading">"Roles"</h2>
-                            {if detail.roles.is_empty() {
-                                view! { <Empty>"No roles."</Empty> }.into_any()
-                            } else {
-                                view! {
-                                    <UnassignRows>
-                                        <ul class="plain-list" data-testid="user-roles">
-                                            {detail
-                                                .roles
-                                                .into_iter()
-                                                .map(|r| {
-                                                    view! {
-                                                        <li>
-                                                            {if is_admin {
-                                                                view! {
-                                                                    <a href=format!("/roles/{}", r.id)>{r.name.clone()}</a>
-                                                                }
-                                                                    .into_any()
-                                                            } else {
-                                                                view! { <span>{r.name.clone()}</span> }.into_any()
-                                                            }}
-                                                            <span class="muted">" since " {r.assigned_at.date()}</span>
-                                                            {is_admin
-                                                                .then(|| {
-                                                                    view! {
-                                                                        <form
-                                                                            action=UnassignRole::PATH
-                                                                            method="post"
-                                                                            class="inline-form"
-                                                                        >
-                                                                            <input type="hidden" name="role" value=r.id.0 />
-                                                                            <input type="hidden" name="user" value=uid.0 />
-                                                                            <button
-                                                                                type="submit"
-                                                                                class="button small"
-                                                                                aria-label=format!("Remove role {}", r.name)
-                                                                            >
-                                                                                "Remove"
-                                                                            </button>
-                                                                        </form>
-                                                                    }
-                                                                })}
-                                                        </li>
-                                                    }
-                                                })
-                                                .collect_view()}
-                                        </ul>
-                                    </UnassignRows>
-                                }
-                                    .into_any()
-                            }}
-                            {(is_admin && !grantable.is_empty())
-                                .then(|| {
-                                    view! {
-                                        <AssignRoleForm look=Look::new("Grant", "Granting…")
-                                            .class("row-form")
-                                            .named("Grant a role")>
-                                            <input type="hidden" name="email" value=email.clone() />
-                                            <div class="field grow">
-                                                <label for="grant-role">"Grant a role"</label>
-                                                <select id="grant-role" name="role">
-                                                    {grantable
-                                                        .into_iter()
-                                                        .map(|r| view! { <option value=r.id.0>{r.name}</option> })
-                                                        .collect_view()}
-                                                </select>
-                                            </div>
-                                        </AssignRoleForm>
-                                    }
-                                })}
-                        </section>
+                        <UserRolesSection user=uid email=user.email held=detail.roles all_roles is_admin />
                         <section class="card" aria-labelledby="profiles-heading">
                             <h2 id="profiles-heading">"Profiles"</h2>
                             <ListControls
@@ -274,17 +159,120 @@ pub fn UserPage() -> impl IntoView {
                                 access=true
                                 sorts=&[("name", "Name"), ("since", "Since")]
                             />
-                            {profiles_view}
+                            <UserProfiles user=uid profiles list />
                         </section>
                     </div>
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
                         <HistoryFilter action />
-                        {history_view}
+                        {match history {
+                            Err(err) => error_view(err),
+                            Ok(page) => {
+                                let on_later_page = history_after.get_untracked().is_some();
+                                view! {
+                                    <HistoryList page base=history_base on_later_page show_subject=false />
+                                }
+                                    .into_any()
+                            }
+                        }}
                     </section>
                 }
                     .into_any()
             })}
         </Transition>
     }
+}
+
+/// A page of the profiles a user is on.
+#[component]
+fn UserProfiles(
+    user: UserId,
+    profiles: Result<Page<ProfileSummary>, AppError>,
+    list: ListQuery,
+) -> impl IntoView {
+    match profiles {
+        Err(err) => error_view(err),
+        Ok(page) if page.items.is_empty() => {
+            let text = if list.narrowed() { "No profiles match." } else { "Not on any profiles yet." };
+            view! { <Empty>{text}</Empty> }.into_any()
+        }
+        Ok(page) => view! {
+            <Total total=page.total noun="profile" narrowed=list.narrowed() />
+            <ProfileTable profiles=page.items access_heading="Access" testid="user-profiles" />
+            <Pager
+                next=page.next
+                base=list.base(&format!("/users/{user}"))
+                on_later_page=list.after.get_untracked().is_some()
+            />
+        }
+        .into_any(),
+    }
+}
+
+/// The roles a user holds; for an admin, the ways to take one away or grant another.
+#[component]
+fn UserRolesSection(
+    user: UserId,
+    email: String,
+    held: Vec<HeldRole>,
+    all_roles: Vec<Role>,
+    is_admin: bool,
+) -> impl IntoView {
+    let grantable: Vec<_> = all_roles.into_iter().filter(|r| !held.iter().any(|h| h.id == r.id)).collect();
+    let held = if held.is_empty() {
+        view! { <Empty>"No roles."</Empty> }.into_any()
+    } else {
+        let items = held.into_iter().map(|role| view! { <HeldRoleItem user role is_admin /> }).collect_view();
+        view! {
+            <UnassignRows>
+                <ul class="plain-list" data-testid="user-roles">
+                    {items}
+                </ul>
+            </UnassignRows>
+        }
+        .into_any()
+    };
+    let grant = (is_admin && !grantable.is_empty()).then(|| {
+        let options = grantable.into_iter().map(|r| view! { <option value=r.id.0>{r.name}</option> });
+        view! {
+            <AssignRoleForm look=Look::new("Grant", "Granting…").class("row-form").named("Grant a role")>
+                <input type="hidden" name="email" value=email />
+                <div class="field grow">
+                    <label for="grant-role">"Grant a role"</label>
+                    <select id="grant-role" name="role">
+                        {options.collect_view()}
+                    </select>
+                </div>
+            </AssignRoleForm>
+        }
+    });
+    view! {
+        <section class="card" aria-labelledby="roles-heading">
+            <h2 id="roles-heading">"Roles"</h2>
+            {held}
+            {grant}
+        </section>
+    }
+}
+
+/// One role a user holds: a link and a "Remove" for an admin, its name alone for them.
+#[component]
+fn HeldRoleItem(user: UserId, role: HeldRole, is_admin: bool) -> impl IntoView {
+    let name = if is_admin {
+        view! { <a href=format!("/roles/{}", role.id)>{role.name.clone()}</a> }.into_any()
+    } else {
+        view! { <span>{role.name.clone()}</span> }.into_any()
+    };
+    let remove = is_admin.then(|| {
+        view! {
+            <form action=UnassignRole::PATH method="post" class="inline-form">
+                <input type="hidden" name="role" value=role.id.0 />
+                <input type="hidden" name="user" value=user.0 />
+                <button type="submit" class="button small" aria-label=format!("Remove role {}", role.name)>
+                    "Remove"
+                </button>
+            </form>
+        }
+    });
+    view! { <li>{name} <span class="muted">" since " {role.assigned_at.date()}</span> {remove}</li> }
 }
