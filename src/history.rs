@@ -200,7 +200,7 @@ pub async fn who_had_access(
     let end = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| Timestamp(t.and_utc()));
     let end = end.ok_or_else(|| AppError::invalid("on", "Enter a date as YYYY-MM-DD."))?;
     let state = crate::server::state::current()?;
-    ssr::access_at(&state.db, profile, end, after.as_deref()).await
+    crate::server::lists::history::access_at(&state.db, profile, end, after.as_deref()).await
 }
 
 /// Puts back someone a removal took off: their access level and their original "since".
@@ -254,11 +254,11 @@ pub async fn list_profile_changes(profile: ProfileId) -> Result<Vec<SubjectEntry
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{AccessAt, AccessPath, Action, Entry, Explanation, SubjectEntry, SUBJECT_CHANGES_SHOWN};
+    use super::{AccessPath, Action, Entry, Explanation, SubjectEntry, SUBJECT_CHANGES_SHOWN};
     use crate::{
         domain::{Access, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
-        paging::{self, Page},
+        paging::Page,
         server::db::{Db, Pool},
         with_db,
     };
@@ -446,23 +446,10 @@ pub mod ssr {
         LEFT JOIN profiles p ON p.id = h.profile_id \
         LEFT JOIN roles r ON r.id = h.role_id";
 
-    #[derive(Clone, Copy, Debug)]
-    pub enum Subject {
-        Profile(ProfileId),
-        User(UserId),
-        Role(RoleId),
-    }
+    pub use crate::server::lists::history::Subject;
 
-    /// A subject's history, newest first; the cursor is the last id shown. Each page reads
-    /// along an index newest first and stops after a page: history_profile_idx or
-    /// history_user_idx, or with a kind of change, history_profile_action_idx or
-    /// history_user_action_idx. A profile's history searched by the person's name or email
-    /// chooses as a search sorted by "since" does ([`paging::ssr::sort_at_most`], over all
-    /// users): with few people matching, it reads each one's entries on the profile
-    /// (history_profile_user_idx) and sorts them; with many, it walks the profile's entries
-    /// and tests each one's person. The total is exact, from history_tallies, except for a
-    /// search, which counts its matches to [`paging::ssr::COUNT_CAP`], from the people or
-    /// from the entries, whichever are fewer.
+    /// A subject's history, newest first, a page at a time
+    /// ([`entries`](crate::server::lists::history::entries)).
     pub async fn list(
         db: &Db,
         subject: Subject,
@@ -470,283 +457,13 @@ pub mod ssr {
         q: Option<&str>,
         after: Option<&str>,
     ) -> Result<Page<Entry>, AppError> {
-        let before: i64 = paging::ssr::decode(after)?.unwrap_or(i64::MAX);
-        let (column, tally, id) = match subject {
-            Subject::Profile(p) => ("h.profile_id", "profile", p.0),
-            // Only a profile's history is searched.
-            Subject::User(u) => ("h.user_id", "user", u.0),
-            // A role's history has no tally: it is counted, to COUNT_CAP.
-            Subject::Role(r) => ("h.role_id", "", r.0),
-        };
-        let counted = matches!(subject, Subject::Role(_));
-        let range = q.map(paging::ssr::prefix_range).filter(|_| matches!(subject, Subject::Profile(_)));
-        let (rows, total): (Vec<Entry>, i64) = with_db!(db, |pool| {
-            let users: i64 = match range {
-                Some(_) => {
-                    sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'")
-                        .fetch_one(pool)
-                        .await?
-                }
-                None => 0,
-            };
-            let most = paging::ssr::sort_at_most(users);
-            // For a searched count: twenty times the people it takes to find COUNT_CAP + 1
-            // entries, times the entries (see below).
-            let reach_by_entries = 20 * (paging::ssr::COUNT_CAP + 1) * users;
-            // The subject's entries, of one kind when asked, and for a page, older than the
-            // cursor.
-            let subject = |sql: &mut sqlx::QueryBuilder<'_, _>, page: bool| {
-                sql.push(format_args!("{column} = ")).push_bind(id);
-                if let Some(action) = action {
-                    sql.push(" AND h.action = ").push_bind(action);
-                }
-                if page {
-                    sql.push(" AND h.id < ").push_bind(before);
-                }
-            };
-            let in_range =
-                |sql: &mut sqlx::QueryBuilder<'_, _>, column: &str, (low, high): &(String, String)| {
-                    sql.push(format_args!("{column} >= ")).push_bind(low.clone());
-                    sql.push(format_args!(" AND {column} < ")).push_bind(high.clone());
-                };
-            // Many people match: walking the profile's entries newest first, testing each
-            // one's person, finds a page soonest. The ranges are written so that no index
-            // serves them.
-            let person_matches = |sql: &mut sqlx::QueryBuilder<'_, _>, range: &(String, String)| {
-                sql.push(" AND EXISTS (SELECT 1 FROM users m WHERE m.id = h.user_id AND ((");
-                in_range(sql, "(m.name_key || '')", range);
-                sql.push(") OR (");
-                in_range(sql, "(m.email || '')", range);
-                sql.push(")))");
-            };
-            // The page: the ids of its entries, cut before the join, so that the join has no
-            // way in but through them.
-            let mut page = sqlx::QueryBuilder::new(COLUMNS);
-            page.push(" FROM (SELECT * FROM (");
-            match &range {
-                None => {
-                    page.push("SELECT h.id FROM history h WHERE ");
-                    subject(&mut page, true);
-                    page.push(" ORDER BY h.id DESC LIMIT ").push_bind(paging::ssr::FETCH);
-                }
-                Some(range) => {
-                    // How many people match, by name and by email, each counted along its index.
-                    page.push("WITH ");
-                    paging::ssr::push_match_counts(&mut page, ("names", "emails"), most, |sql, column| {
-                        sql.push("users WHERE ");
-                        in_range(sql, column, range);
-                    });
-                    // Few: the people, then each one's entries on the profile.
-                    page.push(", who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
-                    in_range(&mut page, "name_key", range);
-                    paging::ssr::push_chosen_limit(&mut page, "names", "emails", most, true, most);
-                    page.push(") AS n UNION SELECT id FROM (SELECT id FROM users WHERE ");
-                    in_range(&mut page, "email", range);
-                    paging::ssr::push_chosen_limit(&mut page, "names", "emails", most, true, 2 * most);
-                    // Gathered first, unordered, and from the people to their entries (SQLite
-                    // takes CROSS JOIN's order as given): walking the profile's history and
-                    // looking for these people in it would read all of it.
-                    page.push(
-                        ") AS e), found AS MATERIALIZED (SELECT h.id FROM who CROSS JOIN history h \
-                         WHERE h.user_id = who.id AND ",
-                    );
-                    subject(&mut page, true);
-                    page.push(") SELECT * FROM (SELECT id FROM found ORDER BY id DESC LIMIT ")
-                        .push_bind(paging::ssr::FETCH);
-                    page.push(") AS few UNION ALL SELECT * FROM (SELECT h.id FROM history h WHERE ");
-                    subject(&mut page, true);
-                    person_matches(&mut page, range);
-                    page.push(" ORDER BY h.id DESC");
-                    paging::ssr::push_chosen_limit(
-                        &mut page,
-                        "names",
-                        "emails",
-                        most,
-                        false,
-                        paging::ssr::FETCH,
-                    );
-                    page.push(") AS many");
-                }
-            }
-            page.push(") AS ids ORDER BY id DESC LIMIT ").push_bind(paging::ssr::FETCH);
-            page.push(format_args!(") AS k JOIN history h ON h.id = k.id{JOINS} ORDER BY k.id DESC"));
-            let rows = page.build_query_as().fetch_all(pool).await?;
-
-            // The total: exact from the tallies, or for a search, counted to COUNT_CAP.
-            let mut count = sqlx::QueryBuilder::new(
-                "WITH entries AS MATERIALIZED (SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) AS n \
-                 FROM history_tallies WHERE subject = ",
-            );
-            count.push_bind(tally).push(" AND subject_id = ").push_bind(id);
-            if let Some(action) = action {
-                count.push(" AND action = ").push_bind(action);
-            }
-            count.push(") ");
-            match &range {
-                None if counted => {
-                    count = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM history h WHERE ");
-                    subject(&mut count, false);
-                    count.push(" LIMIT ").push_bind(paging::ssr::COUNT_CAP + 1).push(") AS k");
-                }
-                None => {
-                    count.push("SELECT n FROM entries");
-                }
-                Some(range) => {
-                    // A search's matches are found one of two ways, whichever reads less:
-                    // - from the people who match, each one's entries on the profile, in
-                    //   name order then email order (history_profile_user_idx): about
-                    //   `COUNT_CAP × users / entries` people before the count is reached, and
-                    //   at most every one who matches;
-                    // - from the profile's entries, each one's person tested: about
-                    //   `COUNT_CAP × users / matches` entries, and at most every entry.
-                    // Both have the same ratio in them, so the way with fewer candidates
-                    // wins: people when fewer match than the profile has entries.
-                    //
-                    // So the people who match are counted along their indexes, but only as
-                    // far as it helps. Counting one costs about a twentieth of looking one up
-                    // (75 ns against 1.5 µs on the 10M file), so the count stops at the
-                    // entries, or at twenty times the people the first way needs, if that
-                    // is fewer: past it, the first way is taken, and costs those people.
-                    count
-                        .push(", reach AS MATERIALIZED (SELECT CASE WHEN n * n <= ")
-                        .push_bind(reach_by_entries)
-                        .push(" THEN n ELSE ")
-                        .push_bind(reach_by_entries)
-                        .push(" / n END AS n FROM entries), names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ");
-                    in_range(&mut count, "name_key", range);
-                    count.push(
-                        " LIMIT (SELECT n FROM reach) + 1) AS c), \
-                         emails AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ",
-                    );
-                    in_range(&mut count, "email", range);
-                    count.push(
-                        " LIMIT CASE WHEN (SELECT n FROM names) <= (SELECT n FROM reach) \
-                         THEN (SELECT n FROM reach) + 1 - (SELECT n FROM names) ELSE 0 END) AS c) \
-                         SELECT COUNT(*) FROM (",
-                    );
-                    const PEOPLE: &str =
-                        "(SELECT n FROM names) + (SELECT n FROM emails) <= (SELECT n FROM entries)";
-                    // The entries of the people who match by name, or with `by_email`, of those
-                    // who match by email and not by name, so that no one counts twice.
-                    let people = |sql: &mut sqlx::QueryBuilder<'_, _>, by_email: bool| {
-                        sql.push("SELECT 1 FROM (SELECT id FROM users WHERE ");
-                        if by_email {
-                            in_range(sql, "email", range);
-                            sql.push(" AND NOT (");
-                            in_range(sql, "name_key", range);
-                            sql.push(")");
-                        } else {
-                            in_range(sql, "name_key", range);
-                        }
-                        sql.push(format_args!(" LIMIT CASE WHEN {PEOPLE} THEN "))
-                            .push_bind(i64::MAX)
-                            .push(" ELSE 0 END) AS who CROSS JOIN history h WHERE h.user_id = who.id AND ");
-                        subject(sql, false);
-                    };
-                    people(&mut count, false);
-                    count.push(" UNION ALL ");
-                    people(&mut count, true);
-                    // A count takes its rows in any order: asked for an order, a planner may
-                    // read them all to sort them.
-                    count.push(" UNION ALL SELECT * FROM (SELECT 1 FROM history h WHERE ");
-                    subject(&mut count, false);
-                    person_matches(&mut count, range);
-                    count
-                        .push(format_args!(" LIMIT CASE WHEN {PEOPLE} THEN 0 ELSE "))
-                        .push_bind(paging::ssr::COUNT_CAP + 1)
-                        .push(" END) AS many LIMIT ")
-                        .push_bind(paging::ssr::COUNT_CAP + 1)
-                        .push(") AS k");
-                }
-            }
-            let total = count.build_query_scalar().fetch_one(pool).await?;
-            Ok::<_, sqlx::Error>((rows, total))
-        })?;
-        Ok(paging::ssr::page(rows, total, |e| e.id).counted_to_cap_if(range.is_some() || counted))
+        let shown = crate::server::lists::history::Shown { select: COLUMNS, joins: JOINS };
+        crate::server::lists::history::entries(db, &shown, subject, action, q, after).await
     }
 
     pub async fn entry(db: &Db, id: i64) -> Result<Option<Entry>, AppError> {
         let sql = format!("{COLUMNS} FROM history h{JOINS} WHERE h.id = $1");
         Ok(with_db!(db, |pool| sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?)
-    }
-
-    /// Who had access to `profile` just before `end`, in user order: each person's last
-    /// entry on the profile before `end` decides, and they had access if it left them some.
-    ///
-    /// Which way is cheaper depends on how many of the profile's entries come before `end`,
-    /// so they are counted first, along history_profile_at_idx, up to
-    /// [`paging::ssr::sort_at_most`] of the profile's entries (`√(FETCH × entries)`, as
-    /// History's totals keep them):
-    /// - **Few** (an early date): all of them are read in time order, each tested for being
-    ///   its person's last before `end`, and a page of those sorted by person.
-    /// - **Many**: the profile's entries are walked in person order from the cursor
-    ///   (history_profile_user_idx), each tested for being its person's last before `end`.
-    ///   With at least that many entries before `end`, a page turns up within a small
-    ///   multiple of the switch point; walked on an early date, it would read the whole
-    ///   history of the profile to find its few.
-    ///
-    /// Both indexes carry each entry's time and the access it left (migration 0009), so no
-    /// walk looks entries up in the table. The total is counted in time order, to
-    /// [`paging::ssr::COUNT_CAP`]: an exact one would read every entry before `end`.
-    pub async fn access_at(
-        db: &Db,
-        profile: ProfileId,
-        end: Timestamp,
-        after: Option<&str>,
-    ) -> Result<Page<AccessAt>, AppError> {
-        let user: UserId = paging::ssr::decode(after)?.unwrap_or_default();
-        // The entry `h` is its person's last on the profile before `end`. (It implies
-        // `h.at < end`; left unsaid, so the walk in person order has no time range to be
-        // planned along instead.)
-        let last = "h.id = (SELECT MAX(l.id) FROM history l \
-            WHERE l.profile_id = $1 AND l.user_id = h.user_id AND l.at < $2)";
-        let counts_sql = format!(
-            "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE profile_id = $1 AND at < $2 LIMIT $3) AS b), \
-                    (SELECT COUNT(*) FROM (SELECT 1 FROM history h WHERE h.profile_id = $1 AND h.at < $2 \
-                     AND h.access_after IS NOT NULL AND {last} LIMIT $4) AS k)"
-        );
-        const COLUMNS: &str = "SELECT h.user_id, u.display_name AS user_name, u.email, \
-            h.access_after AS access, h.since";
-        // Few: every entry before `end` (as `h`, for the test), each tested, and a page of
-        // them cut before the lookups. There are at most `few` of them, so the inner LIMIT
-        // cuts nothing; it tells the planner how few rows it sorts.
-        let few_sql = format!(
-            "{COLUMNS} FROM (SELECT h.user_id, h.id FROM \
-               (SELECT user_id, id, access_after FROM history WHERE profile_id = $1 AND at < $2 LIMIT $3) AS h \
-               WHERE h.user_id > $4 AND h.access_after IS NOT NULL AND {last} ORDER BY h.user_id LIMIT $5) AS k \
-             JOIN history h ON h.id = k.id LEFT JOIN users u ON u.id = h.user_id ORDER BY k.user_id"
-        );
-        // Many: the profile's entries in person order, each tested.
-        let many_sql = format!(
-            "{COLUMNS} FROM history h LEFT JOIN users u ON u.id = h.user_id \
-             WHERE h.profile_id = $1 AND h.user_id > $3 AND h.access_after IS NOT NULL AND {last} \
-             ORDER BY h.user_id LIMIT $4"
-        );
-        let (rows, total): (Vec<AccessAt>, i64) = with_db!(db, |pool| {
-            let entries: i64 = sqlx::query_scalar(
-                "SELECT CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM history_tallies \
-                 WHERE subject = 'profile' AND subject_id = $1",
-            )
-            .bind(profile)
-            .fetch_one(pool)
-            .await?;
-            let few = paging::ssr::sort_at_most(entries);
-            let (before, total): (i64, i64) = sqlx::query_as(&counts_sql)
-                .bind(profile)
-                .bind(end)
-                .bind(few + 1)
-                .bind(paging::ssr::COUNT_CAP + 1)
-                .fetch_one(pool)
-                .await?;
-            let rows = if before <= few {
-                sqlx::query_as(&few_sql).bind(profile).bind(end).bind(few + 1)
-            } else {
-                sqlx::query_as(&many_sql).bind(profile).bind(end)
-            };
-            let rows = rows.bind(user).bind(paging::ssr::FETCH).fetch_all(pool).await?;
-            Ok::<_, sqlx::Error>((rows, total))
-        })?;
-        Ok(paging::ssr::page(rows, total, |r| r.user_id).counted_to_cap_if(true))
     }
 
     pub const ALREADY_UNDONE: &str = "That removal has already been undone.";

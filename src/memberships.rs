@@ -38,7 +38,7 @@ pub async fn list_members(
     after: Option<String>,
 ) -> Result<Page<Member>, AppError> {
     let (_, seen) = crate::access::require_seen(profile).await?;
-    let filter = crate::paging::ssr::Filter {
+    let filter = crate::server::lists::Filter {
         q: crate::paging::search_text(q.as_deref())?,
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
@@ -98,15 +98,23 @@ pub mod ssr {
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
         history::{ssr::Change, Action},
-        paging::{
-            self,
-            ssr::{Bound, People, PeoplePage, Rows},
-            Page,
-        },
+        paging::Page,
         record_history,
-        server::db::{broken_rule, Db, Pool, Rule},
+        server::{
+            db::{broken_rule, Db, Pool, Rule},
+            lists::{
+                people::{Bound, Listed, People, Rows},
+                Filter,
+            },
+        },
         with_db,
     };
+
+    impl Listed for Member {
+        fn position(&self) -> (&str, &str, Timestamp, UserId) {
+            (&self.name_key, &self.email, self.added_at, self.user_id)
+        }
+    }
 
     pub fn rule_to_error(err: sqlx::Error) -> AppError {
         match broken_rule(&err) {
@@ -119,58 +127,34 @@ pub mod ssr {
     /// level apart along the profile's own indexes (memberships_name_idx,
     /// memberships_email_idx, memberships_since_idx), every part stopping after a page; the
     /// union of those few rows makes the page. So the cost is a page's, whatever the
-    /// profile's size, but for a search sorted by "since" ([`paging::ssr::sort_at_most`]).
-    /// `counts` are the profile's member and manager counts, as read with the access check:
-    /// an unsearched list's total.
+    /// profile's size, but for a search sorted by "since" ([`sort_at_most`]). `counts` are
+    /// the profile's member and manager counts, as read with the access check: an
+    /// unsearched list's total.
+    ///
+    /// [`sort_at_most`]: crate::server::lists::sort_at_most
     pub async fn members(
         db: &Db,
         profile: ProfileId,
-        counts: (i64, i64),
-        filter: &paging::ssr::Filter,
+        (all, managers): (i64, i64),
+        filter: &Filter,
         after: Option<&str>,
     ) -> Result<Page<Member>, AppError> {
-        let at = PeoplePage::new(filter.q.as_deref(), filter.sort, after)?;
         let scope =
             |level: Access| [("profile_id", Bound::Id(profile.0)), ("access", Bound::Text(level.as_str()))];
-        let (managers, members) = (scope(Access::Manager), scope(Access::Member));
-        let both: [&[_]; 2] = [&managers, &members];
-        let scopes: &[&[_]] = match filter.access {
-            None => &both,
-            Some(Access::Manager) => &both[..1],
-            Some(Access::Member) => &both[1..],
+        let (manager_scope, member_scope) = (scope(Access::Manager), scope(Access::Member));
+        let both: [&[_]; 2] = [&manager_scope, &member_scope];
+        let (scopes, unsearched): (&[&[_]], i64) = match filter.access {
+            None => (&both, all),
+            Some(Access::Manager) => (&both[..1], managers),
+            Some(Access::Member) => (&both[1..], all - managers),
         };
-        let people =
-            People { table: "memberships", person: "user_id", since: "added_at", scopes, size: counts.0 };
-        let (rows, total): (Vec<Member>, i64) = with_db!(db, |pool| {
-            let shown = Rows {
-                select: "x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, \
-                         a.display_name AS added_by",
-                joins: "JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by",
-            };
-            let rows: Vec<Member> = at
-                .read(|only| {
-                    let mut sql = people.page_query(&at, only, &shown);
-                    async move { sql.build_query_as().fetch_all(pool).await }
-                })
-                .await?;
-            let total: i64 = if at.range.is_some() {
-                people.count(&at).build_query_scalar().fetch_one(pool).await?
-            } else {
-                // Unsearched, the total is a count the schema keeps, read with the access check.
-                let (all, managers) = counts;
-                match filter.access {
-                    None => all,
-                    Some(Access::Manager) => managers,
-                    Some(Access::Member) => all - managers,
-                }
-            };
-            Ok::<_, sqlx::Error>((rows, total))
-        })?;
-        let searched = at.range.is_some();
-        Ok(paging::ssr::page(rows, total, |m: &Member| {
-            at.cursor(&m.name_key, &m.email, m.added_at, m.user_id)
-        })
-        .counted_to_cap_if(searched))
+        let people = People { table: "memberships", person: "user_id", since: "added_at", scopes, size: all };
+        let shown = Rows {
+            select: "x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, \
+                     a.display_name AS added_by",
+            joins: "JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by",
+        };
+        people.page(db, &shown, unsearched, (filter.q.as_deref(), filter.sort, after)).await
     }
 
     /// Adds the person with `email` to the profile and records it, in one transaction. The

@@ -56,13 +56,13 @@ pub async fn list_user_profiles(
     let user = user.unwrap_or(me.id);
     // One's own profiles, or anyone's for an admin; no one else learns whether `user` exists.
     crate::access::require_self_or_admin(user).await?;
-    let filter = crate::paging::ssr::Filter {
+    let filter = crate::server::lists::Filter {
         q: crate::paging::search_text(q.as_deref())?,
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
     let state = crate::server::state::current()?;
-    ssr::profiles_of(&state.db, user, &filter, after.as_deref()).await
+    crate::server::lists::links::profiles_of(&state.db, user, &filter, after.as_deref()).await
 }
 
 #[server(prefix = "/api", endpoint = "profiles/get")]
@@ -120,7 +120,6 @@ pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<()
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::ProfileSummary;
     use crate::{
         domain::{Access, ProfileId, Timestamp, UserId},
         error::AppError,
@@ -128,70 +127,10 @@ pub mod ssr {
             ssr::{Change, On},
             Action, SubjectAction,
         },
-        paging::{self, Page, Sort},
         record_edits, record_history, record_subject,
         server::db::{dialect_of, Db, Dialect, Pool},
         with_db,
     };
-
-    /// The profiles `user` is on, a page at a time. Read along the user's own links
-    /// (memberships_user_idx), so the cost follows how many profiles they are on.
-    pub async fn profiles_of(
-        db: &Db,
-        user: UserId,
-        filter: &paging::ssr::Filter,
-        after: Option<&str>,
-    ) -> Result<Page<ProfileSummary>, AppError> {
-        let name_cursor: (String, ProfileId) = match filter.sort {
-            Sort::Name => paging::ssr::decode_name(after)?,
-            Sort::Since => Default::default(),
-        };
-        let since_cursor: (Timestamp, ProfileId) = match filter.sort {
-            Sort::Since => paging::ssr::decode_since(after)?,
-            Sort::Name => paging::ssr::decode_since(None)?,
-        };
-        let range = filter.q.as_deref().map(paging::ssr::prefix_range);
-        let (rows, total): (Vec<ProfileSummary>, i64) = with_db!(db, |pool| {
-            let build = |count: bool| {
-                let mut sql = sqlx::QueryBuilder::new(if count {
-                    "SELECT COUNT(*)"
-                } else {
-                    "SELECT p.id, p.name, m.access, p.member_count, m.added_at, p.name_key"
-                });
-                sql.push(" FROM memberships m JOIN profiles p ON p.id = m.profile_id WHERE m.user_id = ")
-                    .push_bind(user);
-                if let Some(access) = filter.access {
-                    sql.push(" AND m.access = ").push_bind(access.as_str());
-                }
-                if let Some((low, high)) = &range {
-                    sql.push(" AND p.name_key >= ").push_bind(low.clone());
-                    sql.push(" AND p.name_key < ").push_bind(high.clone());
-                }
-                if !count {
-                    match filter.sort {
-                        Sort::Name => {
-                            sql.push(" AND (p.name_key, p.id) > (").push_bind(name_cursor.0.clone());
-                            sql.push(", ").push_bind(name_cursor.1).push(") ORDER BY p.name_key, p.id");
-                        }
-                        Sort::Since => {
-                            sql.push(" AND (m.added_at, p.id) > (").push_bind(since_cursor.0);
-                            sql.push(", ").push_bind(since_cursor.1).push(") ORDER BY m.added_at, p.id");
-                        }
-                    }
-                    sql.push(" LIMIT ").push_bind(paging::ssr::FETCH);
-                }
-                sql
-            };
-            let rows = build(false).build_query_as().fetch_all(pool).await?;
-            let total = build(true).build_query_scalar().fetch_one(pool).await?;
-            Ok::<_, sqlx::Error>((rows, total))
-        })?;
-        let sort = filter.sort;
-        Ok(paging::ssr::page(rows, total, move |p: &ProfileSummary| match sort {
-            Sort::Name => serde_json::json!([p.name_key, p.id]),
-            Sort::Since => serde_json::json!([p.added_at.micros(), p.id]),
-        }))
-    }
 
     /// Creates the profile and its creator's manager link in one transaction.
     pub async fn create(

@@ -126,13 +126,12 @@ pub mod ssr {
             ssr::{Change, On},
             Action, SubjectAction,
         },
-        paging::{
-            self,
-            ssr::{Bound, People, PeoplePage, Rows},
-            Page, Sort,
-        },
+        paging::{Page, Sort},
         record_edits, record_history, record_subject,
-        server::db::{broken_rule, dialect_of, is_unique_violation, Db, Dialect, Pool, Rule},
+        server::{
+            db::{broken_rule, dialect_of, is_unique_violation, Db, Dialect, Pool, Rule},
+            lists::people::{Bound, Listed, People, Rows},
+        },
         with_db,
     };
 
@@ -192,7 +191,6 @@ pub mod ssr {
         after: Option<&str>,
     ) -> Result<Page<Holder>, AppError> {
         let holder_count = get(db, role).await?.holder_count;
-        let at = PeoplePage::new(q, sort, after)?;
         let holders = People {
             table: "user_roles",
             person: "user_id",
@@ -200,29 +198,17 @@ pub mod ssr {
             scopes: &[&[("role_id", Bound::Id(role.0))]],
             size: holder_count,
         };
-        let (rows, total): (Vec<Holder>, i64) = with_db!(db, |pool| {
-            let shown = Rows {
-                select: "x.user_id, u.display_name, x.email, x.assigned_at, x.name_key",
-                joins: "JOIN users u ON u.id = x.user_id",
-            };
-            let rows: Vec<Holder> = at
-                .read(|only| {
-                    let mut sql = holders.page_query(&at, only, &shown);
-                    async move { sql.build_query_as().fetch_all(pool).await }
-                })
-                .await?;
-            let total: i64 = if at.range.is_some() {
-                holders.count(&at).build_query_scalar().fetch_one(pool).await?
-            } else {
-                holder_count
-            };
-            Ok::<_, sqlx::Error>((rows, total))
-        })?;
-        let searched = at.range.is_some();
-        Ok(paging::ssr::page(rows, total, |h: &Holder| {
-            at.cursor(&h.name_key, &h.email, h.assigned_at, h.user_id)
-        })
-        .counted_to_cap_if(searched))
+        let shown = Rows {
+            select: "x.user_id, u.display_name, x.email, x.assigned_at, x.name_key",
+            joins: "JOIN users u ON u.id = x.user_id",
+        };
+        holders.page(db, &shown, holder_count, (q, sort, after)).await
+    }
+
+    impl Listed for Holder {
+        fn position(&self) -> (&str, &str, Timestamp, UserId) {
+            (&self.name_key, &self.email, self.assigned_at, self.user_id)
+        }
     }
 
     /// Creates a role and records it, in one transaction.

@@ -98,13 +98,12 @@ pub mod ssr {
         domain::{DisplayName, Email, ProfileId, RoleId, Timestamp, UserId},
         error::AppError,
         history::{ssr::Change, Action},
-        paging::{
-            self,
-            ssr::{People, PeoplePage, Rows},
-            Page, Sort,
-        },
+        paging::{Page, Sort},
         record_history,
-        server::db::{is_unique_violation, Db, Pool},
+        server::{
+            db::{is_unique_violation, Db, Pool},
+            lists::people::{Listed, People, Rows},
+        },
         with_db,
     };
 
@@ -242,41 +241,33 @@ pub mod ssr {
     /// users_created_idx and its total is a tally the schema keeps. Searched, the name and
     /// email matches are read apart along their own indexes and merged; sorted by name, the
     /// name matches come first, then the email matches by email
-    /// ([`MatchPart`](crate::paging::ssr::MatchPart)), so a page reads a page's rows from each.
+    /// ([`MatchPart`](crate::server::lists::people::MatchPart)), so a page reads a page's rows
+    /// from each.
     pub async fn directory(
         db: &Db,
         q: Option<&str>,
         sort: Sort,
         after: Option<&str>,
     ) -> Result<Page<UserRow>, AppError> {
-        let at = PeoplePage::new(q, sort, after)?;
-        let (rows, total): (Vec<UserRow>, i64) = with_db!(db, |pool| {
-            // How many users there are: the unsearched total, and what a search by "since"
-            // chooses its way by. A search by name needs neither.
-            let users: i64 = if at.range.is_none() || at.sort == Sort::Since {
-                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await?
-            } else {
-                0
-            };
-            let everyone =
-                People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
-            let shown = Rows { select: "x.id, x.display_name, x.email, x.created_at, x.name_key", joins: "" };
-            let rows: Vec<UserRow> = at
-                .read(|only| {
-                    let mut sql = everyone.page_query(&at, only, &shown);
-                    async move { sql.build_query_as().fetch_all(pool).await }
-                })
-                .await?;
-            let total: i64 = if at.range.is_some() {
-                everyone.count(&at).build_query_scalar().fetch_one(pool).await?
-            } else {
-                users
-            };
-            Ok::<_, sqlx::Error>((rows, total))
-        })?;
-        let searched = at.range.is_some();
-        Ok(paging::ssr::page(rows, total, |u: &UserRow| at.cursor(&u.name_key, &u.email, u.created_at, u.id))
-            .counted_to_cap_if(searched))
+        // How many users there are: the unsearched total, and what a search by "since"
+        // chooses its way by. A search by name needs neither.
+        let users: i64 = if q.is_none() || sort == Sort::Since {
+            with_db!(db, |pool| {
+                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'").fetch_one(pool).await
+            })?
+        } else {
+            0
+        };
+        let everyone =
+            People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
+        let shown = Rows { select: "x.id, x.display_name, x.email, x.created_at, x.name_key", joins: "" };
+        everyone.page(db, &shown, users, (q, sort, after)).await
+    }
+
+    impl Listed for UserRow {
+        fn position(&self) -> (&str, &str, Timestamp, UserId) {
+            (&self.name_key, &self.email, self.created_at, self.id)
+        }
     }
 
     /// How many accounts matching a prefix the picker looks through for people the caller
@@ -297,7 +288,7 @@ pub mod ssr {
         profile: ProfileId,
         q: &str,
     ) -> Result<Vec<Suggestion>, AppError> {
-        let (low, high) = paging::ssr::prefix_range(q);
+        let (low, high) = crate::server::lists::prefix_range(q);
         // `$5` is the person whose profiles a suggestion must share, or 0 for anyone.
         let (scan, sharing) = match findable {
             Findable::Everyone => (SUGGESTIONS, UserId(0)),

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod http;
 pub mod limits;
+pub mod lists;
 pub mod security;
 pub mod seed;
 pub mod state;
