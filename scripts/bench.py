@@ -3,6 +3,7 @@
 with wrk at 64 connections. Run through scripts/bench.sh, which builds and installs first.
 
     scripts/bench.sh                 # 100k links, then 10M links (SQLite)
+    scripts/bench.sh --db postgres   # the same on PostgreSQL, in a throwaway cluster
     scripts/bench.sh --scales 100k   # one scale only
     ROSTER_BENCH_SECONDS=20 scripts/bench.sh
     ROSTER_BENCH_ROUNDS=5 scripts/bench.sh   # each read target five times on each scale
@@ -303,6 +304,8 @@ def main():
     parser.add_argument("--site", required=True)
     parser.add_argument("--scales", default="100k,10m")
     parser.add_argument("--keep", metavar="DIR", help="seed into DIR and keep the files (100k.db, 10m.db)")
+    parser.add_argument("--postgres", metavar="URL", help="seed each scale into this PostgreSQL database, "
+                        "{scale} replaced by the scale's name (an empty database each)")
     args = parser.parse_args()
     if args.keep:
         workdir = pathlib.Path(args.keep)
@@ -315,7 +318,8 @@ def main():
     runs = []
     try:
         for name in args.scales.split(","):
-            runs.append(prepare_scale(name, args.binary, args.site, workdir))
+            url = args.postgres.format(scale=name) if args.postgres else None
+            runs.append(prepare_scale(name, args.binary, args.site, workdir, url))
         waited = settle()
         print(f"\n== measuring, once the machine was quiet ({waited:.0f} s of waiting)", flush=True)
         # Each read target is measured on every scale back to back, so that a comparison of
@@ -340,8 +344,12 @@ def main():
     wasm_gz = len(gzip.compress(wasm.read_bytes(), 9))
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "0")
+    database = "SQLite (synchronous FULL)"
+    if args.postgres:
+        version = sql(args.postgres.format(scale=runs[0]["name"]), "SHOW server_version").split()[0]
+        database = f"PostgreSQL {version} on the same machine"
     lines = [f"Machine: {os.cpu_count()} cores ({cpu}), {int(mem) // 1024 // 1024} GB, {platform.system()} {platform.release()}; "
-             f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on the same machine; SQLite; release build. "
+             f"wrk -t2 -c{CONNECTIONS} -d{SECONDS}s on the same machine; {database}; release build. "
              "Server CPU: the server process's user + system time over the run (`/proc/PID/stat`), "
              "per request answered. Steal: the host's share of this machine's CPU time over the run "
              f"(`/proc/stat`). Measured after {waited:.0f} s of waiting for the machine to be quiet; "

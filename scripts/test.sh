@@ -19,23 +19,11 @@ step "Rust tests on SQLite"
 cargo test --features ssr
 
 # A throwaway PostgreSQL cluster, when PostgreSQL's server binaries are here.
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+source scripts/postgres.sh
 pg_url=""
-if [[ -n "$pg_bin" && -x "$pg_bin/initdb" ]]; then
+if postgres_installed; then
   step "Starting a throwaway PostgreSQL cluster ($pg_bin)"
-  pg_dir=$(mktemp -d /tmp/roster-pg.XXXXXX)
-  pg_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  as_pg=()
-  if [[ "$(id -u)" == 0 ]]; then
-    chown postgres "$pg_dir"
-    as_pg=(runuser -u postgres --)   # initdb refuses to run as root
-  fi
-  "${as_pg[@]}" "$pg_bin/initdb" -A trust -U postgres -D "$pg_dir/data" >/dev/null
-  "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
-  trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
-  pg_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
-
+  start_throwaway_postgres -c fsync=off
   step "Rust tests on PostgreSQL"
   ROSTER_TEST_POSTGRES_URL="$pg_url" cargo test --features ssr --tests
 else
@@ -57,9 +45,8 @@ step "Browser tests on SQLite, with and without JavaScript"
 
 if [[ -n "$pg_url" ]]; then
   step "Browser tests on PostgreSQL, with and without JavaScript"
-  e2e_db="roster_e2e_$$"
-  "${as_pg[@]}" "$pg_bin/psql" -h "$pg_dir" -p "$pg_port" -U postgres -qc "CREATE DATABASE $e2e_db"
-  (cd end2end && ROSTER_E2E_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/$e2e_db" npx playwright test)
+  e2e_url=$(create_postgres_database "roster_e2e_$$")
+  (cd end2end && ROSTER_E2E_DATABASE_URL="$e2e_url" npx playwright test)
 fi
 
 # The release build keeps its views' types, the debug build erases them, and each writes its
