@@ -221,7 +221,8 @@ pub mod ssr {
         let offered = with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let admin: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id WHERE r.name = 'admin')",
+                "SELECT EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
+                 WHERE r.name = 'admin')",
             )
             .fetch_one(&mut *tx)
             .await?;

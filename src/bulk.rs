@@ -156,7 +156,8 @@ pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
     let draft = ssr::load(&state.db, id, me.id).await?;
     crate::access::require_manage(draft.profile).await?;
     let report = ssr::run(&state.db, &draft, me.id, me.is_admin, true).await?;
-    tracing::info!(bulk = id, profile = %draft.profile, changed = report.count(RowStatus::Change), "bulk change applied");
+    let changed = report.count(RowStatus::Change);
+    tracing::info!(bulk = id, profile = %draft.profile, changed, "bulk change applied");
     leptos_axum::redirect(&format!("/profiles/{}/bulk/{id}", draft.profile));
     Ok(())
 }
@@ -254,7 +255,8 @@ pub mod ssr {
         type Row = (ProfileId, BulkKind, Option<Access>, String, Option<String>);
         let row: Option<Row> = with_db!(db, |pool| {
             sqlx::query_as(
-                "SELECT profile_id, kind, access, items, report FROM bulk_changes WHERE id = $1 AND created_by = $2",
+                "SELECT profile_id, kind, access, items, report FROM bulk_changes \
+                 WHERE id = $1 AND created_by = $2",
             )
             .bind(id)
             .bind(by)
@@ -347,7 +349,10 @@ pub mod ssr {
                     push_list(&mut sql, chunk.iter().cloned());
                     let rows: Vec<(String, UserId, String, Option<Access>)> =
                         sql.build_query_as().fetch_all(&mut *self).await?;
-                    found.extend(rows.into_iter().map(|(email, id, name, access)| (email, (id, name, access))));
+                    found.extend(rows.into_iter().map(|(email, id, name, access)| {
+                        let account: Account = (id, name, access);
+                        (email, account)
+                    }));
                 }
                 Ok(found)
             }
@@ -365,7 +370,8 @@ pub mod ssr {
                     );
                     sql.push_bind(profile).push(" AND m.user_id IN (");
                     push_list(&mut sql, chunk.iter().copied());
-                    let rows: Vec<(UserId, String, Access)> = sql.build_query_as().fetch_all(&mut *self).await?;
+                    let rows: Vec<(UserId, String, Access)> =
+                        sql.build_query_as().fetch_all(&mut *self).await?;
                     found.extend(rows.into_iter().map(|(id, name, access)| (id, (name, access))));
                 }
                 Ok(found)
@@ -381,7 +387,8 @@ pub mod ssr {
                 let mut changes = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
                     let mut sql = sqlx::QueryBuilder::new(
-                        "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) SELECT ",
+                        "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
+                         SELECT ",
                     );
                     sql.push_bind(profile).push(", id, ").push_bind(access).push(", ").push_bind(by);
                     sql.push(", name_key, email FROM users WHERE id IN (");
@@ -456,7 +463,8 @@ pub mod ssr {
             async fn save_report(&mut self, id: i64, rows: &[BulkRow]) -> Result<(), AppError> {
                 let report = serde_json::to_string(rows).map_err(AppError::internal)?;
                 let saved = sqlx::query(
-                    "UPDATE bulk_changes SET applied_at = $2, report = $3 WHERE id = $1 AND applied_at IS NULL",
+                    "UPDATE bulk_changes SET applied_at = $2, report = $3 \
+                     WHERE id = $1 AND applied_at IS NULL",
                 )
                 .bind(id)
                 .bind(Timestamp(chrono::Utc::now()))

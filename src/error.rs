@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// What can go wrong in a server function, as the browser may see it.
 ///
 /// Every variant's text is safe to show to a user. Internal causes are logged where they
-/// happen (see `AppError::internal`) and reach the browser only as [`AppError::Internal`], with the request id to find them by.
+/// happen (see `AppError::internal`) and reach the browser only as [`AppError::Internal`],
+/// with the request id to find them by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
     /// A field failed validation; `field` names the form input it belongs to.

@@ -394,7 +394,13 @@ pub mod ssr {
     /// changed: a rename, a new description, both or neither.
     #[macro_export]
     macro_rules! record_edits {
-        ($conn:expr, $actor:expr, $on:expr, ($old_name:expr, $name:expr), ($old_description:expr, $description:expr)) => {{
+        (
+            $conn:expr,
+            $actor:expr,
+            $on:expr,
+            ($old_name:expr, $name:expr),
+            ($old_description:expr, $description:expr)
+        ) => {{
             use $crate::history::SubjectAction;
             let (old_name, name): (String, &str) = ($old_name, $name);
             let (old_description, description): (String, &str) = ($old_description, $description);
@@ -475,7 +481,8 @@ pub mod ssr {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let removed: Option<Removed> = sqlx::query_as(
-                "SELECT action, profile_id, user_id, access_before, since, added_by FROM history WHERE id = $1",
+                "SELECT action, profile_id, user_id, access_before, since, added_by \
+                 FROM history WHERE id = $1",
             )
             .bind(entry)
             .fetch_optional(&mut *tx)

@@ -142,7 +142,8 @@ pub mod ssr {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let id: ProfileId = sqlx::query_scalar(
-                "INSERT INTO profiles (name, name_key, description, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
+                "INSERT INTO profiles (name, name_key, description, created_by) \
+                 VALUES ($1, $2, $3, $4) RETURNING id",
             )
             .bind(name)
             .bind(name.to_lowercase())

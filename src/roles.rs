@@ -313,8 +313,8 @@ pub mod ssr {
         }
         let holder: Option<String> = with_db!(db, |pool| {
             sqlx::query_scalar(
-                "SELECT u.display_name FROM users u JOIN user_roles ur ON ur.user_id = u.id AND ur.role_id = $1 \
-                 WHERE u.email = $2",
+                "SELECT u.display_name FROM users u \
+                 JOIN user_roles ur ON ur.user_id = u.id AND ur.role_id = $1 WHERE u.email = $2",
             )
             .bind(role)
             .bind(email.as_str())

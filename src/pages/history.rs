@@ -443,51 +443,32 @@ pub fn WhyPage() -> impl IntoView {
                     </p>
                     <h1>{title}</h1>
                     <section class="card" data-testid="why">
-                        {if why.paths.is_empty() {
-                            view! { <p>{format!("{} has no access to this profile.", why.user_name)}</p> }
-                                .into_any()
-                        } else {
-                            view! {
-                                <ul class="plain-list">
-                                    {why
-                                        .paths
-                                        .into_iter()
-                                        .map(|path| match path {
-                                            AccessPath::Membership { access, since, added_by } => {
-                                                view! {
-                                                    <li>
-                                                        {format!(
-                                                            "A direct membership as {}, since {}, added by {}.",
-                                                            access.as_str(),
-                                                            since.date(),
-                                                            added_by
-                                                                .unwrap_or_else(|| "someone whose account is gone".into()),
-                                                        )}
-                                                    </li>
-                                                }
-                                                    .into_any()
-                                            }
-                                            AccessPath::AdminRole { since } => {
-                                                view! {
-                                                    <li>
-                                                        {format!(
-                                                            "The admin role, held since {}: admins see and change every profile.",
-                                                            since.date(),
-                                                        )}
-                                                    </li>
-                                                }
-                                                    .into_any()
-                                            }
-                                        })
-                                        .collect_view()}
-                                </ul>
-                            }
-                                .into_any()
-                        }}
+                        <AccessPaths who=why.user_name paths=why.paths />
                     </section>
                 }
                     .into_any()
             })}
         </Transition>
     }
+}
+
+/// Every path that gives `who` access to a profile, or that none does.
+#[component]
+fn AccessPaths(who: String, paths: Vec<AccessPath>) -> impl IntoView {
+    if paths.is_empty() {
+        return view! { <p>{format!("{who} has no access to this profile.")}</p> }.into_any();
+    }
+    let item = |path: AccessPath| {
+        let text = match path {
+            AccessPath::Membership { access, since, added_by } => {
+                let adder = added_by.unwrap_or_else(|| "someone whose account is gone".into());
+                format!("A direct membership as {access}, since {}, added by {adder}.", since.date())
+            }
+            AccessPath::AdminRole { since } => {
+                format!("The admin role, held since {}: admins see and change every profile.", since.date())
+            }
+        };
+        view! { <li>{text}</li> }
+    };
+    view! { <ul class="plain-list">{paths.into_iter().map(item).collect_view()}</ul> }.into_any()
 }

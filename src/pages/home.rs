@@ -53,7 +53,10 @@ pub fn HomePage() -> impl IntoView {
                         <article class="card">
                             <h2>"Memberships"</h2>
                             <p>
-                                "Every link says in what capacity someone belongs, since when, and who added them."
+                                {concat!(
+                                    "Every link says in what capacity someone belongs, ",
+                                    "since when, and who added them.",
+                                )}
                             </p>
                         </article>
                         <article class="card">

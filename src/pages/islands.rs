@@ -225,8 +225,8 @@ macro_rules! rows_island {
             let error = errors_of(vec![$(action_error($var)),+]);
             let on_submit = move |ev: leptos::ev::SubmitEvent| {
                 use leptos::wasm_bindgen::JsCast;
-                let Some(form) = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok())
-                else {
+                let form = ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
+                let Some(form) = form else {
                     return;
                 };
                 // Where the form goes: the pressed button's own `formaction`, or the form's.
@@ -447,7 +447,10 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                     {if everyone {
                         "Type to see up to ten matching people; add by email."
                     } else {
-                        "Type to see up to ten people you share a profile with; add anyone else by their exact email."
+                        concat!(
+                            "Type to see up to ten people you share a profile with; ",
+                            "add anyone else by their exact email.",
+                        )
                     }}
                 </p>
                 <Transition fallback=|| ()>

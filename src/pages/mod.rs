@@ -291,6 +291,37 @@ pub fn ListControls(
     }
 }
 
+/// A section for what can't be undone: its heading (`id` names it for the section), what
+/// happens, then the form that does it.
+#[component]
+pub fn DangerZone(
+    id: &'static str,
+    heading: &'static str,
+    warning: &'static str,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <section class="card danger-zone" aria-labelledby=id>
+            <h2 id=id>{heading}</h2>
+            <p>{warning}</p>
+            {children()}
+        </section>
+    }
+}
+
+/// A delete form's fields: what it deletes, and the box that must be ticked first, saying
+/// what the person `understood`.
+#[component]
+pub fn ConfirmDelete(id: i64, understood: &'static str) -> impl IntoView {
+    view! {
+        <input type="hidden" name="id" value=id />
+        <label class="check">
+            <input type="checkbox" name="confirm" value="yes" required />
+            {understood}
+        </label>
+    }
+}
+
 /// A list's choice in a GET form, such as its sort: `choices` as (value, label), the one in
 /// the address selected, and without one, the first.
 #[component]

@@ -11,8 +11,8 @@ use super::{
         BulkAddForm, BulkChangeForm, CreateProfileForm, DeleteProfileForm, LeaveProfileForm, Look,
         MemberPicker, MemberRows, UndoForm, UpdateProfileForm,
     },
-    param_id, push_escaped, query, AccessChoice, Empty, Field, ListControls, ListQuery, Pager, Suggested,
-    Total,
+    param_id, push_escaped, query, AccessChoice, ConfirmDelete, DangerZone, Empty, Field, ListControls,
+    ListQuery, Pager, Suggested, Total,
 };
 use crate::{
     bulk::MAX_ROWS,
@@ -401,7 +401,7 @@ fn ProfileSections(
                 }
             })}
         {profile.my_access.is_some().then(|| view! { <LeaveSection profile=pid /> })}
-        {can_manage.then(|| view! { <DangerZone profile=pid /> })}
+        {can_manage.then(|| view! { <DeleteProfileSection profile=pid /> })}
     }
 }
 
@@ -549,22 +549,23 @@ fn LeaveSection(profile: ProfileId) -> impl IntoView {
 }
 
 #[component]
-fn DangerZone(profile: ProfileId) -> impl IntoView {
+fn DeleteProfileSection(profile: ProfileId) -> impl IntoView {
     view! {
-        <section class="card danger-zone" aria-labelledby="delete-heading">
-            <h2 id="delete-heading">"Delete profile"</h2>
-            <p>"Deleting removes the profile and every membership on it. This can't be undone."</p>
+        <DangerZone
+            id="delete-heading"
+            heading="Delete profile"
+            warning="Deleting removes the profile and every membership on it. This can't be undone."
+        >
             <DeleteProfileForm look=Look::new("Delete profile", "Deleting…")
                 .class("stack")
                 .named("Delete profile")
                 .button("button danger")>
-                <input type="hidden" name="id" value=profile.0 />
-                <label class="check">
-                    <input type="checkbox" name="confirm" value="yes" required />
-                    " I understand: delete this profile and its memberships"
-                </label>
+                <ConfirmDelete
+                    id=profile.0
+                    understood=" I understand: delete this profile and its memberships"
+                />
             </DeleteProfileForm>
-        </section>
+        </DangerZone>
     }
 }
 
@@ -679,11 +680,29 @@ mod tests {
         );
         assert_balanced(&rows);
         assert_eq!(rows.matches("<tr>").count(), 2);
-        assert!(rows.starts_with(r#"<tr><td><input type="checkbox" name="users[]" value="7" form="bulk-change" aria-label="Select Ada"></td><td>Ada</td><td class="email">ada@example.com</td><td><span class="pill manager">Manager</span> <a class="why" href="/profiles/3/why/7" aria-label="Why Ada has access">why?</a></td><td><time datetime="2024-02-29T23:05:09Z">2024-02-29</time></td><td>Bob</td>"#), "{rows}");
+        let first = concat!(
+            r#"<tr><td><input type="checkbox" name="users[]" value="7" form="bulk-change" "#,
+            r#"aria-label="Select Ada"></td><td>Ada</td><td class="email">ada@example.com</td>"#,
+            r#"<td><span class="pill manager">Manager</span> <a class="why" href="/profiles/3/why/7" "#,
+            r#"aria-label="Why Ada has access">why?</a></td>"#,
+            r#"<td><time datetime="2024-02-29T23:05:09Z">2024-02-29</time></td><td>Bob</td>"#,
+        );
+        assert!(rows.starts_with(first), "{rows}");
         // Each row's one form offers the other level, and removal, for the same profile and user.
         assert_eq!(rows.matches("<form ").count(), 2);
-        assert!(rows.contains(r#"<form action="/api/members/change_access" method="post" class="inline-form"><input type="hidden" name="profile" value="3"><input type="hidden" name="user" value="8"><button name="access" value="manager" class="button small" aria-label="Make manager: Cy">Make manager</button><button formaction="/api/members/remove" class="button small danger" aria-label="Remove Cy">Remove</button></form>"#), "{rows}");
-        assert!(rows.contains(r#"<button name="access" value="member" class="button small" aria-label="Make member: Ada">Make member</button>"#));
+        let form = concat!(
+            r#"<form action="/api/members/change_access" method="post" class="inline-form">"#,
+            r#"<input type="hidden" name="profile" value="3"><input type="hidden" name="user" value="8">"#,
+            r#"<button name="access" value="manager" class="button small" aria-label="Make manager: Cy">"#,
+            r#"Make manager</button><button formaction="/api/members/remove" class="button small danger" "#,
+            r#"aria-label="Remove Cy">Remove</button></form>"#,
+        );
+        assert!(rows.contains(form), "{rows}");
+        let make_member = concat!(
+            r#"<button name="access" value="member" class="button small" aria-label="Make member: Ada">"#,
+            r#"Make member</button>"#,
+        );
+        assert!(rows.contains(make_member));
         assert!(rows.contains(r#"<td><span class="pill">Member</span>"#));
         assert!(rows.contains("<td>—</td>"), "an adder whose account is gone");
     }

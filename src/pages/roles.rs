@@ -8,7 +8,7 @@ use super::{
     history::{HistoryList, SubjectChanges},
     id_or_not_found,
     islands::{AssignRoleForm, CreateRoleForm, DeleteRoleForm, Look, UnassignRows, UpdateRoleForm},
-    param_id, query, Empty, Field, ListControls, ListQuery, Pager, Total,
+    param_id, query, ConfirmDelete, DangerZone, Empty, Field, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
     domain::RoleId,
@@ -97,7 +97,10 @@ pub fn RolePage() -> impl IntoView {
         Resource::new(move || id.get(), |id| async move { get_role(RoleId(id_or_not_found(id)?)).await });
     let holders = Resource::new(
         move || (id.get(), list.q.get(), list.sort.get(), list.after.get()),
-        |(id, q, sort, after)| async move { list_holders(RoleId(id_or_not_found(id)?), q, sort, after).await },
+        |(id, q, sort, after)| async move {
+            let role = RoleId(id_or_not_found(id)?);
+            list_holders(role, q, sort, after).await
+        },
     );
     let history_after = query("history_after");
     let history = Resource::new(
@@ -278,19 +281,21 @@ fn RoleHistorySection(
 #[component]
 fn DeleteRoleSection(role: RoleId) -> impl IntoView {
     view! {
-        <section class="card danger-zone" aria-labelledby="delete-role-heading">
-            <h2 id="delete-role-heading">"Delete role"</h2>
-            <p>"Deleting removes the role from everyone who holds it. The history keeps a record of both."</p>
+        <DangerZone
+            id="delete-role-heading"
+            heading="Delete role"
+            warning="Deleting removes the role from everyone who holds it. \
+            The history keeps a record of both."
+        >
             <DeleteRoleForm look=Look::new("Delete role", "Deleting…")
                 .class("stack")
                 .named("Delete role")
                 .button("button danger")>
-                <input type="hidden" name="id" value=role.0 />
-                <label class="check">
-                    <input type="checkbox" name="confirm" value="yes" required />
-                    " I understand: delete this role and take it from everyone who holds it"
-                </label>
+                <ConfirmDelete
+                    id=role.0
+                    understood=" I understand: delete this role and take it from everyone who holds it"
+                />
             </DeleteRoleForm>
-        </section>
+        </DangerZone>
     }
 }

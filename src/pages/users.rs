@@ -13,12 +13,12 @@ use super::{
 use crate::{
     domain::UserId,
     error::AppError,
-    history::list_user_history,
+    history::{list_user_history, Entry},
     pages::profiles::ProfileTable,
     paging::Page,
     profiles::{list_user_profiles, ProfileSummary},
     roles::{list_roles, Role, UnassignRole},
-    users::{get_user, list_users, HeldRole},
+    users::{get_user, list_users, HeldRole, UserRow},
 };
 
 #[component]
@@ -50,47 +50,41 @@ pub fn UsersPage() -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Ok(page) => {
-                            view! {
-                                <Total total=page.total more=page.more noun="user" narrowed=list.narrowed() />
-                                <table class="table" data-testid="users">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Name"</th>
-                                            <th scope="col">"Email"</th>
-                                            <th scope="col">"Joined"</th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {page
-                                            .items
-                                            .into_iter()
-                                            .map(|u| {
-                                                view! {
-                                                    <tr>
-                                                        <td>
-                                                            <a href=format!("/users/{}", u.id)>{u.display_name}</a>
-                                                        </td>
-                                                        <td class="email">{u.email}</td>
-                                                        <td>{u.created_at.date()}</td>
-                                                    </tr>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </tbody>
-                                </table>
-                                <Pager
-                                    next=page.next
-                                    base=list.base("/users")
-                                    on_later_page=list.after.get_untracked().is_some()
-                                />
-                            }
-                                .into_any()
-                        }
+                        Ok(page) => view! { <UsersTable page list /> }.into_any(),
                     }
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// A page of the directory.
+#[component]
+fn UsersTable(page: Page<UserRow>, list: ListQuery) -> impl IntoView {
+    let row = |u: UserRow| {
+        view! {
+            <tr>
+                <td>
+                    <a href=format!("/users/{}", u.id)>{u.display_name}</a>
+                </td>
+                <td class="email">{u.email}</td>
+                <td>{u.created_at.date()}</td>
+            </tr>
+        }
+    };
+    view! {
+        <Total total=page.total more=page.more noun="user" narrowed=list.narrowed() />
+        <table class="table" data-testid="users">
+            <thead>
+                <tr>
+                    <th scope="col">"Name"</th>
+                    <th scope="col">"Email"</th>
+                    <th scope="col">"Joined"</th>
+                </tr>
+            </thead>
+            <tbody>{page.items.into_iter().map(row).collect_view()}</tbody>
+        </table>
+        <Pager next=page.next base=list.base("/users") on_later_page=list.after.get_untracked().is_some() />
     }
 }
 
@@ -111,7 +105,10 @@ pub fn UserPage() -> impl IntoView {
     );
     let history = Resource::new(
         move || (id.get(), action.get(), history_after.get()),
-        |(id, action, after)| async move { list_user_history(UserId(id_or_not_found(id)?), action, after).await },
+        |(id, action, after)| async move {
+            let user = UserId(id_or_not_found(id)?);
+            list_user_history(user, action, after).await
+        },
     );
     // The roles one could grant: only admins may list them, so only admins ask.
     let viewer_is_admin = move || matches!(session.user.get(), Some(Ok(Some(ref me))) if me.is_admin);
@@ -137,10 +134,7 @@ pub fn UserPage() -> impl IntoView {
                 let user = detail.user;
                 let uid = user.id;
                 let (profiles, history) = (profiles.await, history.await);
-                let history_base = format!(
-                    "/users/{uid}?{}",
-                    action.get_untracked().map(|a| format!("action={a}&")).unwrap_or_default(),
-                );
+                let on_later_page = history_after.get_untracked().is_some();
                 view! {
                     <Title text=user.display_name.clone() />
                     <h1>{user.display_name.clone()}</h1>
@@ -162,24 +156,35 @@ pub fn UserPage() -> impl IntoView {
                             <UserProfiles user=uid profiles list />
                         </section>
                     </div>
-                    <section class="card" aria-labelledby="history-heading">
-                        <h2 id="history-heading">"History"</h2>
-                        <HistoryFilter action />
-                        {match history {
-                            Err(err) => error_view(err),
-                            Ok(page) => {
-                                let on_later_page = history_after.get_untracked().is_some();
-                                view! {
-                                    <HistoryList page base=history_base on_later_page show_subject=false />
-                                }
-                                    .into_any()
-                            }
-                        }}
-                    </section>
+                    <UserHistorySection user=uid history action on_later_page />
                 }
                     .into_any()
             })}
         </Transition>
+    }
+}
+
+/// A user's history on every profile and role, one kind of change when `action` asks.
+#[component]
+fn UserHistorySection(
+    user: UserId,
+    history: Result<Page<Entry>, AppError>,
+    action: Memo<Option<String>>,
+    on_later_page: bool,
+) -> impl IntoView {
+    let base = format!(
+        "/users/{user}?{}",
+        action.get_untracked().map(|a| format!("action={a}&")).unwrap_or_default()
+    );
+    view! {
+        <section class="card" aria-labelledby="history-heading">
+            <h2 id="history-heading">"History"</h2>
+            <HistoryFilter action />
+            {match history {
+                Err(err) => error_view(err),
+                Ok(page) => view! { <HistoryList page base on_later_page show_subject=false /> }.into_any(),
+            }}
+        </section>
     }
 }
 

@@ -6,8 +6,9 @@
 //! (a trusted device, `access::session`) has [`PER_ACCOUNT`] of its own instead, so a
 //! stranger's guesses can't lock the owner out. A client address allows [`PER_ADDRESS`]
 //! failures, so one address can't try a few passwords on each of many accounts for long, and
-//! as many new accounts as the `signups_per_address` setting says. Past a limit, every attempt is refused with
-//! 429 before any password is checked or hashed, until the oldest attempt leaves the window.
+//! as many new accounts as the `signups_per_address` setting says. Past a limit, every
+//! attempt is refused with 429 before any password is checked or hashed, until the oldest
+//! attempt leaves the window.
 //!
 //! An attempt is counted before its password is checked, in the same transaction as the check
 //! of the limit ([`claim`]), so that guesses sent in parallel can't all pass the check before

@@ -196,7 +196,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
             .await?;
     if settings.database_url.starts_with("sqlite:") {
         // Absolute by now (`Settings::load`): the one file this server works on.
-        tracing::info!(url = %settings.database_url, synchronous = ?settings.sqlite_synchronous, "SQLite database");
+        let (url, synchronous) = (&settings.database_url, settings.sqlite_synchronous);
+        tracing::info!(%url, ?synchronous, "SQLite database");
     } else {
         // The URL may hold a password: only the database's kind is said.
         tracing::info!("PostgreSQL database");

@@ -114,7 +114,8 @@ fn too_large() -> Response<Body> {
 pub async fn refuse_cross_site(request: Request, next: Next) -> Response<Body> {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && is_cross_site(request.headers()) {
-        tracing::warn!(method = %request.method(), path = %request.uri().path(), "cross-site request refused");
+        let (method, path) = (request.method(), request.uri().path());
+        tracing::warn!(%method, path, "cross-site request refused");
         return text(StatusCode::FORBIDDEN, "This request came from another site, so it was refused.");
     }
     next.run(request).await

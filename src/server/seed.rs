@@ -318,7 +318,8 @@ crate::impl_for_connections! {
                      AND tbl_name IN ('memberships', 'history')"
                 }
                 Dialect::Postgres => {
-                    "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('memberships', 'history') \
+                    "SELECT indexname, indexdef FROM pg_indexes \
+                     WHERE tablename IN ('memberships', 'history') \
                      AND indexname NOT IN (SELECT conname FROM pg_constraint)"
                 }
             };
@@ -363,7 +364,8 @@ crate::impl_for_connections! {
             let (seed, now, three_years) = (world.seed, world.now, world.three_years);
             for chunk in (1..=world.users).collect::<Vec<_>>().chunks(ROWS) {
                 let mut sql = sqlx::QueryBuilder::new(format!(
-                    "INSERT INTO users (id, email, display_name, name_key, password_hash, created_at){overriding} "
+                    "INSERT INTO users (id, email, display_name, name_key, password_hash, created_at)\
+                     {overriding} "
                 ));
                 sql.push_values(chunk, |mut row, &n| {
                     let (name, key, email) = person(seed, n);
@@ -391,7 +393,8 @@ crate::impl_for_connections! {
             let overriding = if dialect == Dialect::Postgres { " OVERRIDING SYSTEM VALUE" } else { "" };
             for chunk in (1..=world.profiles).collect::<Vec<_>>().chunks(ROWS) {
                 let mut sql = sqlx::QueryBuilder::new(format!(
-                    "INSERT INTO profiles (id, name, name_key, description, created_at, created_by){overriding} "
+                    "INSERT INTO profiles (id, name, name_key, description, created_at, created_by)\
+                     {overriding} "
                 ));
                 sql.push_values(chunk, |mut row, &n| {
                     let name = profile_name(world.seed, n);
@@ -413,7 +416,8 @@ crate::impl_for_connections! {
             bar.set_message("Memberships");
             for chunk in world.links.chunks(ROWS) {
                 let mut sql = sqlx::QueryBuilder::new(
-                    "INSERT INTO memberships (profile_id, user_id, access, added_at, added_by, name_key, email) ",
+                    "INSERT INTO memberships \
+                     (profile_id, user_id, access, added_at, added_by, name_key, email) ",
                 );
                 sql.push_values(chunk, |mut row, link| {
                     let (_, key, email) = person(world.seed, link.user);
@@ -435,7 +439,8 @@ crate::impl_for_connections! {
             bar.set_message("History");
             for chunk in world.links.chunks(ROWS) {
                 let mut sql = sqlx::QueryBuilder::new(
-                    "INSERT INTO history (at, actor_id, user_id, profile_id, action, access_after, since, added_by) ",
+                    "INSERT INTO history \
+                     (at, actor_id, user_id, profile_id, action, access_after, since, added_by) ",
                 );
                 sql.push_values(chunk, |mut row, link| {
                     let creator = world.creator(link.profile);
@@ -467,7 +472,8 @@ crate::impl_for_connections! {
                 }
                 for table in ["users", "profiles"] {
                     sqlx::query(&format!(
-                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                         (SELECT MAX(id) FROM {table}))"
                     ))
                     .execute(&mut *self)
                     .await?;

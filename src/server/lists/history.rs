@@ -251,7 +251,10 @@ impl Entries {
             .push_bind(reach_by_entries)
             .push(" THEN n ELSE ")
             .push_bind(reach_by_entries)
-            .push(" / n END AS n FROM entries), names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ");
+            .push(
+                " / n END AS n FROM entries), \
+                 names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM users WHERE ",
+            );
         push_in_range(count, "name_key", range);
         count.push(
             " LIMIT (SELECT n FROM reach) + 1) AS c), \
@@ -329,7 +332,8 @@ pub async fn access_at(
     let last = "h.id = (SELECT MAX(l.id) FROM history l \
         WHERE l.profile_id = $1 AND l.user_id = h.user_id AND l.at < $2)";
     let counts_sql = format!(
-        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM history WHERE profile_id = $1 AND at < $2 LIMIT $3) AS b), \
+        "SELECT (SELECT COUNT(*) FROM \
+                  (SELECT 1 FROM history WHERE profile_id = $1 AND at < $2 LIMIT $3) AS b), \
                 (SELECT COUNT(*) FROM (SELECT 1 FROM history h WHERE h.profile_id = $1 AND h.at < $2 \
                  AND h.access_after IS NOT NULL AND {last} LIMIT $4) AS k)"
     );
