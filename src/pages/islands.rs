@@ -323,9 +323,21 @@ fn NewAccountFields(error: Signal<Option<AppError>>) -> impl IntoView {
             validate=check_name
             server_error=error
         />
+        <NewPasswordField name="password" label="Password" error />
+    }
+}
+
+/// A field for a new password, checked as it is typed as the server will check it.
+#[component]
+fn NewPasswordField(
+    name: &'static str,
+    label: &'static str,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
         <Field
-            name="password"
-            label="Password"
+            name=name
+            label=label
             kind="password"
             autocomplete="new-password"
             hint="At least 8 characters."
@@ -379,17 +391,7 @@ pub fn ChangePasswordForm() -> impl IntoView {
                 autocomplete="current-password"
                 server_error=error
             />
-            <Field
-                name="new_password"
-                label="New password"
-                kind="password"
-                autocomplete="new-password"
-                hint="At least 8 characters."
-                minlength=Password::MIN_CHARS
-                maxlength=Password::MAX_CHARS
-                validate=check_password
-                server_error=error
-            />
+            <NewPasswordField name="new_password" label="New password" error />
             {account_button(busy(action), "Change password", "Changing…")}
         </ActionForm>
     }

@@ -61,13 +61,7 @@ pub fn MyProfilesPage() -> impl IntoView {
                         .class("stack")
                         .named("New profile")
                         .button("button primary")>
-                        <Field name="name" label="Name" maxlength=NAME_MAX />
-                        <TextArea
-                            name="description"
-                            label="Description (optional)"
-                            max=DESCRIPTION_MAX
-                            value=String::new()
-                        />
+                        <NewNameAndDescription limits=(NAME_MAX, DESCRIPTION_MAX) />
                     </CreateProfileForm>
                 </section>
             </div>
@@ -272,6 +266,15 @@ pub fn NameAndDescription(name: String, description: String, limits: (usize, usi
             <input id="name" name="name" required maxlength=limits.0 value=name />
         </div>
         <TextArea name="description" label="Description" max=limits.1 value=description />
+    }
+}
+
+/// The fields that name and describe a new profile or role, each with its longest length.
+#[component]
+pub fn NewNameAndDescription(limits: (usize, usize)) -> impl IntoView {
+    view! {
+        <Field name="name" label="Name" maxlength=limits.0 />
+        <TextArea name="description" label="Description (optional)" max=limits.1 value=String::new() />
     }
 }
 

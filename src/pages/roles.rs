@@ -8,13 +8,13 @@ use super::{
     history::{HistoryList, SubjectChanges},
     id_or_not_found,
     islands::{AssignRoleForm, CreateRoleForm, DeleteRoleForm, Look, UnassignRows, UpdateRoleForm},
-    param_id, query, ConfirmDelete, DangerZone, Empty, Field, ListControls, ListQuery, Pager, Total,
+    param_id, query, ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
     domain::RoleId,
     error::AppError,
     history::{list_role_changes, list_role_history, Entry, SubjectEntry},
-    pages::profiles::{NameAndDescription, TextArea},
+    pages::profiles::{NameAndDescription, NewNameAndDescription},
     paging::Page,
     roles::{get_role, list_holders, list_roles, Holder, Role, UnassignRole, DESCRIPTION_MAX, NAME_MAX},
 };
@@ -47,13 +47,7 @@ pub fn RolesPage() -> impl IntoView {
                     .class("stack")
                     .named("New role")
                     .button("button primary")>
-                    <Field name="name" label="Name" maxlength=NAME_MAX />
-                    <TextArea
-                        name="description"
-                        label="Description (optional)"
-                        max=DESCRIPTION_MAX
-                        value=String::new()
-                    />
+                    <NewNameAndDescription limits=(NAME_MAX, DESCRIPTION_MAX) />
                 </CreateRoleForm>
             </section>
         </div>
