@@ -15,6 +15,15 @@ const databaseUrl =
   process.env.ROSTER_E2E_DATABASE_URL ??
   `sqlite://${join(mkdtempSync(join(tmpdir(), "roster-e2e-")), "roster.db")}`;
 
+// Where mail goes: the real SMTP server scripts/test.sh starts (the tests read its maildir),
+// else an outbox folder. Set in the environment here, by the first process to read this file,
+// so the test workers it starts read the same folder.
+process.env.ROSTER_E2E_OUTBOX ??= join(mkdtempSync(join(tmpdir(), "roster-e2e-mail-")), "outbox");
+process.env.ROSTER_E2E_MAIL_FROM ??= `roster-e2e-${process.pid}@test.invalid`;
+const mail: Record<string, string> = process.env.ROSTER_TEST_SMTP_URL
+  ? { ROSTER_SMTP_URL: process.env.ROSTER_TEST_SMTP_URL }
+  : { ROSTER_MAIL_OUTBOX: process.env.ROSTER_E2E_OUTBOX };
+
 export default defineConfig({
   testDir: "./tests",
   // A bound on a stuck test, not a speed check (speed is measured in BENCHMARKS.md): the
@@ -63,6 +72,9 @@ export default defineConfig({
       ROSTER_LOG: "warn",
       // Every test signs up from this one address, more often than the default allows.
       ROSTER_SIGNUPS_PER_ADDRESS: "1000",
+      ROSTER_PUBLIC_URL: baseURL,
+      ROSTER_MAIL_FROM: `Roster <${process.env.ROSTER_E2E_MAIL_FROM}>`,
+      ...mail,
     },
   },
 });

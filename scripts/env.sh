@@ -1,4 +1,5 @@
-# Sourced by the other scripts: puts the installed tools on PATH and defines build_release.
+# Sourced by the other scripts: puts the installed tools on PATH and defines build_release
+# and at_exit.
 export PATH="$HOME/.cargo/bin:$PWD/end2end/node_modules/.bin:$PATH"
 export LEPTOS_OUTPUT_NAME=roster   # as cargo-leptos sets it: one build of the dependencies serves tests and the app
 
@@ -12,4 +13,12 @@ build_release() {
   while IFS= read -r -d '' gz; do
     gzip -9 -n -c "${gz%.gz}" >"$gz"
   done < <(find "${CARGO_TARGET_DIR:-target}/site" -name '*.gz' -print0)
+}
+
+# Runs the command $1 when the script exits, after those added before it: each throwaway
+# service stops however the script ends.
+exit_commands=()
+at_exit() {
+  exit_commands+=("$1")
+  trap 'for command in "${exit_commands[@]}"; do eval "$command"; done' EXIT
 }

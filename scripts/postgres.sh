@@ -1,6 +1,7 @@
 # Sourced by test.sh and bench.sh: a throwaway PostgreSQL cluster on loopback, from the
 # server binaries in /usr/lib/postgresql/*/bin, stopped and removed when the script exits.
-# initdb refuses to run as root, so as root the cluster runs as the `postgres` user.
+# initdb refuses to run as root, so as root the cluster runs as the `postgres` user. Needs
+# scripts/env.sh (at_exit).
 
 # Whether PostgreSQL's server binaries are installed; sets pg_bin to their folder.
 postgres_installed() {
@@ -23,7 +24,7 @@ start_throwaway_postgres() {
   "${as_pg[@]}" "$pg_bin/initdb" -A trust -U postgres -D "$pg_dir/data" >/dev/null
   "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
     -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 $*" start >/dev/null
-  trap '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
+  at_exit '"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"'
   pg_url="postgres://postgres@127.0.0.1:$pg_port/postgres"
 }
 

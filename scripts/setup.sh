@@ -7,6 +7,7 @@ source scripts/env.sh
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs a newer rustc than these machines have
 LEPTOSFMT_VERSION=0.1.33
+AIOSMTPD_VERSION=1.4.6        # the SMTP server the tests send mail through
 with_tests=0
 [[ "${1:-}" == "--tests" ]] && with_tests=1
 
@@ -28,6 +29,11 @@ if (( with_tests )); then
   if ! leptosfmt --version 2>/dev/null | grep -q "$LEPTOSFMT_VERSION"; then
     step "Installing leptosfmt $LEPTOSFMT_VERSION"
     cargo install leptosfmt --version "$LEPTOSFMT_VERSION" --locked
+  fi
+  if ! .venv/bin/python -m pip show aiosmtpd 2>/dev/null | grep -qx "Version: $AIOSMTPD_VERSION"; then
+    step "Installing aiosmtpd $AIOSMTPD_VERSION (the tests' SMTP server) into .venv"
+    python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
   fi
 fi
 

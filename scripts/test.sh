@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests on SQLite and on PostgreSQL, then the
-# browser tests with and without JavaScript, on both databases.
+# browser tests with and without JavaScript, on both databases; mail goes through a real
+# SMTP server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
@@ -14,6 +15,12 @@ leptosfmt --check --quiet src
 cargo fmt --check
 cargo clippy --all-targets --features ssr -- -D warnings
 cargo clippy --lib --features hydrate --target wasm32-unknown-unknown -- -D warnings
+
+# Mail goes through a real SMTP server on loopback; the tests read what it received.
+source scripts/smtp.sh
+step "Starting a throwaway SMTP server (aiosmtpd)"
+start_test_smtp
+export ROSTER_TEST_SMTP_URL="$smtp_url" ROSTER_TEST_MAILDIR="$maildir"
 
 step "Rust tests on SQLite"
 cargo test --features ssr

@@ -373,3 +373,31 @@ async fn backup_copies_a_live_database_consistently_and_never_overwrites() {
     let again = roster(&["backup", &file_arg], &url, "");
     assert_eq!(again.status.code(), Some(3), "{}", text(&again));
 }
+
+/// `roster mail test`, with the mail settings in `env`.
+fn mail_test(url: &str, env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_roster"));
+    command.args(["mail", "test", "--to", "ops@example.com"]).env("ROSTER_DATABASE_URL", url);
+    command.env_remove("ROSTER_CONFIG").env_remove("ROSTER_SMTP_URL").current_dir(std::env::temp_dir());
+    command.envs(env.iter().copied()).output().expect("run roster")
+}
+
+#[tokio::test]
+async fn mail_test_sends_through_the_smtp_server_or_writes_the_outbox_and_says_which() {
+    let (url, dir) = migrated_database().await;
+    let outbox = dir.path().join("mail");
+    let out = mail_test(&url, &[("ROSTER_MAIL_OUTBOX", outbox.to_str().unwrap())]);
+    assert!(out.status.success(), "{}", text(&out));
+    let written: Vec<_> = std::fs::read_dir(&outbox).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    assert!(text(&out).contains(&written[0].display().to_string()), "names the file: {}", text(&out));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let down = mail_test(&url, &[("ROSTER_SMTP_URL", &format!("smtp://{closed}"))]);
+    assert_eq!(down.status.code(), Some(1), "{}", text(&down));
+    assert!(text(&down).contains("not sent"), "{}", text(&down));
+    if let Ok(smtp) = std::env::var("ROSTER_TEST_SMTP_URL") {
+        let sent = mail_test(&url, &[("ROSTER_SMTP_URL", &smtp)]);
+        assert!(sent.status.success(), "{}", text(&sent));
+        assert!(text(&sent).contains("through the SMTP server"), "{}", text(&sent));
+    }
+}

@@ -41,6 +41,9 @@ pub enum Command {
     /// Grant or revoke roles.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Check the mail settings, and see mail that could not be delivered.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Fill an empty database with a realistic dataset: believable people, profiles whose
     /// sizes follow a power law, and a history of every link. Shows its progress.
     Seed(super::seed::SeedArgs),
@@ -72,6 +75,19 @@ pub enum RoleCommand {
         #[arg(long)]
         role: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send one message now, straight through the configured SMTP server (or into the
+    /// outbox), and say what happened.
+    Test {
+        /// Where to send it.
+        #[arg(long)]
+        to: String,
+    },
+    /// How much mail waits to be sent, and the latest that could not be delivered.
+    Queue,
 }
 
 #[derive(Debug, Subcommand)]
@@ -202,6 +218,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             println!("{report}");
             Ok(())
         }
+        Command::Mail(command) => mail(command, &settings).await,
         Command::Role(command) => {
             let (email, role, assign) = match command {
                 RoleCommand::Assign { email, role } => (email, role, true),
@@ -215,6 +232,46 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             outcome?;
             let verb = if assign { "Granted" } else { "Revoked" };
             println!("{verb} role {role} {} <{email}>.", if assign { "to" } else { "from" });
+            Ok(())
+        }
+    }
+}
+
+async fn mail(command: MailCommand, settings: &Settings) -> Result<(), Failure> {
+    use super::mail::{self, Delivered, Letter, Mailer};
+    let mailer = Mailer::from_settings(settings);
+    match command {
+        MailCommand::Test { to } => {
+            let to = Email::parse(&to)?;
+            match mailer.deliver(to.as_str(), &mailer.render(&Letter::Test)).await {
+                Ok(Delivered::Smtp) => println!("Sent a test message to {to} through the SMTP server."),
+                Ok(Delivered::File(path)) => {
+                    println!("No SMTP server is set: wrote the test message to {}.", path.display())
+                }
+                Err(why) => {
+                    return Err(Failure { message: format!("not sent: {}", why.reason), code: exit::FAILURE })
+                }
+            }
+            Ok(())
+        }
+        MailCommand::Queue => {
+            let db = Db::open(&settings.database_url, 1, Open::from_settings(settings, false)).await?;
+            db.migrate().await?;
+            let waiting = mail::waiting(&db).await;
+            let failed = mail::failures(&db, 20).await;
+            db.close().await;
+            println!("{} message(s) waiting for {}.", waiting?, mailer.describe());
+            for mail in failed? {
+                let when = chrono::DateTime::from_timestamp(mail.failed_at, 0).unwrap_or_default();
+                println!(
+                    "failed {} to {} ({:?}) after {} attempt(s): {}",
+                    when.format("%Y-%m-%d %H:%M UTC"),
+                    mail.recipient,
+                    mail.subject,
+                    mail.attempts,
+                    mail.last_error
+                );
+            }
             Ok(())
         }
     }

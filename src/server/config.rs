@@ -66,6 +66,37 @@ pub struct Settings {
     /// On SIGTERM or Ctrl-C, requests in flight get this many seconds to finish before the
     /// server exits anyway. `ROSTER_SHUTDOWN_GRACE_SECS`.
     pub shutdown_grace_secs: u32,
+    /// The address people reach Roster at, such as `https://roster.example.org`: every link in
+    /// a mail starts with it. Unset, `http://` and the `listen` address. `ROSTER_PUBLIC_URL`.
+    pub public_url: Option<String>,
+    /// The SMTP server mail goes out through, as `smtps://user:pass@host` (TLS),
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS) or `smtp://host:25` (plain, for a
+    /// relay on the same machine). Unset, mail is written to [`Settings::mail_outbox`]
+    /// instead. `ROSTER_SMTP_URL`.
+    pub smtp_url: Option<SmtpUrl>,
+    /// Who mail comes from, as `Name <address>`. `ROSTER_MAIL_FROM`.
+    pub mail_from: String,
+    /// Where mail is written as `.eml` files while no SMTP server is set: unset, `outbox/`
+    /// beside a SQLite database, else in the user's data folder. `ROSTER_MAIL_OUTBOX`.
+    pub mail_outbox: Option<PathBuf>,
+}
+
+/// An SMTP server's URL, which may hold a password: its `Debug` shows neither credential.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct SmtpUrl(pub String);
+
+impl std::fmt::Debug for SmtpUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = match self.0.split_once("://") {
+            Some((scheme, rest)) => match rest.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}://…@{host}"),
+                None => self.0.clone(),
+            },
+            None => "…".to_owned(),
+        };
+        f.write_str(&shown)
+    }
 }
 
 /// How SQLite makes commits durable: see [`Settings::sqlite_synchronous`].
@@ -155,6 +186,10 @@ impl Default for Settings {
             header_timeout_secs: 10,
             database_wait_secs: 5,
             shutdown_grace_secs: 30,
+            public_url: None,
+            smtp_url: None,
+            mail_from: "Roster <roster@localhost>".into(),
+            mail_outbox: None,
         }
     }
 }
@@ -176,6 +211,7 @@ impl Settings {
                 // The file's own paths are read from its folder, wherever Roster starts.
                 let folder = std::path::absolute(&path)?.parent().map(Path::to_path_buf).unwrap_or_default();
                 settings.database_url = absolute_sqlite(&settings.database_url, &folder);
+                settings.mail_outbox = settings.mail_outbox.map(|dir| folder.join(dir));
                 settings
             }
             Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => Settings::default(),
@@ -247,6 +283,22 @@ impl Settings {
         if let Some(v) = var("ROSTER_PEOPLE_DIRECTORY") {
             self.people_directory = parsed("ROSTER_PEOPLE_DIRECTORY", v)?;
         }
+        self.apply_mail_env(var)
+    }
+
+    fn apply_mail_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        if let Some(v) = var("ROSTER_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
+        if let Some(v) = var("ROSTER_SMTP_URL") {
+            self.smtp_url = Some(SmtpUrl(v)).filter(|url| !url.0.trim().is_empty());
+        }
+        if let Some(v) = var("ROSTER_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = var("ROSTER_MAIL_OUTBOX") {
+            self.mail_outbox = Some(PathBuf::from(v));
+        }
         Ok(())
     }
 
@@ -264,7 +316,40 @@ impl Settings {
         if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
             bail!("session lifetimes must be at least 1");
         }
+        if let Some(url) = &self.public_url {
+            let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+            if rest.is_none_or(|rest| rest.trim_end_matches('/').is_empty() || rest.contains(['?', '#'])) {
+                bail!("public_url must be an http:// or https:// address with no query, such as https://roster.example.org");
+            }
+        }
+        super::mail::check_settings(self)?;
         Ok(())
+    }
+
+    /// Where people reach Roster, with no trailing slash: [`Settings::public_url`].
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    /// Where mail is written while no SMTP server is set: [`Settings::mail_outbox`].
+    pub fn resolved_mail_outbox(&self) -> PathBuf {
+        if let Some(dir) = &self.mail_outbox {
+            return dir.clone();
+        }
+        let file =
+            self.database_url.strip_prefix("sqlite://").or_else(|| self.database_url.strip_prefix("sqlite:"));
+        let file = file.map(|rest| rest.split_once('?').map_or(rest, |(path, _)| path));
+        match file.filter(|path| !path.is_empty() && *path != ":memory:") {
+            Some(path) => Path::new(path).parent().unwrap_or(Path::new(".")).join("outbox"),
+            None => {
+                let default = default_database_url();
+                let data = Path::new(default.trim_start_matches("sqlite://"));
+                data.parent().unwrap_or(Path::new(".")).join("outbox")
+            }
+        }
     }
 
     /// The pool's size: as set, or else two SQLite connections per core (4 to 16), and 8 for
@@ -398,6 +483,41 @@ mod tests {
         assert_eq!(s.header_timeout_secs, 2);
         s.apply_env(|k| (k == "ROSTER_REQUEST_TIMEOUT_SECS").then(|| "0".to_string())).unwrap();
         assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn mail_settings_are_checked_at_start() {
+        let s = Settings::default();
+        assert_eq!(s.public_url(), "http://127.0.0.1:3000");
+        let set: Settings = toml::from_str("public_url = \"https://roster.example.org/\"").unwrap();
+        set.validate().unwrap();
+        assert_eq!(set.public_url(), "https://roster.example.org");
+        for bad in [
+            "public_url = \"roster.example.org\"",
+            "public_url = \"https://\"",
+            "public_url = \"https://r.example/?a=1\"",
+            "smtp_url = \"smtq://mail.example.org\"",
+            "mail_from = \"not an address\"",
+        ] {
+            let s: Settings = toml::from_str(bad).unwrap();
+            assert!(s.validate().is_err(), "{bad}");
+        }
+        let smtp: Settings =
+            toml::from_str("smtp_url = \"smtp://u:p@mail.example.org:587?tls=required\"").unwrap();
+        smtp.validate().unwrap();
+    }
+
+    #[test]
+    fn the_outbox_is_beside_a_sqlite_database_unless_set() {
+        let mut s = Settings {
+            database_url: "sqlite:///srv/roster/roster.db?mode=rwc".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.resolved_mail_outbox(), Path::new("/srv/roster/outbox"));
+        s.apply_env(|k| (k == "ROSTER_MAIL_OUTBOX").then(|| "/var/mail/roster".to_string())).unwrap();
+        assert_eq!(s.resolved_mail_outbox(), Path::new("/var/mail/roster"));
+        let pg = Settings { database_url: "postgres://u@h/db".into(), ..Settings::default() };
+        assert!(pg.resolved_mail_outbox().ends_with("roster/outbox"), "{:?}", pg.resolved_mail_outbox());
     }
 
     #[test]

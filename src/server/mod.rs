@@ -7,6 +7,7 @@ pub mod db;
 pub mod http;
 pub mod limits;
 pub mod lists;
+pub mod mail;
 pub mod security;
 pub mod seed;
 pub mod state;
@@ -206,16 +207,16 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     if ran > 0 {
         tracing::info!(migrations = ran, "database migrated");
     }
-    let listen = settings.listen;
-    let state = AppState::new(settings, db.clone());
-    tracing::info!(site_root = %state.leptos_options.site_root, "serving the site");
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?;
     let address = format!("http://{}", listener.local_addr()?);
+    let state = AppState::new(with_public_url(settings, &address), db.clone());
+    tracing::info!(site_root = %state.leptos_options.site_root, "serving the site");
+    let sender = mail::spawn(db.clone(), state.mail.clone());
     // A fresh install has no administrator, and no one who registers becomes one: the
     // operator opens this link (or runs `roster user create --admin`).
-    if let Some(link) = crate::auth::ssr::offer_setup_link(&db, &address).await? {
+    if let Some(link) = crate::auth::ssr::offer_setup_link(&db, state.mail.site()).await? {
         tracing::warn!("no administrator yet: create one at {link} (works once, for 24 hours)");
     }
     tracing::info!("listening on {address}");
@@ -224,9 +225,23 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
         drain: Duration::from_secs(state.settings.shutdown_grace_secs.into()),
     };
     http::serve(listener, router(state), patience, shutdown_signal()).await;
+    // A mail cut off mid-delivery stays claimed, and goes again once its claim lapses.
+    sender.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `settings` with `public_url` set: as given, else the address the server is listening on
+/// (whose port is known only once bound), with a warning when no one else could reach it.
+fn with_public_url(mut settings: Settings, listening: &str) -> Settings {
+    if settings.public_url.is_none() {
+        if settings.listen.ip().is_unspecified() {
+            tracing::warn!("links in mail say {listening}: set public_url to the address people use");
+        }
+        settings.public_url = Some(listening.to_owned());
+    }
+    settings
 }
 
 async fn shutdown_signal() {

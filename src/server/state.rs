@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::*;
 
-use super::{config::Settings, db::Db};
+use super::{config::Settings, db::Db, mail::Mailer};
 use crate::error::AppError;
 
 /// What every request can reach. Cheap to clone.
@@ -15,6 +15,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub settings: Arc<Settings>,
+    pub mail: Mailer,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -32,7 +33,8 @@ impl AppState {
             .site_addr(settings.listen)
             .env(leptos::config::Env::PROD)
             .build();
-        AppState { leptos_options, db, settings: Arc::new(settings) }
+        let mail = Mailer::from_settings(&settings);
+        AppState { leptos_options, db, settings: Arc::new(settings), mail }
     }
 }
 

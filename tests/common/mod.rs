@@ -4,6 +4,7 @@
 //! throwaway cluster), every test gets its own new PostgreSQL database instead.
 #![allow(dead_code)]
 
+pub mod mail;
 #[cfg(unix)]
 pub mod process;
 
@@ -27,6 +28,9 @@ pub struct TestApp {
     pub router: Router,
     pub db: Db,
     pub settings: Settings,
+    /// Where this app's mail arrives, and the tag in its sender's address.
+    pub inbox: mail::Inbox,
+    pub mail_tag: String,
     _dir: tempfile::TempDir,
 }
 
@@ -73,6 +77,8 @@ impl TestApp {
         let (url, dir) = fresh_database().await;
         let mut settings = Settings { database_url: url, ..Settings::default() };
         settings.site_root = Some(dir.path().join("site"));
+        let mail_tag = format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+        let inbox = mail::configure(&mut settings, dir.path(), &mail_tag);
         adjust(&mut settings);
         let connections = settings.database_max_connections.unwrap_or(5);
         let db = Db::open(&settings.database_url, connections, Open::from_settings(&settings, true))
@@ -80,7 +86,15 @@ impl TestApp {
             .expect("connect");
         db.migrate().await.expect("migrate");
         let router = router(AppState::new(settings.clone(), db.clone()));
-        TestApp { router, db, settings, _dir: dir }
+        TestApp { router, db, settings, inbox, mail_tag, _dir: dir }
+    }
+
+    /// Delivers the mail that is due, as the server's sender does, and returns every message
+    /// this app has sent to `to`, oldest first.
+    pub async fn mail_to(&self, to: &str) -> Vec<mail::Received> {
+        let mailer = roster::server::mail::Mailer::from_settings(&self.settings);
+        roster::server::mail::deliver_due(&self.db, &mailer).await.expect("deliver the mail that is due");
+        self.inbox.messages(&format!("roster-{}@", self.mail_tag), to)
     }
 
     /// The same database behind a brand-new router: what a restart or a second process sees.

@@ -1,0 +1,145 @@
+//! What Roster writes: each kind of mail as data, rendered once as plain text and once as
+//! HTML, so the two always say the same thing and only one place escapes HTML.
+
+use std::fmt::Write;
+
+/// Every mail Roster sends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Letter {
+    /// `roster mail test`: proof that the settings reach a mailbox.
+    Test,
+    /// A link that sets a new password, good for `minutes`.
+    ResetPassword { name: String, link: String, minutes: i64 },
+}
+
+/// One paragraph of a letter.
+enum Block {
+    Text(String),
+    /// A link on a line of its own, spelled out in the plain text.
+    Link {
+        label: &'static str,
+        url: String,
+    },
+}
+
+/// A letter ready to queue: its subject and both bodies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Letter {
+    /// The letter as it goes out from the site at `site` (the `public_url` setting).
+    pub fn render(&self, site: &str) -> Rendered {
+        let (subject, blocks) = self.compose(site);
+        Rendered { text: text(&blocks, site), html: html(&subject, &blocks, site), subject }
+    }
+
+    fn compose(&self, site: &str) -> (String, Vec<Block>) {
+        use Block::{Link, Text};
+        match self {
+            Letter::Test => (
+                "Roster can send you mail".into(),
+                vec![
+                    Text("This is a test message from Roster. Its mail settings work.".into()),
+                    Link { label: "Open Roster", url: site.to_owned() },
+                ],
+            ),
+            Letter::ResetPassword { name, link, minutes } => (
+                "Set a new Roster password".into(),
+                vec![
+                    Text(format!("Hello {name},")),
+                    Text(
+                        "Someone asked to set a new password for your Roster account. If it was you, \
+                          follow this link to choose one:"
+                            .into(),
+                    ),
+                    Link { label: "Set a new password", url: link.clone() },
+                    Text(format!(
+                        "The link works once, within {minutes} minutes. Setting a password signs your \
+                         account out everywhere."
+                    )),
+                    Text("If it wasn't you, ignore this mail: your password stays as it is.".into()),
+                ],
+            ),
+        }
+    }
+}
+
+fn text(blocks: &[Block], site: &str) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        match block {
+            Block::Text(text) => out.push_str(text),
+            Block::Link { label, url } => {
+                let _ = write!(out, "{label}:\n{url}");
+            }
+        }
+        out.push_str("\n\n");
+    }
+    let _ = writeln!(out, "-- \nRoster, {site}");
+    out
+}
+
+fn html(subject: &str, blocks: &[Block], site: &str) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
+         <body style=\"font-family: sans-serif; line-height: 1.5; max-width: 36em\">\n",
+        escape(subject)
+    );
+    for block in blocks {
+        match block {
+            Block::Text(text) => {
+                let _ = writeln!(out, "<p>{}</p>", escape(text));
+            }
+            Block::Link { label, url } => {
+                let _ = writeln!(out, "<p><a href=\"{}\">{}</a></p>", escape(url), escape(label));
+            }
+        }
+    }
+    let _ = write!(out, "<p style=\"color: #666\">Roster, {}</p>\n</body></html>\n", escape(site));
+    out
+}
+
+/// `raw` with HTML's special characters escaped, for text and attribute values alike.
+fn escape(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_bodies_carry_the_link_and_only_the_html_escapes() {
+        let letter = Letter::ResetPassword {
+            name: "Ada <script>".into(),
+            link: "https://r.example/reset?token=a&b".into(),
+            minutes: 60,
+        };
+        let mail = letter.render("https://r.example");
+        assert_eq!(mail.subject, "Set a new Roster password");
+        assert!(mail.text.contains("Hello Ada <script>,"), "{}", mail.text);
+        assert!(
+            mail.text.contains("Set a new password:\nhttps://r.example/reset?token=a&b"),
+            "{}",
+            mail.text
+        );
+        assert!(mail.html.contains("Hello Ada &lt;script&gt;,"), "{}", mail.html);
+        assert!(mail.html.contains("href=\"https://r.example/reset?token=a&amp;b\""), "{}", mail.html);
+        assert!(!mail.html.contains("<script>"), "{}", mail.html);
+    }
+}
