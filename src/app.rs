@@ -11,7 +11,7 @@ use crate::{
     auth::Session,
     pages::{
         account::AccountPage,
-        auth::{RegisterPage, SetupPage, SignInPage},
+        auth::{ForgotPasswordPage, RegisterPage, ResetPasswordPage, SetupPage, SignInPage},
         bulk::BulkPage,
         history::{AccessOnPage, ProfileHistoryPage, WhyPage},
         home::HomePage,
@@ -19,6 +19,7 @@ use crate::{
         not_found::NotFound,
         profiles::{MyProfilesPage, ProfilePage},
         roles::{RolePage, RolesPage},
+        security::SecurityLogPage,
         users::{UserPage, UsersPage},
     },
 };
@@ -74,6 +75,8 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                <Route path=path!("/forgot") view=ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/reset") view=ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async />
@@ -83,6 +86,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/profiles/:id/bulk/:bulk") view=BulkPage ssr=SsrMode::Async />
                 <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async />
+                <Route path=path!("/users/:id/security") view=SecurityLogPage ssr=SsrMode::Async />
                 <Route path=path!("/roles") view=RolesPage ssr=SsrMode::Async />
                 <Route path=path!("/roles/:id") view=RolePage ssr=SsrMode::Async />
             </Routes>

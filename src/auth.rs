@@ -84,8 +84,19 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let keys = limits::sign_in_keys(guesser, session::client_address());
     let now = chrono::Utc::now().timestamp();
     let claim = limits::claim(&state.db, Limited::SignIn, &keys, now).await?;
+    let known = found.as_ref().map(|(id, _)| *id);
     let Some(id) = ssr::check_password(found, password).await? else {
         tracing::info!("sign-in refused");
+        if let Some(user) = known {
+            // Logged after the answer, so that its cost doesn't tell which emails have accounts.
+            let (db, address) = (state.db.clone(), session::client_address());
+            tokio::spawn(async move {
+                use crate::security_log::{ssr::record, EventKind};
+                if let Err(err) = record(&db, user, EventKind::SignInFailed, address, None).await {
+                    tracing::warn!(%err, "a failed sign-in could not be logged");
+                }
+            });
+        }
         return Err(AppError::Unauthorized(ssr::BAD_CREDENTIALS.into()));
     };
     limits::forgive(&state.db, claim, keys.first()).await?;
@@ -94,6 +105,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
         session::end_session(&state.db, &old).await?;
     }
     session::start_session(&state, id).await?;
+    ssr::record_sign_in(&state.db, id, session::client_address()).await?;
     if device.is_none() {
         session::trust_device(&state, id).await?;
     }
@@ -123,6 +135,8 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     let me = crate::access::require_user().await?;
     let state = crate::server::state::current()?;
     let ended = session::end_all_sessions(&state.db, me.id).await?;
+    let event = crate::security_log::EventKind::SignedOutEverywhere;
+    crate::security_log::ssr::record(&state.db, me.id, event, session::client_address(), None).await?;
     session::set_session_cookie(&state.settings, None);
     tracing::info!(user = %me.id, sessions = ended, "signed out everywhere");
     leptos_axum::redirect("/signin");
@@ -152,7 +166,7 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     }
     limits::forgive(&state.db, claim, None).await?;
     let hash = ssr::hash_password(new_password).await?;
-    let ended = crate::users::ssr::set_password(&state.db, me.id, &hash).await?;
+    let ended = crate::users::ssr::set_password(&state.db, me.id, &hash, session::client_address()).await?;
     session::start_session(&state, me.id).await?;
     tracing::info!(user = %me.id, other_sessions = ended.saturating_sub(1), "password changed");
     leptos_axum::redirect("/account?changed=1");
@@ -205,9 +219,37 @@ pub mod ssr {
             let hash = hash_password(self.password).await?;
             let id = crate::users::ssr::create(&state.db, &self.email, &self.name, &hash, grant).await?;
             session::start_session(state, id).await?;
+            record_sign_in(&state.db, id, session::client_address()).await?;
             session::trust_device(state, id).await?;
             Ok(id)
         }
+    }
+
+    /// Counts a sign-in to `user` from `address`: the one before becomes the last, this one
+    /// the current, and the security log says so, in one transaction.
+    pub async fn record_sign_in(
+        db: &Db,
+        user: UserId,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<(), AppError> {
+        use crate::{domain::Timestamp, security_log::ssr::SecurityLog, server::db::Pool, with_db};
+        let now = Timestamp(chrono::Utc::now());
+        with_db!(db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "UPDATE users SET last_sign_in_at = current_sign_in_at, \
+                 last_sign_in_address = current_sign_in_address, current_sign_in_at = $2, \
+                 current_sign_in_address = $3, sign_in_count = sign_in_count + 1 WHERE id = $1",
+            )
+            .bind(user)
+            .bind(now)
+            .bind(address.map(|a| a.to_string()))
+            .execute(&mut *tx)
+            .await?;
+            tx.log_event(user, crate::security_log::EventKind::SignedIn, address, None).await?;
+            tx.commit().await
+        })?;
+        Ok(())
     }
     /// How long the setup link works.
     const SETUP_LINK_HOURS: i64 = 24;

@@ -20,7 +20,9 @@ pub mod memberships;
 pub mod pages;
 pub mod paging;
 pub mod profiles;
+pub mod recovery;
 pub mod roles;
+pub mod security_log;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -201,11 +201,20 @@ pub mod ssr {
         })?)
     }
 
-    /// Stores a new password hash and ends every session of the user, in one transaction:
-    /// a password change can't leave an old session alive. Returns how many ended.
-    pub async fn set_password(db: &Db, id: UserId, hash: &str) -> Result<u64, AppError> {
+    /// Sets `id`'s password hash as they change it themselves, from `address`, and ends every
+    /// session of theirs (the caller starts a new one), with an entry in their security log,
+    /// in one transaction: a password change can't leave an old session alive. Returns how
+    /// many sessions ended.
+    pub async fn set_password(
+        db: &Db,
+        id: UserId,
+        hash: &str,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<u64, AppError> {
+        use crate::security_log::{ssr::SecurityLog, EventKind};
         Ok(with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
+            tx.log_event(id, EventKind::PasswordChanged, address, None).await?;
             sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                 .bind(id)
                 .bind(hash)

@@ -401,3 +401,66 @@ async fn mail_test_sends_through_the_smtp_server_or_writes_the_outbox_and_says_w
         assert!(text(&sent).contains("through the SMTP server"), "{}", text(&sent));
     }
 }
+
+#[tokio::test]
+async fn user_reset_password_prints_a_one_time_link_or_sets_the_password_from_stdin() {
+    let (url, _dir) = migrated_database().await;
+    let made =
+        roster(&["user", "create", "--email", "ada@example.com", "--name", "Ada"], &url, "first password\n");
+    assert!(made.status.success(), "{}", text(&made));
+    let db = roster::server::db::Db::connect(&url, 1).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            roster::with_db!(&db, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_one(pool).await).unwrap()
+        }
+    };
+
+    let out = roster(&["user", "reset-password", "--email", "Ada@Example.com"], &url, "");
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let link = stdout.lines().find(|l| l.contains("/reset?token=")).expect("a link").trim().to_owned();
+    assert!(link.starts_with("http://127.0.0.1:3000/reset?token="), "{link}");
+    let token = link.rsplit_once("token=").unwrap().1;
+    let digest = roster::access::session::digest(token);
+    let stored: i64 = roster::with_db!(&db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM account_tokens WHERE id = $1 AND purpose = 'reset_password'"
+    )
+    .bind(&digest)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(stored, 1, "the link's token, stored as its digest");
+
+    roster::with_db!(&db, |pool| sqlx::query(
+        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) \
+         SELECT 'x', id, 1, 1, 9999999999 FROM users WHERE email = 'ada@example.com'"
+    )
+    .execute(pool)
+    .await
+    .map(drop))
+    .unwrap();
+    let set = roster(
+        &["user", "reset-password", "--email", "ada@example.com", "--password"],
+        &url,
+        "second password\n",
+    );
+    assert!(set.status.success(), "{}", text(&set));
+    assert!(!text(&set).contains("second password"), "the password is never printed");
+    assert_eq!(count("SELECT COUNT(*) FROM sessions").await, 0, "every session ended");
+    assert_eq!(count("SELECT COUNT(*) FROM account_tokens").await, 0, "the link made before stops working");
+    let logged = "SELECT COUNT(*) FROM security_events WHERE kind IN ('reset_link_sent', 'password_set')";
+    assert_eq!(count(logged).await, 2);
+    let creds =
+        roster::users::ssr::credentials(&db, &roster::domain::Email::parse("ada@example.com").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(roster::auth::ssr::verify_password("second password".into(), creds.1).await.unwrap());
+
+    let nobody = roster(&["user", "reset-password", "--email", "nobody@example.com"], &url, "");
+    assert_eq!(nobody.status.code(), Some(4), "{}", text(&nobody));
+    let short =
+        roster(&["user", "reset-password", "--email", "ada@example.com", "--password"], &url, "short\n");
+    assert_eq!(short.status.code(), Some(2), "{}", text(&short));
+}

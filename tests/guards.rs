@@ -99,6 +99,8 @@ fn calls(w: &World) -> Vec<Call> {
         ),
         ("/api/sign_in", Open::Public, vec![("email", s("owner@example.com")), ("password", s(PW))]),
         ("/api/sign_out", Open::Public, vec![]),
+        ("/api/request_password_reset", Open::Public, vec![("email", s("owner@example.com"))]),
+        ("/api/reset_password", Open::Public, vec![("token", s("not-a-token")), ("password", s(PW))]),
         ("/api/sign_out_everywhere", Open::Own, vec![]),
         (
             "/api/change_password",
@@ -151,6 +153,8 @@ fn calls(w: &World) -> Vec<Call> {
         ("/api/users/get", Open::Guarded, vec![("id", w.owner_id.clone())]),
         ("/api/users/list", Open::Guarded, vec![]),
         ("/api/users/suggest", Open::Guarded, vec![p(), ("q", s("mem"))]),
+        ("/api/users/send_reset_link", Open::Guarded, vec![("user", w.owner_id.clone())]),
+        ("/api/users/security_log", Open::Guarded, vec![("user", w.owner_id.clone())]),
         ("/api/roles/list", Open::Guarded, vec![]),
         ("/api/roles/get", Open::Guarded, vec![("id", w.role.clone())]),
         ("/api/roles/holders", Open::Guarded, vec![("role", w.role.clone())]),

@@ -1,4 +1,6 @@
 import { test as base, expect, type Page } from "@playwright/test";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 
 /**
  * Every spec uses this `test`: it fails a test on any uncaught page error or console error,
@@ -107,4 +109,59 @@ export async function holdWasm(page: Page) {
       await page.unroute(pattern);
     },
   };
+}
+
+/**
+ * The link containing `path` in the `nth` (from 1) mail the server sent to `to`, once it has
+ * arrived: at the real SMTP server scripts/test.sh starts (its maildir), or in the outbox.
+ */
+export async function mailedLink(to: string, path: string, nth = 1): Promise<string> {
+  let found: string[] = [];
+  await expect
+    .poll(
+      () => {
+        found = mailTo(to);
+        return found.length;
+      },
+      { message: `mail to ${to}`, timeout: 30_000 },
+    )
+    .toBeGreaterThanOrEqual(nth);
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const link = found[nth - 1].match(new RegExp(`https?://[^\\s"<>]*${escaped}[A-Za-z0-9_\\-]*`));
+  expect(link, `a link with ${path}`).not.toBeNull();
+  return new URL(link![0]).pathname + new URL(link![0]).search;
+}
+
+/** The plain text of every message from this run's server to `to`, oldest first. */
+function mailTo(to: string): string[] {
+  const maildir = process.env.ROSTER_TEST_MAILDIR;
+  const folders = maildir ? [join(maildir, "new"), join(maildir, "cur")] : [process.env.ROSTER_E2E_OUTBOX!];
+  const from = process.env.ROSTER_E2E_MAIL_FROM!;
+  return folders
+    .filter((folder) => existsSync(folder))
+    .flatMap((folder) => readdirSync(folder).map((name) => join(folder, name)))
+    .filter((file) => file.endsWith(".eml") || !!maildir)
+    .map((file) => ({ file, at: statSync(file).mtimeMs }))
+    .sort((a, b) => a.at - b.at)
+    .map(({ file }) => readFileSync(file, "utf8").replace(/\r\n/g, "\n"))
+    .filter((mail) => header(mail, "From").includes(from) && header(mail, "To").toLowerCase() === to.toLowerCase())
+    .map(plainText);
+}
+
+/** A header's value from the head of `mail` (or of one of its parts). */
+function header(mail: string, name: string): string {
+  const head = mail.split("\n\n", 1)[0];
+  const match = head.match(new RegExp(`^${name}: (.*)$`, "mi"));
+  return match ? match[1].trim() : "";
+}
+
+/** The text/plain part of a multipart message, its transfer encoding undone. */
+function plainText(mail: string): string {
+  const boundary = mail.match(/boundary="?([^"\n]+)"?/)?.[1];
+  const parts = boundary ? mail.split(`--${boundary}`) : [mail];
+  const part = parts.map((p) => p.replace(/^\n/, "")).find((p) => header(p, "Content-Type").startsWith("text/plain"));
+  if (!part) return "";
+  const body = part.slice(part.indexOf("\n\n") + 2);
+  if (header(part, "Content-Transfer-Encoding") !== "quoted-printable") return body;
+  return body.replace(/=\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
 }

@@ -2,15 +2,18 @@
 //!
 //! | who                      | may                                                          |
 //! | ------------------------ | ------------------------------------------------------------ |
-//! | anyone                   | register, sign in, sign out, ask who is signed in            |
+//! | anyone                   | register, sign in, sign out, ask who is signed in; ask for a |
+//! |                          | reset link, and set a password with one                      |
 //! | a signed-in person       | create a profile; see and change their own account, their    |
-//! |                          | own page, their own profiles and their own history           |
+//! |                          | own page, their own profiles, their own history and their    |
+//! |                          | own security log                                             |
 //! | a profile's member       | see the profile, its members, its history, who had access on |
 //! |                          | a day and why someone on it (now or in its history) has it;  |
 //! |                          | leave it                                                     |
 //! | a profile's manager      | all a member may, and change the profile and its members     |
-//! | an admin                 | everything: every profile, person and history; roles, their  |
-//! |                          | holders and their history are admins' alone                  |
+//! | an admin                 | everything: every profile, person, history and security log; |
+//! |                          | roles, their holders and their history, and sending someone  |
+//! |                          | a reset link, are admins' alone                              |
 //!
 //! People are private ([`Directory`]): a person who is not an admin learns another account's
 //! name, email, admin status or existence only through a profile they share (its members,

@@ -14,6 +14,8 @@ pub fn AccountPage() -> impl IntoView {
     let session = expect_context::<Session>();
     // Where a successful change lands (`ChangePassword` redirects here).
     let changed = query("changed");
+    // Where a reset link lands once used (`ResetPassword` redirects here).
+    let reset = query("reset");
     view! {
         <Title text="Your account" />
         <Transition fallback=|| {
@@ -25,8 +27,19 @@ pub fn AccountPage() -> impl IntoView {
                         view! {
                             <h1>"Your account"</h1>
                             <p class="lede">
-                                {format!("Signed in as {} <{}>", user.display_name, user.email)}
+                                {format!("Signed in as {} <{}>", user.display_name, user.email)} " · "
+                                <a href=format!("/users/{}/security", user.id)>"Your security log"</a>
                             </p>
+                            {reset
+                                .get_untracked()
+                                .is_some()
+                                .then(|| {
+                                    view! {
+                                        <p class="notice" role="status" data-testid="password-reset">
+                                            "Your new password is set. Every other session of your account has ended."
+                                        </p>
+                                    }
+                                })}
                             <section class="card narrow" aria-labelledby="password-heading">
                                 <h2 id="password-heading">"Change password"</h2>
                                 {changed

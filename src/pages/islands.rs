@@ -23,6 +23,7 @@ use crate::{
     history::UndoRemoval,
     memberships::{AddMember, ChangeAccess, LeaveProfile, RemoveMember},
     profiles::{CreateProfile, DeleteProfile, UpdateProfile},
+    recovery::{RequestPasswordReset, ResetPassword, SendResetLink},
     roles::{AssignRole, CreateRole, DeleteRole, UnassignRole, UpdateRole},
     users::{suggest_users, Suggestion},
 };
@@ -198,6 +199,7 @@ form_island! {
     UpdateRoleForm => UpdateRole;
     DeleteRoleForm => DeleteRole;
     AssignRoleForm => AssignRole;
+    SendResetLinkForm => SendResetLink;
 }
 
 /// Sends `ev`'s form through `action` if the form posts to it; whether it did.
@@ -373,6 +375,43 @@ pub fn SetupAdminForm(token: String) -> impl IntoView {
             <input type="hidden" name="token" value=token />
             <NewAccountFields error />
             {account_button(busy(action), "Create administrator", "Creating…")}
+        </ActionForm>
+    }
+}
+
+/// "Forgot password": the email to send a reset link to.
+#[island]
+pub fn RequestResetForm() -> impl IntoView {
+    let action = ServerAction::<RequestPasswordReset>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Send a reset link">
+            <FormError error />
+            <Field
+                name="email"
+                label="Email"
+                kind="email"
+                autocomplete="username"
+                maxlength=Email::MAX_LEN
+                validate=check_email
+                server_error=error
+            />
+            {account_button(busy(action), "Send me a link", "Sending…")}
+        </ActionForm>
+    }
+}
+
+/// A new password, set with the reset link's `token`.
+#[island]
+pub fn ResetPasswordForm(token: String) -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Set a new password">
+            <FormError error />
+            <input type="hidden" name="token" value=token />
+            <NewPasswordField name="password" label="New password" error />
+            {account_button(busy(action), "Set password", "Setting…")}
         </ActionForm>
     }
 }

@@ -9,6 +9,7 @@ pub mod islands;
 pub mod not_found;
 pub mod profiles;
 pub mod roles;
+pub mod security;
 pub mod users;
 
 use leptos::prelude::*;

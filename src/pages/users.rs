@@ -7,7 +7,7 @@ use super::{
     error_view,
     history::{HistoryFilter, HistoryList},
     id_or_not_found,
-    islands::{AssignRoleForm, Look, UnassignRows},
+    islands::{AssignRoleForm, Look, SendResetLinkForm, UnassignRows},
     param_id, query, Empty, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
@@ -142,7 +142,10 @@ pub fn UserPage() -> impl IntoView {
                         <span class="email">{user.email.clone()}</span>
                         " · joined "
                         {user.created_at.date()}
+                        " · "
+                        <a href=format!("/users/{uid}/security")>"Security log"</a>
                     </p>
+                    {is_admin.then(|| view! { <AccountSection user=uid /> })}
                     <div class="columns">
                         <UserRolesSection user=uid email=user.email held=detail.roles all_roles is_admin />
                         <section class="card" aria-labelledby="profiles-heading">
@@ -161,6 +164,29 @@ pub fn UserPage() -> impl IntoView {
                     .into_any()
             })}
         </Transition>
+    }
+}
+
+/// What an admin does to the account itself: send it a password reset link.
+#[component]
+fn AccountSection(user: UserId) -> impl IntoView {
+    let sent = query("reset_sent").get_untracked().is_some();
+    view! {
+        <section class="card" aria-labelledby="account-heading">
+            <h2 id="account-heading">"Account"</h2>
+            {sent
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status" data-testid="reset-link-sent">
+                            "A link to set a new password is on its way to them. It works once, within an hour."
+                        </p>
+                    }
+                })}
+            <SendResetLinkForm look=Look::new("Send a password reset link", "Sending…")
+                .named("Send a password reset link")>
+                <input type="hidden" name="user" value=user.0 />
+            </SendResetLinkForm>
+        </section>
     }
 }
 

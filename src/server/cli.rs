@@ -105,6 +105,17 @@ pub enum UserCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Reset an account's password: print a one-time link, good for an hour, to hand to its
+    /// owner (no mail is sent); or, with --password, set a new password now, read as `create`
+    /// reads it. Setting it ends every session of the account.
+    ResetPassword {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// Set the password now instead of printing a link.
+        #[arg(long)]
+        password: bool,
+    },
 }
 
 /// Exit codes, as the README documents them.
@@ -201,6 +212,9 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             println!("Created user {id} <{email}>{role}.");
             Ok(())
         }
+        Command::User(UserCommand::ResetPassword { email, password }) => {
+            reset_password(&settings, &Email::parse(&email)?, password).await
+        }
         Command::Seed(args) => {
             let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
             db.migrate().await?;
@@ -235,6 +249,29 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+async fn reset_password(settings: &Settings, email: &Email, set_now: bool) -> Result<(), Failure> {
+    use crate::recovery::ssr;
+    let new_password = if set_now { Some(Password::parse(&read_password()?)?) } else { None };
+    let db = Db::open(&settings.database_url, 1, Open::from_settings(settings, false)).await?;
+    db.migrate().await?;
+    let outcome = match new_password {
+        Some(password) => match crate::auth::ssr::hash_password(password).await {
+            Ok(hash) => ssr::set_password_by_operator(&db, email, &hash).await.map(|()| None),
+            Err(err) => Err(err),
+        },
+        None => ssr::make_reset_link(&db, &settings.public_url(), email).await.map(Some),
+    };
+    db.close().await;
+    match outcome.map_err(|err| match err {
+        AppError::NotFound => Failure { message: format!("no account uses {email}"), code: exit::NOT_FOUND },
+        other => other.into(),
+    })? {
+        Some(link) => println!("A one-time link to set the password of <{email}>, good for an hour:\n{link}"),
+        None => println!("Set the password of <{email}>; every session of the account ended."),
+    }
+    Ok(())
 }
 
 async fn mail(command: MailCommand, settings: &Settings) -> Result<(), Failure> {

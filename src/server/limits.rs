@@ -34,6 +34,8 @@ pub enum Limited {
     SignIn,
     Registration,
     Bulk,
+    /// Asking for a password reset link.
+    Reset,
 }
 
 /// One counter an attempt is counted against, and how many attempts it allows in its window
@@ -82,6 +84,25 @@ pub fn bulk_keys(user: crate::domain::UserId, per_minute: u32) -> Vec<Key> {
 pub fn registration_keys(address: Option<IpAddr>, per_address: u32) -> Vec<Key> {
     let limit = i64::from(per_address);
     address.map(|ip| Key { name: format!("register:{ip}"), limit, window: WINDOW_SECS }).into_iter().collect()
+}
+
+/// How many reset links may be asked for in [`WINDOW_SECS`] from one client address, and for
+/// one email address.
+pub const RESETS_PER_ADDRESS: i64 = 20;
+pub const RESETS_PER_ACCOUNT: i64 = 3;
+
+/// The keys a request for a reset link counts against: the address typed (known or not, so
+/// the limit tells nothing of which have accounts), and the client's address, when known.
+pub fn reset_keys(email: &crate::domain::Email, address: Option<IpAddr>) -> Vec<Key> {
+    let mut keys = vec![Key {
+        name: format!("reset:{}", email.as_str()),
+        limit: RESETS_PER_ACCOUNT,
+        window: WINDOW_SECS,
+    }];
+    if let Some(ip) = address {
+        keys.push(Key { name: format!("reset-from:{ip}"), limit: RESETS_PER_ADDRESS, window: WINDOW_SECS });
+    }
+    keys
 }
 
 /// An attempt's claim on its keys, to [`forgive`] if the attempt turns out well.
@@ -151,6 +172,7 @@ pub fn too_many(what: Limited, retry_after: u64) -> AppError {
         Limited::SignIn => format!("Too many failed sign-ins. Try again in {when}."),
         Limited::Registration => format!("Too many new accounts from your address. Try again in {when}."),
         Limited::Bulk => format!("Too many bulk changes in a short time. Try again in {when}."),
+        Limited::Reset => format!("Too many reset links asked for. Try again in {when}."),
     };
     AppError::TooManyRequests { message, retry_after }
 }

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod security;
 pub mod seed;
 pub mod state;
+pub mod tokens;
 
 pub use state::AppState;
 

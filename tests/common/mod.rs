@@ -89,6 +89,20 @@ impl TestApp {
         TestApp { router, db, settings, inbox, mail_tag, _dir: dir }
     }
 
+    /// [`Self::mail_to`] until at least `n` messages have reached `to`: for mail a request
+    /// queues after answering. Gives up after a minute (a bound on a broken test, not a
+    /// measure of speed).
+    pub async fn mail_arriving(&self, to: &str, n: usize) -> Vec<mail::Received> {
+        for _ in 0..600 {
+            let received = self.mail_to(to).await;
+            if received.len() >= n {
+                return received;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{n} message(s) to {to} never arrived");
+    }
+
     /// Delivers the mail that is due, as the server's sender does, and returns every message
     /// this app has sent to `to`, oldest first.
     pub async fn mail_to(&self, to: &str) -> Vec<mail::Received> {

@@ -1,0 +1,82 @@
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  expect,
+  mailedLink,
+  register,
+  signedInAs,
+  signIn,
+  signOut,
+  test,
+  uniqueEmail,
+} from "./helpers";
+
+const NEW_PASSWORD = "a brand new password";
+const UNUSABLE = "This link has expired or has already been used.";
+
+test("a forgotten password is reset by a mailed link that works once", async ({ page, browser }) => {
+  const email = uniqueEmail("ada");
+  await register(page, email, "Ada Lovelace");
+
+  // Somewhere else, the owner has forgotten the password.
+  const context = await browser.newContext();
+  const elsewhere = await context.newPage();
+  await elsewhere.goto("/signin");
+  await elsewhere.getByRole("link", { name: "Forgot your password?" }).click();
+  await elsewhere.getByLabel("Email").fill(email);
+  await elsewhere.getByRole("button", { name: "Send me a link" }).click();
+  await expect(elsewhere.getByTestId("reset-sent")).toContainText("a link to set a new password is on its way");
+
+  const link = await mailedLink(email, "/reset?token=");
+  await elsewhere.goto(link);
+  await elsewhere.getByLabel("New password", { exact: true }).fill(NEW_PASSWORD);
+  await elsewhere.getByRole("button", { name: "Set password" }).click();
+  await expect(elsewhere).toHaveURL(/\/account\?reset=1$/);
+  await expect(elsewhere.getByTestId("password-reset")).toBeVisible();
+  await expect(signedInAs(elsewhere)).toContainText("Ada Lovelace");
+
+  // The session that was open before is over.
+  await page.reload();
+  await expect(signedInAs(page)).toHaveCount(0);
+  await signIn(page, email, NEW_PASSWORD);
+  await expect(signedInAs(page)).toContainText("Ada Lovelace");
+
+  // The link worked once.
+  await elsewhere.goto("/");
+  await signOut(elsewhere);
+  await elsewhere.goto(link);
+  await elsewhere.getByLabel("New password", { exact: true }).fill("yet another password");
+  await elsewhere.getByRole("button", { name: "Set password" }).click();
+  await expect(elsewhere.getByRole("alert")).toContainText(UNUSABLE);
+  await expect(elsewhere.getByRole("link", { name: "Ask for a new one" })).toBeVisible();
+  await context.close();
+});
+
+test("asking for a reset link answers the same for an address with no account", async ({ page }) => {
+  await page.goto("/forgot");
+  await page.getByLabel("Email").fill(uniqueEmail("nobody"));
+  await page.getByRole("button", { name: "Send me a link" }).click();
+  await expect(page.getByTestId("reset-sent")).toBeVisible();
+});
+
+test("an admin mails a reset link from a person's page, and it shows in their log", async ({ page, browser }) => {
+  const email = uniqueEmail("grace");
+  const context = await browser.newContext();
+  const grace = await context.newPage();
+  await register(grace, email, "Grace Hopper");
+
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(signedInAs(page)).toContainText("E2E Admin");
+  await page.goto(`/users?q=${encodeURIComponent(email)}`);
+  await page.getByRole("link", { name: "Grace Hopper" }).click();
+  await page.getByRole("button", { name: "Send a password reset link" }).click();
+  await expect(page.getByTestId("reset-link-sent")).toBeVisible();
+  await mailedLink(email, "/reset?token=");
+
+  await grace.goto("/account");
+  await grace.getByRole("link", { name: "Your security log" }).click();
+  const log = grace.getByTestId("security-log");
+  await expect(log.locator("tr[data-kind=reset_link_sent]")).toContainText("(by E2E Admin)");
+  await expect(log.locator("tr[data-kind=signed_in]")).toHaveCount(1);
+  await context.close();
+});

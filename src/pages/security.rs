@@ -1,0 +1,102 @@
+//! An account's security log (`/users/ID/security`): the person's own, or anyone's for admins.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::{error_view, id_or_not_found, param_id, query, Empty, Pager};
+use crate::{
+    domain::UserId,
+    security_log::{security_log, SecurityEvent},
+    users::get_user,
+};
+
+#[component]
+pub fn SecurityLogPage() -> impl IntoView {
+    let id = param_id("id");
+    let before = query("before");
+    let session = expect_context::<crate::auth::Session>();
+    let log = Resource::new(
+        move || (id.get(), before.get()),
+        |(id, before)| async move {
+            let user = UserId(id_or_not_found(id)?);
+            let detail = get_user(user).await?;
+            Ok((detail.user, security_log(user, before).await?))
+        },
+    );
+    view! {
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                let (user, page) = match log.await {
+                    Ok(found) => found,
+                    Err(err) => return error_view(err),
+                };
+                let mine = matches!(session.user.await, Ok(Some(ref me)) if me.id == user.id);
+                let title = if mine {
+                    "Your security log".to_string()
+                } else {
+                    format!("Security log of {}", user.display_name)
+                };
+                let base = format!("/users/{}/security?", user.id);
+                view! {
+                    <Title text=title.clone() />
+                    <h1>{title}</h1>
+                    <p class="lede">
+                        "Sign-ins, password and email changes, reset links and more, newest first. "
+                        {if mine { "Anything you don't recognise? Change your password." } else { "" }}
+                    </p>
+                    <section class="card">
+                        {if page.items.is_empty() {
+                            view! { <Empty>"Nothing logged yet."</Empty> }.into_any()
+                        } else {
+                            view! { <EventTable events=page.items /> }.into_any()
+                        }}
+                        <Pager
+                            next=page.next
+                            base
+                            on_later_page=before.get_untracked().is_some()
+                            param="before"
+                        />
+                    </section>
+                }
+                    .into_any()
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn EventTable(events: Vec<SecurityEvent>) -> impl IntoView {
+    view! {
+        <table class="table" data-testid="security-log">
+            <thead>
+                <tr>
+                    <th scope="col">"When (UTC)"</th>
+                    <th scope="col">"What"</th>
+                    <th scope="col">"From"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {events
+                    .into_iter()
+                    .map(|e| {
+                        let by = e.actor.map(|name| format!(" (by {name})")).unwrap_or_default();
+                        view! {
+                            <tr data-kind=e.kind.as_str()>
+                                <td>
+                                    <time datetime=e
+                                        .at
+                                        .0
+                                        .to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
+                                </td>
+                                <td>{format!("{}{by}", e.kind.describe())}</td>
+                                <td>{e.address.unwrap_or_else(|| "—".into())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}
