@@ -173,6 +173,53 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     Ok(())
 }
 
+/// One of the signed-in person's sessions: where they are signed in.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActiveSession {
+    /// The handle to end it by.
+    pub id: String,
+    /// Such as "Firefox 128 on Linux".
+    pub browser: String,
+    pub address: Option<String>,
+    pub started: crate::domain::Timestamp,
+    pub last_seen: crate::domain::Timestamp,
+    /// Whether it is this browser's.
+    pub current: bool,
+}
+
+/// Where the signed-in person is signed in: their live sessions, the most recently used first.
+#[server(prefix = "/api", endpoint = "sessions/list")]
+pub async fn list_sessions() -> Result<Vec<ActiveSession>, AppError> {
+    use crate::access::session;
+    let me = crate::access::require_user().await?;
+    let state = crate::server::state::current()?;
+    let current = session::session_token().map(|token| session::digest(&token));
+    let rows = session::sessions_of(&state.db, &state.settings, me.id).await?;
+    Ok(rows.into_iter().map(|row| ssr::describe_session(row, current.as_deref())).collect())
+}
+
+/// Ends one of the signed-in person's sessions (this browser's included: that signs out).
+#[server(prefix = "/api", endpoint = "sessions/end")]
+pub async fn end_session(session: String) -> Result<(), AppError> {
+    use crate::{access::session, security_log::EventKind};
+    let me = crate::access::require_user().await?;
+    let state = crate::server::state::current()?;
+    // Someone else's session, or one that has ended, is not found alike.
+    if !session::end_session_of(&state.db, me.id, &session).await? {
+        return Err(AppError::NotFound);
+    }
+    let address = session::client_address();
+    crate::security_log::ssr::record(&state.db, me.id, EventKind::SessionEnded, address, None).await?;
+    let this_one = session::session_token().is_some_and(|token| session::digest(&token) == session);
+    if this_one {
+        session::set_session_cookie(&state.settings, None);
+        leptos_axum::redirect("/signin");
+    } else {
+        leptos_axum::redirect("/account?ended=1");
+    }
+    Ok(())
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use std::sync::OnceLock;
@@ -191,6 +238,46 @@ pub mod ssr {
     };
 
     pub const BAD_CREDENTIALS: &str = "Incorrect email or password.";
+
+    /// A session row as its owner sees it; `current` is this browser's session id.
+    pub fn describe_session(
+        row: crate::access::session::SessionRow,
+        current: Option<&str>,
+    ) -> super::ActiveSession {
+        let moment = |secs: i64| {
+            crate::domain::Timestamp(chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default())
+        };
+        super::ActiveSession {
+            browser: browser_name(row.user_agent.as_deref()),
+            address: row.address,
+            started: moment(row.created_at),
+            last_seen: moment(row.last_seen_at),
+            current: current == Some(row.id.as_str()),
+            id: row.id,
+        }
+    }
+
+    /// "Firefox 128 on Linux", from a User-Agent; "An unknown browser" when it says nothing.
+    pub fn browser_name(user_agent: Option<&str>) -> String {
+        let parsed = user_agent.and_then(|agent| woothee::parser::Parser::new().parse(agent));
+        let Some(found) = parsed.filter(|found| found.name != woothee::woothee::VALUE_UNKNOWN) else {
+            return "An unknown browser".into();
+        };
+        let major = found
+            .version
+            .split('.')
+            .next()
+            .filter(|v| !v.is_empty() && *v != woothee::woothee::VALUE_UNKNOWN);
+        let name = match major {
+            Some(version) => format!("{} {version}", found.name),
+            None => found.name.to_owned(),
+        };
+        if found.os == woothee::woothee::VALUE_UNKNOWN {
+            name
+        } else {
+            format!("{name} on {}", found.os)
+        }
+    }
 
     /// A new account's fields, each checked.
     pub struct NewAccount {
@@ -433,6 +520,22 @@ pub mod ssr {
             })
             .await
             .map_err(AppError::internal)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::browser_name;
+
+        #[test]
+        fn a_session_names_its_browser_and_system() {
+            let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                          Chrome/120.0.6099.71 Safari/537.36";
+            assert_eq!(browser_name(Some(chrome)), "Chrome 120 on Linux");
+            let firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+            assert_eq!(browser_name(Some(firefox)), "Firefox 128 on Windows 10");
+            assert_eq!(browser_name(None), "An unknown browser");
+            assert_eq!(browser_name(Some("curl-ish thing")), "An unknown browser");
         }
     }
 }

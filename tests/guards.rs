@@ -102,6 +102,12 @@ fn calls(w: &World) -> Vec<Call> {
         ("/api/request_password_reset", Open::Public, vec![("email", s("owner@example.com"))]),
         ("/api/reset_password", Open::Public, vec![("token", s("not-a-token")), ("password", s(PW))]),
         ("/api/sign_out_everywhere", Open::Own, vec![]),
+        ("/api/sessions/list", Open::Own, vec![]),
+        (
+            "/api/sessions/end",
+            Open::Guarded,
+            vec![("session", roster::access::session::digest(w.owner.trim_start_matches("roster_session=")))],
+        ),
         (
             "/api/change_password",
             Open::Own,

@@ -317,3 +317,59 @@ async fn registrations_are_limited_per_address() {
     // Another address is not affected.
     assert_eq!(register_from(21, "198.51.100.8").await.status, StatusCode::OK);
 }
+
+/// Signs in to `email` from a browser that says `user_agent`, at `address`; its cookie.
+async fn sign_in_as_browser(app: &TestApp, email: &str, user_agent: &str, address: &str) -> String {
+    let mut req = common::request_from("/api/sign_in", &[("email", email), ("password", PW)], None, address);
+    req.headers_mut().insert(header::USER_AGENT, user_agent.parse().unwrap());
+    let res = app.send(req).await;
+    assert!(res.status.is_success(), "{} {}", res.status, res.body);
+    res.session_cookie().unwrap()
+}
+
+#[tokio::test]
+async fn a_person_sees_where_they_are_signed_in_and_ends_any_one_session() {
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+                          Chrome/120.0.0.0 Safari/537.36";
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let laptop = sign_in_as_browser(&app, "ada@example.com", FIREFOX, "192.0.2.10").await;
+    let office = sign_in_as_browser(&app, "ada@example.com", CHROME, "192.0.2.20").await;
+    let grace = app.register("grace@example.com", "Grace", PW).await;
+
+    let list = app.json("/api/sessions/list", &[], Some(&laptop)).await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3, "{list:?}");
+    let mine = list.iter().find(|s| s["current"] == true).unwrap();
+    assert_eq!(
+        (mine["browser"].as_str(), mine["address"].as_str()),
+        (Some("Firefox 128 on Linux"), Some("192.0.2.10"))
+    );
+    let other = list.iter().find(|s| s["browser"] == "Chrome 120 on Windows 10").unwrap();
+    assert_eq!(other["address"], "192.0.2.20");
+    let other_id = other["id"].as_str().unwrap();
+
+    // Grace can't end it: to her it doesn't exist.
+    let theirs = app.call("/api/sessions/end", &[("session", other_id)], Some(&grace)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    assert_ne!(app.call("/api/me", &[], Some(&office)).await.body, "null");
+
+    let ended = app.call("/api/sessions/end", &[("session", other_id)], Some(&laptop)).await;
+    assert!(ended.status.is_success(), "{} {}", ended.status, ended.body);
+    assert_eq!(app.call("/api/me", &[], Some(&office)).await.body, "null", "that session is over");
+    assert_ne!(app.call("/api/me", &[], Some(&laptop)).await.body, "null", "this one goes on");
+    let again = app.call("/api/sessions/end", &[("session", other_id)], Some(&laptop)).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.count("SELECT COUNT(*) FROM security_events WHERE kind = 'session_ended'").await, 1);
+
+    let page = app.get("/account", Some(&laptop)).await;
+    assert!(
+        page.body.contains("Where you&#x27;re signed in") || page.body.contains("Where you're signed in")
+    );
+    assert!(
+        page.body.contains("Firefox 128 on Linux") && page.body.contains("This browser"),
+        "{}",
+        page.body
+    );
+}

@@ -80,3 +80,24 @@ test("an admin mails a reset link from a person's page, and it shows in their lo
   await expect(log.locator("tr[data-kind=signed_in]")).toHaveCount(1);
   await context.close();
 });
+
+test("the account page lists where you're signed in and signs another browser out", async ({ page, browser }) => {
+  const email = uniqueEmail("hedy");
+  await register(page, email, "Hedy Lamarr");
+  const context = await browser.newContext();
+  const other = await context.newPage();
+  await signIn(other, email);
+  await expect(signedInAs(other)).toContainText("Hedy Lamarr");
+
+  await page.goto("/account");
+  const sessions = page.getByTestId("sessions");
+  await expect(sessions.locator("tbody tr")).toHaveCount(2);
+  await expect(sessions.locator("tr[data-current]")).toContainText("This browser");
+  await sessions.locator("tr:not([data-current])").getByRole("button", { name: /^Sign out / }).click();
+  await expect(page.getByTestId("session-ended")).toBeVisible();
+  await expect(sessions.locator("tbody tr")).toHaveCount(1);
+
+  await other.reload();
+  await expect(signedInAs(other)).toHaveCount(0);
+  await context.close();
+});

@@ -97,24 +97,48 @@ fn send_cookie(response: &ResponseOptions, settings: &Settings, cookie: cookie::
 /// every sign-in means a session id planted before sign-in is worth nothing after.
 pub async fn start_session(state: &AppState, user: UserId) -> Result<(), AppError> {
     let token = random_token();
-    create_session(&state.db, &state.settings, user, &token).await?;
+    let browser = Browser { user_agent: user_agent(), address: client_address() };
+    create_session(&state.db, &state.settings, user, &token, &browser).await?;
     set_session_cookie(&state.settings, Some(&token));
     Ok(())
 }
 
-pub async fn create_session(db: &Db, settings: &Settings, user: UserId, token: &str) -> Result<(), AppError> {
+/// What a session records of the browser that started it, for its owner to tell sessions
+/// apart.
+#[derive(Clone, Debug, Default)]
+pub struct Browser {
+    pub user_agent: Option<String>,
+    pub address: Option<std::net::IpAddr>,
+}
+
+/// This request's `User-Agent`, cut to what the database keeps.
+fn user_agent() -> Option<String> {
+    let parts = use_context::<Parts>()?;
+    let agent = parts.headers.get(header::USER_AGENT)?.to_str().ok()?;
+    Some(agent.chars().filter(|c| !c.is_control()).take(300).collect())
+}
+
+pub async fn create_session(
+    db: &Db,
+    settings: &Settings,
+    user: UserId,
+    token: &str,
+    browser: &Browser,
+) -> Result<(), AppError> {
     let now = now();
     with_db!(db, |pool| {
         // Sweep expired sessions while here; the expires_at index makes this cheap.
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at) \
-             VALUES ($1, $2, $3, $3, $4)",
+            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, address) \
+             VALUES ($1, $2, $3, $3, $4, $5, $6)",
         )
         .bind(digest(token))
         .bind(user)
         .bind(now)
         .bind(now + settings.session_absolute_secs())
+        .bind(&browser.user_agent)
+        .bind(browser.address.map(|a| a.to_string()))
         .execute(pool)
         .await
         .map(drop)
@@ -152,7 +176,7 @@ pub async fn end_session(db: &Db, token: &str) -> Result<(), AppError> {
 }
 
 #[derive(sqlx::FromRow)]
-struct SessionRow {
+struct Signed {
     #[sqlx(flatten)]
     user: SessionUser,
     last_seen_at: i64,
@@ -162,7 +186,7 @@ struct SessionRow {
 pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<SessionUser>, AppError> {
     let now = now();
     let id = digest(token);
-    let row: Option<SessionRow> = with_db!(db, |pool| {
+    let row: Option<Signed> = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT u.id, u.email, u.display_name, s.last_seen_at, \
                     EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
@@ -255,4 +279,45 @@ pub async fn trust_device(state: &AppState, user: UserId) -> Result<(), AppError
         send_cookie(&response, &state.settings, cookie);
     }
     Ok(())
+}
+
+/// One of a person's sessions, as their account page lists it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct SessionRow {
+    /// The session's id (the SHA-256 of its token): a handle to end it by, worth nothing as a
+    /// cookie.
+    pub id: String,
+    pub user_agent: Option<String>,
+    pub address: Option<String>,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// `user`'s sessions that are still alive, the most recently used first.
+pub async fn sessions_of(db: &Db, settings: &Settings, user: UserId) -> Result<Vec<SessionRow>, AppError> {
+    let now = now();
+    Ok(with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT id, user_agent, address, created_at, last_seen_at FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 AND last_seen_at > $3 \
+             ORDER BY last_seen_at DESC, created_at DESC LIMIT 100",
+        )
+        .bind(user)
+        .bind(now)
+        .bind(now - settings.session_idle_secs())
+        .fetch_all(pool)
+        .await
+    })?)
+}
+
+/// Ends `user`'s session with the id `id`; whether there was one.
+pub async fn end_session_of(db: &Db, user: UserId, id: &str) -> Result<bool, AppError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(id)
+            .bind(user)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+    })?)
 }

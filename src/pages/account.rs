@@ -1,13 +1,15 @@
-//! The signed-in user's own account: change the password, sign out everywhere.
+//! The signed-in user's own account: change the password, see where they are signed in and
+//! end any of those sessions, sign out everywhere.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    islands::{ChangePasswordForm, Look, SignOutEverywhereForm},
+    error_view,
+    islands::{ChangePasswordForm, Look, SessionRows, SignOutEverywhereForm},
     query,
 };
-use crate::auth::Session;
+use crate::auth::{list_sessions, ActiveSession, EndSession, Session};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -54,6 +56,7 @@ pub fn AccountPage() -> impl IntoView {
                                     })}
                                 <ChangePasswordForm />
                             </section>
+                            <SessionsSection />
                             <section class="card narrow" aria-labelledby="everywhere-heading">
                                 <h2 id="everywhere-heading">"Sign out everywhere"</h2>
                                 <p class="muted">
@@ -79,5 +82,93 @@ pub fn AccountPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Where the person is signed in, each session with its browser, address and times, and a
+/// button to end it.
+#[component]
+fn SessionsSection() -> impl IntoView {
+    let sessions = Resource::new(|| (), |_| list_sessions());
+    let ended = query("ended").get_untracked().is_some();
+    view! {
+        <section class="card" aria-labelledby="sessions-heading">
+            <h2 id="sessions-heading">"Where you're signed in"</h2>
+            {ended
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status" data-testid="session-ended">
+                            "That session has ended."
+                        </p>
+                    }
+                })}
+            <Transition fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
+                {move || Suspend::new(async move {
+                    match sessions.await {
+                        Ok(list) => view! { <SessionTable list /> }.into_any(),
+                        Err(err) => error_view(err),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SessionTable(list: Vec<ActiveSession>) -> impl IntoView {
+    let when = |t: crate::domain::Timestamp| {
+        view! { <time datetime=t.0.to_rfc3339()>{t.0.format("%Y-%m-%d %H:%M").to_string()}</time> }
+    };
+    view! {
+        <SessionRows>
+            <table class="table" data-testid="sessions">
+                <thead>
+                    <tr>
+                        <th scope="col">"Browser"</th>
+                        <th scope="col">"Address"</th>
+                        <th scope="col">"Signed in (UTC)"</th>
+                        <th scope="col">"Last seen (UTC)"</th>
+                        <th scope="col">
+                            <span class="visually-hidden">"Actions"</span>
+                        </th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {list
+                        .into_iter()
+                        .map(|s| {
+                            let end = if s.current {
+                                view! { <strong>"This browser"</strong> }.into_any()
+                            } else {
+                                view! {
+                                    <form action=EndSession::PATH method="post" class="inline-form">
+                                        <input type="hidden" name="session" value=s.id.clone() />
+                                        <button
+                                            type="submit"
+                                            class="button small"
+                                            aria-label=format!("Sign out {}", s.browser)
+                                        >
+                                            "Sign out"
+                                        </button>
+                                    </form>
+                                }
+                                    .into_any()
+                            };
+                            view! {
+                                <tr data-current=s.current.then_some("true")>
+                                    <td>{s.browser.clone()}</td>
+                                    <td>{s.address.unwrap_or_else(|| "—".into())}</td>
+                                    <td>{when(s.started)}</td>
+                                    <td>{when(s.last_seen)}</td>
+                                    <td>{end}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </SessionRows>
     }
 }

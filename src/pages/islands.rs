@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{action_error, errors_of, AccessChoice, Field, FormError, Suggested};
 use crate::{
-    auth::{ChangePassword, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
+    auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
@@ -260,6 +260,8 @@ rows_island! {
     UndoRows { undo: UndoRemoval }
     /// A role's holders, or a user's roles: each one's "remove".
     UnassignRows { unassign: UnassignRole }
+    /// The account page's sessions: each one's "sign out".
+    SessionRows { end: EndSession }
 }
 
 fn check_email(raw: &str) -> Result<(), AppError> {
