@@ -11,7 +11,7 @@ use crate::{
     auth::Session,
     pages::{
         account::AccountPage,
-        auth::{ForgotPasswordPage, RegisterPage, ResetPasswordPage, SetupPage, SignInPage},
+        auth::{ConfirmPage, ForgotPasswordPage, RegisterPage, ResetPasswordPage, SetupPage, SignInPage},
         bulk::BulkPage,
         history::{AccessOnPage, ProfileHistoryPage, WhyPage},
         home::HomePage,
@@ -76,6 +76,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async />
                 <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
                 <Route path=path!("/forgot") view=ForgotPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/confirm") view=ConfirmPage ssr=SsrMode::Async />
                 <Route path=path!("/reset") view=ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />

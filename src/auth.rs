@@ -35,14 +35,37 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 pub async fn register(email: String, display_name: String, password: String) -> Result<(), AppError> {
     use crate::server::limits::{self, Limited};
     use crate::{access::session, users::ssr::AdminGrant};
-    // Public by design: anyone may create an account, a limited number from each address.
+    use crate::{confirmation::ssr as confirmation, server::config::Confirmation};
+    // Public by design: anyone may register, as the registration setting allows, a limited
+    // number from each address.
     let account = ssr::NewAccount::parse(&email, &display_name, &password)?;
     let state = crate::server::state::current()?;
-    let keys = limits::registration_keys(session::client_address(), state.settings.signups_per_address);
+    confirmation::check_policy(&state.settings, &account.email)?;
+    let address = session::client_address();
+    let keys = limits::registration_keys(address, state.settings.signups_per_address);
     limits::claim(&state.db, Limited::Registration, &keys, chrono::Utc::now().timestamp()).await?;
-    let id = account.open(&state, AdminGrant::Never).await?;
-    tracing::info!(user = %id, "account registered");
-    leptos_axum::redirect("/");
+    match state.settings.email_confirmation {
+        Confirmation::Required => {
+            // The same work and the same answer whether or not the address has an account:
+            // the password is hashed either way, and the rest happens after the answer.
+            let (email, name, hash) = account.hashed().await?;
+            tokio::spawn(async move {
+                if let Err(err) = confirmation::register_pending(&state, &email, &name, &hash, address).await
+                {
+                    tracing::error!(%err, "a registration could not be kept");
+                }
+            });
+            leptos_axum::redirect("/register?sent=1");
+        }
+        mode => {
+            let id = account.open(&state, AdminGrant::Never).await?;
+            if mode == Confirmation::Optional {
+                confirmation::ask_to_confirm(&state.db, &state.mail, id).await?;
+            }
+            tracing::info!(user = %id, "account registered");
+            leptos_axum::redirect("/");
+        }
+    }
     Ok(())
 }
 
@@ -84,33 +107,30 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
     let keys = limits::sign_in_keys(guesser, session::client_address());
     let now = chrono::Utc::now().timestamp();
     let claim = limits::claim(&state.db, Limited::SignIn, &keys, now).await?;
+    let waiting = crate::confirmation::ssr::pending_hash(&state.db, &email).await?;
     let known = found.as_ref().map(|(id, _)| *id);
-    let Some(id) = ssr::check_password(found, password).await? else {
-        tracing::info!("sign-in refused");
-        if let Some(user) = known {
-            // Logged after the answer, so that its cost doesn't tell which emails have accounts.
-            let (db, address) = (state.db.clone(), session::client_address());
-            tokio::spawn(async move {
-                use crate::security_log::{ssr::record, EventKind};
-                if let Err(err) = record(&db, user, EventKind::SignInFailed, address, None).await {
-                    tracing::warn!(%err, "a failed sign-in could not be logged");
-                }
-            });
+    match ssr::check_password(found, waiting, password).await? {
+        ssr::Checked::Account(id) => {
+            limits::forgive(&state.db, claim, keys.first()).await?;
+            // The right password: its owner may know the account is deactivated.
+            if crate::lifecycle::ssr::is_deactivated(&state.db, id).await? {
+                return Err(AppError::Unauthorized(crate::lifecycle::DEACTIVATED.into()));
+            }
+            ssr::begin_session(&state, id, device.is_none()).await?;
+            leptos_axum::redirect("/");
         }
-        return Err(AppError::Unauthorized(ssr::BAD_CREDENTIALS.into()));
-    };
-    limits::forgive(&state.db, claim, keys.first()).await?;
-    // A session id the browser held before signing in is worth nothing after.
-    if let Some(old) = session::session_token() {
-        session::end_session(&state.db, &old).await?;
+        ssr::Checked::Waiting => {
+            // The password of a registration still waiting for its address to be confirmed:
+            // its owner, told to confirm it first. No account, no session.
+            limits::forgive(&state.db, claim, keys.first()).await?;
+            leptos_axum::redirect("/confirm?pending=1");
+        }
+        ssr::Checked::Refused => {
+            tracing::info!("sign-in refused");
+            ssr::log_failed_sign_in(&state.db, known);
+            return Err(AppError::Unauthorized(ssr::BAD_CREDENTIALS.into()));
+        }
     }
-    session::start_session(&state, id).await?;
-    ssr::record_sign_in(&state.db, id, session::client_address()).await?;
-    if device.is_none() {
-        session::trust_device(&state, id).await?;
-    }
-    tracing::info!(user = %id, "signed in");
-    leptos_axum::redirect("/");
     Ok(())
 }
 
@@ -281,7 +301,7 @@ pub mod ssr {
 
     /// A new account's fields, each checked.
     pub struct NewAccount {
-        email: Email,
+        pub email: Email,
         name: DisplayName,
         password: Password,
     }
@@ -293,6 +313,12 @@ pub mod ssr {
                 name: DisplayName::parse(name)?,
                 password: Password::parse(password)?,
             })
+        }
+
+        /// The fields, with the password hashed.
+        pub async fn hashed(self) -> Result<(Email, DisplayName, String), AppError> {
+            let hash = hash_password(self.password).await?;
+            Ok((self.email, self.name, hash))
         }
 
         /// Creates the account with its password hashed, and signs this browser in to it, a
@@ -388,22 +414,72 @@ pub mod ssr {
         }
     }
 
-    /// The account whose credentials were `found`, if `password` is theirs. Without an
-    /// account, a dummy hash is checked instead, so timing doesn't tell which emails exist.
+    /// What a sign-in's password turned out to be.
+    #[derive(Debug, PartialEq, Eq)]
+    pub enum Checked {
+        /// The account's.
+        Account(UserId),
+        /// No account's, but that of a registration still waiting for its address.
+        Waiting,
+        Refused,
+    }
+
+    /// Checks `password` against the account whose credentials were `found`, else against
+    /// the `waiting` registration's hash. With neither, a dummy hash is checked instead: one
+    /// password check each way, so timing doesn't tell which emails exist.
     pub async fn check_password(
         found: Option<(UserId, String)>,
+        waiting: Option<String>,
         password: String,
-    ) -> Result<Option<UserId>, AppError> {
+    ) -> Result<Checked, AppError> {
         if password.chars().count() > Password::MAX_CHARS {
-            return Ok(None);
+            return Ok(Checked::Refused);
         }
-        match found {
-            Some((id, hash)) => Ok(verify_password(password, hash).await?.then_some(id)),
-            None => {
-                verify_password(password, dummy_hash().await?).await?;
-                Ok(None)
+        let refused_unless = |ok: bool, checked: Checked| if ok { checked } else { Checked::Refused };
+        Ok(match (found, waiting) {
+            (Some((id, hash)), _) => {
+                refused_unless(verify_password(password, hash).await?, Checked::Account(id))
             }
+            (None, Some(hash)) => refused_unless(verify_password(password, hash).await?, Checked::Waiting),
+            (None, None) => {
+                verify_password(password, dummy_hash().await?).await?;
+                Checked::Refused
+            }
+        })
+    }
+
+    /// Signs this browser in to `id` after its password passed: a new session (one the
+    /// browser held before is worth nothing after), the sign-in counted and logged, and the
+    /// browser trusted from now on when `trust`.
+    pub async fn begin_session(
+        state: &crate::server::state::AppState,
+        id: UserId,
+        trust: bool,
+    ) -> Result<(), AppError> {
+        use crate::access::session;
+        if let Some(old) = session::session_token() {
+            session::end_session(&state.db, &old).await?;
         }
+        session::start_session(state, id).await?;
+        record_sign_in(&state.db, id, session::client_address()).await?;
+        if trust {
+            session::trust_device(state, id).await?;
+        }
+        tracing::info!(user = %id, "signed in");
+        Ok(())
+    }
+
+    /// Logs a failed sign-in to `user` (when the email was an account's) after the answer, so
+    /// that its cost doesn't tell which emails have accounts.
+    pub fn log_failed_sign_in(db: &Db, user: Option<UserId>) {
+        let Some(user) = user else { return };
+        let (db, address) = (db.clone(), crate::access::session::client_address());
+        tokio::spawn(async move {
+            use crate::security_log::{ssr::record, EventKind};
+            if let Err(err) = record(&db, user, EventKind::SignInFailed, address, None).await {
+                tracing::warn!(%err, "a failed sign-in could not be logged");
+            }
+        });
     }
 
     /// How many password checks this process has run. A sign-in with an unknown email must

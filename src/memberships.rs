@@ -23,6 +23,10 @@ pub struct Member {
     pub added_at: Timestamp,
     /// `None` when the link was made by someone whose account is gone.
     pub added_by: Option<String>,
+    /// Whether their account is deactivated (set after the page is read).
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub deactivated: bool,
 }
 
 pub const LAST_MANAGER: &str = "A profile needs at least one manager. Make someone else a manager first.";
@@ -44,7 +48,13 @@ pub async fn list_members(
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
     let state = crate::server::state::current()?;
-    ssr::members(&state.db, profile, seen.counts(), &filter, after.as_deref()).await
+    let mut page = ssr::members(&state.db, profile, seen.counts(), &filter, after.as_deref()).await?;
+    let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
+    let deactivated = crate::lifecycle::ssr::deactivated_among(&state.db, &ids).await?;
+    for member in &mut page.items {
+        member.deactivated = deactivated.contains(&member.user_id);
+    }
+    Ok(page)
 }
 
 /// Puts the person with `email` on the profile. Adding someone already there changes nothing

@@ -108,11 +108,12 @@ pub mod ssr {
         let mailer = &state.mail;
         with_db!(&state.db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let found: Option<(String, String)> =
-                sqlx::query_as("SELECT email, display_name FROM users WHERE id = $1")
-                    .bind(user)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let found: Option<(String, String)> = sqlx::query_as(
+                "SELECT email, display_name FROM users WHERE id = $1 AND deactivated_at IS NULL",
+            )
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
             let Some((email, name)) = found else { return Err(AppError::NotFound) };
             let token = tx.issue_token(user, Purpose::ResetPassword, None).await?;
             let link = reset_link(mailer.site(), &token);
@@ -151,7 +152,8 @@ pub mod ssr {
         let id = crate::access::session::digest(token.trim());
         Ok(with_db!(db, |pool| {
             sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM account_tokens WHERE id = $1 AND purpose = $2 AND expires_at > $3)",
+                "SELECT EXISTS (SELECT 1 FROM account_tokens \
+                 WHERE id = $1 AND purpose = $2 AND expires_at > $3)",
             )
             .bind(&id)
             .bind(Purpose::ResetPassword)

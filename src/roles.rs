@@ -72,7 +72,7 @@ pub async fn create_role(name: String, description: String) -> Result<RoleId, Ap
     let me = crate::access::require_admin().await?;
     let (name, description) = ssr::parse(&name, &description)?;
     let state = crate::server::state::current()?;
-    let id = ssr::create(&state.db, &name, &description, me.id).await?;
+    let id = ssr::create(&state.db, &name, &description, Some(me.id)).await?;
     tracing::info!(role = %id, by = %me.id, "role created");
     leptos_axum::redirect(&format!("/roles/{id}"));
     Ok(id)
@@ -94,7 +94,7 @@ pub async fn delete_role(id: RoleId, confirm: Option<String>) -> Result<(), AppE
         return Err(AppError::invalid("confirm", "Tick the box to confirm the deletion."));
     }
     let state = crate::server::state::current()?;
-    ssr::delete(&state.db, id, me.id).await?;
+    ssr::delete(&state.db, id, Some(me.id)).await?;
     tracing::info!(role = %id, by = %me.id, "role deleted");
     leptos_axum::redirect("/roles");
     Ok(())
@@ -212,7 +212,12 @@ pub mod ssr {
     }
 
     /// Creates a role and records it, in one transaction.
-    pub async fn create(db: &Db, name: &str, description: &str, actor: UserId) -> Result<RoleId, AppError> {
+    pub async fn create(
+        db: &Db,
+        name: &str,
+        description: &str,
+        actor: Option<UserId>,
+    ) -> Result<RoleId, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let id: RoleId =
@@ -261,7 +266,7 @@ pub mod ssr {
 
     /// Deletes a role. Its grants go with it, each recorded as a removal by `actor`, and the
     /// deletion itself is recorded: all in one transaction.
-    pub async fn delete(db: &Db, id: RoleId, actor: UserId) -> Result<(), AppError> {
+    pub async fn delete(db: &Db, id: RoleId, actor: Option<UserId>) -> Result<(), AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let name: Option<String> = sqlx::query_scalar("SELECT name FROM roles WHERE id = $1")

@@ -123,7 +123,9 @@ pub mod ssr {
                 address: Option<IpAddr>,
                 actor: Option<UserId>,
             ) -> Result<(), sqlx::Error> {
-                sqlx::query("INSERT INTO security_events (user_id, kind, address, actor_id) VALUES ($1, $2, $3, $4)")
+                sqlx::query(
+                    "INSERT INTO security_events (user_id, kind, address, actor_id) VALUES ($1, $2, $3, $4)",
+                )
                     .bind(user)
                     .bind(kind)
                     .bind(address.map(|a| a.to_string()))

@@ -51,6 +51,8 @@ pub struct HeldRole {
 pub struct UserDetail {
     pub user: UserRow,
     pub roles: Vec<HeldRole>,
+    /// When an admin deactivated the account, if one did.
+    pub deactivated_at: Option<Timestamp>,
 }
 
 /// One's own page, or anyone's for an admin. Everyone else gets "not found".
@@ -243,7 +245,13 @@ pub mod ssr {
             .fetch_all(pool)
             .await
         })?;
-        Ok(UserDetail { user, roles })
+        let deactivated_at: Option<Timestamp> = with_db!(db, |pool| {
+            sqlx::query_scalar("SELECT deactivated_at FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(pool)
+                .await
+        })?;
+        Ok(UserDetail { user, roles, deactivated_at })
     }
 
     /// The directory, a page at a time. Unsearched, it reads along users_name_idx or

@@ -464,3 +464,51 @@ async fn user_reset_password_prints_a_one_time_link_or_sets_the_password_from_st
         roster(&["user", "reset-password", "--email", "ada@example.com", "--password"], &url, "short\n");
     assert_eq!(short.status.code(), Some(2), "{}", text(&short));
 }
+
+#[tokio::test]
+async fn user_list_disable_enable_delete_and_role_list_create_delete() {
+    let (url, _dir) = migrated_database().await;
+    let run = |args: &[&str], stdin: &str| roster(args, &url, stdin);
+    assert!(run(
+        &["user", "create", "--email", "root@example.com", "--name", "Root", "--admin"],
+        "root password\n"
+    )
+    .status
+    .success());
+    for (email, name) in [("ada@example.com", "Ada"), ("grace@example.com", "Grace")] {
+        assert!(run(&["user", "create", "--email", email, "--name", name], "a long password\n")
+            .status
+            .success());
+    }
+    let listed = run(&["user", "list"], "");
+    assert!(listed.status.success(), "{}", text(&listed));
+    let out = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert!(
+        out.contains("root@example.com  Root  [admin]") && out.contains("grace@example.com  Grace"),
+        "{out}"
+    );
+    let searched = String::from_utf8_lossy(&run(&["user", "list", "--search", "GR"], "").stdout).into_owned();
+    assert!(searched.contains("grace@example.com") && !searched.contains("ada@"), "{searched}");
+
+    assert!(run(&["user", "disable", "--email", "ada@example.com"], "").status.success());
+    let out = String::from_utf8_lossy(&run(&["user", "list"], "").stdout).into_owned();
+    assert!(out.contains("Ada  [deactivated]"), "{out}");
+    assert!(run(&["user", "enable", "--email", "ada@example.com"], "").status.success());
+    let last_admin = run(&["user", "disable", "--email", "root@example.com"], "");
+    assert_eq!(last_admin.status.code(), Some(3), "{}", text(&last_admin));
+    let unconfirmed = run(&["user", "delete", "--email", "grace@example.com"], "");
+    assert_eq!(unconfirmed.status.code(), Some(2), "{}", text(&unconfirmed));
+    assert!(run(&["user", "delete", "--email", "grace@example.com", "--yes"], "").status.success());
+    let gone = run(&["user", "delete", "--email", "grace@example.com", "--yes"], "");
+    assert_eq!(gone.status.code(), Some(4), "{}", text(&gone));
+
+    assert!(run(&["role", "create", "--name", "mentor", "--description", "Guides others"], "")
+        .status
+        .success());
+    assert!(run(&["role", "assign", "--email", "ada@example.com", "--role", "mentor"], "").status.success());
+    let roles = String::from_utf8_lossy(&run(&["role", "list"], "").stdout).into_owned();
+    assert!(roles.contains("mentor  (1 holding)  Guides others"), "{roles}");
+    assert!(run(&["role", "delete", "--name", "mentor"], "").status.success());
+    assert_eq!(run(&["role", "delete", "--name", "admin"], "").status.code(), Some(3));
+    assert_eq!(run(&["role", "delete", "--name", "mentor"], "").status.code(), Some(4));
+}

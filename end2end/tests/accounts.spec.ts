@@ -1,6 +1,7 @@
 import {
   expect,
   hydrated,
+  mailedLink,
   PASSWORD,
   register,
   signedInAs,
@@ -41,16 +42,40 @@ test("an unknown email gets the same message as a wrong password", async ({ page
   await expect(page.getByRole("alert")).toHaveText("Incorrect email or password.");
 });
 
-test("a duplicate email is refused and the first account keeps its name", async ({ page, browser }) => {
+test("registering a taken address answers the same and tells its owner", async ({ page, browser }) => {
   const email = uniqueEmail("alan");
   await register(page, email, "Alan Turing");
-  await expect(signedInAs(page)).toContainText("Alan Turing");
 
   const other = await browser.newPage();
   await submitRegistration(other, email.toUpperCase(), "Someone Else");
-  await expect(other.getByRole("alert")).toHaveText("An account with this email already exists.");
+  await expect(other.getByTestId("registration-sent")).toBeVisible();
   await expect(signedInAs(other)).toHaveCount(0);
+  // The owner hears of it, with a way back in if it was them.
+  expect(await mailedLink(email, "/forgot", 2)).toBe("/forgot");
   await other.close();
+  await page.reload();
+  await expect(signedInAs(page)).toContainText("Alan Turing");
+});
+
+test("signing in before confirming says to confirm, and a new link can be sent", async ({ page }) => {
+  const email = uniqueEmail("ida");
+  await submitRegistration(page, email, "Ida Rhodes");
+  await expect(page.getByTestId("registration-sent")).toBeVisible();
+  await signIn(page, email);
+  await expect(page.getByTestId("confirm-notice")).toContainText("isn't confirmed yet");
+  await expect(signedInAs(page)).toHaveCount(0);
+  await page.getByLabel("Email").fill(email);
+  await page.getByRole("button", { name: "Send the link again" }).click();
+  await expect(page.getByTestId("confirm-notice")).toContainText("a new link is on its way");
+  // The first link stopped working; the new one opens the account.
+  const first = await mailedLink(email, "/confirm?token=", 1);
+  const second = await mailedLink(email, "/confirm?token=", 2);
+  await page.goto(first);
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await expect(page.getByRole("alert")).toContainText("This link has expired or has already been used.");
+  await page.goto(second);
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await expect(signedInAs(page)).toContainText("Ida Rhodes");
 });
 
 test("an unknown address shows the not-found page", async ({ page }) => {

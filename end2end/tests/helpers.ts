@@ -34,9 +34,16 @@ export function uniqueEmail(who: string): string {
   return `${who}.${nonce}@example.com`;
 }
 
-/** Registers and waits until the header shows the new account as signed in. */
+/**
+ * Registers as a person does with the server's default settings: the form, then the link that
+ * arrives by mail to confirm the address, which opens the account and signs it in. Waits
+ * until the header shows the new account as signed in.
+ */
 export async function register(page: Page, email: string, name: string, password = PASSWORD) {
   await submitRegistration(page, email, name, password);
+  await expect(page.getByTestId("registration-sent")).toBeVisible();
+  await page.goto(await mailedLink(email, "/confirm?token="));
+  await page.getByRole("button", { name: "Confirm my address" }).click();
   await expect(signedInAs(page)).toContainText(name);
 }
 

@@ -192,7 +192,7 @@ pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<
                     EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
                             WHERE ur.user_id = u.id AND r.name = 'admin') AS is_admin \
              FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3",
+             WHERE s.id = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND u.deactivated_at IS NULL",
         )
         .bind(&id)
         .bind(now)

@@ -6,18 +6,14 @@ use leptos_meta::Title;
 
 use super::{
     error_view,
-    islands::{ChangePasswordForm, Look, SessionRows, SignOutEverywhereForm},
-    query,
+    islands::{ChangePasswordForm, DeleteMyAccountForm, Look, SessionRows, SignOutEverywhereForm},
+    query, DangerZone,
 };
 use crate::auth::{list_sessions, ActiveSession, EndSession, Session};
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    // Where a successful change lands (`ChangePassword` redirects here).
-    let changed = query("changed");
-    // Where a reset link lands once used (`ResetPassword` redirects here).
-    let reset = query("reset");
     view! {
         <Title text="Your account" />
         <Transition fallback=|| {
@@ -25,50 +21,7 @@ pub fn AccountPage() -> impl IntoView {
         }>
             {move || Suspend::new(async move {
                 match session.user.await {
-                    Ok(Some(user)) => {
-                        view! {
-                            <h1>"Your account"</h1>
-                            <p class="lede">
-                                {format!("Signed in as {} <{}>", user.display_name, user.email)} " · "
-                                <a href=format!("/users/{}/security", user.id)>"Your security log"</a>
-                            </p>
-                            {reset
-                                .get_untracked()
-                                .is_some()
-                                .then(|| {
-                                    view! {
-                                        <p class="notice" role="status" data-testid="password-reset">
-                                            "Your new password is set. Every other session of your account has ended."
-                                        </p>
-                                    }
-                                })}
-                            <section class="card narrow" aria-labelledby="password-heading">
-                                <h2 id="password-heading">"Change password"</h2>
-                                {changed
-                                    .get_untracked()
-                                    .is_some()
-                                    .then(|| {
-                                        view! {
-                                            <p class="notice" role="status" data-testid="password-changed">
-                                                "Password changed. You were signed out everywhere else."
-                                            </p>
-                                        }
-                                    })}
-                                <ChangePasswordForm />
-                            </section>
-                            <SessionsSection />
-                            <section class="card narrow" aria-labelledby="everywhere-heading">
-                                <h2 id="everywhere-heading">"Sign out everywhere"</h2>
-                                <p class="muted">
-                                    "Ends every session of this account, on every device, this one included."
-                                </p>
-                                <SignOutEverywhereForm look=Look::new("Sign out everywhere", "Signing out…")
-                                    .named("Sign out everywhere")
-                                    .button("button danger")>""</SignOutEverywhereForm>
-                            </section>
-                        }
-                            .into_any()
-                    }
+                    Ok(Some(user)) => view! { <YourAccount user /> }.into_any(),
                     Ok(None) => {
                         view! {
                             <section class="card narrow">
@@ -82,6 +35,57 @@ pub fn AccountPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// The signed-in person's account: their password, where they are signed in, and the ways
+/// out.
+#[component]
+fn YourAccount(user: crate::domain::SessionUser) -> impl IntoView {
+    // Where a successful change lands (`ChangePassword` redirects here).
+    let changed = query("changed");
+    // Where a reset link lands once used (`ResetPassword` redirects here).
+    let reset = query("reset");
+    view! {
+        <h1>"Your account"</h1>
+        <p class="lede">
+            {format!("Signed in as {} <{}>", user.display_name, user.email)} " · "
+            <a href=format!("/users/{}/security", user.id)>"Your security log"</a>
+        </p>
+        {reset
+            .get_untracked()
+            .is_some()
+            .then(|| {
+                view! {
+                    <p class="notice" role="status" data-testid="password-reset">
+                        "Your new password is set. "
+                        "Every other session of your account has ended."
+                    </p>
+                }
+            })}
+        <section class="card narrow" aria-labelledby="password-heading">
+            <h2 id="password-heading">"Change password"</h2>
+            {changed
+                .get_untracked()
+                .is_some()
+                .then(|| {
+                    view! {
+                        <p class="notice" role="status" data-testid="password-changed">
+                            "Password changed. You were signed out everywhere else."
+                        </p>
+                    }
+                })}
+            <ChangePasswordForm />
+        </section>
+        <SessionsSection />
+        <section class="card narrow" aria-labelledby="everywhere-heading">
+            <h2 id="everywhere-heading">"Sign out everywhere"</h2>
+            <p class="muted">"Ends every session of this account, on every device, this one included."</p>
+            <SignOutEverywhereForm look=Look::new("Sign out everywhere", "Signing out…")
+                .named("Sign out everywhere")
+                .button("button danger")>""</SignOutEverywhereForm>
+        </section>
+        <DeleteMine />
     }
 }
 
@@ -170,5 +174,39 @@ fn SessionTable(list: Vec<ActiveSession>) -> impl IntoView {
                 </tbody>
             </table>
         </SessionRows>
+    }
+}
+
+/// Deleting one's own account: the password and a ticked box first.
+#[component]
+fn DeleteMine() -> impl IntoView {
+    view! {
+        <DangerZone
+            id="delete-mine-heading"
+            heading="Delete your account"
+            warning="You leave every profile and role, and can't sign in again. Profiles' histories keep \
+            naming you as a deleted account. If you are the last manager of a profile, make someone else \
+            a manager first."
+        >
+            <DeleteMyAccountForm look=Look::new("Delete my account", "Deleting…")
+                .class("stack")
+                .named("Delete my account")
+                .button("button danger")>
+                <div class="field">
+                    <label for="delete-password">"Your password"</label>
+                    <input
+                        id="delete-password"
+                        name="password"
+                        type="password"
+                        autocomplete="current-password"
+                        required
+                    />
+                </div>
+                <label class="check">
+                    <input type="checkbox" name="confirm" value="yes" required />
+                    " I understand: delete my account for good"
+                </label>
+            </DeleteMyAccountForm>
+        </DangerZone>
     }
 }

@@ -8,6 +8,8 @@ use crate::auth::Session;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let session = expect_context::<Session>();
+    // Where deleting one's own account lands.
+    let deleted = super::query("deleted").get_untracked().is_some();
     let content = move || {
         Suspend::new(async move {
             match session.user.await {
@@ -30,6 +32,14 @@ pub fn HomePage() -> impl IntoView {
                 }
                 .into_any(),
                 _ => view! {
+                    {deleted
+                        .then(|| {
+                            view! {
+                                <p class="notice" role="status" data-testid="account-deleted">
+                                    "Your account was deleted. Goodbye!"
+                                </p>
+                            }
+                        })}
                     <section class="hero">
                         <h1>"Who belongs to what, in one place."</h1>
                         <p class="lede">
@@ -45,25 +55,7 @@ pub fn HomePage() -> impl IntoView {
                             </a>
                         </p>
                     </section>
-                    <section class="features">
-                        <article class="card">
-                            <h2>"Shared profiles"</h2>
-                            <p>"A team, a project or a class that several people look after together."</p>
-                        </article>
-                        <article class="card">
-                            <h2>"Memberships"</h2>
-                            <p>
-                                {concat!(
-                                    "Every link says in what capacity someone belongs, ",
-                                    "since when, and who added them.",
-                                )}
-                            </p>
-                        </article>
-                        <article class="card">
-                            <h2>"Roles"</h2>
-                            <p>"Grant roles to people and see at a glance who holds each one."</p>
-                        </article>
-                    </section>
+                    <Features />
                 }
                 .into_any(),
             }
@@ -72,5 +64,31 @@ pub fn HomePage() -> impl IntoView {
     view! {
         <Title text="" />
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>{content}</Transition>
+    }
+}
+
+/// What Roster does, for someone who hasn't signed in.
+#[component]
+fn Features() -> impl IntoView {
+    view! {
+        <section class="features">
+            <article class="card">
+                <h2>"Shared profiles"</h2>
+                <p>"A team, a project or a class that several people look after together."</p>
+            </article>
+            <article class="card">
+                <h2>"Memberships"</h2>
+                <p>
+                    {concat!(
+                        "Every link says in what capacity someone belongs, ",
+                        "since when, and who added them.",
+                    )}
+                </p>
+            </article>
+            <article class="card">
+                <h2>"Roles"</h2>
+                <p>"Grant roles to people and see at a glance who holds each one."</p>
+            </article>
+        </section>
     }
 }

@@ -18,9 +18,11 @@ use super::{action_error, errors_of, AccessChoice, Field, FormError, Suggested};
 use crate::{
     auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
+    confirmation::{ConfirmEmail, ResendConfirmation},
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
     history::UndoRemoval,
+    lifecycle::{DeactivateUser, DeleteMyAccount, DeleteUser, ReactivateUser},
     memberships::{AddMember, ChangeAccess, LeaveProfile, RemoveMember},
     profiles::{CreateProfile, DeleteProfile, UpdateProfile},
     recovery::{RequestPasswordReset, ResetPassword, SendResetLink},
@@ -200,6 +202,11 @@ form_island! {
     DeleteRoleForm => DeleteRole;
     AssignRoleForm => AssignRole;
     SendResetLinkForm => SendResetLink;
+    ConfirmEmailForm => ConfirmEmail;
+    DeactivateUserForm => DeactivateUser;
+    ReactivateUserForm => ReactivateUser;
+    DeleteUserForm => DeleteUser;
+    DeleteMyAccountForm => DeleteMyAccount;
 }
 
 /// Sends `ev`'s form through `action` if the form posts to it; whether it did.
@@ -381,6 +388,22 @@ pub fn SetupAdminForm(token: String) -> impl IntoView {
     }
 }
 
+/// The email field of a form that asks for a link by mail.
+#[component]
+fn LinkEmailField(error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <Field
+            name="email"
+            label="Email"
+            kind="email"
+            autocomplete="username"
+            maxlength=Email::MAX_LEN
+            validate=check_email
+            server_error=error
+        />
+    }
+}
+
 /// "Forgot password": the email to send a reset link to.
 #[island]
 pub fn RequestResetForm() -> impl IntoView {
@@ -389,16 +412,22 @@ pub fn RequestResetForm() -> impl IntoView {
     view! {
         <ActionForm action attr:class="stack" attr:aria-label="Send a reset link">
             <FormError error />
-            <Field
-                name="email"
-                label="Email"
-                kind="email"
-                autocomplete="username"
-                maxlength=Email::MAX_LEN
-                validate=check_email
-                server_error=error
-            />
+            <LinkEmailField error />
             {account_button(busy(action), "Send me a link", "Sending…")}
+        </ActionForm>
+    }
+}
+
+/// The email to send a confirmation link to again.
+#[island]
+pub fn ResendConfirmationForm() -> impl IntoView {
+    let action = ServerAction::<ResendConfirmation>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Send the confirmation link again">
+            <FormError error />
+            <LinkEmailField error />
+            {account_button(busy(action), "Send the link again", "Sending…")}
         </ActionForm>
     }
 }

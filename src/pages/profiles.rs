@@ -202,7 +202,11 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
             push!(out, r#"<td><input type="checkbox" name="users[]" value=""#, id);
             push!(out, r#"" form="bulk-change" aria-label="Select "#, &name, r#""></td>"#);
         }
-        push!(out, "<td>", &name, r#"</td><td class="email">"#);
+        push!(out, "<td>", &name);
+        if m.deactivated {
+            out.push_str(r#" <span class="pill muted">deactivated</span>"#);
+        }
+        push!(out, r#"</td><td class="email">"#);
         push_escaped(&mut out, &m.email);
         push!(out, r#"</td><td><span class=""#, pill_class(m.access), r#"">"#, m.access.label(), "</span> ");
         push!(out, r#"<a class="why" href="/profiles/"#, pid, "/why/", id);
@@ -654,6 +658,7 @@ mod tests {
             access,
             added_at: Timestamp("2024-02-29T23:05:09.123456Z".parse().unwrap()),
             added_by: added_by.map(Into::into),
+            deactivated: false,
         }
     }
 
@@ -669,6 +674,15 @@ mod tests {
             }
         }
         assert!(open.is_empty(), "left open: {open:?}");
+    }
+
+    #[test]
+    fn a_deactivated_member_is_marked_beside_their_name() {
+        let mut cy = member(8, "Cy", "cy@example.com", Access::Member, None);
+        cy.deactivated = true;
+        let rows = member_rows(&[cy], ProfileId(3), false);
+        assert_balanced(&rows);
+        assert!(rows.contains(r#"<td>Cy <span class="pill muted">deactivated</span></td>"#), "{rows}");
     }
 
     #[test]

@@ -7,8 +7,11 @@ use super::{
     error_view,
     history::{HistoryFilter, HistoryList},
     id_or_not_found,
-    islands::{AssignRoleForm, Look, SendResetLinkForm, UnassignRows},
-    param_id, query, Empty, ListControls, ListQuery, Pager, Total,
+    islands::{
+        AssignRoleForm, DeactivateUserForm, DeleteUserForm, Look, ReactivateUserForm, SendResetLinkForm,
+        UnassignRows,
+    },
+    param_id, query, ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
     domain::UserId,
@@ -28,9 +31,18 @@ pub fn UsersPage() -> impl IntoView {
         move || (list.q.get(), list.sort.get(), list.after.get()),
         |(q, sort, after)| list_users(q, sort, after),
     );
+    let deleted = query("deleted").get_untracked().is_some();
     view! {
         <Title text="Users" />
         <h1>"Users"</h1>
+        {deleted
+            .then(|| {
+                view! {
+                    <p class="notice" role="status" data-testid="account-deleted">
+                        "The account was deleted."
+                    </p>
+                }
+            })}
         <ListControls list label="Search users" people=true sorts=&[("name", "Name"), ("since", "Joined")] />
         <section class="card">
             <Transition fallback=|| {
@@ -129,7 +141,9 @@ pub fn UserPage() -> impl IntoView {
                     Ok(detail) => detail,
                     Err(err) => return error_view(err),
                 };
-                let is_admin = matches!(session.user.await, Ok(Some(ref me)) if me.is_admin);
+                let me = session.user.await.ok().flatten();
+                let is_admin = me.as_ref().is_some_and(|me| me.is_admin);
+                let is_me = me.as_ref().is_some_and(|me| me.id == detail.user.id);
                 let all_roles = if is_admin { roles.await.unwrap_or_default() } else { Vec::new() };
                 let user = detail.user;
                 let uid = user.id;
@@ -138,14 +152,11 @@ pub fn UserPage() -> impl IntoView {
                 view! {
                     <Title text=user.display_name.clone() />
                     <h1>{user.display_name.clone()}</h1>
-                    <p class="lede">
-                        <span class="email">{user.email.clone()}</span>
-                        " · joined "
-                        {user.created_at.date()}
-                        " · "
-                        <a href=format!("/users/{uid}/security")>"Security log"</a>
-                    </p>
-                    {is_admin.then(|| view! { <AccountSection user=uid /> })}
+                    <UserLede user=user.clone() deactivated_at=detail.deactivated_at />
+                    {(is_admin && !is_me)
+                        .then(|| {
+                            view! { <AccountSection user=uid active=detail.deactivated_at.is_none() /> }
+                        })}
                     <div class="columns">
                         <UserRolesSection user=uid email=user.email held=detail.roles all_roles is_admin />
                         <section class="card" aria-labelledby="profiles-heading">
@@ -167,9 +178,35 @@ pub fn UserPage() -> impl IntoView {
     }
 }
 
-/// What an admin does to the account itself: send it a password reset link.
+/// Under a user's name: their email, when they joined, their security log, and whether their
+/// account is deactivated.
 #[component]
-fn AccountSection(user: UserId) -> impl IntoView {
+fn UserLede(user: UserRow, deactivated_at: Option<crate::domain::Timestamp>) -> impl IntoView {
+    let uid = user.id;
+    view! {
+        <p class="lede">
+            <span class="email">{user.email}</span>
+            " · joined "
+            {user.created_at.date()}
+            " · "
+            <a href=format!("/users/{uid}/security")>"Security log"</a>
+            {deactivated_at
+                .map(|at| {
+                    view! {
+                        " · "
+                        <span class="pill muted" data-testid="deactivated">
+                            {format!("deactivated on {}", at.date())}
+                        </span>
+                    }
+                })}
+        </p>
+    }
+}
+
+/// What an admin does to someone else's account: send it a password reset link, deactivate
+/// or reactivate it, delete it.
+#[component]
+fn AccountSection(user: UserId, active: bool) -> impl IntoView {
     let sent = query("reset_sent").get_untracked().is_some();
     view! {
         <section class="card" aria-labelledby="account-heading">
@@ -178,15 +215,68 @@ fn AccountSection(user: UserId) -> impl IntoView {
                 .then(|| {
                     view! {
                         <p class="notice" role="status" data-testid="reset-link-sent">
-                            "A link to set a new password is on its way to them. It works once, within an hour."
+                            "A link to set a new password is on its way to them. "
+                            "It works once, within an hour."
                         </p>
                     }
                 })}
-            <SendResetLinkForm look=Look::new("Send a password reset link", "Sending…")
-                .named("Send a password reset link")>
-                <input type="hidden" name="user" value=user.0 />
-            </SendResetLinkForm>
+            {active
+                .then(|| {
+                    view! {
+                        <SendResetLinkForm look=Look::new("Send a password reset link", "Sending…")
+                            .named("Send a password reset link")>
+                            <input type="hidden" name="user" value=user.0 />
+                        </SendResetLinkForm>
+                    }
+                })}
+            <p class="muted">
+                {if active {
+                    concat!(
+                        "A deactivated account can't sign in, and its sessions end at once. ",
+                        "It stays on its profiles, marked as such.",
+                    )
+                } else {
+                    "This account is deactivated: it can't sign in."
+                }}
+            </p>
+            <ActiveToggle user active />
         </section>
+        <DangerZone
+            id="delete-account-heading"
+            heading="Delete account"
+            warning="Deleting takes the person off every profile and role, each recorded in the history, \
+            which keeps naming them as a deleted account. It can't be undone."
+        >
+            <DeleteUserForm look=Look::new("Delete account", "Deleting…")
+                .class("stack")
+                .named("Delete account")
+                .button("button danger")>
+                <ConfirmDelete id=user.0 understood=" I understand: delete this account for good" />
+            </DeleteUserForm>
+        </DangerZone>
+    }
+}
+
+/// "Deactivate account", or "Reactivate account" for one that is.
+#[component]
+fn ActiveToggle(user: UserId, active: bool) -> impl IntoView {
+    if active {
+        view! {
+            <DeactivateUserForm look=Look::new("Deactivate account", "Deactivating…")
+                .named("Deactivate account")
+                .button("button danger")>
+                <input type="hidden" name="user" value=user.0 />
+            </DeactivateUserForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ReactivateUserForm look=Look::new("Reactivate account", "Reactivating…")
+                .named("Reactivate account")>
+                <input type="hidden" name="user" value=user.0 />
+            </ReactivateUserForm>
+        }
+        .into_any()
     }
 }
 

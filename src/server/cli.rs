@@ -12,11 +12,7 @@ use super::{
     config::Settings,
     db::{Db, Open},
 };
-use crate::{
-    domain::{DisplayName, Email, Password},
-    error::AppError,
-    users::ssr::AdminGrant,
-};
+use crate::{domain::Email, error::AppError};
 
 /// Roster: who belongs to what. With no command, serves the web app.
 #[derive(Debug, Parser)]
@@ -57,6 +53,24 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum RoleCommand {
+    /// List the roles, with how many hold each.
+    List,
+    /// Create a role.
+    Create {
+        /// Its name, such as mentor.
+        #[arg(long)]
+        name: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Delete a role, taking it from everyone who holds it (recorded in the history). The
+    /// admin role can't be deleted.
+    Delete {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+    },
     /// Grant a role to the account with an email.
     Assign {
         /// Email of the account.
@@ -104,6 +118,38 @@ pub enum UserCommand {
         /// Also grant the admin role.
         #[arg(long)]
         admin: bool,
+    },
+    /// List accounts, 50 to a page, oldest first: id, email, name, and whether each is an
+    /// admin or deactivated.
+    List {
+        /// Only accounts whose email or name starts with this.
+        #[arg(long)]
+        search: Option<String>,
+        /// Show the page after this account id (the last line of a page says it).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+    },
+    /// Deactivate an account: it can't sign in, and its sessions and links end at once.
+    Disable {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+    },
+    /// Reactivate a deactivated account.
+    Enable {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+    },
+    /// Delete an account for good. Refused while it is the last manager of a profile, or
+    /// the last administrator.
+    Delete {
+        /// Email of the account.
+        #[arg(long)]
+        email: String,
+        /// Confirm the deletion (required).
+        #[arg(long)]
+        yes: bool,
     },
     /// Reset an account's password: print a one-time link, good for an hour, to hand to its
     /// owner (no mail is sent); or, with --password, set a new password now, read as `create`
@@ -162,8 +208,8 @@ pub fn main() -> ExitCode {
 
 /// An error worth a specific exit code.
 pub struct Failure {
-    message: String,
-    code: u8,
+    pub message: String,
+    pub code: u8,
 }
 
 impl From<anyhow::Error> for Failure {
@@ -198,23 +244,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             db.close().await;
             Ok(())
         }
-        Command::User(UserCommand::Create { email, name, admin }) => {
-            let email = Email::parse(&email)?;
-            let name = DisplayName::parse(&name)?;
-            let password = Password::parse(&read_password()?)?;
-            let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
-            db.migrate().await?;
-            let hash = crate::auth::ssr::hash_password(password).await?;
-            let grant = if admin { AdminGrant::Always } else { AdminGrant::Never };
-            let id = crate::users::ssr::create(&db, &email, &name, &hash, grant).await?;
-            db.close().await;
-            let role = if admin { " with the admin role" } else { "" };
-            println!("Created user {id} <{email}>{role}.");
-            Ok(())
-        }
-        Command::User(UserCommand::ResetPassword { email, password }) => {
-            reset_password(&settings, &Email::parse(&email)?, password).await
-        }
+        Command::User(command) => super::cli_accounts::user(command, &settings).await,
         Command::Seed(args) => {
             let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
             db.migrate().await?;
@@ -233,45 +263,8 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
             Ok(())
         }
         Command::Mail(command) => mail(command, &settings).await,
-        Command::Role(command) => {
-            let (email, role, assign) = match command {
-                RoleCommand::Assign { email, role } => (email, role, true),
-                RoleCommand::Unassign { email, role } => (email, role, false),
-            };
-            let email = Email::parse(&email)?;
-            let db = Db::open(&settings.database_url, 1, Open::from_settings(&settings, false)).await?;
-            db.migrate().await?;
-            let outcome = change_role(&db, &email, &role, assign).await;
-            db.close().await;
-            outcome?;
-            let verb = if assign { "Granted" } else { "Revoked" };
-            println!("{verb} role {role} {} <{email}>.", if assign { "to" } else { "from" });
-            Ok(())
-        }
+        Command::Role(command) => super::cli_accounts::role(command, &settings).await,
     }
-}
-
-async fn reset_password(settings: &Settings, email: &Email, set_now: bool) -> Result<(), Failure> {
-    use crate::recovery::ssr;
-    let new_password = if set_now { Some(Password::parse(&read_password()?)?) } else { None };
-    let db = Db::open(&settings.database_url, 1, Open::from_settings(settings, false)).await?;
-    db.migrate().await?;
-    let outcome = match new_password {
-        Some(password) => match crate::auth::ssr::hash_password(password).await {
-            Ok(hash) => ssr::set_password_by_operator(&db, email, &hash).await.map(|()| None),
-            Err(err) => Err(err),
-        },
-        None => ssr::make_reset_link(&db, &settings.public_url(), email).await.map(Some),
-    };
-    db.close().await;
-    match outcome.map_err(|err| match err {
-        AppError::NotFound => Failure { message: format!("no account uses {email}"), code: exit::NOT_FOUND },
-        other => other.into(),
-    })? {
-        Some(link) => println!("A one-time link to set the password of <{email}>, good for an hour:\n{link}"),
-        None => println!("Set the password of <{email}>; every session of the account ended."),
-    }
-    Ok(())
 }
 
 async fn mail(command: MailCommand, settings: &Settings) -> Result<(), Failure> {
@@ -314,7 +307,7 @@ async fn mail(command: MailCommand, settings: &Settings) -> Result<(), Failure> 
     }
 }
 
-async fn change_role(db: &Db, email: &Email, role: &str, assign: bool) -> Result<(), Failure> {
+pub(super) async fn change_role(db: &Db, email: &Email, role: &str, assign: bool) -> Result<(), Failure> {
     let not_found = |what: String| Failure { message: what, code: exit::NOT_FOUND };
     let role_id = crate::roles::ssr::by_name(db, role)
         .await?
@@ -336,7 +329,7 @@ async fn change_role(db: &Db, email: &Email, role: &str, assign: bool) -> Result
 }
 
 /// Asks twice on a terminal, without echo; otherwise takes the first line of standard input.
-fn read_password() -> Result<String, Failure> {
+pub(super) fn read_password() -> Result<String, Failure> {
     let invalid = |message: String| Failure { message, code: exit::INVALID };
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")

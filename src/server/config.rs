@@ -79,6 +79,60 @@ pub struct Settings {
     /// Where mail is written as `.eml` files while no SMTP server is set: unset, `outbox/`
     /// beside a SQLite database, else in the user's data folder. `ROSTER_MAIL_OUTBOX`.
     pub mail_outbox: Option<PathBuf>,
+    /// Whether a new account must confirm its email by a mailed link: `required` (the
+    /// default: the account exists only once confirmed), `optional` (it works at once, and
+    /// the link marks it confirmed) or `off`. `ROSTER_EMAIL_CONFIRMATION`.
+    pub email_confirmation: Confirmation,
+    /// Who may register: `open` (anyone), `domains` (addresses at `registration_domains`)
+    /// or `closed` (accounts come from admins and the CLI). `ROSTER_REGISTRATION`.
+    pub registration: Registration,
+    /// The email domains that may register when `registration = "domains"`, such as
+    /// `["example.org"]`. `ROSTER_REGISTRATION_DOMAINS`, comma-separated.
+    pub registration_domains: Vec<String>,
+}
+
+/// See [`Settings::email_confirmation`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confirmation {
+    #[default]
+    Required,
+    Optional,
+    Off,
+}
+
+impl std::str::FromStr for Confirmation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "required" => Ok(Confirmation::Required),
+            "optional" => Ok(Confirmation::Optional),
+            "off" => Ok(Confirmation::Off),
+            _ => Err("expected \"required\", \"optional\" or \"off\"".into()),
+        }
+    }
+}
+
+/// See [`Settings::registration`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registration {
+    #[default]
+    Open,
+    Domains,
+    Closed,
+}
+
+impl std::str::FromStr for Registration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "open" => Ok(Registration::Open),
+            "domains" => Ok(Registration::Domains),
+            "closed" => Ok(Registration::Closed),
+            _ => Err("expected \"open\", \"domains\" or \"closed\"".into()),
+        }
+    }
 }
 
 /// An SMTP server's URL, which may hold a password: its `Debug` shows neither credential.
@@ -190,8 +244,19 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Roster <roster@localhost>".into(),
             mail_outbox: None,
+            email_confirmation: Confirmation::Required,
+            registration: Registration::Open,
+            registration_domains: Vec::new(),
         }
     }
+}
+
+/// A variable's value, parsed; the error names the variable.
+fn parsed<T: std::str::FromStr>(key: &str, value: String) -> anyhow::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    value.trim().parse().map_err(|e| anyhow::anyhow!("{key}={value:?}: {e}"))
 }
 
 /// Where settings come from when `--config` is not given.
@@ -224,12 +289,6 @@ impl Settings {
     }
 
     fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        fn parsed<T: std::str::FromStr>(key: &str, value: String) -> anyhow::Result<T>
-        where
-            T::Err: std::fmt::Display,
-        {
-            value.trim().parse().map_err(|e| anyhow::anyhow!("{key}={value:?}: {e}"))
-        }
         if let Some(v) = var("ROSTER_LISTEN") {
             self.listen = parsed("ROSTER_LISTEN", v)?;
         }
@@ -299,6 +358,16 @@ impl Settings {
         if let Some(v) = var("ROSTER_MAIL_OUTBOX") {
             self.mail_outbox = Some(PathBuf::from(v));
         }
+        if let Some(v) = var("ROSTER_EMAIL_CONFIRMATION") {
+            self.email_confirmation = parsed("ROSTER_EMAIL_CONFIRMATION", v)?;
+        }
+        if let Some(v) = var("ROSTER_REGISTRATION") {
+            self.registration = parsed("ROSTER_REGISTRATION", v)?;
+        }
+        if let Some(v) = var("ROSTER_REGISTRATION_DOMAINS") {
+            self.registration_domains =
+                v.split(',').map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()).collect();
+        }
         Ok(())
     }
 
@@ -319,10 +388,23 @@ impl Settings {
         if let Some(url) = &self.public_url {
             let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
             if rest.is_none_or(|rest| rest.trim_end_matches('/').is_empty() || rest.contains(['?', '#'])) {
-                bail!("public_url must be an http:// or https:// address with no query, such as https://roster.example.org");
+                bail!(
+                    "public_url must be an http:// or https:// address with no query, \
+                     such as https://roster.example.org"
+                );
             }
         }
         super::mail::check_settings(self)?;
+        if self.registration == Registration::Domains && self.registration_domains.is_empty() {
+            bail!("registration = \"domains\" needs registration_domains, such as [\"example.org\"]");
+        }
+        if let Some(bad) = self
+            .registration_domains
+            .iter()
+            .find(|d| d.is_empty() || d.contains(['@', ' ']) || !d.contains('.'))
+        {
+            bail!("registration_domains: {bad:?} is not a domain such as example.org");
+        }
         Ok(())
     }
 

@@ -36,6 +36,8 @@ pub enum Limited {
     Bulk,
     /// Asking for a password reset link.
     Reset,
+    /// Asking for a confirmation link again.
+    Confirmation,
 }
 
 /// One counter an attempt is counted against, and how many attempts it allows in its window
@@ -101,6 +103,20 @@ pub fn reset_keys(email: &crate::domain::Email, address: Option<IpAddr>) -> Vec<
     }];
     if let Some(ip) = address {
         keys.push(Key { name: format!("reset-from:{ip}"), limit: RESETS_PER_ADDRESS, window: WINDOW_SECS });
+    }
+    keys
+}
+
+/// The keys a request for a new confirmation link counts against, as [`reset_keys`] for
+/// reset links.
+pub fn confirmation_keys(email: &crate::domain::Email, address: Option<IpAddr>) -> Vec<Key> {
+    let mut keys = vec![Key {
+        name: format!("confirm:{}", email.as_str()),
+        limit: RESETS_PER_ACCOUNT,
+        window: WINDOW_SECS,
+    }];
+    if let Some(ip) = address {
+        keys.push(Key { name: format!("confirm-from:{ip}"), limit: RESETS_PER_ADDRESS, window: WINDOW_SECS });
     }
     keys
 }
@@ -173,6 +189,7 @@ pub fn too_many(what: Limited, retry_after: u64) -> AppError {
         Limited::Registration => format!("Too many new accounts from your address. Try again in {when}."),
         Limited::Bulk => format!("Too many bulk changes in a short time. Try again in {when}."),
         Limited::Reset => format!("Too many reset links asked for. Try again in {when}."),
+        Limited::Confirmation => format!("Too many confirmation links asked for. Try again in {when}."),
     };
     AppError::TooManyRequests { message, retry_after }
 }

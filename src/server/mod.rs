@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod cli;
+mod cli_accounts;
 pub mod config;
 pub mod db;
 pub mod http;

@@ -75,7 +75,10 @@ impl_for_connections! {
         ) -> Result<String, sqlx::Error> {
             let now = chrono::Utc::now().timestamp();
             // Expired links of anyone's go while here; the expires_at index makes this cheap.
-            sqlx::query("DELETE FROM account_tokens WHERE expires_at <= $1").bind(now).execute(&mut *self).await?;
+            sqlx::query("DELETE FROM account_tokens WHERE expires_at <= $1")
+                .bind(now)
+                .execute(&mut *self)
+                .await?;
             self.drop_tokens(user, purpose).await?;
             let token = random_token();
             sqlx::query(
@@ -103,7 +106,8 @@ impl_for_connections! {
             .fetch_optional(&mut *self)
             .await?;
             let now = chrono::Utc::now().timestamp();
-            Ok(row.filter(|(_, _, expires)| *expires > now).map(|(user_id, new_email, _)| Taken { user_id, new_email }))
+            let live = row.filter(|(_, _, expires)| *expires > now);
+            Ok(live.map(|(user_id, new_email, _)| Taken { user_id, new_email }))
         }
 
         async fn drop_tokens(&mut self, user: UserId, purpose: Purpose) -> Result<(), sqlx::Error> {

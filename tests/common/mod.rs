@@ -79,6 +79,9 @@ impl TestApp {
         settings.site_root = Some(dir.path().join("site"));
         let mail_tag = format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
         let inbox = mail::configure(&mut settings, dir.path(), &mail_tag);
+        // Most tests register accounts to use them at once. The default, `required`, is
+        // tests/confirmation.rs's (and every browser test's), through the mail.
+        settings.email_confirmation = roster::server::config::Confirmation::Off;
         adjust(&mut settings);
         let connections = settings.database_max_connections.unwrap_or(5);
         let db = Db::open(&settings.database_url, connections, Open::from_settings(&settings, true))

@@ -15,10 +15,12 @@ pub fn binary() -> String {
     std::env::var("ROSTER_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_roster").to_owned())
 }
 
-/// A `roster` command on `url`, isolated from any settings file where it runs.
+/// A `roster` command on `url`, isolated from any settings file where it runs. Accounts
+/// registered with it work at once: these tests are about the server, not confirmation.
 pub fn roster(url: &str) -> Command {
     let mut command = Command::new(binary());
     command.env("ROSTER_DATABASE_URL", url).env_remove("ROSTER_CONFIG").current_dir(std::env::temp_dir());
+    command.env("ROSTER_EMAIL_CONFIRMATION", "off");
     command
 }
 

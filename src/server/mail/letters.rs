@@ -10,6 +10,10 @@ pub enum Letter {
     Test,
     /// A link that sets a new password, good for `minutes`.
     ResetPassword { name: String, link: String, minutes: i64 },
+    /// A link that confirms a new account's address, good for `hours`.
+    ConfirmEmail { name: String, link: String, hours: i64 },
+    /// To an account's owner: someone tried to register with their address.
+    RegistrationAttempt { name: String },
 }
 
 /// One paragraph of a letter.
@@ -62,6 +66,37 @@ impl Letter {
                          account out everywhere."
                     )),
                     Text("If it wasn't you, ignore this mail: your password stays as it is.".into()),
+                ],
+            ),
+            Letter::ConfirmEmail { name, link, hours } => (
+                "Confirm your address for Roster".into(),
+                vec![
+                    Text(format!("Hello {name},")),
+                    Text(
+                        "Someone registered a Roster account with this address. If it was you, \
+                          follow this link to confirm it and open your account:"
+                            .into(),
+                    ),
+                    Link { label: "Confirm my address", url: link.clone() },
+                    Text(format!("The link works once, within {hours} hours.")),
+                    Text("If it wasn't you, ignore this mail: no account is made without it.".into()),
+                ],
+            ),
+            Letter::RegistrationAttempt { name } => (
+                "Someone tried to register with your address".into(),
+                vec![
+                    Text(format!("Hello {name},")),
+                    Text(
+                        "Someone just tried to register a new Roster account with this address, \
+                          which already has one: yours. Nothing has changed, and no new account was made."
+                            .into(),
+                    ),
+                    Text(
+                        "If it was you, sign in instead. If you've forgotten your password, set a new one:"
+                            .into(),
+                    ),
+                    Link { label: "Set a new password", url: format!("{site}/forgot") },
+                    Text("If it wasn't you, you can ignore this mail.".into()),
                 ],
             ),
         }

@@ -197,7 +197,8 @@ impl_for_connections! {
         async fn queue_mail(&mut self, to: &Email, mail: &Rendered) -> Result<(), sqlx::Error> {
             let now = chrono::Utc::now().timestamp();
             sqlx::query(
-                "INSERT INTO mail_queue (recipient, subject, text_body, html_body, queued_at, next_attempt_at) \
+                "INSERT INTO mail_queue \
+                 (recipient, subject, text_body, html_body, queued_at, next_attempt_at) \
                  VALUES ($1, $2, $3, $4, $5, $5)",
             )
             .bind(to.as_str())
@@ -263,42 +264,10 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<Round, AppError> {
     })?;
     let mut round = Round::default();
     for mail in claimed {
-        let rendered = Rendered { subject: mail.subject, text: mail.text_body, html: mail.html_body };
-        match mailer.deliver(&mail.recipient, &rendered).await {
-            Ok(delivered) => {
-                forget(db, mail.id).await?;
-                match delivered {
-                    Delivered::Smtp => tracing::info!(mail = mail.id, "mail delivered"),
-                    Delivered::File(path) => {
-                        tracing::info!(mail = mail.id, path = %path.display(), "mail written to the outbox")
-                    }
-                }
-                round.delivered += 1;
-            }
-            Err(why) => {
-                let attempts = mail.attempts + 1;
-                let gave_up = why.permanent || attempts >= MAX_ATTEMPTS;
-                record_failure(db, mail.id, attempts, &why.reason, gave_up, now).await?;
-                if gave_up {
-                    tracing::error!(
-                        mail = mail.id,
-                        attempts,
-                        reason = why.reason,
-                        "mail could not be delivered"
-                    );
-                    round.failed += 1;
-                } else {
-                    let retry_in = retry_delay(attempts - 1);
-                    tracing::warn!(
-                        mail = mail.id,
-                        attempts,
-                        retry_in,
-                        reason = why.reason,
-                        "mail not delivered yet"
-                    );
-                    round.retrying += 1;
-                }
-            }
+        match deliver_one(db, mailer, mail, now).await? {
+            Outcome::Delivered => round.delivered += 1,
+            Outcome::Retrying => round.retrying += 1,
+            Outcome::Failed => round.failed += 1,
         }
     }
     round.next_due = with_db!(db, |pool| {
@@ -307,6 +276,42 @@ pub async fn deliver_due(db: &Db, mailer: &Mailer) -> Result<Round, AppError> {
             .await
     })?;
     Ok(round)
+}
+
+/// What became of one claimed mail.
+enum Outcome {
+    Delivered,
+    Retrying,
+    Failed,
+}
+
+/// Delivers one claimed mail and records what became of it.
+async fn deliver_one(db: &Db, mailer: &Mailer, mail: Claimed, now: i64) -> Result<Outcome, AppError> {
+    let rendered = Rendered { subject: mail.subject, text: mail.text_body, html: mail.html_body };
+    let why = match mailer.deliver(&mail.recipient, &rendered).await {
+        Ok(delivered) => {
+            forget(db, mail.id).await?;
+            match delivered {
+                Delivered::Smtp => tracing::info!(mail = mail.id, "mail delivered"),
+                Delivered::File(path) => {
+                    tracing::info!(mail = mail.id, path = %path.display(), "mail written to the outbox")
+                }
+            }
+            return Ok(Outcome::Delivered);
+        }
+        Err(why) => why,
+    };
+    let attempts = mail.attempts + 1;
+    let gave_up = why.permanent || attempts >= MAX_ATTEMPTS;
+    record_failure(db, mail.id, attempts, &why.reason, gave_up, now).await?;
+    if gave_up {
+        tracing::error!(mail = mail.id, attempts, reason = why.reason, "mail could not be delivered");
+        Ok(Outcome::Failed)
+    } else {
+        let retry_in = retry_delay(attempts - 1);
+        tracing::warn!(mail = mail.id, attempts, retry_in, reason = why.reason, "mail not delivered yet");
+        Ok(Outcome::Retrying)
+    }
 }
 
 async fn forget(db: &Db, id: i64) -> Result<(), AppError> {
@@ -329,7 +334,8 @@ async fn record_failure(
 ) -> Result<(), AppError> {
     let reason: String = reason.chars().take(1000).collect();
     let sql = if gave_up {
-        "UPDATE mail_queue SET attempts = $2, last_error = $3, failed_at = $4, text_body = '', html_body = '' \
+        "UPDATE mail_queue SET attempts = $2, last_error = $3, failed_at = $4, \
+         text_body = '', html_body = '' \
          WHERE id = $1"
     } else {
         "UPDATE mail_queue SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1"
