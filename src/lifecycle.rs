@@ -200,7 +200,7 @@ pub mod ssr {
                 .await?;
                 sqlx::query("SELECT 1 FROM roles WHERE name = 'admin' FOR UPDATE").execute(&mut *tx).await?;
             }
-            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE id = $1")
+            let exists: Option<UserId> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
                 .bind(user)
                 .fetch_optional(&mut *tx)
                 .await?;
