@@ -56,7 +56,7 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
     // Public by design: the link's token is the authorization, used up here.
     let state = crate::server::state::current()?;
     let address = session::client_address();
-    match ssr::confirm(&state.db, &token, address).await? {
+    match ssr::confirm(&state, &token, address).await? {
         ssr::Confirmed::NewAccount(id) => {
             session::start_session(&state, id).await?;
             crate::auth::ssr::record_sign_in(&state.db, id, address).await?;
@@ -67,6 +67,10 @@ pub async fn confirm_email(token: String) -> Result<(), AppError> {
         ssr::Confirmed::Address(id) => {
             tracing::info!(user = %id, "address confirmed");
             leptos_axum::redirect("/confirm?confirmed=1");
+        }
+        ssr::Confirmed::NewAddress(id) => {
+            tracing::info!(user = %id, "account moved to a new address");
+            leptos_axum::redirect("/confirm?moved=1");
         }
     }
     Ok(())
@@ -232,6 +236,8 @@ pub mod ssr {
         NewAccount(UserId),
         /// Confirmed an existing account's address.
         Address(UserId),
+        /// Moved an account to the new address it confirmed.
+        NewAddress(UserId),
     }
 
     #[derive(sqlx::FromRow)]
@@ -241,8 +247,17 @@ pub mod ssr {
         password_hash: String,
     }
 
-    /// Uses the confirmation link `token`: a waiting registration's, or an account's.
-    pub async fn confirm(db: &Db, token: &str, address: Option<IpAddr>) -> Result<Confirmed, AppError> {
+    /// Uses the confirmation link `token`: a waiting registration's, an account's, or a new
+    /// address's.
+    pub async fn confirm(
+        state: &AppState,
+        token: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Confirmed, AppError> {
+        let db = &state.db;
+        if let Some(user) = crate::identity::ssr::move_to_new_address(state, token, address).await? {
+            return Ok(Confirmed::NewAddress(user));
+        }
         let now = chrono::Utc::now().timestamp();
         let waiting: Option<Waiting> = with_db!(db, |pool| {
             sqlx::query_as(

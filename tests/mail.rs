@@ -108,3 +108,21 @@ async fn the_queue_refuses_what_no_mail_could_be() {
         assert!(app.db.execute(bad).await.is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn admins_see_the_mail_that_could_not_be_delivered_and_no_one_else_does() {
+    let app = TestApp::new().await;
+    let admin = app.admin("root@example.com", "Root", "correct horse battery").await;
+    let ada = app.register("ada@example.com", "Ada", "correct horse battery").await;
+    let page = app.get("/users", Some(&admin)).await;
+    assert!(!page.body.contains("Mail that could not be delivered"), "nothing to show yet");
+    queue(&app, "nobody@example.com").await;
+    app.exec(&format!("UPDATE mail_queue SET attempts = {}", MAX_ATTEMPTS - 1)).await;
+    mail::deliver_due(&app.db, &unreachable_mailer(&app)).await.unwrap();
+    let page = app.get("/users", Some(&admin)).await;
+    assert!(page.body.contains("Mail that could not be delivered"), "{}", page.body);
+    assert!(page.body.contains("nobody@example.com"), "{}", page.body);
+    let status = app.json("/api/mail/status", &[], Some(&admin)).await;
+    assert_eq!(status["failed"][0]["attempts"], MAX_ATTEMPTS);
+    assert_eq!(app.call("/api/mail/status", &[], Some(&ada)).await.status, axum::http::StatusCode::FORBIDDEN);
+}

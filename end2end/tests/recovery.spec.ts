@@ -3,6 +3,7 @@ import {
   ADMIN_PASSWORD,
   expect,
   mailedLink,
+  PASSWORD,
   register,
   signedInAs,
   signIn,
@@ -100,4 +101,30 @@ test("the account page lists where you're signed in and signs another browser ou
   await other.reload();
   await expect(signedInAs(other)).toHaveCount(0);
   await context.close();
+});
+
+test("change your name at once, and your email through a link to the new address", async ({ page }) => {
+  const email = uniqueEmail("grace");
+  const newEmail = uniqueEmail("grace.new");
+  await register(page, email, "Grace Brewster");
+  await page.goto("/account");
+  await page.getByLabel("Display name").fill("Grace Hopper");
+  await page.getByRole("button", { name: "Change name" }).click();
+  await expect(page.getByTestId("identity-notice")).toHaveText("Your name is changed.");
+  await expect(signedInAs(page)).toContainText("Grace Hopper");
+
+  const form = page.getByRole("form", { name: "Change your email" });
+  await form.getByLabel("New email").fill(newEmail);
+  await form.getByLabel("Your password").fill(PASSWORD);
+  await form.getByRole("button", { name: "Send a link to the new address" }).click();
+  await expect(page.getByTestId("identity-notice")).toContainText("A link is on its way to your new address.");
+  await page.goto(await mailedLink(newEmail, "/confirm?token="));
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await expect(page.getByTestId("confirm-notice")).toContainText("uses its new address now");
+  // The old address hears of it.
+  expect(await mailedLink(email, "/forgot", 2)).toBe("/forgot");
+  await page.goto("/");
+  await signOut(page);
+  await signIn(page, newEmail);
+  await expect(signedInAs(page)).toContainText("Grace Hopper");
 });

@@ -6,7 +6,10 @@ use leptos_meta::Title;
 
 use super::{
     error_view,
-    islands::{ChangePasswordForm, DeleteMyAccountForm, Look, SessionRows, SignOutEverywhereForm},
+    islands::{
+        ChangeEmailForm, ChangeNameForm, ChangePasswordForm, DeleteMyAccountForm, Look, SessionRows,
+        SignOutEverywhereForm,
+    },
     query, DangerZone,
 };
 use crate::auth::{list_sessions, ActiveSession, EndSession, Session};
@@ -63,6 +66,7 @@ fn YourAccount(user: crate::domain::SessionUser) -> impl IntoView {
                     </p>
                 }
             })}
+        <NameAndEmail name=user.display_name.clone() />
         <section class="card narrow" aria-labelledby="password-heading">
             <h2 id="password-heading">"Change password"</h2>
             {changed
@@ -208,5 +212,32 @@ fn DeleteMine() -> impl IntoView {
                 </label>
             </DeleteMyAccountForm>
         </DangerZone>
+    }
+}
+
+/// The person's name, changed at once, and their email, changed once the new address
+/// confirms it.
+#[component]
+fn NameAndEmail(name: String) -> impl IntoView {
+    let notice = [
+        ("renamed", "Your name is changed."),
+        ("email_sent", "A link is on its way to your new address. Your address changes when you follow it."),
+    ]
+    .into_iter()
+    .find(|(key, _)| query(key).get_untracked().is_some())
+    .map(|(_, text)| {
+        view! {
+            <p class="notice" role="status" data-testid="identity-notice">
+                {text}
+            </p>
+        }
+    });
+    view! {
+        <section class="card narrow" aria-labelledby="identity-heading">
+            <h2 id="identity-heading">"Name and email"</h2>
+            {notice}
+            <ChangeNameForm current=name />
+            <ChangeEmailForm />
+        </section>
     }
 }

@@ -93,6 +93,7 @@ pub fn ConfirmPage() -> impl IntoView {
         ("pending", "Your address isn't confirmed yet: follow the link we mailed you when you registered."),
         ("sent", "If a registration waits for that address, a new link is on its way."),
         ("confirmed", "Your address is confirmed. Thank you!"),
+        ("moved", "Your account uses its new address now. Sign in with it from now on."),
     ]
     .into_iter()
     .find(|(key, _)| query.get(key).is_some())

@@ -22,6 +22,7 @@ use crate::{
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
     history::UndoRemoval,
+    identity::{ChangeEmail, ChangeName},
     lifecycle::{DeactivateUser, DeleteMyAccount, DeleteUser, ReactivateUser},
     memberships::{AddMember, ChangeAccess, LeaveProfile, RemoveMember},
     profiles::{CreateProfile, DeleteProfile, UpdateProfile},
@@ -443,6 +444,57 @@ pub fn ResetPasswordForm(token: String) -> impl IntoView {
             <input type="hidden" name="token" value=token />
             <NewPasswordField name="password" label="New password" error />
             {account_button(busy(action), "Set password", "Setting…")}
+        </ActionForm>
+    }
+}
+
+/// One's own display name, `current` to begin with.
+#[island]
+pub fn ChangeNameForm(current: String) -> impl IntoView {
+    let action = ServerAction::<ChangeName>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Change your name">
+            <FormError error />
+            <Field
+                name="display_name"
+                label="Display name"
+                autocomplete="name"
+                maxlength=DisplayName::MAX_CHARS
+                validate=check_name
+                value=current
+                server_error=error
+            />
+            {account_button(busy(action), "Change name", "Changing…")}
+        </ActionForm>
+    }
+}
+
+/// A new address for one's account, and the password that allows it.
+#[island]
+pub fn ChangeEmailForm() -> impl IntoView {
+    let action = ServerAction::<ChangeEmail>::new();
+    let error = action_error(action);
+    view! {
+        <ActionForm action attr:class="stack" attr:aria-label="Change your email">
+            <FormError error />
+            <Field
+                name="new_email"
+                label="New email"
+                kind="email"
+                autocomplete="email"
+                maxlength=Email::MAX_LEN
+                validate=check_email
+                server_error=error
+            />
+            <Field
+                name="password"
+                label="Your password"
+                kind="password"
+                autocomplete="current-password"
+                server_error=error
+            />
+            {account_button(busy(action), "Send a link to the new address", "Sending…")}
         </ActionForm>
     }
 }

@@ -58,6 +58,9 @@ pub fn Field(
     #[prop(optional)] minlength: Option<usize>,
     #[prop(optional)] maxlength: Option<usize>,
     #[prop(optional)] validate: Option<Validate>,
+    /// What the field holds to begin with.
+    #[prop(optional, into)]
+    value: Option<String>,
     /// The server's verdict, for a field inside an island (else the island shows it above).
     #[prop(optional, into)]
     server_error: Signal<Option<AppError>>,
@@ -81,6 +84,7 @@ pub fn Field(
                 id=name
                 name=name
                 type=kind
+                value=value
                 autocomplete=autocomplete
                 minlength=minlength
                 maxlength=maxlength

@@ -43,6 +43,7 @@ pub fn UsersPage() -> impl IntoView {
                     </p>
                 }
             })}
+        <MailTrouble />
         <ListControls list label="Search users" people=true sorts=&[("name", "Name"), ("since", "Joined")] />
         <section class="card">
             <Transition fallback=|| {
@@ -396,4 +397,50 @@ fn HeldRoleItem(user: UserId, role: HeldRole, is_admin: bool) -> impl IntoView {
         }
     });
     view! { <li>{name} <span class="muted">" since " {role.assigned_at.date()}</span> {remove}</li> }
+}
+
+const GIVEN_UP: &str =
+    "These were given up on after every retry: check the mail settings with `roster mail test`.";
+
+/// For admins: mail that could not be delivered after every retry, when there is some.
+#[component]
+fn MailTrouble() -> impl IntoView {
+    let status = Resource::new(|| (), |_| crate::mail_status::mail_status());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let status = status.await.ok().filter(|s| !s.failed.is_empty())?;
+                Some(
+                    view! {
+                        <section class="card" aria-labelledby="mail-heading" data-testid="undelivered-mail">
+                            <h2 id="mail-heading">"Mail that could not be delivered"</h2>
+                            <p class="muted">
+                                {format!("{} waiting to be sent. {GIVEN_UP}", status.waiting)}
+                            </p>
+                            <ul>
+                                {status
+                                    .failed
+                                    .into_iter()
+                                    .map(|m| {
+                                        view! {
+                                            <li>
+                                                {format!(
+                                                    "{} to {}: “{}”, after {} attempts: {}",
+                                                    m.failed_at,
+                                                    m.recipient,
+                                                    m.subject,
+                                                    m.attempts,
+                                                    m.error,
+                                                )}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        </section>
+                    },
+                )
+            })}
+        </Transition>
+    }
 }

@@ -14,6 +14,10 @@ pub enum Letter {
     ConfirmEmail { name: String, link: String, hours: i64 },
     /// To an account's owner: someone tried to register with their address.
     RegistrationAttempt { name: String },
+    /// To a new address: the link that moves the account to it, good for `hours`.
+    ConfirmNewEmail { name: String, link: String, hours: i64 },
+    /// To the old address, once the account has moved to `new_email`.
+    EmailChanged { name: String, new_email: String },
 }
 
 /// One paragraph of a letter.
@@ -80,6 +84,32 @@ impl Letter {
                     Link { label: "Confirm my address", url: link.clone() },
                     Text(format!("The link works once, within {hours} hours.")),
                     Text("If it wasn't you, ignore this mail: no account is made without it.".into()),
+                ],
+            ),
+            Letter::ConfirmNewEmail { name, link, hours } => (
+                "Confirm your new address for Roster".into(),
+                vec![
+                    Text(format!("Hello {name},")),
+                    Text(
+                        "You asked to use this address for your Roster account. Follow this link to \
+                          confirm it; until then, your old address stays."
+                            .into(),
+                    ),
+                    Link { label: "Confirm my new address", url: link.clone() },
+                    Text(format!("The link works once, within {hours} hours.")),
+                    Text("If it wasn't you, ignore this mail: nothing changes without it.".into()),
+                ],
+            ),
+            Letter::EmailChanged { name, new_email } => (
+                "Your Roster address was changed".into(),
+                vec![
+                    Text(format!("Hello {name},")),
+                    Text(format!(
+                        "Your Roster account now uses the address {new_email}, which confirmed it. \
+                         Mail for the account goes there from now on."
+                    )),
+                    Text("If it wasn't you, tell an administrator at once, and set a new password:".into()),
+                    Link { label: "Set a new password", url: format!("{site}/forgot") },
                 ],
             ),
             Letter::RegistrationAttempt { name } => (
