@@ -20,7 +20,8 @@ pub struct Undelivered {
 /// The queue as admins see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueState {
-    pub waiting: i64,
+    /// How many wait, in words: "3", or "1000 or more".
+    pub waiting: String,
     pub failed: Vec<Undelivered>,
 }
 
@@ -32,7 +33,10 @@ pub const SHOWN: i64 = 20;
 pub async fn mail_status() -> Result<QueueState, AppError> {
     crate::access::require_admin().await?;
     let state = crate::server::state::current()?;
-    let waiting = crate::server::mail::waiting(&state.db).await?;
+    let waiting = match crate::server::mail::waiting(&state.db).await? {
+        n if n >= crate::server::mail::WAITING_CAP => format!("{n} or more"),
+        n => n.to_string(),
+    };
     let failed = crate::server::mail::failures(&state.db, SHOWN).await?;
     let failed = failed
         .into_iter()

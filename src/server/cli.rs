@@ -290,7 +290,11 @@ async fn mail(command: MailCommand, settings: &Settings) -> Result<(), Failure> 
             let waiting = mail::waiting(&db).await;
             let failed = mail::failures(&db, 20).await;
             db.close().await;
-            println!("{} message(s) waiting for {}.", waiting?, mailer.describe());
+            let waiting = match waiting? {
+                n if n >= mail::WAITING_CAP => format!("{n} or more"),
+                n => n.to_string(),
+            };
+            println!("{waiting} message(s) waiting for {}.", mailer.describe());
             for mail in failed? {
                 let when = chrono::DateTime::from_timestamp(mail.failed_at, 0).unwrap_or_default();
                 println!(
