@@ -168,23 +168,14 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "change_password")]
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
     use crate::access::session;
-    use crate::{domain::Password, server::limits};
+    use crate::domain::Password;
     let me = crate::access::require_user().await?;
     let state = crate::server::state::current()?;
-    // Guessing the current password from a stolen session is a sign-in attempt like any other.
-    let keys = limits::sign_in_keys(limits::Guesser::Anyone { email: &me.email }, session::client_address());
-    let now = chrono::Utc::now().timestamp();
-    let claim = limits::claim(&state.db, limits::Limited::SignIn, &keys, now).await?;
     let new_password = Password::parse(&new_password).map_err(|e| match e {
         AppError::Invalid { message, .. } => AppError::invalid("new_password", message),
         other => other,
     })?;
-    let hash =
-        crate::users::ssr::password_hash(&state.db, me.id).await?.ok_or_else(AppError::sign_in_required)?;
-    if current.chars().count() > Password::MAX_CHARS || !ssr::verify_password(current, hash).await? {
-        return Err(AppError::invalid("current", "That is not your current password."));
-    }
-    limits::forgive(&state.db, claim, None).await?;
+    ssr::recheck_password(&state, &me, current, ("current", "That is not your current password.")).await?;
     let hash = ssr::hash_password(new_password).await?;
     let ended = crate::users::ssr::set_password(&state.db, me.id, &hash, session::client_address()).await?;
     session::start_session(&state, me.id).await?;
@@ -336,6 +327,29 @@ pub mod ssr {
             session::trust_device(state, id).await?;
             Ok(id)
         }
+    }
+
+    /// Checks `password` is `me`'s own, before a change that needs it; a wrong one is refused
+    /// on `field` with `wrong`. Guessing it from a stolen session is a sign-in attempt like
+    /// any other, counted against the same limits.
+    pub async fn recheck_password(
+        state: &crate::server::state::AppState,
+        me: &crate::domain::SessionUser,
+        password: String,
+        (field, wrong): (&str, &str),
+    ) -> Result<(), AppError> {
+        use crate::{access::session, server::limits};
+        let keys =
+            limits::sign_in_keys(limits::Guesser::Anyone { email: &me.email }, session::client_address());
+        let now = chrono::Utc::now().timestamp();
+        let claim = limits::claim(&state.db, limits::Limited::SignIn, &keys, now).await?;
+        let hash = crate::users::ssr::password_hash(&state.db, me.id)
+            .await?
+            .ok_or_else(AppError::sign_in_required)?;
+        if password.chars().count() > Password::MAX_CHARS || !verify_password(password, hash).await? {
+            return Err(AppError::invalid(field, wrong));
+        }
+        limits::forgive(&state.db, claim, None).await
     }
 
     /// Counts a sign-in to `user` from `address`: the one before becomes the last, this one

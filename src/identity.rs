@@ -22,7 +22,7 @@ pub async fn change_name(display_name: String) -> Result<(), AppError> {
 /// password. The answer is the same whether or not another account uses that address.
 #[server(prefix = "/api", endpoint = "account/email")]
 pub async fn change_email(new_email: String, password: String) -> Result<(), AppError> {
-    use crate::{access::session, domain::Email, server::limits};
+    use crate::{access::session, domain::Email};
     let me = crate::access::require_user().await?;
     let new_email = Email::parse(&new_email).map_err(|e| match e {
         AppError::Invalid { message, .. } => AppError::invalid("new_email", message),
@@ -32,17 +32,8 @@ pub async fn change_email(new_email: String, password: String) -> Result<(), App
         return Err(AppError::invalid("new_email", "That is your address already."));
     }
     let state = crate::server::state::current()?;
-    // Guessing the password from a stolen session is a sign-in attempt like any other.
-    let keys = limits::sign_in_keys(limits::Guesser::Anyone { email: &me.email }, session::client_address());
-    let claim =
-        limits::claim(&state.db, limits::Limited::SignIn, &keys, chrono::Utc::now().timestamp()).await?;
-    let hash =
-        crate::users::ssr::password_hash(&state.db, me.id).await?.ok_or_else(AppError::sign_in_required)?;
-    let too_long = password.chars().count() > crate::domain::Password::MAX_CHARS;
-    if too_long || !crate::auth::ssr::verify_password(password, hash).await? {
-        return Err(AppError::invalid("password", "That is not your password."));
-    }
-    limits::forgive(&state.db, claim, None).await?;
+    let wrong = ("password", "That is not your password.");
+    crate::auth::ssr::recheck_password(&state, &me, password, wrong).await?;
     ssr::ask_new_address(&state, me.id, &new_email, session::client_address()).await?;
     leptos_axum::redirect("/account?email_sent=1");
     Ok(())

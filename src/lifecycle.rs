@@ -56,21 +56,12 @@ pub async fn delete_user(id: UserId, confirm: Option<String>) -> Result<(), AppE
 /// Deletes the signed-in person's own account, given their password and the ticked box.
 #[server(prefix = "/api", endpoint = "account/delete")]
 pub async fn delete_my_account(password: String, confirm: Option<String>) -> Result<(), AppError> {
-    use crate::{access::session, server::limits};
+    use crate::access::session;
     let me = crate::access::require_user().await?;
     ssr::confirmed(confirm.as_deref())?;
     let state = crate::server::state::current()?;
-    // Guessing the password from a stolen session is a sign-in attempt like any other.
-    let keys = limits::sign_in_keys(limits::Guesser::Anyone { email: &me.email }, session::client_address());
-    let claim =
-        limits::claim(&state.db, limits::Limited::SignIn, &keys, chrono::Utc::now().timestamp()).await?;
-    let hash =
-        crate::users::ssr::password_hash(&state.db, me.id).await?.ok_or_else(AppError::sign_in_required)?;
-    let too_long = password.chars().count() > crate::domain::Password::MAX_CHARS;
-    if too_long || !crate::auth::ssr::verify_password(password, hash).await? {
-        return Err(AppError::invalid("password", "That is not your password."));
-    }
-    limits::forgive(&state.db, claim, None).await?;
+    let wrong = ("password", "That is not your password.");
+    crate::auth::ssr::recheck_password(&state, &me, password, wrong).await?;
     ssr::delete(&state.db, me.id, Some(me.id)).await?;
     session::set_session_cookie(&state.settings, None);
     tracing::info!(user = %me.id, "account deleted by its owner");
