@@ -35,8 +35,15 @@ async fn account(db: &Db, email: &Email) -> Result<UserId, Failure> {
 
 pub async fn user(command: UserCommand, settings: &Settings) -> Result<(), Failure> {
     // What must be read or checked before the database is opened, first.
+    // A mistyped email or name is said before the password is asked for.
     let password = match &command {
-        UserCommand::Create { .. } | UserCommand::ResetPassword { password: true, .. } => {
+        UserCommand::Create { email, name, .. } => {
+            Email::parse(email)?;
+            DisplayName::parse(name)?;
+            Some(Password::parse(&read_password()?)?)
+        }
+        UserCommand::ResetPassword { email, password: true } => {
+            Email::parse(email)?;
             Some(Password::parse(&read_password()?)?)
         }
         _ => None,

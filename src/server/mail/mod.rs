@@ -350,7 +350,7 @@ async fn record_failure(
 /// Starts the sender: a task that delivers what is due, then sleeps until the next mail is
 /// due, a new one is queued here, or [`IDLE_SECS`] pass.
 pub fn spawn(db: Db, mailer: Mailer) -> tokio::task::JoinHandle<()> {
-    tracing::info!(to = mailer.describe(), "mail goes to {}", mailer.describe());
+    tracing::info!("mail goes to {}", mailer.describe());
     tokio::spawn(async move {
         loop {
             let wait = match deliver_due(&db, &mailer).await {
