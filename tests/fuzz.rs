@@ -221,9 +221,18 @@ const READERS: &[&str] = &[
 ];
 
 /// Writers a signed-in outsider may use successfully, so they never get the outsider's
-/// cookie: creating a profile, and ending or re-keying the outsider's own sessions.
-const OUTSIDER_MAY: &[&str] =
-    &["/api/profiles/create", "/api/sign_out", "/api/sign_out_everywhere", "/api/change_password"];
+/// cookie: creating a profile, ending or re-keying the outsider's own sessions, and changing
+/// or deleting the outsider's own account.
+const OUTSIDER_MAY: &[&str] = &[
+    "/api/profiles/create",
+    "/api/sign_out",
+    "/api/sign_out_everywhere",
+    "/api/change_password",
+    "/api/sessions/end",
+    "/api/account/name",
+    "/api/account/email",
+    "/api/account/delete",
+];
 
 /// The data: every table's rows, as text, but the sign-in bookkeeping.
 async fn data(app: &TestApp) -> Vec<String> {
