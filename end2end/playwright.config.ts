@@ -72,6 +72,9 @@ export default defineConfig({
       ROSTER_LOG: "warn",
       // Every test signs up from this one address, more often than the default allows.
       ROSTER_SIGNUPS_PER_ADDRESS: "1000",
+      // Ask for the password again at every change that may ask for it, so the tests see
+      // those forms without waiting for a session's password to age.
+      ROSTER_RECENT_PASSWORD_MINUTES: "0",
       ROSTER_PUBLIC_URL: baseURL,
       ROSTER_MAIL_FROM: `Roster <${process.env.ROSTER_E2E_MAIL_FROM}>`,
       ...mail,

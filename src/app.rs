@@ -18,6 +18,7 @@ use crate::{
         islands::{Look, SignOutForm},
         not_found::NotFound,
         profiles::{MyProfilesPage, ProfilePage},
+        reauth::ConfirmPasswordPage,
         roles::{RolePage, RolesPage},
         security::SecurityLogPage,
         users::{UserPage, UsersPage},
@@ -79,6 +80,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/confirm") view=ConfirmPage ssr=SsrMode::Async />
                 <Route path=path!("/reset") view=ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/account/confirm-password") view=ConfirmPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/history") view=ProfileHistoryPage ssr=SsrMode::Async />

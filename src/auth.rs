@@ -330,7 +330,8 @@ pub mod ssr {
     }
 
     /// Checks `password` is `me`'s own, before a change that needs it; a wrong one is refused
-    /// on `field` with `wrong`. Guessing it from a stolen session is a sign-in attempt like
+    /// on `field` with `wrong`, and a right one counts as recently given
+    /// ([`crate::reauth`]). Guessing it from a stolen session is a sign-in attempt like
     /// any other, counted against the same limits.
     pub async fn recheck_password(
         state: &crate::server::state::AppState,
@@ -348,6 +349,9 @@ pub mod ssr {
             .ok_or_else(AppError::sign_in_required)?;
         if password.chars().count() > Password::MAX_CHARS || !verify_password(password, hash).await? {
             return Err(AppError::invalid(field, wrong));
+        }
+        if let Some(token) = session::session_token() {
+            session::password_given(&state.db, &token).await?;
         }
         limits::forgive(&state.db, claim, None).await
     }

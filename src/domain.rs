@@ -125,6 +125,10 @@ pub struct SessionUser {
     pub email: String,
     pub display_name: String,
     pub is_admin: bool,
+    /// Whether this session's password was given within the last `recent_password_minutes`
+    /// (a setting): changes that hand out or take away power ask for it again otherwise
+    /// (`crate::reauth`).
+    pub password_recent: bool,
 }
 
 /// A moment in UTC, as the database stores it.

@@ -24,6 +24,7 @@ pub mod memberships;
 pub mod pages;
 pub mod paging;
 pub mod profiles;
+pub mod reauth;
 pub mod recovery;
 pub mod roles;
 pub mod security_log;

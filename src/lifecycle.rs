@@ -37,9 +37,14 @@ pub async fn reactivate_user(user: UserId) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Deletes the account `id`, once the admin has ticked the box to confirm.
+/// Deletes the account `id`, once the admin has ticked the box to confirm, with a recent
+/// password (`crate::reauth`).
 #[server(prefix = "/api", endpoint = "users/delete")]
-pub async fn delete_user(id: UserId, confirm: Option<String>) -> Result<(), AppError> {
+pub async fn delete_user(
+    id: UserId,
+    confirm: Option<String>,
+    confirm_password: Option<String>,
+) -> Result<(), AppError> {
     let user = id;
     let me = crate::access::require_admin().await?;
     ssr::confirmed(confirm.as_deref())?;
@@ -47,6 +52,7 @@ pub async fn delete_user(id: UserId, confirm: Option<String>) -> Result<(), AppE
         return Err(AppError::Conflict("Delete your own account from your account page.".into()));
     }
     let state = crate::server::state::current()?;
+    crate::reauth::ssr::require_recent_password(&state, &me, confirm_password).await?;
     ssr::delete(&state.db, user, Some(me.id)).await?;
     tracing::info!(user = %user, admin = %me.id, "account deleted");
     leptos_axum::redirect("/users?deleted=1");

@@ -35,6 +35,8 @@ pub struct Holder {
 }
 
 pub const ADMIN_IS_PERMANENT: &str = "The admin role can't be deleted or renamed.";
+/// The role that may do everything.
+pub const ADMIN: &str = "admin";
 pub const LAST_ADMIN: &str = "This is the last admin. Make someone else an admin first.";
 pub const NAME_TAKEN: &str = "A role with that name already exists.";
 
@@ -101,24 +103,36 @@ pub async fn delete_role(id: RoleId, confirm: Option<String>) -> Result<(), AppE
 }
 
 /// Grants `role` to the account with `email`. Granting it again changes nothing and says so.
+/// Granting admin asks for a recent password (`crate::reauth`).
 #[server(prefix = "/api", endpoint = "roles/assign")]
-pub async fn assign_role(role: RoleId, email: String) -> Result<(), AppError> {
+pub async fn assign_role(
+    role: RoleId,
+    email: String,
+    confirm_password: Option<String>,
+) -> Result<(), AppError> {
     let me = crate::access::require_admin().await?;
     let email = crate::domain::Email::parse(&email)?;
     let state = crate::server::state::current()?;
+    ssr::confirm_if_admin(&state, &me, role, confirm_password).await?;
     ssr::assign(&state.db, role, &email, Some(me.id)).await
 }
 
+/// Takes `role` from `user`. Revoking admin asks for a recent password (`crate::reauth`).
 #[server(prefix = "/api", endpoint = "roles/unassign")]
-pub async fn unassign_role(role: RoleId, user: UserId) -> Result<(), AppError> {
+pub async fn unassign_role(
+    role: RoleId,
+    user: UserId,
+    confirm_password: Option<String>,
+) -> Result<(), AppError> {
     let me = crate::access::require_admin().await?;
     let state = crate::server::state::current()?;
+    ssr::confirm_if_admin(&state, &me, role, confirm_password).await?;
     ssr::unassign(&state.db, role, user, Some(me.id)).await
 }
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use super::{Holder, Role, ADMIN_IS_PERMANENT, DESCRIPTION_MAX, LAST_ADMIN, NAME_MAX, NAME_TAKEN};
+    use super::{Holder, Role, ADMIN, ADMIN_IS_PERMANENT, DESCRIPTION_MAX, LAST_ADMIN, NAME_MAX, NAME_TAKEN};
     use crate::{
         domain::{bounded_text, Email, RoleId, Timestamp, UserId},
         error::AppError,
@@ -172,6 +186,20 @@ pub mod ssr {
             sqlx::query_scalar("SELECT id FROM roles WHERE id = $1").bind(id).fetch_optional(pool).await
         })?;
         found.map(drop).ok_or(AppError::NotFound)
+    }
+
+    /// Asks for a recent password when `role` is admin: granting or revoking it hands out or
+    /// takes away every power there is.
+    pub async fn confirm_if_admin(
+        state: &crate::server::state::AppState,
+        me: &crate::domain::SessionUser,
+        role: RoleId,
+        given: Option<String>,
+    ) -> Result<(), AppError> {
+        if by_name(&state.db, ADMIN).await? == Some(role) {
+            crate::reauth::ssr::require_recent_password(state, me, given).await?;
+        }
+        Ok(())
     }
 
     pub async fn by_name(db: &Db, name: &str) -> Result<Option<RoleId>, AppError> {

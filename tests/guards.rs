@@ -167,6 +167,7 @@ fn calls(w: &World) -> Vec<Call> {
         ("/api/users/deactivate", Open::Guarded, vec![("user", w.owner_id.clone())]),
         ("/api/users/reactivate", Open::Guarded, vec![("user", w.owner_id.clone())]),
         ("/api/users/delete", Open::Guarded, vec![("id", w.owner_id.clone()), ("confirm", s("yes"))]),
+        ("/api/account/confirm-password", Open::Own, vec![("password", s(PW)), ("next", s("/"))]),
         ("/api/account/delete", Open::Own, vec![("password", s(PW)), ("confirm", s("yes"))]),
         ("/api/account/name", Open::Own, vec![("display_name", s("Renamed"))]),
         ("/api/account/email", Open::Own, vec![("new_email", s("moved@example.com")), ("password", s(PW))]),

@@ -130,8 +130,8 @@ pub async fn create_session(
         // Sweep expired sessions while here; the expires_at index makes this cheap.
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(pool).await?;
         sqlx::query(
-            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, address) \
-             VALUES ($1, $2, $3, $3, $4, $5, $6)",
+            "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, user_agent, address, \
+             password_at) VALUES ($1, $2, $3, $3, $4, $5, $6, $3)",
         )
         .bind(digest(token))
         .bind(user)
@@ -168,6 +168,19 @@ pub fn client_address() -> Option<std::net::IpAddr> {
     crate::server::security::client_address(peer, &parts.headers, trusted)
 }
 
+/// Marks the session behind `token` as having just been given its password.
+pub async fn password_given(db: &Db, token: &str) -> Result<(), AppError> {
+    with_db!(db, |pool| {
+        sqlx::query("UPDATE sessions SET password_at = $2 WHERE id = $1")
+            .bind(digest(token))
+            .bind(now())
+            .execute(pool)
+            .await
+            .map(drop)
+    })?;
+    Ok(())
+}
+
 pub async fn end_session(db: &Db, token: &str) -> Result<(), AppError> {
     with_db!(db, |pool| {
         sqlx::query("DELETE FROM sessions WHERE id = $1").bind(digest(token)).execute(pool).await.map(drop)
@@ -189,6 +202,7 @@ pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<
     let row: Option<Signed> = with_db!(db, |pool| {
         sqlx::query_as(
             "SELECT u.id, u.email, u.display_name, s.last_seen_at, \
+                    COALESCE(s.password_at, 0) > $4 AS password_recent, \
                     EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
                             WHERE ur.user_id = u.id AND r.name = 'admin') AS is_admin \
              FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -197,6 +211,7 @@ pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<
         .bind(&id)
         .bind(now)
         .bind(now - settings.session_idle_secs())
+        .bind(now - i64::from(settings.recent_password_minutes) * 60)
         .fetch_optional(pool)
         .await
     })?;

@@ -26,6 +26,7 @@ use crate::{
     lifecycle::{DeactivateUser, DeleteMyAccount, DeleteUser, ReactivateUser},
     memberships::{AddMember, ChangeAccess, LeaveProfile, RemoveMember},
     profiles::{CreateProfile, DeleteProfile, UpdateProfile},
+    reauth::ConfirmPassword,
     recovery::{RequestPasswordReset, ResetPassword, SendResetLink},
     roles::{AssignRole, CreateRole, DeleteRole, UnassignRole, UpdateRole},
     users::{suggest_users, Suggestion},
@@ -97,6 +98,7 @@ pub struct Look {
     button_class: String,
     button_aria_label: Option<String>,
     disabled: bool,
+    reauth: bool,
 }
 
 impl Look {
@@ -130,6 +132,12 @@ impl Look {
         self.disabled = disabled;
         self
     }
+    /// Asks for the password (`crate::reauth`) when `needed`, as the page knew it when
+    /// rendered; the form asks anyway when the server turns out to need it.
+    pub fn reauth(mut self, needed: bool) -> Self {
+        self.reauth = needed;
+        self
+    }
 }
 
 /// Whether `action` is busy: under way, or done and the page about to reload (so nothing is
@@ -155,10 +163,13 @@ fn form_body(
     busy: Signal<bool>,
     children: Children,
 ) -> impl IntoView {
-    let Look { label, busy: busy_label, button_class, button_aria_label, disabled, .. } = look;
+    let Look { label, busy: busy_label, button_class, button_aria_label, disabled, reauth, .. } = look;
+    let asked = Memo::new(move |_| reauth || error.get().as_ref().is_some_and(crate::reauth::is_asked_for));
+    let password_id = format!("{}-{}", crate::reauth::FIELD, label.to_lowercase().replace(' ', "-"));
     view! {
         <FormError error all=true />
         {children()}
+        {move || asked.get().then(|| view! { <ReauthField id=password_id.clone() /> })}
         <button
             type="submit"
             class=button_class
@@ -167,6 +178,29 @@ fn form_body(
         >
             {move || if busy.get() { busy_label.clone() } else { label.clone() }}
         </button>
+    }
+}
+
+/// The password again, for a change that asks for it (`crate::reauth`).
+#[component]
+fn ReauthField(id: String) -> impl IntoView {
+    let hint = "Changes like this one ask for it again once you haven't given it for a while.";
+    let hint_id = format!("{id}-hint");
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Your password"</label>
+            <input
+                id=id
+                name=crate::reauth::FIELD
+                type="password"
+                autocomplete="current-password"
+                required
+                aria-describedby=hint_id.clone()
+            />
+            <p class="hint" id=hint_id>
+                {hint}
+            </p>
+        </div>
     }
 }
 
@@ -208,6 +242,7 @@ form_island! {
     ReactivateUserForm => ReactivateUser;
     DeleteUserForm => DeleteUser;
     DeleteMyAccountForm => DeleteMyAccount;
+    ConfirmPasswordForm => ConfirmPassword;
 }
 
 /// Sends `ev`'s form through `action` if the form posts to it; whether it did.
@@ -252,7 +287,7 @@ macro_rules! rows_island {
                 }
             };
             view! {
-                <FormError error all=true/>
+                <FormError error all=true confirm_link=true/>
                 <div class="rows" on:submit=on_submit aria-busy=move || busy.get().then_some("true")>
                     {children()}
                 </div>

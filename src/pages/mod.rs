@@ -8,6 +8,7 @@ pub mod home;
 pub mod islands;
 pub mod not_found;
 pub mod profiles;
+pub mod reauth;
 pub mod roles;
 pub mod security;
 pub mod users;
@@ -22,12 +23,23 @@ use crate::error::AppError;
 pub fn FormError(
     #[prop(into)] error: Signal<Option<AppError>>,
     #[prop(optional)] all: bool,
+    /// Whether a request for the password again (`crate::reauth`) links to the page that
+    /// takes it, for forms with no field of their own for it.
+    #[prop(optional)]
+    confirm_link: bool,
 ) -> impl IntoView {
     move || {
         error.get().filter(|err| all || err.field().is_none()).map(|err| {
+            let link = (confirm_link && crate::reauth::is_asked_for(&err)).then(|| {
+                view! {
+                    " "
+                    <a href=crate::reauth::PAGE>"Confirm your password"</a>
+                }
+            });
             view! {
                 <p class="form-error" role="alert" data-testid="form-error">
                     {err.to_string()}
+                    {link}
                 </p>
             }
         })

@@ -85,6 +85,7 @@ fn RolesTable(roles: Vec<Role>) -> impl IntoView {
 
 #[component]
 pub fn RolePage() -> impl IntoView {
+    let session = expect_context::<crate::auth::Session>();
     let id = param_id("id");
     let list = ListQuery::from_url();
     let role =
@@ -116,6 +117,8 @@ pub fn RolePage() -> impl IntoView {
                     Err(err) => return error_view(err),
                 };
                 let rid = role.id;
+                let me = session.user.await.ok().flatten();
+                let reauth = role.name == crate::roles::ADMIN && me.is_some_and(|me| !me.password_recent);
                 let (holders, history, changes) = (holders.await, history.await, changes.await);
                 let on_later_page = history_after.get_untracked().is_some();
                 view! {
@@ -130,7 +133,7 @@ pub fn RolePage() -> impl IntoView {
                         <span data-testid="holder-count">{role.holder_count}</span>
                         {if role.holder_count == 1 { " holder" } else { " holders" }}
                     </p>
-                    <HoldersSection role=rid holders list />
+                    <HoldersSection role=rid holders list reauth />
                     <section class="card" aria-labelledby="edit-role-heading">
                         <h2 id="edit-role-heading">"Edit role"</h2>
                         <UpdateRoleForm look=Look::new("Save changes", "Saving…")
@@ -155,7 +158,13 @@ pub fn RolePage() -> impl IntoView {
 
 /// Who holds a role, and the way to grant it.
 #[component]
-fn HoldersSection(role: RoleId, holders: Result<Page<Holder>, AppError>, list: ListQuery) -> impl IntoView {
+fn HoldersSection(
+    role: RoleId,
+    holders: Result<Page<Holder>, AppError>,
+    list: ListQuery,
+    /// Whether granting this role asks for the password again (it is admin).
+    reauth: bool,
+) -> impl IntoView {
     let holders = match holders {
         Err(err) => error_view(err),
         Ok(page) if page.items.is_empty() => {
@@ -181,7 +190,8 @@ fn HoldersSection(role: RoleId, holders: Result<Page<Holder>, AppError>, list: L
             <AssignRoleForm look=Look::new("Grant", "Granting…")
                 .class("row-form")
                 .named("Grant this role")
-                .button("button primary")>
+                .button("button primary")
+                .reauth(reauth)>
                 <input type="hidden" name="role" value=role.0 />
                 <div class="field grow">
                     <label for="assign-email">"Grant to (email)"</label>

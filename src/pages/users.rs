@@ -145,6 +145,7 @@ pub fn UserPage() -> impl IntoView {
                 let me = session.user.await.ok().flatten();
                 let is_admin = me.as_ref().is_some_and(|me| me.is_admin);
                 let is_me = me.as_ref().is_some_and(|me| me.id == detail.user.id);
+                let reauth = me.as_ref().is_some_and(|me| !me.password_recent);
                 let all_roles = if is_admin { roles.await.unwrap_or_default() } else { Vec::new() };
                 let user = detail.user;
                 let uid = user.id;
@@ -156,10 +157,19 @@ pub fn UserPage() -> impl IntoView {
                     <UserLede user=user.clone() deactivated_at=detail.deactivated_at />
                     {(is_admin && !is_me)
                         .then(|| {
-                            view! { <AccountSection user=uid active=detail.deactivated_at.is_none() /> }
+                            view! {
+                                <AccountSection user=uid active=detail.deactivated_at.is_none() reauth />
+                            }
                         })}
                     <div class="columns">
-                        <UserRolesSection user=uid email=user.email held=detail.roles all_roles is_admin />
+                        <UserRolesSection
+                            user=uid
+                            email=user.email
+                            held=detail.roles
+                            all_roles
+                            is_admin
+                            reauth
+                        />
                         <section class="card" aria-labelledby="profiles-heading">
                             <h2 id="profiles-heading">"Profiles"</h2>
                             <ListControls
@@ -207,7 +217,7 @@ fn UserLede(user: UserRow, deactivated_at: Option<crate::domain::Timestamp>) -> 
 /// What an admin does to someone else's account: send it a password reset link, deactivate
 /// or reactivate it, delete it.
 #[component]
-fn AccountSection(user: UserId, active: bool) -> impl IntoView {
+fn AccountSection(user: UserId, active: bool, reauth: bool) -> impl IntoView {
     let sent = query("reset_sent").get_untracked().is_some();
     view! {
         <section class="card" aria-labelledby="account-heading">
@@ -250,6 +260,7 @@ fn AccountSection(user: UserId, active: bool) -> impl IntoView {
         >
             <DeleteUserForm look=Look::new("Delete account", "Deleting…")
                 .class("stack")
+                .reauth(reauth)
                 .named("Delete account")
                 .button("button danger")>
                 <ConfirmDelete id=user.0 understood=" I understand: delete this account for good" />
@@ -339,6 +350,8 @@ fn UserRolesSection(
     held: Vec<HeldRole>,
     all_roles: Vec<Role>,
     is_admin: bool,
+    /// Whether granting admin would ask for the password again.
+    reauth: bool,
 ) -> impl IntoView {
     let grantable: Vec<_> = all_roles.into_iter().filter(|r| !held.iter().any(|h| h.id == r.id)).collect();
     let held = if held.is_empty() {
@@ -355,9 +368,13 @@ fn UserRolesSection(
         .into_any()
     };
     let grant = (is_admin && !grantable.is_empty()).then(|| {
+        let reauth = reauth && grantable.iter().any(|r| r.name == crate::roles::ADMIN);
         let options = grantable.into_iter().map(|r| view! { <option value=r.id.0>{r.name}</option> });
         view! {
-            <AssignRoleForm look=Look::new("Grant", "Granting…").class("row-form").named("Grant a role")>
+            <AssignRoleForm look=Look::new("Grant", "Granting…")
+                .class("row-form")
+                .named("Grant a role")
+                .reauth(reauth)>
                 <input type="hidden" name="email" value=email />
                 <div class="field grow">
                     <label for="grant-role">"Grant a role"</label>

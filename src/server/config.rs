@@ -32,6 +32,10 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// A session ends this many hours after sign-in, however active. `ROSTER_SESSION_ABSOLUTE_HOURS`.
     pub session_absolute_hours: u32,
+    /// Granting or revoking admin and deleting an account ask for the password again once
+    /// it was last given more than this many minutes ago; `0` asks every time.
+    /// `ROSTER_RECENT_PASSWORD_MINUTES`.
+    pub recent_password_minutes: u32,
     /// Mark cookies `Secure`; turn on when served over HTTPS. `ROSTER_SECURE_COOKIES`.
     pub secure_cookies: bool,
     /// Folder with the built site (`pkg/`, assets). Found beside the binary when unset.
@@ -229,6 +233,7 @@ impl Default for Settings {
             database_max_connections: None,
             session_idle_minutes: 60 * 24 * 7,
             session_absolute_hours: 24 * 30,
+            recent_password_minutes: 10,
             secure_cookies: false,
             site_root: None,
             log: "info".into(),
@@ -303,6 +308,9 @@ impl Settings {
         }
         if let Some(v) = var("ROSTER_SESSION_ABSOLUTE_HOURS") {
             self.session_absolute_hours = parsed("ROSTER_SESSION_ABSOLUTE_HOURS", v)?;
+        }
+        if let Some(v) = var("ROSTER_RECENT_PASSWORD_MINUTES") {
+            self.recent_password_minutes = parsed("ROSTER_RECENT_PASSWORD_MINUTES", v)?;
         }
         if let Some(v) = var("ROSTER_SECURE_COOKIES") {
             self.secure_cookies = parsed("ROSTER_SECURE_COOKIES", v)?;
@@ -384,6 +392,9 @@ impl Settings {
         }
         if self.session_idle_minutes == 0 || self.session_absolute_hours == 0 {
             bail!("session lifetimes must be at least 1");
+        }
+        if self.recent_password_minutes > 24 * 60 {
+            bail!("recent_password_minutes must be at most 1440 (a day)");
         }
         if let Some(url) = &self.public_url {
             let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
