@@ -154,6 +154,11 @@ impl Timestamp {
     pub fn date(&self) -> String {
         self.0.format("%Y-%m-%d").to_string()
     }
+
+    /// "2026-11-22 14:03 UTC", to the minute, its time zone named.
+    pub fn minute(&self) -> String {
+        self.0.format("%Y-%m-%d %H:%M UTC").to_string()
+    }
 }
 
 #[cfg(feature = "ssr")]

@@ -96,11 +96,33 @@ pub async fn security_log(user: UserId, before: Option<String>) -> Result<Securi
     ssr::page(&state.db, user, before).await
 }
 
+/// How an account has been signed in to, and whether its address is confirmed: the summary
+/// above its sessions and its log.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct SignInRecord {
+    pub count: i64,
+    /// This sign-in (the newest), and the one before it.
+    pub current_at: Option<Timestamp>,
+    pub current_address: Option<String>,
+    pub last_at: Option<Timestamp>,
+    pub last_address: Option<String>,
+    pub email_confirmed: bool,
+}
+
+/// `user`'s sign-ins in sum. Their own, or anyone's for admins; anyone else gets "not found".
+#[server(prefix = "/api", endpoint = "users/sign_ins")]
+pub async fn sign_ins(user: UserId) -> Result<SignInRecord, AppError> {
+    crate::access::require_self_or_admin(user).await?;
+    let state = crate::server::state::current()?;
+    ssr::sign_ins(&state.db, user).await
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use std::net::IpAddr;
 
-    use super::{EventKind, SecurityEvent, SecurityLogPage, PAGE};
+    use super::{EventKind, SecurityEvent, SecurityLogPage, SignInRecord, PAGE};
     use crate::{domain::UserId, error::AppError, impl_for_connections, server::db::Db, with_db};
 
     /// Writing an entry inside a caller's transaction.
@@ -170,5 +192,19 @@ pub mod ssr {
             items.last().map(|e| e.id.to_string()).unwrap_or_default()
         });
         Ok(SecurityLogPage { items, next })
+    }
+
+    pub async fn sign_ins(db: &Db, user: UserId) -> Result<SignInRecord, AppError> {
+        let found: Option<SignInRecord> = with_db!(db, |pool| {
+            sqlx::query_as(
+                "SELECT CAST(sign_in_count AS BIGINT) AS count, current_sign_in_at AS current_at, \
+                 current_sign_in_address AS current_address, last_sign_in_at AS last_at, \
+                 last_sign_in_address AS last_address, email_confirmed FROM users WHERE id = $1",
+            )
+            .bind(user)
+            .fetch_optional(pool)
+            .await
+        })?;
+        found.ok_or(AppError::NotFound)
     }
 }

@@ -135,12 +135,21 @@ async fn with_optional_confirmation_the_account_works_at_once_and_the_link_confi
     let app = TestApp::with_settings(|s| s.email_confirmation = Confirmation::Optional).await;
     let cookie = app.register("ada@example.com", "Ada", PW).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE NOT email_confirmed").await, 1);
-    let link = app.mail_arriving("ada@example.com", 1).await[0].link("token=");
+    let account = app.get("/account", Some(&cookie)).await.body;
+    assert!(account.contains("not confirmed yet") && account.contains("Mail the link again"), "{account}");
+    let first = app.mail_arriving("ada@example.com", 1).await[0].link("token=");
+    let again = app.call("/api/resend_confirmation", &[("email", "ada@example.com")], Some(&cookie)).await;
+    assert!(again.status.is_success(), "{} {}", again.status, again.body);
+    let link = app.mail_arriving("ada@example.com", 2).await[1].link("token=");
+    assert_ne!(first, link, "a new link, and the first stops working");
+    assert_eq!(confirm(&app, &first).await.status, StatusCode::BAD_REQUEST);
     let confirmed = confirm(&app, &link).await;
     assert!(confirmed.status.is_success(), "{} {}", confirmed.status, confirmed.body);
     assert_eq!(confirmed.location(), Some("/confirm?confirmed=1"));
     assert_eq!(app.count("SELECT COUNT(*) FROM users WHERE email_confirmed").await, 1);
     assert!(app.call("/api/me", &[], Some(&cookie)).await.body.contains("ada@example.com"));
+    let account = app.get("/account", Some(&cookie)).await.body;
+    assert!(account.contains(">confirmed</dd>") && !account.contains("Mail the link again"), "{account}");
 }
 
 #[tokio::test]

@@ -172,6 +172,7 @@ fn calls(w: &World) -> Vec<Call> {
         ("/api/account/name", Open::Own, vec![("display_name", s("Renamed"))]),
         ("/api/account/email", Open::Own, vec![("new_email", s("moved@example.com")), ("password", s(PW))]),
         ("/api/users/security_log", Open::Guarded, vec![("user", w.owner_id.clone())]),
+        ("/api/users/sign_ins", Open::Guarded, vec![("user", w.owner_id.clone())]),
         ("/api/roles/list", Open::Guarded, vec![]),
         ("/api/roles/get", Open::Guarded, vec![("id", w.role.clone())]),
         ("/api/roles/holders", Open::Guarded, vec![("role", w.role.clone())]),

@@ -180,4 +180,18 @@ async fn the_security_log_and_sign_in_tracking_follow_each_sign_in() {
     let peek = app.call("/api/users/security_log", &[("user", &id)], Some(&grace)).await;
     assert_eq!(peek.status, StatusCode::NOT_FOUND, "another person's log doesn't exist for her");
     assert_eq!(app.get(&format!("/users/{id}/security"), Some(&grace)).await.status, StatusCode::NOT_FOUND);
+
+    // The account page sums it up; an admin sees it on the person's page; no one else at all.
+    let summary = app.json("/api/users/sign_ins", &[("user", &id)], Some(&cookie)).await;
+    assert_eq!(
+        (&summary["count"], &summary["current_address"], &summary["last_address"]),
+        (&3.into(), &"192.0.2.2".into(), &"192.0.2.1".into())
+    );
+    let account = app.get("/account", Some(&cookie)).await.body;
+    assert!(account.contains("3 times") && account.contains(" UTC</time> from 192.0.2.2"), "{account}");
+    let peek = app.call("/api/users/sign_ins", &[("user", &id)], Some(&grace)).await;
+    assert_eq!(peek.status, StatusCode::NOT_FOUND);
+    let root = app.admin("root@example.com", "Root", PW).await;
+    let seen = app.get(&format!("/users/{id}"), Some(&root)).await.body;
+    assert!(seen.contains("from 192.0.2.1") && seen.contains(">confirmed</dd>"), "{seen}");
 }

@@ -105,6 +105,10 @@ test("change the password, which signs out other browsers, then sign out everywh
 
   await page.getByRole("link", { name: "Account", exact: true }).click();
   await expect(page.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
+  // Registering (confirmed by its link) and the other browser: two sign-ins, summed up.
+  await expect(page.getByTestId("sign-ins")).toContainText("2 times");
+  await expect(page.getByTestId("sign-ins")).toContainText(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC from 127\.0\.0\.1/);
+  await expect(page.getByTestId("email-state")).toHaveText("confirmed");
   // A wrong current password is refused beside its field, and nothing changes.
   await page.getByLabel("Current password").fill("not the password");
   await page.getByLabel("New password").fill("a brand new secret");

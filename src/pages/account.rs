@@ -10,7 +10,9 @@ use super::{
         ChangeEmailForm, ChangeNameForm, ChangePasswordForm, DeleteMyAccountForm, Look, SessionRows,
         SignOutEverywhereForm,
     },
-    query, DangerZone,
+    query,
+    security::SignInSummary,
+    DangerZone,
 };
 use crate::auth::{list_sessions, ActiveSession, EndSession, Session};
 
@@ -66,6 +68,10 @@ fn YourAccount(user: crate::domain::SessionUser) -> impl IntoView {
                     </p>
                 }
             })}
+        <section class="card narrow" aria-labelledby="sign-ins-heading">
+            <h2 id="sign-ins-heading">"Sign-ins"</h2>
+            <SignInSummary user=user.id resend_to=user.email.clone() />
+        </section>
         <NameAndEmail name=user.display_name.clone() />
         <section class="card narrow" aria-labelledby="password-heading">
             <h2 id="password-heading">"Change password"</h2>

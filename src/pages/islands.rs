@@ -243,6 +243,7 @@ form_island! {
     DeleteUserForm => DeleteUser;
     DeleteMyAccountForm => DeleteMyAccount;
     ConfirmPasswordForm => ConfirmPassword;
+    ResendLinkForm => ResendConfirmation;
 }
 
 /// Sends `ev`'s form through `action` if the form posts to it; whether it did.

@@ -3,10 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::{error_view, id_or_not_found, param_id, query, Empty, Pager};
+use super::{
+    error_view, id_or_not_found,
+    islands::{Look, ResendLinkForm},
+    param_id, query, Empty, Pager,
+};
 use crate::{
-    domain::UserId,
-    security_log::{security_log, SecurityEvent},
+    domain::{Timestamp, UserId},
+    security_log::{security_log, sign_ins, SecurityEvent, SignInRecord},
     users::get_user,
 };
 
@@ -98,5 +102,71 @@ fn EventTable(events: Vec<SecurityEvent>) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// An account's sign-ins in sum: how many, the newest and the one before, with their
+/// addresses, and whether its address is confirmed. On the person's own page (`resend_to`
+/// their address), an unconfirmed address comes with a way to mail its link again.
+#[component]
+pub fn SignInSummary(user: UserId, #[prop(optional)] resend_to: Option<String>) -> impl IntoView {
+    let summary = Resource::new(move || user, sign_ins);
+    view! {
+        <Transition fallback=|| ()>
+            {move || {
+                let resend_to = resend_to.clone();
+                Suspend::new(async move {
+                    match summary.await {
+                        Ok(summary) => view! { <SignInFacts summary resend_to /> }.into_any(),
+                        Err(err) => error_view(err),
+                    }
+                })
+            }}
+        </Transition>
+    }
+}
+
+#[component]
+fn SignInFacts(summary: SignInRecord, resend_to: Option<String>) -> impl IntoView {
+    let at = |when: Option<Timestamp>, address: Option<String>| match when {
+        Some(when) => {
+            let from = address.map(|a| format!(" from {a}")).unwrap_or_default();
+            view! {
+                <time datetime=when.0.to_rfc3339()>{when.minute()}</time>
+                {from}
+            }
+            .into_any()
+        }
+        None => view! { "never" }.into_any(),
+    };
+    let times = match summary.count {
+        0 => "never".to_string(),
+        1 => "once".to_string(),
+        n => format!("{n} times"),
+    };
+    let resend = resend_to.filter(|_| !summary.email_confirmed).map(|email| {
+        view! {
+            <p class="notice" role="status" data-testid="unconfirmed">
+                "Your email address isn't confirmed yet: use the link we mailed to it."
+            </p>
+            <ResendLinkForm look=Look::new("Mail the link again", "Sending…").named("Mail the link again")>
+                <input type="hidden" name="email" value=email />
+            </ResendLinkForm>
+        }
+    });
+    view! {
+        <dl class="facts" data-testid="sign-ins">
+            <dt>"Signed in"</dt>
+            <dd>{times}</dd>
+            <dt>"Latest sign-in"</dt>
+            <dd>{at(summary.current_at, summary.current_address)}</dd>
+            <dt>"The one before"</dt>
+            <dd>{at(summary.last_at, summary.last_address)}</dd>
+            <dt>"Email address"</dt>
+            <dd data-testid="email-state">
+                {if summary.email_confirmed { "confirmed" } else { "not confirmed yet" }}
+            </dd>
+        </dl>
+        {resend}
     }
 }

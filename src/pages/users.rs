@@ -11,7 +11,9 @@ use super::{
         AssignRoleForm, DeactivateUserForm, DeleteUserForm, Look, ReactivateUserForm, SendResetLinkForm,
         UnassignRows,
     },
-    param_id, query, ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
+    param_id, query,
+    security::SignInSummary,
+    ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
     domain::UserId,
@@ -222,6 +224,7 @@ fn AccountSection(user: UserId, active: bool, reauth: bool) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="account-heading">
             <h2 id="account-heading">"Account"</h2>
+            <SignInSummary user />
             {sent
                 .then(|| {
                     view! {
