@@ -49,6 +49,8 @@ async fn a_deactivated_account_cannot_sign_in_and_stays_on_its_profiles_marked()
     let page = app.get(&format!("/profiles/{profile}"), Some(&ada)).await;
     assert!(page.body.contains(">deactivated</span>"), "{}", page.body);
     assert!(app.get(&format!("/users/{grace_id}"), Some(&root)).await.body.contains("deactivated on"));
+    let suggested = app.json("/api/users/suggest", &[("profile", &profile), ("q", "gra")], Some(&ada)).await;
+    assert_eq!(suggested[0]["deactivated"], true, "the picker marks her too: {suggested}");
 
     let back = app.call("/api/users/reactivate", &[("user", &grace_id)], Some(&root)).await;
     assert!(back.status.is_success(), "{} {}", back.status, back.body);

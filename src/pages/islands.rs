@@ -649,7 +649,7 @@ fn PickableSuggestion(
     let label = format!("{} <{}>", suggestion.display_name, suggestion.email);
     let email = suggestion.email;
     view! {
-        <Suggested label=label.clone() access=suggestion.access>
+        <Suggested label=label.clone() access=suggestion.access deactivated=suggestion.deactivated>
             <button
                 type="button"
                 class="button small"

@@ -143,10 +143,23 @@ pub fn AccessChoice(id: &'static str, label: &'static str, #[prop(optional)] plu
 /// One person the picker suggests, "Name <email>": what they already are on the profile,
 /// or else `children`, the way to add them.
 #[component]
-pub fn Suggested(label: String, access: Option<String>, children: Children) -> impl IntoView {
+pub fn Suggested(
+    label: String,
+    access: Option<String>,
+    #[prop(optional)] deactivated: bool,
+    children: Children,
+) -> impl IntoView {
     view! {
         <li>
             <span class="suggestion">{label}</span>
+            {deactivated
+                .then(|| {
+                    view! {
+                        " "
+                        <span class="pill muted">"deactivated"</span>
+                        " "
+                    }
+                })}
             {match access {
                 Some(access) => {
                     view! { <span class="muted">{format!(" · already a {access}")}</span> }.into_any()

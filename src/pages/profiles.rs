@@ -618,7 +618,7 @@ fn FindPeople(profile: ProfileId, found: Option<Vec<Suggestion>>, everyone: bool
                             .map(|s| {
                                 let label = format!("{} <{}>", s.display_name, s.email);
                                 view! {
-                                    <Suggested label=label.clone() access=s.access>
+                                    <Suggested label=label.clone() access=s.access deactivated=s.deactivated>
                                         <form action=AddMember::PATH method="post" class="inline-form">
                                             <input type="hidden" name="profile" value=profile.0 />
                                             <input type="hidden" name="email" value=s.email.clone() />
