@@ -78,6 +78,10 @@ pub struct Settings {
     /// relay on the same machine). Unset, mail is written to [`Settings::mail_outbox`]
     /// instead. `ROSTER_SMTP_URL`.
     pub smtp_url: Option<SmtpUrl>,
+    /// A PEM file of the certificate authority (or the self-signed certificate) to trust for
+    /// a TLS `smtp_url`, besides the public ones: a mail server inside an organisation.
+    /// `ROSTER_SMTP_CA_FILE`.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Who mail comes from, as `Name <address>`. `ROSTER_MAIL_FROM`.
     pub mail_from: String,
     /// Where mail is written as `.eml` files while no SMTP server is set: unset, `outbox/`
@@ -247,6 +251,7 @@ impl Default for Settings {
             shutdown_grace_secs: 30,
             public_url: None,
             smtp_url: None,
+            smtp_ca_file: None,
             mail_from: "Roster <roster@localhost>".into(),
             mail_outbox: None,
             email_confirmation: Confirmation::Required,
@@ -359,6 +364,9 @@ impl Settings {
         }
         if let Some(v) = var("ROSTER_SMTP_URL") {
             self.smtp_url = Some(SmtpUrl(v)).filter(|url| !url.0.trim().is_empty());
+        }
+        if let Some(v) = var("ROSTER_SMTP_CA_FILE") {
+            self.smtp_ca_file = Some(PathBuf::from(v)).filter(|path| !path.as_os_str().is_empty());
         }
         if let Some(v) = var("ROSTER_MAIL_FROM") {
             self.mail_from = v;

@@ -16,11 +16,15 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use lettre::{
     message::{Mailbox, MultiPart},
+    transport::smtp::AsyncSmtpTransportBuilder,
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
 use tokio::sync::Notify;
 
-use super::{config::Settings, db::Db};
+use super::{
+    config::{Settings, SmtpUrl},
+    db::Db,
+};
 use crate::{domain::Email, error::AppError, impl_for_connections, with_db};
 pub use letters::{Letter, Rendered};
 
@@ -48,10 +52,49 @@ pub fn retry_delay(attempts: i32) -> i64 {
 pub fn check_settings(settings: &Settings) -> anyhow::Result<()> {
     settings.mail_from.parse::<Mailbox>().map_err(|e| anyhow::anyhow!("mail_from: {e}"))?;
     if let Some(url) = &settings.smtp_url {
-        AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0)
-            .map_err(|e| anyhow::anyhow!("smtp_url ({url:?}): {e}"))?;
+        smtp_client(url, settings.smtp_ca_file.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    } else if settings.smtp_ca_file.is_some() {
+        anyhow::bail!("smtp_ca_file is set but smtp_url is not");
     }
     Ok(())
+}
+
+/// The SMTP client `url` describes, trusting the certificates in `ca_file` as well as the
+/// public ones when it is given; not yet built (building starts its connection pool, which
+/// needs the async runtime).
+fn smtp_client(
+    url: &SmtpUrl,
+    ca_file: Option<&std::path::Path>,
+) -> Result<AsyncSmtpTransportBuilder, String> {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0)
+        .map_err(|e| format!("smtp_url ({url:?}): {e}"))?
+        .timeout(Some(SMTP_TIMEOUT));
+    let Some(ca_file) = ca_file else { return Ok(builder) };
+    let shown = ca_file.display();
+    let pem = std::fs::read(ca_file).map_err(|e| format!("smtp_ca_file ({shown}): {e}"))?;
+    // A file with no certificate in it would parse as an empty list and trust nothing new.
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    if !pem.windows(BEGIN.len()).any(|w| w == BEGIN) {
+        return Err(format!("smtp_ca_file ({shown}) holds no PEM certificate"));
+    }
+    let ca = Certificate::from_pem(&pem).map_err(|e| format!("smtp_ca_file ({shown}): {e}"))?;
+    // The URL parsed already, as lettre read it: the host to check the certificate against,
+    // and how TLS starts.
+    let parsed = url::Url::parse(&url.0).map_err(|e| format!("smtp_url ({url:?}): {e}"))?;
+    let host = parsed.host_str().unwrap_or_default().to_owned();
+    let tls_mode = parsed.query_pairs().find(|(key, _)| key == "tls").map(|(_, mode)| mode.into_owned());
+    let params = TlsParameters::builder(host)
+        .add_root_certificate(ca)
+        .build()
+        .map_err(|e| format!("smtp_ca_file ({shown}): {e}"))?;
+    let tls = match (parsed.scheme(), tls_mode.as_deref()) {
+        ("smtps", _) => Tls::Wrapper(params),
+        (_, Some("required")) => Tls::Required(params),
+        (_, Some("opportunistic")) => Tls::Opportunistic(params),
+        _ => return Err("smtp_ca_file needs an smtp_url with TLS: smtps://… or ?tls=required".into()),
+    };
+    Ok(builder.tls(tls))
 }
 
 /// Where mail goes.
@@ -90,9 +133,9 @@ pub struct Undelivered {
 impl Mailer {
     pub fn from_settings(settings: &Settings) -> Mailer {
         let transport = match &settings.smtp_url {
-            Some(url) => match AsyncSmtpTransport::<Tokio1Executor>::from_url(&url.0) {
-                Ok(builder) => Transport::Smtp(builder.timeout(Some(SMTP_TIMEOUT)).build()),
-                Err(err) => Transport::Broken(format!("smtp_url: {err}")),
+            Some(url) => match smtp_client(url, settings.smtp_ca_file.as_deref()) {
+                Ok(client) => Transport::Smtp(client.build()),
+                Err(err) => Transport::Broken(err),
             },
             None => Transport::Outbox(settings.resolved_mail_outbox()),
         };
