@@ -409,7 +409,7 @@ pub mod ssr {
             }
             tx.commit().await.map(|_| !admin)
         })?;
-        Ok(offered.then(|| format!("{}/setup?token={token}", base.trim_end_matches('/'))))
+        Ok(offered.then(|| crate::server::mail::Landing::Setup.link(base, &token)))
     }
 
     /// Hashes with Argon2id (the crate's defaults follow OWASP), on a blocking thread so the

@@ -112,7 +112,7 @@ pub mod ssr {
         server::{
             config::{Registration, Settings},
             db::{Db, Pool},
-            mail::{Letter, Mailer, Queue},
+            mail::{Landing, Letter, Mailer, Queue},
             state::AppState,
             tokens::{Purpose, Tokens},
         },
@@ -160,7 +160,7 @@ pub mod ssr {
         }
         let token = random_token();
         let now = chrono::Utc::now().timestamp();
-        let link = format!("{}/confirm?token={token}", mailer.site());
+        let link = mailer.link(Landing::Confirm, &token);
         let letter = Letter::ConfirmEmail { name: name.as_str().to_owned(), link, hours: REGISTRATION_HOURS };
         let mail = mailer.render(&letter);
         with_db!(&state.db, |pool| {
@@ -337,7 +337,7 @@ pub mod ssr {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(name) = renewed {
-                let link = format!("{}/confirm?token={token}", mailer.site());
+                let link = mailer.link(Landing::Confirm, &token);
                 let letter = Letter::ConfirmEmail { name, link, hours: REGISTRATION_HOURS };
                 tx.queue_mail(email, &mailer.render(&letter)).await?;
             } else {
@@ -370,7 +370,7 @@ pub mod ssr {
         C: Tokens + Queue + Send,
     {
         let token = tx.issue_token(user, Purpose::ConfirmEmail, None).await?;
-        let link = format!("{}/confirm?token={token}", mailer.site());
+        let link = mailer.link(Landing::Confirm, &token);
         let hours = Purpose::ConfirmEmail.lifetime_secs() / 3600;
         tx.queue_mail(email, &mailer.render(&Letter::ConfirmEmail { name, link, hours })).await
     }

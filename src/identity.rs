@@ -49,7 +49,7 @@ pub mod ssr {
         security_log::{ssr::SecurityLog, EventKind},
         server::{
             db::{Db, Pool},
-            mail::{Letter, Queue},
+            mail::{Landing, Letter, Queue},
             state::AppState,
             tokens::{Purpose, Tokens},
         },
@@ -88,7 +88,7 @@ pub mod ssr {
                 .fetch_one(&mut *tx)
                 .await?;
             let token = tx.issue_token(user, Purpose::ChangeEmail, Some(new_email)).await?;
-            let link = format!("{}/confirm?token={token}", mailer.site());
+            let link = mailer.link(Landing::Confirm, &token);
             let hours = Purpose::ChangeEmail.lifetime_secs() / 3600;
             tx.queue_mail(new_email, &mailer.render(&Letter::ConfirmNewEmail { name, link, hours })).await?;
             tx.log_event(user, EventKind::EmailChangeRequested, address, None).await?;

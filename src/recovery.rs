@@ -82,7 +82,7 @@ pub mod ssr {
         security_log::{ssr::SecurityLog, EventKind},
         server::{
             db::{Db, Pool},
-            mail::{Letter, Queue},
+            mail::{Landing, Letter, Queue},
             state::AppState,
             tokens::{Purpose, Tokens},
         },
@@ -116,7 +116,7 @@ pub mod ssr {
             .await?;
             let Some((email, name)) = found else { return Err(AppError::NotFound) };
             let token = tx.issue_token(user, Purpose::ResetPassword, None).await?;
-            let link = reset_link(mailer.site(), &token);
+            let link = mailer.link(Landing::Reset, &token);
             let minutes = Purpose::ResetPassword.lifetime_secs() / 60;
             let mail = mailer.render(&Letter::ResetPassword { name, link, minutes });
             tx.queue_mail(&Email::parse(&email)?, &mail).await?;
@@ -125,11 +125,6 @@ pub mod ssr {
         });
         mailer.wake();
         Ok(())
-    }
-
-    /// The address of the reset link with `token`, on the site `site`.
-    pub fn reset_link(site: &str, token: &str) -> String {
-        format!("{site}/reset?token={token}")
     }
 
     /// Makes a reset link for the account with `email`, for an operator to hand over
@@ -142,7 +137,7 @@ pub mod ssr {
             tx.log_event(user, EventKind::ResetLinkSent, None, None).await?;
             tx.commit().await.map(|_| token)
         })?;
-        Ok(reset_link(site, &token))
+        Ok(Landing::Reset.link(site, &token))
     }
 
     /// Whether `token` is a reset link that would work now (it is used up only by

@@ -116,6 +116,29 @@ pub struct Mailer {
     wake: Arc<Notify>,
 }
 
+/// The pages a one-time link lands on, its token in the query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Landing {
+    /// Confirms an address: a registration's, an account's or a new one.
+    Confirm,
+    /// Sets a new password.
+    Reset,
+    /// Makes the first administrator.
+    Setup,
+}
+
+impl Landing {
+    /// The link to this page with `token`, on the site `site`.
+    pub fn link(self, site: &str, token: &str) -> String {
+        let path = match self {
+            Landing::Confirm => "/confirm",
+            Landing::Reset => "/reset",
+            Landing::Setup => "/setup",
+        };
+        format!("{}{path}?token={token}", site.trim_end_matches('/'))
+    }
+}
+
 /// Where one delivery went.
 #[derive(Debug)]
 pub enum Delivered {
@@ -150,6 +173,11 @@ impl Mailer {
     /// The site's address, which every link in a mail starts with.
     pub fn site(&self) -> &str {
         &self.site
+    }
+
+    /// The link to `landing` with `token`, on this site.
+    pub fn link(&self, landing: Landing, token: &str) -> String {
+        landing.link(&self.site, token)
     }
 
     /// `letter`, rendered for this site.
