@@ -12,7 +12,7 @@ use super::{
     },
     query,
     security::SignInSummary,
-    DangerZone,
+    DangerZone, YourPassword,
 };
 use crate::auth::{list_sessions, ActiveSession, EndSession, Session};
 
@@ -202,16 +202,7 @@ fn DeleteMine() -> impl IntoView {
                 .class("stack")
                 .named("Delete my account")
                 .button("button danger")>
-                <div class="field">
-                    <label for="delete-password">"Your password"</label>
-                    <input
-                        id="delete-password"
-                        name="password"
-                        type="password"
-                        autocomplete="current-password"
-                        required
-                    />
-                </div>
+                <YourPassword id="delete-password" name="password" />
                 <label class="check">
                     <input type="checkbox" name="confirm" value="yes" required />
                     " I understand: delete my account for good"

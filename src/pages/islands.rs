@@ -14,7 +14,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 use serde::{Deserialize, Serialize};
 
-use super::{action_error, errors_of, AccessChoice, Field, FormError, Suggested};
+use super::{action_error, errors_of, AccessChoice, Field, FormError, Suggested, YourPassword};
 use crate::{
     auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
@@ -169,7 +169,15 @@ fn form_body(
     view! {
         <FormError error all=true />
         {children()}
-        {move || asked.get().then(|| view! { <ReauthField id=password_id.clone() /> })}
+        {move || {
+            asked
+                .get()
+                .then(|| {
+                    view! {
+                        <YourPassword id=password_id.clone() name=crate::reauth::FIELD hint=REAUTH_HINT />
+                    }
+                })
+        }}
         <button
             type="submit"
             class=button_class
@@ -181,28 +189,7 @@ fn form_body(
     }
 }
 
-/// The password again, for a change that asks for it (`crate::reauth`).
-#[component]
-fn ReauthField(id: String) -> impl IntoView {
-    let hint = "Changes like this one ask for it again once you haven't given it for a while.";
-    let hint_id = format!("{id}-hint");
-    view! {
-        <div class="field">
-            <label for=id.clone()>"Your password"</label>
-            <input
-                id=id
-                name=crate::reauth::FIELD
-                type="password"
-                autocomplete="current-password"
-                required
-                aria-describedby=hint_id.clone()
-            />
-            <p class="hint" id=hint_id>
-                {hint}
-            </p>
-        </div>
-    }
-}
+const REAUTH_HINT: &str = "Changes like this one ask for it again once you haven't given it for a while.";
 
 /// An island for one server function's form: `<Name look=Look::new(..)>fields</Name>`.
 macro_rules! form_island {
@@ -329,13 +316,34 @@ fn account_button(busy: Signal<bool>, label: &'static str, busy_label: &'static 
     }
 }
 
-#[island]
-pub fn SignInForm() -> impl IntoView {
-    let action = ServerAction::<SignIn>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Sign in">
-            <FormError error />
+/// An island for an account form (sign in, register, a password, a link by mail): its
+/// error above, its fields, each checked as it changes, and its button.
+/// `Name(props) => Action, "form's name", ("Button", "Busy…"), |error| { fields }`.
+macro_rules! account_form {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident($($prop:ident: $ty:ty),*) => $action:ty, $aria:literal, ($label:literal, $busy:literal),
+        |$error:ident| $fields:block
+    )+) => {$(
+        $(#[$doc])*
+        #[island]
+        pub fn $name($($prop: $ty),*) -> impl IntoView {
+            let action = ServerAction::<$action>::new();
+            let $error = action_error(action);
+            view! {
+                <ActionForm action attr:class="stack" attr:aria-label=$aria>
+                    <FormError error=$error />
+                    {$fields}
+                    {account_button(busy(action), $label, $busy)}
+                </ActionForm>
+            }
+        }
+    )+};
+}
+
+account_form! {
+    SignInForm() => SignIn, "Sign in", ("Sign in", "Signing in…"), |error| {
+        view! {
             <Field name="email" label="Email" kind="email" autocomplete="username" server_error=error />
             <Field
                 name="password"
@@ -344,8 +352,94 @@ pub fn SignInForm() -> impl IntoView {
                 autocomplete="current-password"
                 server_error=error
             />
-            {account_button(busy(action), "Sign in", "Signing in…")}
-        </ActionForm>
+        }
+    }
+
+    RegisterForm() => Register, "Create account", ("Create account", "Creating account…"), |error| {
+        view! { <NewAccountFields error /> }
+    }
+
+    /// The first administrator's account, made with the setup link's `token`.
+    SetupAdminForm(token: String) => SetupAdmin, "Create the administrator",
+    ("Create administrator", "Creating…"),
+    |error| {
+        view! {
+            <input type="hidden" name="token" value=token />
+            <NewAccountFields error />
+        }
+    }
+
+    /// "Forgot password": the email to send a reset link to.
+    RequestResetForm() => RequestPasswordReset, "Send a reset link", ("Send me a link", "Sending…"),
+    |error| {
+        view! { <LinkEmailField error /> }
+    }
+
+    /// The email to send a confirmation link to again.
+    ResendConfirmationForm() => ResendConfirmation, "Send the confirmation link again",
+    ("Send the link again", "Sending…"), |error| {
+        view! { <LinkEmailField error /> }
+    }
+
+    /// A new password, set with the reset link's `token`.
+    ResetPasswordForm(token: String) => ResetPassword, "Set a new password", ("Set password", "Setting…"),
+    |error| {
+        view! {
+            <input type="hidden" name="token" value=token />
+            <NewPasswordField name="password" label="New password" error />
+        }
+    }
+
+    /// One's own display name, `current` to begin with.
+    ChangeNameForm(current: String) => ChangeName, "Change your name", ("Change name", "Changing…"),
+    |error| {
+        view! {
+            <Field
+                name="display_name"
+                label="Display name"
+                autocomplete="name"
+                maxlength=DisplayName::MAX_CHARS
+                validate=check_name
+                value=current
+                server_error=error
+            />
+        }
+    }
+
+    /// A new address for one's account, and the password that allows it.
+    ChangeEmailForm() => ChangeEmail, "Change your email", ("Send a link to the new address", "Sending…"),
+    |error| {
+        view! {
+            <Field
+                name="new_email"
+                label="New email"
+                kind="email"
+                autocomplete="email"
+                maxlength=Email::MAX_LEN
+                validate=check_email
+                server_error=error
+            />
+            <Field
+                name="password"
+                label="Your password"
+                kind="password"
+                autocomplete="current-password"
+                server_error=error
+            />
+        }
+    }
+
+    ChangePasswordForm() => ChangePassword, "Change password", ("Change password", "Changing…"), |error| {
+        view! {
+            <Field
+                name="current"
+                label="Current password"
+                kind="password"
+                autocomplete="current-password"
+                server_error=error
+            />
+            <NewPasswordField name="new_password" label="New password" error />
+        }
     }
 }
 
@@ -397,34 +491,6 @@ fn NewPasswordField(
     }
 }
 
-#[island]
-pub fn RegisterForm() -> impl IntoView {
-    let action = ServerAction::<Register>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Create account">
-            <FormError error />
-            <NewAccountFields error />
-            {account_button(busy(action), "Create account", "Creating account…")}
-        </ActionForm>
-    }
-}
-
-/// The first administrator's account, made with the setup link's `token`.
-#[island]
-pub fn SetupAdminForm(token: String) -> impl IntoView {
-    let action = ServerAction::<SetupAdmin>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Create the administrator">
-            <FormError error />
-            <input type="hidden" name="token" value=token />
-            <NewAccountFields error />
-            {account_button(busy(action), "Create administrator", "Creating…")}
-        </ActionForm>
-    }
-}
-
 /// The email field of a form that asks for a link by mail.
 #[component]
 fn LinkEmailField(error: Signal<Option<AppError>>) -> impl IntoView {
@@ -438,120 +504,6 @@ fn LinkEmailField(error: Signal<Option<AppError>>) -> impl IntoView {
             validate=check_email
             server_error=error
         />
-    }
-}
-
-/// "Forgot password": the email to send a reset link to.
-#[island]
-pub fn RequestResetForm() -> impl IntoView {
-    let action = ServerAction::<RequestPasswordReset>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Send a reset link">
-            <FormError error />
-            <LinkEmailField error />
-            {account_button(busy(action), "Send me a link", "Sending…")}
-        </ActionForm>
-    }
-}
-
-/// The email to send a confirmation link to again.
-#[island]
-pub fn ResendConfirmationForm() -> impl IntoView {
-    let action = ServerAction::<ResendConfirmation>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Send the confirmation link again">
-            <FormError error />
-            <LinkEmailField error />
-            {account_button(busy(action), "Send the link again", "Sending…")}
-        </ActionForm>
-    }
-}
-
-/// A new password, set with the reset link's `token`.
-#[island]
-pub fn ResetPasswordForm(token: String) -> impl IntoView {
-    let action = ServerAction::<ResetPassword>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Set a new password">
-            <FormError error />
-            <input type="hidden" name="token" value=token />
-            <NewPasswordField name="password" label="New password" error />
-            {account_button(busy(action), "Set password", "Setting…")}
-        </ActionForm>
-    }
-}
-
-/// One's own display name, `current` to begin with.
-#[island]
-pub fn ChangeNameForm(current: String) -> impl IntoView {
-    let action = ServerAction::<ChangeName>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Change your name">
-            <FormError error />
-            <Field
-                name="display_name"
-                label="Display name"
-                autocomplete="name"
-                maxlength=DisplayName::MAX_CHARS
-                validate=check_name
-                value=current
-                server_error=error
-            />
-            {account_button(busy(action), "Change name", "Changing…")}
-        </ActionForm>
-    }
-}
-
-/// A new address for one's account, and the password that allows it.
-#[island]
-pub fn ChangeEmailForm() -> impl IntoView {
-    let action = ServerAction::<ChangeEmail>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Change your email">
-            <FormError error />
-            <Field
-                name="new_email"
-                label="New email"
-                kind="email"
-                autocomplete="email"
-                maxlength=Email::MAX_LEN
-                validate=check_email
-                server_error=error
-            />
-            <Field
-                name="password"
-                label="Your password"
-                kind="password"
-                autocomplete="current-password"
-                server_error=error
-            />
-            {account_button(busy(action), "Send a link to the new address", "Sending…")}
-        </ActionForm>
-    }
-}
-
-#[island]
-pub fn ChangePasswordForm() -> impl IntoView {
-    let action = ServerAction::<ChangePassword>::new();
-    let error = action_error(action);
-    view! {
-        <ActionForm action attr:class="stack" attr:aria-label="Change password">
-            <FormError error />
-            <Field
-                name="current"
-                label="Current password"
-                kind="password"
-                autocomplete="current-password"
-                server_error=error
-            />
-            <NewPasswordField name="new_password" label="New password" error />
-            {account_button(busy(action), "Change password", "Changing…")}
-        </ActionForm>
     }
 }
 

@@ -124,6 +124,38 @@ pub fn Field(
     }
 }
 
+/// "Your password", given again before a change: `id` unique on the page, `name` the
+/// server function's argument.
+#[component]
+pub fn YourPassword(
+    #[prop(into)] id: String,
+    name: &'static str,
+    #[prop(optional)] hint: Option<&'static str>,
+) -> impl IntoView {
+    let hint_id = hint.map(|_| format!("{id}-hint"));
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Your password"</label>
+            <input
+                id=id
+                name=name
+                type="password"
+                autocomplete="current-password"
+                required
+                aria-describedby=hint_id.clone()
+            />
+            {hint
+                .map(|hint| {
+                    view! {
+                        <p class="hint" id=hint_id>
+                            {hint}
+                        </p>
+                    }
+                })}
+        </div>
+    }
+}
+
 /// The access level for people being added, members first: the picker's and the bulk add's.
 #[component]
 pub fn AccessChoice(id: &'static str, label: &'static str, #[prop(optional)] plural: bool) -> impl IntoView {

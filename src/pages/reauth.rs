@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use super::{
     islands::{ConfirmPasswordForm, Look},
-    query,
+    query, YourPassword,
 };
 use crate::{auth::Session, reauth};
 
@@ -31,16 +31,7 @@ pub fn ConfirmPasswordPage() -> impl IntoView {
                                         .named("Confirm your password")
                                         .button("button primary")>
                                         <input type="hidden" name="next" value=next />
-                                        <div class="field">
-                                            <label for="password">"Your password"</label>
-                                            <input
-                                                id="password"
-                                                name="password"
-                                                type="password"
-                                                autocomplete="current-password"
-                                                required
-                                            />
-                                        </div>
+                                        <YourPassword id="password" name="password" />
                                     </ConfirmPasswordForm>
                                 }
                                     .into_any()
