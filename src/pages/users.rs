@@ -125,15 +125,7 @@ pub fn UserPage() -> impl IntoView {
             list_user_history(user, action, after).await
         },
     );
-    // The roles one could grant: only admins may list them, so only admins ask.
-    let viewer_is_admin = move || matches!(session.user.get(), Some(Ok(Some(ref me))) if me.is_admin);
-    let roles = Resource::new(viewer_is_admin, |admin| async move {
-        if admin {
-            list_roles().await
-        } else {
-            Ok(Vec::new())
-        }
-    });
+    let roles = grantable_roles(session);
 
     view! {
         <Transition fallback=|| {
@@ -172,22 +164,46 @@ pub fn UserPage() -> impl IntoView {
                             is_admin
                             reauth
                         />
-                        <section class="card" aria-labelledby="profiles-heading">
-                            <h2 id="profiles-heading">"Profiles"</h2>
-                            <ListControls
-                                list
-                                label="Search profiles"
-                                access=true
-                                sorts=&[("name", "Name"), ("since", "Since")]
-                            />
-                            <UserProfiles user=uid profiles list />
-                        </section>
+                        <UserProfilesSection user=uid profiles list />
                     </div>
                     <UserHistorySection user=uid history action on_later_page />
                 }
                     .into_any()
             })}
         </Transition>
+    }
+}
+
+/// The roles one could grant: only admins may list them, so only admins ask.
+fn grantable_roles(session: crate::auth::Session) -> Resource<Result<Vec<Role>, AppError>> {
+    let viewer_is_admin = move || matches!(session.user.get(), Some(Ok(Some(ref me))) if me.is_admin);
+    Resource::new(viewer_is_admin, |admin| async move {
+        if admin {
+            list_roles().await
+        } else {
+            Ok(Vec::new())
+        }
+    })
+}
+
+/// The profiles a user is on, searchable.
+#[component]
+fn UserProfilesSection(
+    user: UserId,
+    profiles: Result<Page<ProfileSummary>, AppError>,
+    list: ListQuery,
+) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="profiles-heading">
+            <h2 id="profiles-heading">"Profiles"</h2>
+            <ListControls
+                list
+                label="Search profiles"
+                access=true
+                sorts=&[("name", "Name"), ("since", "Since")]
+            />
+            <UserProfiles user profiles list />
+        </section>
     }
 }
 
