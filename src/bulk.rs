@@ -214,8 +214,11 @@ pub mod ssr {
         let day_ago = Timestamp(chrono::Utc::now() - chrono::Duration::days(1));
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
+            // NO KEY UPDATE: it queues this person's drafts without blocking the foreign-key
+            // checks of rows that name them (an apply's history, as its actor), which a
+            // FOR UPDATE here would make a deadlock of.
             if dialect_of(pool) == Dialect::Postgres {
-                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE")
                     .bind(by)
                     .execute(&mut *tx)
                     .await?;
@@ -527,8 +530,10 @@ pub mod ssr {
         }
         let rows = with_db!(db, |pool| {
             let mut tx = if apply { pool.begin_write().await? } else { pool.begin().await? };
+            // Applies to one profile queue here. NO KEY UPDATE, as in `save`: a draft saved
+            // meanwhile (its foreign key names the profile) doesn't wait on it.
             if apply && dialect_of(pool) == Dialect::Postgres {
-                sqlx::query("SELECT id FROM profiles WHERE id = $1 FOR UPDATE")
+                sqlx::query("SELECT id FROM profiles WHERE id = $1 FOR NO KEY UPDATE")
                     .bind(draft.profile)
                     .execute(&mut *tx)
                     .await?;

@@ -45,6 +45,38 @@ async fn a_hundred_identical_adds_at_once_leave_one_link_and_one_history_row() {
 }
 
 #[tokio::test]
+async fn drafts_saved_while_bulk_changes_apply_never_deadlock() {
+    // A draft's save queues on its author's row, an apply on its profile's row; each also
+    // checks the other row as a foreign key. On PostgreSQL those locks once made a deadlock.
+    let app = Arc::new(TestApp::with_settings(|s| s.bulk_per_minute = 10_000).await);
+    let boss = app.register("boss@example.com", "Boss", PW).await;
+    app.accounts("imported", "Imported", 4 * 8 * 20).await;
+    let p = profile(&app, &boss, "Imports").await;
+    let workers = (0..4).map(|w| {
+        let (app, boss, p) = (app.clone(), boss.clone(), p.clone());
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for round in 0..8 {
+                let first = (w * 8 + round) * 20 + 1;
+                let emails: Vec<String> =
+                    (first..first + 20).map(|i| format!("imported{i}@example.com")).collect();
+                let form = [("profile", p.as_str()), ("emails", &emails.join("\n")), ("access", "member")];
+                let draft = app.call("/api/bulk/add", &form, Some(&boss)).await;
+                statuses.push(draft.status);
+                let apply = app.call("/api/bulk/apply", &[("id", draft.body.trim())], Some(&boss)).await;
+                statuses.push(apply.status);
+            }
+            statuses
+        })
+    });
+    let statuses: Vec<StatusCode> =
+        futures::future::join_all(workers).await.into_iter().flat_map(Result::unwrap).collect();
+    assert!(statuses.iter().all(StatusCode::is_success), "{statuses:?}");
+    let links = app.count(&format!("SELECT COUNT(*) FROM memberships WHERE profile_id = {p}")).await;
+    assert_eq!(links, 1 + 4 * 8 * 20, "the boss and everyone imported");
+}
+
+#[tokio::test]
 async fn two_managers_removing_each_other_at_once_leave_one_manager() {
     let app = Arc::new(TestApp::new().await);
     app.admin("admin@example.com", "Admin", PW).await;

@@ -31,10 +31,10 @@ fn start(url: &str, port: u16) -> Child {
     common::process::roster(url)
         .arg("serve")
         .env("ROSTER_LISTEN", format!("127.0.0.1:{port}"))
-        .env("ROSTER_LOG", "off")
+        // ROSTER_CRASH_LOG=error shows the servers' errors, to find out why a run failed.
+        .env("ROSTER_LOG", std::env::var("ROSTER_CRASH_LOG").unwrap_or("off".into()))
         .env("ROSTER_BULK_PER_MINUTE", "1000000")
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("start roster")
 }
@@ -156,8 +156,17 @@ async fn sigkill_during_bulk_imports_loses_nothing_acknowledged_and_splits_no_tr
                 })
             })
             .collect();
-        // Let the work run, then kill the server mid-stride.
-        tokio::time::sleep(Duration::from_millis(400 + (round as u64 * 277) % 900)).await;
+        // Let the work run until this round has had a bulk import acknowledged (however slow
+        // the host is today), then a little more, and kill the server mid-stride.
+        let bulks_before = acked.lock().unwrap().bulks.len();
+        for waited in 0.. {
+            if acked.lock().unwrap().bulks.len() > bulks_before {
+                break;
+            }
+            assert!(waited < 1200, "no bulk import was acknowledged in a minute");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis((round as u64 * 277) % 600)).await;
         server.kill().expect("SIGKILL");
         server.wait().unwrap();
         for worker in workers {
