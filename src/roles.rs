@@ -271,8 +271,9 @@ pub mod ssr {
     ) -> Result<(), AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            // The row as it was, locked until the change is recorded.
-            let lock = if dialect_of(pool) == Dialect::Postgres { " FOR UPDATE" } else { "" };
+            // The row as it was, locked until the change is recorded (NO KEY UPDATE: rows
+            // that refer to it, such as new members, need not wait).
+            let lock = if dialect_of(pool) == Dialect::Postgres { " FOR NO KEY UPDATE" } else { "" };
             let was: Option<(String, String)> =
                 sqlx::query_as(&format!("SELECT name, description FROM roles WHERE id = $1{lock}"))
                     .bind(id)
