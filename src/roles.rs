@@ -38,7 +38,7 @@ pub const ADMIN_IS_PERMANENT: &str = "The admin role can't be deleted or renamed
 /// The role that may do everything.
 pub const ADMIN: &str = "admin";
 pub const LAST_ADMIN: &str = "This is the last admin. Make someone else an admin first.";
-pub const NAME_TAKEN: &str = "A role with that name already exists.";
+pub const NAME_TAKEN: &str = "A role with that name already exists (capitals aside).";
 
 #[server(prefix = "/api", endpoint = "roles/list")]
 pub async fn list_roles() -> Result<Vec<Role>, AppError> {
@@ -248,13 +248,15 @@ pub mod ssr {
     ) -> Result<RoleId, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let id: RoleId =
-                sqlx::query_scalar("INSERT INTO roles (name, description) VALUES ($1, $2) RETURNING id")
-                    .bind(name)
-                    .bind(description)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(to_error)?;
+            let id: RoleId = sqlx::query_scalar(
+                "INSERT INTO roles (name, description, name_key) VALUES ($1, $2, $3) RETURNING id",
+            )
+            .bind(name)
+            .bind(description)
+            .bind(name.to_lowercase())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(to_error)?;
             record_subject!(&mut *tx, actor, On::Role(id), SubjectAction::Created, None::<&str>, Some(name))?;
             tx.commit().await?;
             Ok(id)
@@ -280,10 +282,11 @@ pub mod ssr {
                     .fetch_optional(&mut *tx)
                     .await?;
             let (old_name, old_description) = was.ok_or(AppError::NotFound)?;
-            sqlx::query("UPDATE roles SET name = $2, description = $3 WHERE id = $1")
+            sqlx::query("UPDATE roles SET name = $2, description = $3, name_key = $4 WHERE id = $1")
                 .bind(id)
                 .bind(name)
                 .bind(description)
+                .bind(name.to_lowercase())
                 .execute(&mut *tx)
                 .await
                 .map_err(to_error)?;
