@@ -103,25 +103,45 @@ fn Layout() -> impl IntoView {
 #[component]
 fn Header() -> impl IntoView {
     let session = expect_context::<Session>();
+    let path = leptos_router::hooks::use_location().pathname;
+    // Marks the link to the section the page is in: "page" on the section's own page.
+    let current = move |href: &'static str| {
+        let path = path.get();
+        if path == href {
+            Some("page")
+        } else if path.strip_prefix(href).is_some_and(|rest| rest.starts_with('/')) {
+            Some("true")
+        } else {
+            None
+        }
+    };
     let account = move || {
         Suspend::new(async move {
             match session.user.await {
                 Ok(Some(user)) => view! {
                     <span class="nav">
-                        <a href="/profiles">"My profiles"</a>
-                        <a href="/account">"Account"</a>
+                        <a href="/profiles" aria-current=move || current("/profiles")>
+                            "My profiles"
+                        </a>
+                        <a href="/account" aria-current=move || current("/account")>
+                            "Account"
+                        </a>
                         {user
                             .is_admin
                             .then(|| {
                                 view! {
-                                    <a href="/users">"Users"</a>
-                                    <a href="/roles">"Roles"</a>
+                                    <a href="/users" aria-current=move || current("/users")>
+                                        "Users"
+                                    </a>
+                                    <a href="/roles" aria-current=move || current("/roles")>
+                                        "Roles"
+                                    </a>
                                 }
                             })}
                     </span>
                     <span class="who" data-testid="signed-in-as">
                         <span class="who-label">"Signed in as "</span>
-                        <a href=format!("/users/{}", user.id)>
+                        <a href=format!("/users/{}", user.id) title="Your page, as others see it">
                             <strong>{user.display_name}</strong>
                         </a>
                         {user.is_admin.then(|| view! { <span class="badge">"admin"</span> })}

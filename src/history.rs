@@ -49,6 +49,21 @@ impl Entry {
         }
     }
 
+    /// The change as a sentence around the profile's or role's name, for a person's own
+    /// history: ("added to ", " as manager") reads "added to Platform team as manager".
+    pub fn describe_around(&self) -> (&'static str, String) {
+        let before = self.access_before.map_or("", Access::as_str);
+        let after = self.access_after.map_or("", Access::as_str);
+        match (self.role_id.is_some(), self.action) {
+            (true, Action::Added | Action::Restored) => ("was granted ", String::new()),
+            (true, Action::Removed | Action::Changed) => ("lost ", String::new()),
+            (false, Action::Added) => ("added to ", format!(" as {after}")),
+            (false, Action::Restored) => ("restored to ", format!(" as {after} (undo)")),
+            (false, Action::Changed) => ("changed on ", format!(" from {before} to {after}")),
+            (false, Action::Removed) => ("removed from ", format!(" (was {before})")),
+        }
+    }
+
     /// Whether a manager can still undo this: a profile removal not undone yet.
     pub fn undoable(&self) -> bool {
         self.profile_id.is_some() && self.action == Action::Removed && !self.undone

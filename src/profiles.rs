@@ -118,6 +118,15 @@ pub async fn delete_profile(id: ProfileId, confirm: Option<String>) -> Result<()
     Ok(())
 }
 
+/// Whether Roster is brand new: no profile yet, and no role but admin. The home page then
+/// shows an admin the first steps. Admins only.
+#[server(prefix = "/api", endpoint = "profiles/getting_started")]
+pub async fn getting_started() -> Result<bool, AppError> {
+    crate::access::require_admin().await?;
+    let state = crate::server::state::current()?;
+    ssr::brand_new(&state.db).await
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use crate::{
@@ -131,6 +140,18 @@ pub mod ssr {
         server::db::{dialect_of, Db, Dialect, Pool},
         with_db,
     };
+
+    /// No profile exists, and no role but admin: two lookups of one row at most.
+    pub async fn brand_new(db: &Db) -> Result<bool, AppError> {
+        Ok(with_db!(db, |pool| {
+            sqlx::query_scalar(
+                "SELECT NOT EXISTS (SELECT 1 FROM profiles) \
+                 AND NOT EXISTS (SELECT 1 FROM roles WHERE name <> 'admin')",
+            )
+            .fetch_one(pool)
+            .await
+        })?)
+    }
 
     /// Creates the profile and its creator's manager link in one transaction.
     pub async fn create(

@@ -117,6 +117,7 @@ fn calls(w: &World) -> Vec<Call> {
             vec![("current", s(PW)), ("new_password", s("another good secret"))],
         ),
         ("/api/profiles/create", Open::Own, vec![("name", s("Mine")), ("description", s(""))]),
+        ("/api/profiles/getting_started", Open::Guarded, vec![]),
         ("/api/profiles/of_user", Open::Guarded, vec![("user", w.owner_id.clone())]),
         ("/api/profiles/get", Open::Guarded, vec![("id", w.profile.clone())]),
         (

@@ -12,7 +12,7 @@ use super::{
     },
     query,
     security::SignInSummary,
-    DangerZone, YourPassword,
+    DangerZone, When, YourPassword,
 };
 use crate::auth::{list_sessions, ActiveSession, EndSession, Session};
 
@@ -55,6 +55,7 @@ fn YourAccount(user: crate::domain::SessionUser) -> impl IntoView {
         <h1>"Your account"</h1>
         <p class="lede">
             {format!("Signed in as {} <{}>", user.display_name, user.email)} " · "
+            <a href=format!("/users/{}", user.id)>"Your page"</a> " (as others see it) · "
             <a href=format!("/users/{}/security", user.id)>"Your security log"</a>
         </p>
         {reset
@@ -133,7 +134,7 @@ fn SessionsSection() -> impl IntoView {
 #[component]
 fn SessionTable(list: Vec<ActiveSession>) -> impl IntoView {
     let when = |t: crate::domain::Timestamp| {
-        view! { <time datetime=t.0.to_rfc3339()>{t.0.format("%Y-%m-%d %H:%M").to_string()}</time> }
+        view! { <When at=t /> }
     };
     view! {
         <SessionRows>
@@ -142,8 +143,8 @@ fn SessionTable(list: Vec<ActiveSession>) -> impl IntoView {
                     <tr>
                         <th scope="col">"Browser"</th>
                         <th scope="col">"Address"</th>
-                        <th scope="col">"Signed in (UTC)"</th>
-                        <th scope="col">"Last seen (UTC)"</th>
+                        <th scope="col">"Signed in"</th>
+                        <th scope="col">"Last seen"</th>
                         <th scope="col">
                             <span class="visually-hidden">"Actions"</span>
                         </th>

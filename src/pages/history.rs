@@ -5,7 +5,7 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    error_view, id_or_not_found, islands::UndoRows, param_id, query, Empty, ListQuery, Pager, Total,
+    error_view, id_or_not_found, islands::UndoRows, param_id, query, Empty, ListQuery, Pager, Total, When,
 };
 use crate::{
     domain::{ProfileId, UserId},
@@ -92,7 +92,7 @@ pub fn HistoryList(
             <thead>
                 <tr>
                     <th scope="col">"When"</th>
-                    <th scope="col">{if show_subject { "Profile or role" } else { "Person" }}</th>
+                    {(!show_subject).then(|| view! { <th scope="col">"Person"</th> })}
                     <th scope="col">"Change"</th>
                     <th scope="col">"By"</th>
                     {undo
@@ -121,21 +121,29 @@ pub fn HistoryList(
 #[component]
 fn HistoryRow(entry: Entry, show_subject: bool, undo: bool) -> impl IntoView {
     let e = entry;
-    let what = e.describe();
-    let subject = match (show_subject, e.profile_id, e.role_id) {
-        (true, Some(p), _) => {
-            let name = e.profile_name.clone().unwrap_or_else(|| format!("Profile #{p} (deleted)"));
-            view! { <a href=format!("/profiles/{p}")>{name}</a> }.into_any()
+    // On a person's page, one sentence naming the profile or role; on a profile's, the
+    // person, then what happened to them.
+    let change = if show_subject {
+        let (lead, rest) = e.describe_around();
+        let name = match (e.profile_id, e.role_id) {
+            (Some(p), _) => {
+                let name = e.profile_name.clone().unwrap_or_else(|| format!("profile #{p} (deleted)"));
+                view! { <a href=format!("/profiles/{p}")>{name}</a> }.into_any()
+            }
+            (_, Some(r)) => {
+                let name = e.role_name.clone().unwrap_or_else(|| format!("role #{r} (deleted)"));
+                view! { <strong>{name}</strong> }.into_any()
+            }
+            (None, None) => ().into_any(),
+        };
+        view! { <td>{lead} {name} {rest} {e.undone.then_some(" · undone")}</td> }.into_any()
+    } else {
+        let name = e.user_name.clone().unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id));
+        view! {
+            <td>{name}</td>
+            <td>{e.describe()} {e.undone.then_some(" · undone")}</td>
         }
-        (true, _, Some(r)) => {
-            let name = e.role_name.clone().unwrap_or_else(|| format!("#{r} (deleted)"));
-            view! { <span>"Role " {name}</span> }.into_any()
-        }
-        (true, None, None) => ().into_any(),
-        (false, ..) => {
-            let name = e.user_name.clone().unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id));
-            view! { <span>{name}</span> }.into_any()
-        }
+        .into_any()
     };
     let undo_label = format!("Undo: {}", e.user_name.clone().unwrap_or_default());
     let undo_form = e.undoable().then(|| {
@@ -151,10 +159,9 @@ fn HistoryRow(entry: Entry, show_subject: bool, undo: bool) -> impl IntoView {
     view! {
         <tr>
             <td>
-                <time datetime=e.at.0.to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
+                <When at=e.at />
             </td>
-            <td>{subject}</td>
-            <td>{what}{e.undone.then_some(" · undone")}</td>
+            {change}
             <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
             {undo.then(|| view! { <td class="row-actions">{undo_form}</td> })}
         </tr>
@@ -183,10 +190,7 @@ pub fn SubjectChanges(changes: Vec<SubjectEntry>) -> impl IntoView {
                         view! {
                             <tr>
                                 <td>
-                                    <time datetime=c
-                                        .at
-                                        .0
-                                        .to_rfc3339()>{c.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
+                                    <When at=c.at />
                                 </td>
                                 <td>{c.describe()}</td>
                                 <td>{c.actor.clone().unwrap_or_else(|| "—".into())}</td>

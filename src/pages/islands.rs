@@ -555,7 +555,8 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                     aria-controls="suggestions"
                     on:input=move |ev| typing.input(event_target_value(&ev))
                 />
-                <p class="hint" id="picker-hint">
+                // Only live suggestions make this true: hidden until the WASM runs.
+                <p class="hint js-only" id="picker-hint">
                     {if everyone {
                         "Type to see up to ten matching people; add by email."
                     } else {

@@ -205,6 +205,13 @@ pub fn Suggested(
 /// What a page shows instead of its content when loading it failed: the 404 page for
 /// "not found", a way to sign in for "sign in first", else the error's (safe) message.
 pub fn error_view(err: AppError) -> AnyView {
+    // The page's status says what went wrong, as the error would over the API.
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        if let Ok(status) = axum::http::StatusCode::from_u16(err.status()) {
+            response.set_status(status);
+        }
+    }
     match err {
         AppError::NotFound => view! { <not_found::NotFound /> }.into_any(),
         AppError::Unauthorized(_) => view! {
@@ -422,14 +429,27 @@ pub fn Total(
     #[prop(optional)]
     more: bool,
 ) -> impl IntoView {
-    let plural = if total == 1 && !more { "" } else { "s" };
+    let noun = if total == 1 && !more { noun.to_owned() } else { plural_of(noun) };
     let count = if more { format!("More than {}", thousands(total)) } else { thousands(total) };
-    let text =
-        if narrowed { format!("{count} matching {noun}{plural}") } else { format!("{count} {noun}{plural}") };
+    let text = if narrowed { format!("{count} matching {noun}") } else { format!("{count} {noun}") };
     view! {
         <p class="total muted" data-testid="total" aria-live="polite">
             {text}
         </p>
+    }
+}
+
+/// A moment, to the minute, its time zone named, readable by machines too.
+#[component]
+pub fn When(at: crate::domain::Timestamp) -> impl IntoView {
+    view! { <time datetime=at.0.to_rfc3339()>{at.minute()}</time> }
+}
+
+/// The plural of a list's noun.
+fn plural_of(noun: &str) -> String {
+    match noun {
+        "person" => "people".into(),
+        _ => format!("{noun}s"),
     }
 }
 

@@ -370,7 +370,7 @@ fn ProfileSections(
         </p>
         <h1>{profile.name.clone()}</h1>
         {(!profile.description.is_empty())
-            .then(|| view! { <p class="lede">{profile.description.clone()}</p> })}
+            .then(|| view! { <p class="lede lines">{profile.description.clone()}</p> })}
         <p class="muted" data-testid="profile-facts">
             <span data-testid="member-count">{profile.member_count}</span>
             {if profile.member_count == 1 { " member" } else { " members" }}
@@ -384,7 +384,7 @@ fn ProfileSections(
                 .then(|| {
                     view! {
                         <MemberPicker profile=pid everyone />
-                        <FindPeople profile=pid found everyone />
+                        <FindPeople profile=pid found everyone typed=query("find").get_untracked() />
                     }
                 })}
             <ListControls
@@ -581,7 +581,13 @@ fn DeleteProfileSection(profile: ProfileId) -> impl IntoView {
 /// `everyone`: whether the viewer may find every account, or only people they share a
 /// profile with.
 #[component]
-fn FindPeople(profile: ProfileId, found: Option<Vec<Suggestion>>, everyone: bool) -> impl IntoView {
+fn FindPeople(
+    profile: ProfileId,
+    found: Option<Vec<Suggestion>>,
+    everyone: bool,
+    /// What was searched for, kept in the box.
+    typed: Option<String>,
+) -> impl IntoView {
     let none_found = match &found {
         Some(found) if found.is_empty() => Some(if everyone {
             "No one matches. Add them by their email above."
@@ -595,7 +601,7 @@ fn FindPeople(profile: ProfileId, found: Option<Vec<Suggestion>>, everyone: bool
         <form method="get" action="" class="row-form find-form" role="search">
             <div class="field grow">
                 <label for="find">"Find people to add"</label>
-                <input id="find" name="find" type="search" maxlength=crate::paging::SEARCH_MAX />
+                <input id="find" name="find" type="search" maxlength=crate::paging::SEARCH_MAX value=typed />
             </div>
             <button type="submit" class="button">
                 "Find"

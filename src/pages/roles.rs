@@ -24,22 +24,42 @@ pub fn RolesPage() -> impl IntoView {
     let roles = Resource::new(|| (), |_| list_roles());
     view! {
         <Title text="Roles" />
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match roles.await {
+                    Err(err) => error_view(err),
+                    Ok(roles) => {
+                        // Only admins see roles, and only they get the form to make one.
+                        view! { <RolesBody roles /> }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// What roles are for, every role, and the form for a new one.
+#[component]
+fn RolesBody(roles: Vec<Role>) -> impl IntoView {
+    view! {
         <h1>"Roles"</h1>
+        <p class="lede">
+            "A role is a label for what someone is across the organisation, such as auditor or "
+            "mentor, held until an admin takes it away; each grant and removal is in the role's "
+            "history. Roles grant nothing inside Roster except " <strong>"admin"</strong>
+            ", which may see and change everything. Profiles decide who is on them."
+        </p>
         <div class="columns">
-            <section class="card">
-                <Transition fallback=|| {
-                    view! { <p class="muted">"Loading…"</p> }
-                }>
-                    {move || Suspend::new(async move {
-                        match roles.await {
-                            Err(err) => error_view(err),
-                            Ok(roles) if roles.is_empty() => {
-                                view! { <Empty>"No roles yet."</Empty> }.into_any()
-                            }
-                            Ok(roles) => view! { <RolesTable roles /> }.into_any(),
-                        }
-                    })}
-                </Transition>
+            <section class="card" aria-labelledby="all-roles-heading">
+                <h2 id="all-roles-heading">"All roles"</h2>
+                {if roles.is_empty() {
+                    view! { <Empty>"No roles yet."</Empty> }.into_any()
+                } else {
+                    view! { <RolesTable roles /> }.into_any()
+                }}
             </section>
             <section class="card" aria-labelledby="new-role-heading">
                 <h2 id="new-role-heading">"New role"</h2>
@@ -62,7 +82,7 @@ fn RolesTable(roles: Vec<Role>) -> impl IntoView {
                 <td>
                     <a href=format!("/roles/{}", r.id)>{r.name}</a>
                 </td>
-                <td>{r.description}</td>
+                <td class="lines">{r.description}</td>
                 <td class="num">{r.holder_count}</td>
             </tr>
         }
@@ -128,7 +148,7 @@ pub fn RolePage() -> impl IntoView {
                     </p>
                     <h1>{role.name.clone()}</h1>
                     {(!role.description.is_empty())
-                        .then(|| view! { <p class="lede">{role.description.clone()}</p> })}
+                        .then(|| view! { <p class="lede lines">{role.description.clone()}</p> })}
                     <p class="muted">
                         <span data-testid="holder-count">{role.holder_count}</span>
                         {if role.holder_count == 1 { " holder" } else { " holders" }}

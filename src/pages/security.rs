@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use super::{
     error_view, id_or_not_found,
     islands::{Look, ResendLinkForm},
-    param_id, query, Empty, Pager,
+    param_id, query, Empty, Pager, When,
 };
 use crate::{
     domain::{Timestamp, UserId},
@@ -89,10 +89,7 @@ fn EventTable(events: Vec<SecurityEvent>) -> impl IntoView {
                         view! {
                             <tr data-kind=e.kind.as_str()>
                                 <td>
-                                    <time datetime=e
-                                        .at
-                                        .0
-                                        .to_rfc3339()>{e.at.0.format("%Y-%m-%d %H:%M").to_string()}</time>
+                                    <When at=e.at />
                                 </td>
                                 <td>{format!("{}{by}", e.kind.describe())}</td>
                                 <td>{e.address.unwrap_or_else(|| "—".into())}</td>

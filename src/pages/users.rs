@@ -149,6 +149,17 @@ pub fn UserPage() -> impl IntoView {
                     <Title text=user.display_name.clone() />
                     <h1>{user.display_name.clone()}</h1>
                     <UserLede user=user.clone() deactivated_at=detail.deactivated_at />
+                    {is_me
+                        .then(|| {
+                            view! {
+                                <p class="notice" data-testid="your-page">
+                                    "This is your page as people who share a profile with you see it. "
+                                    "Your name, email and password are in "
+                                    <a href="/account">"your account"</a>
+                                    "."
+                                </p>
+                            }
+                        })}
                     {(is_admin && !is_me)
                         .then(|| {
                             view! {
@@ -329,7 +340,7 @@ fn UserHistorySection(
             <HistoryFilter action />
             {match history {
                 Err(err) => error_view(err),
-                Ok(page) => view! { <HistoryList page base on_later_page show_subject=false /> }.into_any(),
+                Ok(page) => view! { <HistoryList page base on_later_page show_subject=true /> }.into_any(),
             }}
         </section>
     }

@@ -1,0 +1,112 @@
+//! What pages say and answer, rendered on the server as a browser without JavaScript gets
+//! them: statuses, navigation, first steps, wording. On SQLite and PostgreSQL.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::http::StatusCode;
+use common::TestApp;
+
+const PW: &str = "correct horse battery";
+
+#[tokio::test]
+async fn a_page_someone_may_not_see_answers_403_and_offers_no_forms() {
+    let app = TestApp::new().await;
+    app.admin("root@example.com", "Root", PW).await;
+    let ada = app.register("ada@example.com", "Ada", PW).await;
+    let roles = app.get("/roles", Some(&ada)).await;
+    assert_eq!(roles.status, StatusCode::FORBIDDEN);
+    assert!(roles.body.contains("Not allowed") && !roles.body.contains("New role"), "{}", roles.body);
+    assert_eq!(app.get("/users", Some(&ada)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/roles", None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.get("/profiles/999999", Some(&ada)).await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_navigation_marks_the_section_the_page_is_in() {
+    let app = TestApp::new().await;
+    let root = app.admin("root@example.com", "Root", PW).await;
+    let nav =
+        |body: &str| body.split("<nav").nth(1).unwrap_or_default().split("</nav>").next().unwrap().to_owned();
+    let roles = nav(&app.get("/roles", Some(&root)).await.body);
+    assert!(roles.contains(r#"href="/roles" aria-current="page""#), "{roles}");
+    assert_eq!(roles.matches("aria-current").count(), 1, "{roles}");
+    let admin = app.count("SELECT id FROM roles WHERE name = 'admin'").await;
+    let role = nav(&app.get(&format!("/roles/{admin}"), Some(&root)).await.body);
+    assert!(role.contains(r#"href="/roles" aria-current="true""#), "{role}");
+    assert!(!nav(&app.get("/", Some(&root)).await.body).contains("aria-current"));
+}
+
+#[tokio::test]
+async fn the_first_admin_is_shown_the_first_steps_until_there_is_something() {
+    let app = TestApp::new().await;
+    let root = app.admin("root@example.com", "Root", PW).await;
+    let home = app.get("/", Some(&root)).await.body;
+    assert!(home.contains("Getting started") && home.contains("Your page"), "{home}");
+    let ada = app.register("ada@example.com", "Ada", PW).await;
+    let theirs = app.get("/", Some(&ada)).await.body;
+    assert!(!theirs.contains("Getting started") && !theirs.contains("href=\"/roles\""), "{theirs}");
+    app.json("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&root)).await;
+    assert!(!app.get("/", Some(&root)).await.body.contains("Getting started"));
+}
+
+#[tokio::test]
+async fn role_names_are_one_whatever_their_capitals() {
+    let app = TestApp::new().await;
+    let root = app.admin("root@example.com", "Root", PW).await;
+    let create = |name: &'static str| {
+        let (app, root) = (&app, root.clone());
+        async move { app.call("/api/roles/create", &[("name", name), ("description", "")], Some(&root)).await }
+    };
+    assert!(create("Auditor").await.status.is_success());
+    let clash = create("auditor").await;
+    assert_eq!(clash.status, StatusCode::CONFLICT, "{}", clash.body);
+    assert_eq!(create("ADMIN").await.status, StatusCode::CONFLICT);
+    // Beyond ASCII too, the same on both databases.
+    assert!(create("Équipe").await.status.is_success());
+    assert_eq!(create("équipe").await.status, StatusCode::CONFLICT);
+    let mentor = create("Mentor").await.body;
+    let rename = [("id", mentor.as_str()), ("name", "AUDITOR"), ("description", "")];
+    assert_eq!(app.call("/api/roles/update", &rename, Some(&root)).await.status, StatusCode::CONFLICT);
+    let recase = [("id", mentor.as_str()), ("name", "mentor"), ("description", "")];
+    assert!(app.call("/api/roles/update", &recase, Some(&root)).await.status.is_success(), "its own name");
+}
+
+#[tokio::test]
+async fn a_persons_history_names_the_profile_and_the_role_and_descriptions_keep_their_lines() {
+    let app = TestApp::new().await;
+    let root = app.admin("root@example.com", "Root", PW).await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let form = [("name", "Platform team"), ("description", "Builds things.\nRuns them too.")];
+    let profile = app.json("/api/profiles/create", &form, Some(&root)).await.to_string();
+    let add = [("profile", profile.as_str()), ("email", "ada@example.com"), ("access", "manager")];
+    assert!(app.call("/api/members/add", &add, Some(&root)).await.status.is_success());
+    let role = app.call("/api/roles/create", &[("name", "auditor"), ("description", "")], Some(&root)).await;
+    let grant = [("role", role.body.as_str()), ("email", "ada@example.com")];
+    assert!(app.call("/api/roles/assign", &grant, Some(&root)).await.status.is_success());
+
+    let ada = app.count("SELECT id FROM users WHERE email = 'ada@example.com'").await;
+    let page = app.get(&format!("/users/{ada}"), Some(&root)).await.body;
+    assert!(
+        page.contains(&format!(r#"added to <a href="/profiles/{profile}">Platform team</a> as manager"#)),
+        "{page}"
+    );
+    assert!(page.contains("was granted <strong>auditor</strong>"), "{page}");
+    assert!(page.contains(" UTC</time>"), "times name their zone");
+    let profile_page = app.get(&format!("/profiles/{profile}"), Some(&root)).await.body;
+    assert!(
+        profile_page.contains("class=\"lede lines\">Builds things.\nRuns them too.</p>"),
+        "{profile_page}"
+    );
+}
+
+#[tokio::test]
+async fn the_find_box_keeps_its_query_and_javascript_hints_wait_for_javascript() {
+    let app = TestApp::new().await;
+    let root = app.register("root@example.com", "Root", PW).await;
+    let profile =
+        app.json("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&root)).await;
+    let page = app.get(&format!("/profiles/{profile}?find=zed"), Some(&root)).await.body;
+    assert!(page.contains(r#"name="find" type="search""#) && page.contains(r#"value="zed""#), "{page}");
+    assert!(page.contains(r#"<p id="picker-hint" class="hint js-only">"#), "{page}");
+}
