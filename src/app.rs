@@ -165,7 +165,7 @@ fn Header() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <a class="brand" href="/" aria-label="Roster home">
+            <a class="brand" href="/">
                 <span class="brand-mark" aria-hidden="true">
                     "R"
                 </span>

@@ -29,7 +29,14 @@ pub fn HistoryFilter(
     view! {
         // Autocomplete off: on Back, the browser would otherwise put back what was typed last
         // rather than what the address (and so the list) says.
-        <form method="get" action="" class="row-form list-controls" role="search" autocomplete="off">
+        <form
+            method="get"
+            action=""
+            class="row-form list-controls"
+            role="search"
+            autocomplete="off"
+            aria-label="Filter the history"
+        >
             {search
                 .map(|q| {
                     view! {

@@ -14,7 +14,7 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 use serde::{Deserialize, Serialize};
 
-use super::{action_error, errors_of, AccessChoice, Field, FormError, Suggested, YourPassword};
+use super::{action_error, errors_of, AccessChoice, Field, FormError, YourPassword};
 use crate::{
     auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
@@ -513,6 +513,11 @@ const PICKER_PAUSE_MS: u64 = 150;
 /// Adding one person: type a name or email and pick from at most ten suggestions, which
 /// follow the typing. (Without JavaScript, the page's "Find" form does the same.) `everyone`:
 /// whether the viewer may find every account, or only people they share a profile with.
+///
+/// The field is an ARIA combobox (the WAI-ARIA authoring practices' list autocomplete):
+/// arrow keys move through the suggestions, Enter picks the highlighted one and never sends
+/// half-typed text while the list is open, Escape closes it; the pick is announced, and
+/// focus comes back to the field after a pick and after a refused add.
 #[island]
 pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
     let add = ServerAction::<AddMember>::new();
@@ -529,17 +534,17 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
         },
     );
     let typing = Debounced::new(set_typed);
-    let email_ref = NodeRef::<leptos::html::Input>::new();
-    let pick = move |email: String| {
-        if let Some(input) = email_ref.get() {
-            input.set_value(&email);
+    let field = NodeRef::<leptos::html::Input>::new();
+    let picker = Picker::new(field, live, typing, set_typed);
+    let error = action_error(add);
+    // A refused add leaves the person where they were typing.
+    Effect::new(move |_| {
+        if error.get().is_some() {
+            picker.focus();
         }
-        typing.stop();
-        set_typed.set(String::new());
-    };
-    let suggestion = move |s: Suggestion| view! { <PickableSuggestion suggestion=s pick /> };
+    });
     view! {
-        <FormError error=action_error(add) all=true />
+        <FormError error all=true />
         <ActionForm action=add attr:class="row-form" attr:aria-label="Add a member">
             <input type="hidden" name="profile" value=profile.0 />
             <div class="field grow picker">
@@ -550,40 +555,48 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                     type="text"
                     required
                     autocomplete="off"
-                    node_ref=email_ref
-                    aria-describedby="picker-hint"
+                    role="combobox"
+                    aria-autocomplete="list"
+                    aria-expanded=move || if picker.is_open() { "true" } else { "false" }
                     aria-controls="suggestions"
-                    on:input=move |ev| typing.input(event_target_value(&ev))
+                    aria-activedescendant=move || picker.highlighted().map(option_id)
+                    aria-describedby="picker-hint"
+                    node_ref=field
+                    on:input=move |ev| picker.typed(event_target_value(&ev))
+                    on:keydown=move |ev| picker.key(&ev)
                 />
                 // Only live suggestions make this true: hidden until the WASM runs.
                 <p class="hint js-only" id="picker-hint">
                     {if everyone {
-                        "Type to see up to ten matching people; add by email."
+                        "Type to see up to ten matching people, then pick one with the arrow keys and Enter; \
+                         or type an email."
                     } else {
                         concat!(
-                            "Type to see up to ten people you share a profile with; ",
-                            "add anyone else by their exact email.",
+                            "Type to see up to ten people you share a profile with, then pick one with the ",
+                            "arrow keys and Enter; add anyone else by their exact email.",
                         )
                     }}
                 </p>
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let live = live.await;
-                        (!live.is_empty())
-                            .then(|| {
-                                view! {
-                                    <ul
-                                        class="suggestions"
-                                        id="suggestions"
-                                        data-testid="suggestions"
-                                        aria-label="Suggestions"
-                                    >
-                                        {live.into_iter().map(suggestion).collect_view()}
-                                    </ul>
-                                }
-                            })
-                    })}
-                </Transition>
+                <ul
+                    class="suggestions"
+                    id="suggestions"
+                    role="listbox"
+                    aria-label="Suggestions"
+                    data-testid="suggestions"
+                    hidden=move || !picker.is_open()
+                >
+                    {move || {
+                        picker
+                            .options()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, suggestion)| view! { <SuggestionOption i suggestion picker /> })
+                            .collect_view()
+                    }}
+                </ul>
+                <p class="visually-hidden" aria-live="polite" data-testid="picked">
+                    {move || picker.announcement()}
+                </p>
             </div>
             <AccessChoice id="add-access" label="As" />
             <button type="submit" class="button primary" disabled=busy on:click=move |_| typing.stop()>
@@ -593,25 +606,148 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
     }
 }
 
-/// A suggestion with its "Pick" button, which puts its email in the picker's field.
+/// The id of the picker's `i`th suggestion, for `aria-activedescendant`.
+fn option_id(i: usize) -> String {
+    format!("suggestion-{i}")
+}
+
+/// One suggestion in the picker's list: a person, and what they already are on the profile
+/// (then it can't be picked).
 #[component]
-fn PickableSuggestion(
-    suggestion: Suggestion,
-    pick: impl Fn(String) + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn SuggestionOption(i: usize, suggestion: Suggestion, picker: Picker) -> impl IntoView {
     let label = format!("{} <{}>", suggestion.display_name, suggestion.email);
-    let email = suggestion.email;
+    let taken = suggestion.access.clone();
+    let disabled = taken.is_some().then_some("true");
     view! {
-        <Suggested label=label.clone() access=suggestion.access deactivated=suggestion.deactivated>
-            <button
-                type="button"
-                class="button small"
-                aria-label=format!("Pick {label}")
-                on:click=move |_| pick(email.clone())
-            >
-                "Pick"
-            </button>
-        </Suggested>
+        <li
+            role="option"
+            id=option_id(i)
+            aria-selected=move || if picker.highlighted() == Some(i) { "true" } else { "false" }
+            aria-disabled=disabled
+            // Pressing doesn't move the focus from the field; letting go picks.
+            on:mousedown=|ev| ev.prevent_default()
+            on:click=move |_| picker.pick(i)
+        >
+            <span class="suggestion">{label}</span>
+            {suggestion
+                .deactivated
+                .then(|| {
+                    view! {
+                        " "
+                        <span class="pill muted">"deactivated"</span>
+                    }
+                })}
+            {taken.map(|access| view! { <span class="muted">{format!(" · already a {access}")}</span> })}
+        </li>
+    }
+}
+
+/// The picker's state: its suggestions, whether the list is open, which one is highlighted,
+/// and what was last picked.
+#[derive(Clone, Copy)]
+struct Picker {
+    field: NodeRef<leptos::html::Input>,
+    live: Resource<Vec<Suggestion>>,
+    typing: Debounced,
+    set_typed: WriteSignal<String>,
+    open: RwSignal<bool>,
+    highlight: RwSignal<Option<usize>>,
+    picked: RwSignal<String>,
+}
+
+impl Picker {
+    fn new(
+        field: NodeRef<leptos::html::Input>,
+        live: Resource<Vec<Suggestion>>,
+        typing: Debounced,
+        set_typed: WriteSignal<String>,
+    ) -> Self {
+        let (open, highlight, picked) =
+            (RwSignal::new(false), RwSignal::new(None), RwSignal::new(String::new()));
+        Picker { field, live, typing, set_typed, open, highlight, picked }
+    }
+
+    fn options(self) -> Vec<Suggestion> {
+        self.live.get().unwrap_or_default()
+    }
+
+    fn count(self) -> usize {
+        self.live.with(|live| live.as_ref().map_or(0, Vec::len))
+    }
+
+    fn is_open(self) -> bool {
+        self.open.get() && self.count() > 0
+    }
+
+    fn highlighted(self) -> Option<usize> {
+        self.highlight.get().filter(|_| self.is_open())
+    }
+
+    fn announcement(self) -> String {
+        self.picked.get()
+    }
+
+    fn focus(self) {
+        if let Some(field) = self.field.get_untracked() {
+            let _ = field.focus();
+        }
+    }
+
+    fn typed(self, text: String) {
+        self.open.set(true);
+        self.highlight.set(None);
+        self.typing.input(text);
+    }
+
+    /// Puts the `i`th suggestion's email in the field, unless they are on the profile already.
+    fn pick(self, i: usize) {
+        let Some(chosen) = self.live.get_untracked().unwrap_or_default().into_iter().nth(i) else { return };
+        if chosen.access.is_some() {
+            return;
+        }
+        if let Some(field) = self.field.get_untracked() {
+            field.set_value(&chosen.email);
+        }
+        self.picked.set(format!("Picked {} <{}>", chosen.display_name, chosen.email));
+        self.typing.stop();
+        self.set_typed.set(String::new());
+        self.open.set(false);
+        self.highlight.set(None);
+        self.focus();
+    }
+
+    /// The keys of the combobox pattern; the rest type as usual.
+    fn key(self, ev: &leptos::ev::KeyboardEvent) {
+        let n = self.count();
+        let open = self.is_open();
+        let step = |from: Option<usize>, forward: bool| match (from, forward) {
+            (None, true) => 0,
+            (None, false) => n - 1,
+            (Some(i), true) => (i + 1) % n,
+            (Some(i), false) => (i + n - 1) % n,
+        };
+        match ev.key().as_str() {
+            "ArrowDown" | "ArrowUp" if n > 0 => {
+                ev.prevent_default();
+                let from = self.highlighted();
+                self.open.set(true);
+                self.highlight.set(Some(step(from, ev.key() == "ArrowDown")));
+            }
+            // With the list open, Enter picks: it never sends half-typed text.
+            "Enter" if open => {
+                ev.prevent_default();
+                match self.highlighted() {
+                    Some(i) => self.pick(i),
+                    None => self.highlight.set(Some(0)),
+                }
+            }
+            "Escape" if open => {
+                ev.prevent_default();
+                self.open.set(false);
+                self.highlight.set(None);
+            }
+            _ => {}
+        }
     }
 }
 

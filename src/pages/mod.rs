@@ -311,7 +311,14 @@ pub fn ListControls(
     view! {
         // Autocomplete off: on Back, the browser would otherwise put back what was typed last
         // rather than what the address (and so the list) says.
-        <form method="get" action="" class="row-form list-controls" role="search" autocomplete="off">
+        <form
+            method="get"
+            action=""
+            class="row-form list-controls"
+            role="search"
+            autocomplete="off"
+            aria-label=label
+        >
             <div class="field grow">
                 <label for="q">{label}</label>
                 <input

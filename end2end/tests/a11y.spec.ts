@@ -1,0 +1,66 @@
+import AxeBuilder from "@axe-core/playwright";
+import { type Page } from "@playwright/test";
+
+import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, hydrated, signedInAs, signIn, signOut, test } from "./helpers";
+
+/** axe-core's findings on the page as it is now, one line each, to read in a failure. */
+async function violations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).analyze();
+  return results.violations.flatMap((v) =>
+    v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(" ")} — ${n.failureSummary?.split("\n")[1] ?? ""}`),
+  );
+}
+
+/** Audits each page at `paths`, in light and in dark: every finding, page by page. */
+async function audit(page: Page, paths: string[], javaScriptEnabled: boolean): Promise<string[]> {
+  const found: string[] = [];
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const path of paths) {
+      await page.goto(path);
+      if (javaScriptEnabled) await hydrated(page);
+      found.push(...(await violations(page)).map((v) => `${path} (${scheme}): ${v}`));
+    }
+  }
+  return found;
+}
+
+test("every page passes an accessibility audit, in light and in dark", async ({ page, javaScriptEnabled }) => {
+  // axe-core runs as a script in the page, which a browser without JavaScript won't run; the
+  // server's HTML is the same either way, and the with-js run audits it.
+  test.skip(!javaScriptEnabled, "axe-core needs JavaScript in the page");
+  const found = await audit(page, ["/", "/signin", "/register", "/forgot", "/confirm", "/nowhere"], javaScriptEnabled);
+
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(signedInAs(page)).toContainText("E2E Admin");
+  const nonce = Math.random().toString(36).slice(2, 8);
+  await page.goto("/profiles");
+  await page.getByLabel("Name", { exact: true }).fill(`Audit ${nonce}`);
+  await page.getByLabel("Description (optional)").fill("Checked by axe-core.\nOn two lines.");
+  await page.getByRole("button", { name: "Create profile" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `Audit ${nonce}` })).toBeVisible();
+  const profile = new URL(page.url()).pathname;
+  const me = await page.getByTestId("signed-in-as").getByRole("link").getAttribute("href");
+  await page.goto("/roles");
+  const admin = await page.getByRole("link", { name: "admin", exact: true }).getAttribute("href");
+  const signedIn = await audit(
+    page,
+    [
+      "/",
+      "/profiles",
+      profile,
+      `${profile}/history`,
+      `${profile}/access`,
+      "/users",
+      `${me}`,
+      `${me}/security`,
+      "/roles",
+      `${admin}`,
+      "/account",
+      "/account/confirm-password",
+    ],
+    javaScriptEnabled,
+  );
+  expect([...found, ...signedIn]).toEqual([]);
+  await signOut(page);
+});
