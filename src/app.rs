@@ -100,12 +100,12 @@ fn Layout() -> impl IntoView {
     }
 }
 
+/// A link of the top navigation, marked as the current section (`aria-current`) when the
+/// page is in it: "page" on the section's own page, "true" below it.
 #[component]
-fn Header() -> impl IntoView {
-    let session = expect_context::<Session>();
+fn NavLink(href: &'static str, text: &'static str) -> impl IntoView {
     let path = leptos_router::hooks::use_location().pathname;
-    // Marks the link to the section the page is in: "page" on the section's own page.
-    let current = move |href: &'static str| {
+    let current = move || {
         let path = path.get();
         if path == href {
             Some("page")
@@ -115,27 +115,29 @@ fn Header() -> impl IntoView {
             None
         }
     };
+    view! {
+        <a href=href aria-current=current>
+            {text}
+        </a>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let session = expect_context::<Session>();
     let account = move || {
         Suspend::new(async move {
             match session.user.await {
                 Ok(Some(user)) => view! {
                     <span class="nav">
-                        <a href="/profiles" aria-current=move || current("/profiles")>
-                            "My profiles"
-                        </a>
-                        <a href="/account" aria-current=move || current("/account")>
-                            "Account"
-                        </a>
+                        <NavLink href="/profiles" text="My profiles" />
+                        <NavLink href="/account" text="Account" />
                         {user
                             .is_admin
                             .then(|| {
                                 view! {
-                                    <a href="/users" aria-current=move || current("/users")>
-                                        "Users"
-                                    </a>
-                                    <a href="/roles" aria-current=move || current("/roles")>
-                                        "Roles"
-                                    </a>
+                                    <NavLink href="/users" text="Users" />
+                                    <NavLink href="/roles" text="Roles" />
                                 }
                             })}
                     </span>

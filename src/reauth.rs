@@ -1,7 +1,8 @@
 //! "Confirm it's you": changes that hand out or take away power (granting or revoking
 //! admin, deleting someone's account) ask for the password again once this session's was
-//! last given more than `recent_password_minutes` ago (a setting, 10 by default), so that a session left open on a
-//! shared computer, or stolen, can't make its holder an admin or erase someone.
+//! last given more than `recent_password_minutes` ago (a setting, 10 by default), so that a
+//! session left open on a shared computer, or stolen, can't make its holder an admin or
+//! erase someone.
 //!
 //! Signing in counts as giving the password, and so does every check of it
 //! (`auth::ssr::recheck_password`). A form for such a change carries a password field while

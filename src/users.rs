@@ -317,7 +317,8 @@ pub mod ssr {
         const SHARED: &str = "($5 = 0 OR EXISTS (SELECT 1 FROM memberships mine JOIN memberships theirs \
             ON theirs.profile_id = mine.profile_id AND theirs.user_id = c.id WHERE mine.user_id = $5))";
         let sql = format!(
-            "SELECT u.id, u.display_name, u.email, m.access, u.deactivated_at IS NOT NULL AS deactivated FROM ( \
+            "SELECT u.id, u.display_name, u.email, m.access, \
+                    u.deactivated_at IS NOT NULL AS deactivated FROM ( \
                SELECT * FROM (SELECT id, name_key FROM (SELECT id, name_key FROM users \
                    WHERE name_key >= $1 AND name_key < $2 ORDER BY name_key, id LIMIT $6) AS c \
                  WHERE {SHARED} ORDER BY name_key, id LIMIT $3) AS by_name \

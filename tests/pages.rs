@@ -110,3 +110,21 @@ async fn the_find_box_keeps_its_query_and_javascript_hints_wait_for_javascript()
     assert!(page.contains(r#"name="find" type="search""#) && page.contains(r#"value="zed""#), "{page}");
     assert!(page.contains(r#"<p id="picker-hint" class="hint js-only">"#), "{page}");
 }
+
+#[tokio::test]
+async fn a_preview_with_nothing_to_change_offers_no_button_that_would_do_nothing() {
+    let app = TestApp::new().await;
+    let boss = app.register("boss@example.com", "Boss", PW).await;
+    let profile =
+        app.json("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&boss)).await;
+    let profile = profile.to_string();
+    let form = [
+        ("profile", profile.as_str()),
+        ("emails", "nobody@example.com\nboss@example.com"),
+        ("access", "member"),
+    ];
+    let draft = app.call("/api/bulk/add", &form, Some(&boss)).await.body;
+    let page = app.get(&format!("/profiles/{profile}/bulk/{}", draft.trim()), Some(&boss)).await.body;
+    assert!(page.contains("data-testid=\"nothing-to-apply\""), "{page}");
+    assert!(!page.contains("Apply 0 changes") && !page.contains("Apply this change"), "{page}");
+}

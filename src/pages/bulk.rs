@@ -47,21 +47,36 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
     let changes = bulk.count(RowStatus::Change);
     let profile = format!("/profiles/{}", bulk.profile_id);
     let cancel = profile.clone();
-    let apply = (!bulk.applied).then(move || {
-        let label = format!("Apply {changes} change{}", if changes == 1 { "" } else { "s" });
-        view! {
-            <ApplyBulkForm look=Look::new(label, "Applying…")
-                .class("row-form")
-                .named("Apply this change")
-                .button("button primary")
-                .disabled(changes == 0)>
-                <input type="hidden" name="id" value=bulk.id />
-                <a class="button subtle" href=cancel>
-                    "Cancel"
-                </a>
-            </ApplyBulkForm>
+    // A preview with nothing to change offers no button that would do nothing.
+    let apply = match (bulk.applied, changes) {
+        (true, _) => None,
+        (false, 0) => Some(
+            view! {
+                <p class="notice" data-testid="nothing-to-apply">
+                    "Nothing to apply: every row is unchanged, unknown or refused. "
+                    <a href=cancel>"Back to the profile"</a>
+                </p>
+            }
+            .into_any(),
+        ),
+        (false, _) => {
+            let label = format!("Apply {changes} change{}", if changes == 1 { "" } else { "s" });
+            Some(
+                view! {
+                    <ApplyBulkForm look=Look::new(label, "Applying…")
+                        .class("row-form")
+                        .named("Apply this change")
+                        .button("button primary")>
+                        <input type="hidden" name="id" value=bulk.id />
+                        <a class="button subtle" href=cancel>
+                            "Cancel"
+                        </a>
+                    </ApplyBulkForm>
+                }
+                .into_any(),
+            )
         }
-    });
+    };
     let row = |row: BulkRow| {
         let class = match row.status {
             RowStatus::Change => "ok",

@@ -567,15 +567,7 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                 />
                 // Only live suggestions make this true: hidden until the WASM runs.
                 <p class="hint js-only" id="picker-hint">
-                    {if everyone {
-                        "Type to see up to ten matching people, then pick one with the arrow keys and Enter; \
-                         or type an email."
-                    } else {
-                        concat!(
-                            "Type to see up to ten people you share a profile with, then pick one with the ",
-                            "arrow keys and Enter; add anyone else by their exact email.",
-                        )
-                    }}
+                    {picker_hint(everyone)}
                 </p>
                 <ul
                     class="suggestions"
@@ -603,6 +595,19 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                 {move || if busy.get() { "Adding…" } else { "Add" }}
             </button>
         </ActionForm>
+    }
+}
+
+/// How to use the picker, for a viewer who may find `everyone` or only people they share a
+/// profile with.
+fn picker_hint(everyone: bool) -> &'static str {
+    if everyone {
+        "Type to see up to ten matching people, then pick one with the arrow keys and Enter; or type an email."
+    } else {
+        concat!(
+            "Type to see up to ten people you share a profile with, then pick one with the ",
+            "arrow keys and Enter; add anyone else by their exact email.",
+        )
     }
 }
 

@@ -148,18 +148,7 @@ pub fn UserPage() -> impl IntoView {
                 view! {
                     <Title text=user.display_name.clone() />
                     <h1>{user.display_name.clone()}</h1>
-                    <UserLede user=user.clone() deactivated_at=detail.deactivated_at />
-                    {is_me
-                        .then(|| {
-                            view! {
-                                <p class="notice" data-testid="your-page">
-                                    "This is your page as people who share a profile with you see it. "
-                                    "Your name, email and password are in "
-                                    <a href="/account">"your account"</a>
-                                    "."
-                                </p>
-                            }
-                        })}
+                    <UserLede user=user.clone() deactivated_at=detail.deactivated_at is_me />
                     {(is_admin && !is_me)
                         .then(|| {
                             view! {
@@ -219,10 +208,20 @@ fn UserProfilesSection(
 }
 
 /// Under a user's name: their email, when they joined, their security log, and whether their
-/// account is deactivated.
+/// account is deactivated; on the person's own page, what the page is.
 #[component]
-fn UserLede(user: UserRow, deactivated_at: Option<crate::domain::Timestamp>) -> impl IntoView {
+fn UserLede(user: UserRow, deactivated_at: Option<crate::domain::Timestamp>, is_me: bool) -> impl IntoView {
     let uid = user.id;
+    let yours = is_me.then(|| {
+        view! {
+            <p class="notice" data-testid="your-page">
+                "This is your page as people who share a profile with you see it. "
+                "Your name, email and password are in "
+                <a href="/account">"your account"</a>
+                "."
+            </p>
+        }
+    });
     view! {
         <p class="lede">
             <span class="email">{user.email}</span>
@@ -240,6 +239,7 @@ fn UserLede(user: UserRow, deactivated_at: Option<crate::domain::Timestamp>) -> 
                     }
                 })}
         </p>
+        {yours}
     }
 }
 
