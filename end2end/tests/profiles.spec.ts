@@ -94,7 +94,7 @@ test("an admin creates a role, grants it, and sees it on the role's page", async
   await register(holder, holderEmail, `Dana ${nonce}`);
 
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-  await page.getByRole("link", { name: "Roles" }).click();
+  await page.getByRole("navigation", { name: "Account" }).getByRole("link", { name: "Roles" }).click();
   await page.getByLabel("Name").fill(`mentor-${nonce}`);
   await page.getByRole("button", { name: "Create role" }).click();
   await expect(page.getByRole("heading", { level: 1, name: `mentor-${nonce}` })).toBeVisible();

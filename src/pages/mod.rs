@@ -308,6 +308,8 @@ pub fn ListControls(
     #[prop(optional)]
     people: bool,
 ) -> impl IntoView {
+    // The form's own name, told apart from its search box's ("Search members").
+    let landmark = format!("Which {} to show", label.strip_prefix("Search ").unwrap_or(label));
     view! {
         // Autocomplete off: on Back, the browser would otherwise put back what was typed last
         // rather than what the address (and so the list) says.
@@ -317,7 +319,7 @@ pub fn ListControls(
             class="row-form list-controls"
             role="search"
             autocomplete="off"
-            aria-label=label
+            aria-label=landmark
         >
             <div class="field grow">
                 <label for="q">{label}</label>

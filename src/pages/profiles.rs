@@ -598,7 +598,7 @@ fn FindPeople(
     };
     let found = found.unwrap_or_default();
     view! {
-        <form method="get" action="" class="row-form find-form" role="search" aria-label="Find people to add">
+        <form method="get" action="" class="row-form find-form" role="search" aria-label="People finder">
             <div class="field grow">
                 <label for="find">"Find people to add"</label>
                 <input id="find" name="find" type="search" maxlength=crate::paging::SEARCH_MAX value=typed />
