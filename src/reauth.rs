@@ -44,8 +44,12 @@ pub fn back_to(next: Option<&str>) -> String {
         Some((_, rest)) => rest.find('/').map_or("", |at| &rest[at..]),
         None => next,
     };
-    // "//host" and "/\host" would leave the site; anything not starting at the root is no path.
-    let on_site = path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/\\");
+    // "//host" and "/\host" would leave the site, and so would "/\t/host": browsers drop tabs
+    // and line breaks from an address. Anything not starting at the root is no path.
+    let on_site = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.chars().any(|c| c.is_control() || c.is_whitespace());
     if !on_site || path.starts_with(PAGE) {
         return "/account".into();
     }
@@ -117,7 +121,10 @@ mod tests {
         assert_eq!(back_to(Some("http://roster.example/users/4?q=a#roles")), "/users/4?q=a#roles");
         assert_eq!(back_to(Some("/users/4?__path=x&__err=y&q=a")), "/users/4?q=a");
         assert_eq!(back_to(Some("/users/4?__err=y")), "/users/4");
-        for elsewhere in ["//evil.example/x", "/\\evil.example", "https://evil.example", "users", ""] {
+        let sneaky = ["/\t/evil.example", "/\n/evil.example", "/ /evil.example"];
+        for elsewhere in
+            ["//evil.example/x", "/\\evil.example", "https://evil.example", "users", ""].iter().chain(&sneaky)
+        {
             assert_eq!(back_to(Some(elsewhere)), "/account", "{elsewhere}");
         }
         assert_eq!(back_to(None), "/account");
