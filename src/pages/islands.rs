@@ -97,7 +97,6 @@ pub struct Look {
     aria_label: Option<String>,
     button_class: String,
     button_aria_label: Option<String>,
-    disabled: bool,
     reauth: bool,
 }
 
@@ -126,10 +125,6 @@ impl Look {
     /// The button's accessible name, when its text alone is ambiguous ("Remove").
     pub fn button_named(mut self, name: impl Into<String>) -> Self {
         self.button_aria_label = Some(name.into());
-        self
-    }
-    pub fn disabled(mut self, disabled: bool) -> Self {
-        self.disabled = disabled;
         self
     }
     /// Asks for the password (`crate::reauth`) when `needed`, as the page knew it when
@@ -163,7 +158,7 @@ fn form_body(
     busy: Signal<bool>,
     children: Children,
 ) -> impl IntoView {
-    let Look { label, busy: busy_label, button_class, button_aria_label, disabled, reauth, .. } = look;
+    let Look { label, busy: busy_label, button_class, button_aria_label, reauth, .. } = look;
     let asked = Memo::new(move |_| reauth || error.get().as_ref().is_some_and(crate::reauth::is_asked_for));
     let password_id = format!("{}-{}", crate::reauth::FIELD, label.to_lowercase().replace(' ', "-"));
     view! {
@@ -178,12 +173,7 @@ fn form_body(
                     }
                 })
         }}
-        <button
-            type="submit"
-            class=button_class
-            aria-label=button_aria_label
-            disabled=move || disabled || busy.get()
-        >
+        <button type="submit" class=button_class aria-label=button_aria_label disabled=busy>
             {move || if busy.get() { busy_label.clone() } else { label.clone() }}
         </button>
     }
