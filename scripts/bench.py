@@ -255,6 +255,8 @@ end
         ("Member search: q=ma, members only (biggest)", f"/profiles/{biggest}?q=ma&access=member", None),
         ("My profiles", "/profiles", None),
         ("Users directory search: q=mar", "/users?q=mar", None),
+        ("Users directory, surname: q=ngu", "/users?q=ngu", None),
+        ("Member search, surname: q=ngu (biggest)", f"/profiles/{biggest}?q=ngu", None),
         ("Picker suggestions (POST)", "/api/users/suggest", suggest),
     ]
     return {"name": name, "users": users, "profiles": profiles, "links": links, "biggest": int(biggest_size),

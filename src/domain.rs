@@ -291,6 +291,12 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name as lists sort and search it: in lower case, Unicode and all, folded here
+    /// rather than by either database so that both order and match it alike.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
 }
 
 impl fmt::Display for DisplayName {

@@ -49,6 +49,7 @@ pub mod ssr {
         security_log::{ssr::SecurityLog, EventKind},
         server::{
             db::{Db, Pool},
+            lists::words::SearchWords,
             mail::{Landing, Letter, Queue},
             state::AppState,
             tokens::{Purpose, Tokens},
@@ -60,14 +61,20 @@ pub mod ssr {
     pub const ADDRESS_TAKEN: &str = "Another account uses that address now, so yours stays as it was.";
 
     pub async fn rename(db: &Db, user: UserId, name: &DisplayName) -> Result<(), AppError> {
+        // The words go first: their foreign key holds the old name key until then.
         with_db!(db, |pool| {
-            sqlx::query("UPDATE users SET display_name = $2, name_key = $3 WHERE id = $1")
-                .bind(user)
-                .bind(name.as_str())
-                .bind(name.as_str().to_lowercase())
-                .execute(pool)
-                .await
-                .map(drop)
+            let mut tx = pool.begin_write().await?;
+            tx.drop_words(user).await?;
+            let email: String = sqlx::query_scalar(
+                "UPDATE users SET display_name = $2, name_key = $3 WHERE id = $1 RETURNING email",
+            )
+            .bind(user)
+            .bind(name.as_str())
+            .bind(name.key())
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.write_words(&[(user, &name.key(), &email)]).await?;
+            tx.commit().await
         })?;
         Ok(())
     }
@@ -112,11 +119,12 @@ pub mod ssr {
             let Some(taken) = tx.take_token(token, Purpose::ChangeEmail).await? else { return Ok(None) };
             let user = taken.user_id;
             let new_email = Email::parse(taken.new_email.as_deref().unwrap_or_default())?;
-            let (old, name): (String, String) =
-                sqlx::query_as("SELECT email, display_name FROM users WHERE id = $1")
+            let (old, name, name_key): (String, String, String) =
+                sqlx::query_as("SELECT email, display_name, name_key FROM users WHERE id = $1")
                     .bind(user)
                     .fetch_one(&mut *tx)
                     .await?;
+            tx.drop_words(user).await?;
             let moved = sqlx::query("UPDATE users SET email = $2, email_confirmed = $3 WHERE id = $1")
                 .bind(user)
                 .bind(new_email.as_str())
@@ -129,6 +137,7 @@ pub mod ssr {
                 }
                 other => other?,
             };
+            tx.write_words(&[(user, &name_key, new_email.as_str())]).await?;
             let letter = Letter::EmailChanged { name, new_email: new_email.as_str().to_owned() };
             tx.queue_mail(&Email::parse(&old)?, &mailer.render(&letter)).await?;
             tx.log_event(user, EventKind::EmailChanged, address, None).await?;

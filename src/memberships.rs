@@ -113,7 +113,7 @@ pub mod ssr {
         server::{
             db::{broken_rule, Db, Pool, Rule},
             lists::{
-                people::{Bound, Listed, People, Rows},
+                people::{Bound, Listed, People, Rows, Scope},
                 Filter,
             },
         },
@@ -149,11 +149,14 @@ pub mod ssr {
         filter: &Filter,
         after: Option<&str>,
     ) -> Result<Page<Member>, AppError> {
-        let scope =
+        let columns =
             |level: Access| [("profile_id", Bound::Id(profile.0)), ("access", Bound::Text(level.as_str()))];
-        let (manager_scope, member_scope) = (scope(Access::Manager), scope(Access::Member));
-        let both: [&[_]; 2] = [&manager_scope, &member_scope];
-        let (scopes, unsearched): (&[&[_]], i64) = match filter.access {
+        let (manager_columns, member_columns) = (columns(Access::Manager), columns(Access::Member));
+        let both = [
+            Scope { columns: &manager_columns, size: managers },
+            Scope { columns: &member_columns, size: all - managers },
+        ];
+        let (scopes, unsearched): (&[Scope], i64) = match filter.access {
             None => (&both, all),
             Some(Access::Manager) => (&both[..1], managers),
             Some(Access::Member) => (&both[1..], all - managers),

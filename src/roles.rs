@@ -144,7 +144,7 @@ pub mod ssr {
         record_edits, record_history, record_subject,
         server::{
             db::{broken_rule, dialect_of, is_unique_violation, Db, Dialect, Pool, Rule},
-            lists::people::{Bound, Listed, People, Rows},
+            lists::people::{Bound, Listed, People, Rows, Scope},
         },
         with_db,
     };
@@ -223,7 +223,7 @@ pub mod ssr {
             table: "user_roles",
             person: "user_id",
             since: "assigned_at",
-            scopes: &[&[("role_id", Bound::Id(role.0))]],
+            scopes: &[Scope { columns: &[("role_id", Bound::Id(role.0))], size: holder_count }],
             size: holder_count,
         };
         let shown = Rows {

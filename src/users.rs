@@ -107,7 +107,10 @@ pub mod ssr {
         record_history,
         server::{
             db::{is_unique_violation, Db, Pool},
-            lists::people::{Listed, People, Rows},
+            lists::{
+                people::{Listed, People, Rows, Scope},
+                words::SearchWords,
+            },
         },
         with_db,
     };
@@ -163,7 +166,7 @@ pub mod ssr {
             )
             .bind(email.as_str())
             .bind(name.as_str())
-            .bind(name.as_str().to_lowercase())
+            .bind(name.key())
             .bind(password_hash)
             .fetch_one(&mut *tx)
             .await;
@@ -172,6 +175,7 @@ pub mod ssr {
                 Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(EMAIL_TAKEN.into())),
                 Err(e) => return Err(e.into()),
             };
+            tx.write_words(&[(id, &name.key(), email.as_str())]).await?;
             if grant_admin {
                 let (role, since): (RoleId, Timestamp) = sqlx::query_as(
                     "INSERT INTO user_roles (user_id, role_id, name_key, email) \
@@ -278,8 +282,14 @@ pub mod ssr {
         } else {
             0
         };
-        let everyone =
-            People { table: "users", person: "id", since: "created_at", scopes: &[&[]], size: users };
+        let everyone_scope = Scope { columns: &[], size: users };
+        let everyone = People {
+            table: "users",
+            person: "id",
+            since: "created_at",
+            scopes: &[everyone_scope],
+            size: users,
+        };
         let shown = Rows { select: "x.id, x.display_name, x.email, x.created_at, x.name_key", joins: "" };
         everyone.page(db, &shown, users, (q, sort, after)).await
     }
@@ -295,10 +305,12 @@ pub mod ssr {
     /// suggestion's cost stays a few pages' whoever asks and however many accounts match.
     pub const SHARED_SCAN: i64 = 1000;
 
-    /// At most [`SUGGESTIONS`] accounts by name or email prefix, each part read along its
-    /// index and stopped at ten: the picker never loads more than it shows. The ten are
-    /// chosen from the two indexes alone (users_name_idx and users_email_idx carry the name
-    /// key and the id), and only then are their accounts and links to the profile looked up.
+    /// At most [`SUGGESTIONS`] accounts whose name, email, or a later word of either starts
+    /// with `q` ([`words`](crate::server::lists::words)), each part read along its index and
+    /// stopped at ten: the picker never loads more than it shows. The ten are chosen from
+    /// the three indexes alone (users_name_idx, users_email_idx and search_words' key carry
+    /// the name key and the id), and only then are their accounts and links to the profile
+    /// looked up.
     /// For someone who may find only the people they share a profile with, each part keeps
     /// those among its first [`SHARED_SCAN`] matches (one primary-key look-up per profile of
     /// theirs for each).
@@ -326,6 +338,10 @@ pub mod ssr {
                SELECT * FROM (SELECT id, name_key FROM (SELECT id, name_key, email FROM users \
                    WHERE email >= $1 AND email < $2 ORDER BY email LIMIT $6) AS c \
                  WHERE {SHARED} ORDER BY email LIMIT $3) AS by_email \
+               UNION \
+               SELECT * FROM (SELECT id, name_key FROM (SELECT user_id AS id, name_key, word \
+                   FROM search_words WHERE word >= $1 AND word < $2 ORDER BY word, user_id LIMIT $6) AS c \
+                 WHERE {SHARED} ORDER BY word, id LIMIT $3) AS by_word \
                ORDER BY name_key, id LIMIT $3 \
              ) AS k JOIN users u ON u.id = k.id \
              LEFT JOIN memberships m ON m.profile_id = $4 AND m.user_id = k.id \

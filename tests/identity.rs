@@ -22,6 +22,19 @@ async fn a_person_renames_themselves_and_every_list_follows() {
     let members =
         app.json("/api/members/list", &[("profile", &profile.to_string()), ("q", "ada l")], Some(&ada)).await;
     assert_eq!(members["items"][0]["display_name"], "Ada Lovelace", "the list's copy followed: {members}");
+    // Found by the new surname, in the list and the picker; the old words went with the name.
+    let found = |q: &'static str| {
+        let (app, ada, profile) = (&app, ada.clone(), profile.to_string());
+        async move {
+            let members = app.json("/api/members/list", &[("profile", &profile), ("q", q)], Some(&ada)).await;
+            members["total"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(found("love").await, 1);
+    app.call("/api/account/name", &[("display_name", "Ada King")], Some(&ada)).await;
+    assert_eq!((found("love").await, found("kin").await), (0, 1));
+    let words = app.count("SELECT COUNT(*) FROM search_words WHERE word LIKE 'love%'").await;
+    assert_eq!(words, 0);
     let empty = app.call("/api/account/name", &[("display_name", "  ")], Some(&ada)).await;
     assert_eq!(
         (empty.status, empty.error().field()),
@@ -57,6 +70,9 @@ async fn a_new_email_takes_the_password_and_a_link_from_the_new_address_and_the_
     assert!(moved.status.is_success(), "{} {}", moved.status, moved.body);
     assert_eq!(moved.location(), Some("/confirm?moved=1"));
     assert!(app.call("/api/me", &[], Some(&ada)).await.body.contains("ada@new.example"));
+    let words = "SELECT COUNT(*) FROM search_words WHERE word IN ('new.example', 'example.com')";
+    assert_eq!(app.count(words).await, 1, "the address's words moved with it");
+    assert_eq!(app.count("SELECT COUNT(*) FROM search_words WHERE word = 'new.example'").await, 1);
     let told = app.mail_to("ada@example.com").await;
     assert_eq!(told.last().unwrap().subject, "Your Roster address was changed");
     assert!(told.last().unwrap().text.contains("ada@new.example"));

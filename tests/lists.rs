@@ -35,56 +35,89 @@ async fn big_profile(n: usize) -> (TestApp, String, String, Vec<i64>) {
     (app, boss, profile, ids)
 }
 
-/// Everyone whose name or email starts with `prefix`, in the order a search by name lists
-/// them (name matches by name, then email matches by email), worked out by a plain query.
-async fn matching_people(app: &TestApp, prefix: &str) -> Vec<i64> {
-    let name_matches = format!("name_key LIKE '{prefix}%'");
-    let sql = format!(
-        "SELECT id FROM users WHERE {name_matches} OR email LIKE '{prefix}%' \
-         ORDER BY CASE WHEN {name_matches} THEN 0 ELSE 1 END, \
-         CASE WHEN {name_matches} THEN name_key ELSE email END, id"
-    );
-    roster::with_db!(&app.db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
+/// Where a person stands in a search by name for `q`, worked out plainly: name matches
+/// first, by name key; then email matches, by email; then people with a later word of their
+/// name (after a space or `-`) or part of their email (after `.`, `-`, `_`, `+` or `@`)
+/// that starts with `q`, by the first such word (the key from there on). `None`: no match.
+fn search_position(name_key: &str, email: &str, q: &str) -> Option<(u8, String)> {
+    if name_key.starts_with(q) {
+        return Some((0, name_key.to_owned()));
+    }
+    if email.starts_with(q) {
+        return Some((1, email.to_owned()));
+    }
+    let later = |key: &str, breaks: &str| -> Vec<String> {
+        let chars: Vec<char> = key.chars().collect();
+        (1..chars.len())
+            .filter(|&i| breaks.contains(chars[i - 1]) && !breaks.contains(chars[i]))
+            .map(|i| chars[i..].iter().collect())
+            .collect()
+    };
+    let mut words = later(name_key, " -");
+    words.extend(later(email, ".-_+@"));
+    words.into_iter().filter(|w| w.starts_with(q)).min().map(|w| (2, w))
 }
 
-/// What a member list should hold, worked out by a plain query: ids in order.
+/// The ids of `rows` (id, name key, email, in the list's unsearched order) that a search
+/// for `q` lists, in its order: by `search_position` when sorted by name, else as given.
+fn searched(rows: Vec<(i64, String, String)>, q: &str, by_name: bool) -> Vec<i64> {
+    let q = q.to_lowercase();
+    let mut found: Vec<((u8, String), i64)> = rows
+        .into_iter()
+        .filter_map(|(id, name_key, email)| Some((search_position(&name_key, &email, &q)?, id)))
+        .collect();
+    if by_name && !q.is_empty() {
+        found.sort();
+    }
+    found.into_iter().map(|(_, id)| id).collect()
+}
+
+/// Everyone a search by name for `prefix` lists, in its order, worked out plainly.
+async fn matching_people(app: &TestApp, prefix: &str) -> Vec<i64> {
+    let sql = "SELECT id, name_key, email FROM users ORDER BY name_key, id";
+    let rows = roster::with_db!(&app.db, |pool| sqlx::query_as(sql).fetch_all(pool).await).unwrap();
+    searched(rows, prefix, true)
+}
+
+/// What a member list should hold, worked out plainly: ids in order.
 async fn expected_members(app: &TestApp, profile: &str, q: &str, access: &str, sort: &str) -> Vec<i64> {
     let mut filter = format!("m.profile_id = {profile}");
     if !access.is_empty() {
         filter.push_str(&format!(" AND m.access = '{access}'"));
     }
-    let mut order =
-        if sort == "since" { "m.added_at, m.user_id".to_owned() } else { "u.name_key, m.user_id".to_owned() };
-    if !q.is_empty() {
-        let q = q.to_lowercase();
-        let by_name = format!("substr(u.name_key, 1, {n}) = '{q}'", n = q.chars().count());
-        filter
-            .push_str(&format!(" AND ({by_name} OR substr(u.email, 1, {n}) = '{q}')", n = q.chars().count()));
-        if sort == "name" {
-            // Name matches first, by name; then email matches, by email.
-            order = format!(
-                "CASE WHEN {by_name} THEN 0 ELSE 1 END, CASE WHEN {by_name} THEN u.name_key ELSE u.email END, m.user_id"
-            );
-        }
-    }
-    let sql = format!("SELECT m.user_id FROM memberships m JOIN users u ON u.id = m.user_id WHERE {filter} ORDER BY {order}");
-    roster::with_db!(&app.db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap()
+    let order = if sort == "since" { "m.added_at, m.user_id" } else { "u.name_key, m.user_id" };
+    let sql = format!(
+        "SELECT m.user_id, u.name_key, u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE {filter} ORDER BY {order}"
+    );
+    let rows = roster::with_db!(&app.db, |pool| sqlx::query_as(&sql).fetch_all(pool).await).unwrap();
+    searched(rows, q, sort == "name")
 }
 
 #[tokio::test]
 async fn member_lists_search_filter_and_sort_with_exact_totals() {
     let (app, boss, profile, _) = big_profile(130).await;
-    for sort in ["name", "since"] {
-        for access in ["", "manager", "member"] {
-            for q in ["", "ann", "ANN", "b", "bo", "béla", "anna.", "zzz"] {
-                let form = [("profile", profile.as_str()), ("q", q), ("access", access), ("sort", sort)];
-                let (ids, totals) = app.walk("/api/members/list", &form, "user_id", &boss).await;
-                let expected = expected_members(&app, &profile, q, access, sort).await;
-                assert_eq!(ids, expected, "sort={sort} access={access} q={q}");
-                assert!(
-                    totals.iter().all(|t| *t == expected.len() as i64),
-                    "total for {sort}/{access}/{q}: {totals:?}"
-                );
+    // A profile this size among so few people is searched by reading all its members; one
+    // holding a large share of many people, along everyone's words. Pretending there are
+    // no people at all makes it read the second way.
+    for people in ["", "0"] {
+        if !people.is_empty() {
+            app.exec(&format!("UPDATE tallies SET value = {people} WHERE name = 'users'")).await;
+        }
+        for sort in ["name", "since"] {
+            for access in ["", "manager", "member"] {
+                for q in ["", "ann", "ANN", "b", "bo", "béla", "anna.", "zzz", "0", "07", "037@", "example.c"]
+                {
+                    let form = [("profile", profile.as_str()), ("q", q), ("access", access), ("sort", sort)];
+                    let (ids, totals) = app.walk("/api/members/list", &form, "user_id", &boss).await;
+                    let expected = expected_members(&app, &profile, q, access, sort).await;
+                    let case = format!("sort={sort} access={access} q={q} people={people}");
+                    assert_eq!(ids, expected, "{case}");
+                    assert!(
+                        totals.iter().all(|t| *t == expected.len() as i64),
+                        "total for {case}: {totals:?}"
+                    );
+                }
             }
         }
     }
@@ -196,6 +229,36 @@ async fn the_users_directory_searches_sorts_and_counts() {
     assert_eq!(totals[0], expected);
     let (ids, _) = app.walk("/api/users/list", &[("q", "admin@")], "id", &admin).await;
     assert_eq!(ids.len(), 1);
+    // A later word of a name or a part of an email finds people too, after the name and
+    // email matches, in the order of the word that matched; sorted by "since", by age.
+    app.people(&["Bob Brown".into(), "Brody Ash-Brook".into(), "Cy Ray".into()]).await;
+    for q in ["bro", "07", "exa", "037@", "ash-b", "brook"] {
+        let expected = matching_people(&app, q).await;
+        assert!(!expected.is_empty(), "{q}");
+        let (ids, totals) = app.walk("/api/users/list", &[("q", q)], "id", &admin).await;
+        assert_eq!(ids, expected, "q={q}");
+        assert_eq!(totals[0], expected.len() as i64, "q={q}");
+        let (mut ids, _) = app.walk("/api/users/list", &[("q", q), ("sort", "since")], "id", &admin).await;
+        ids.sort();
+        let mut expected = expected;
+        expected.sort();
+        assert_eq!(ids, expected, "q={q} by since");
+    }
+    let named = |q: &'static str| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let page = app.json("/api/users/list", &[("q", q)], Some(&admin)).await;
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["display_name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(named("bro").await, ["Brody Ash-Brook", "Bob Brown"], "a name match, then by word");
+    assert_eq!(named("ray").await, ["Cy Ray"]);
     // Not an admin: refused.
     let other = app.register("x@example.com", "X", PW).await;
     assert_eq!(app.call("/api/users/list", &[], Some(&other)).await.status.as_u16(), 403);
@@ -234,6 +297,7 @@ async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
          ('bonnie@example.com', 'Zara', 'zara', 'x'), ('bo@example.com', 'Yann', 'yann', 'x')",
     )
     .await;
+    app.write_search_words().await;
     app.exec(&format!("INSERT INTO user_roles (user_id, role_id, name_key, email) SELECT id, {role}, name_key, email FROM users WHERE email <> 'admin@example.com'")).await;
     let (ids, totals) = app.walk("/api/roles/holders", &[("role", &role)], "user_id", &admin).await;
     assert_eq!((ids.len(), totals[0]), (62, 62));
@@ -244,6 +308,14 @@ async fn my_profiles_and_role_holders_search_filter_sort_and_count() {
         app.count("SELECT id FROM users WHERE email = 'bonnie@example.com'").await,
         *ids.last().unwrap()
     );
+    for q in ["07", "example.c"] {
+        let (ids, _) = app.walk("/api/roles/holders", &[("role", &role), ("q", q)], "user_id", &admin).await;
+        let admin_id = app.count("SELECT id FROM users WHERE email = 'admin@example.com'").await;
+        let holders: Vec<i64> =
+            matching_people(&app, q).await.into_iter().filter(|id| *id != admin_id).collect();
+        assert_eq!(ids, holders, "q={q}");
+        assert!(!ids.is_empty(), "q={q}");
+    }
     let (ids, totals) = app
         .walk("/api/roles/holders", &[("role", &role), ("q", "bo"), ("sort", "since")], "user_id", &admin)
         .await;
@@ -377,4 +449,36 @@ async fn a_broad_search_counts_to_a_thousand_then_says_more_and_still_pages_thro
     )
     .await;
     assert_eq!((ids.len(), ids), (222, narrow), "1, 10…19, 100…199, 1000…1110 by \"since\"");
+}
+
+#[tokio::test]
+async fn people_here_before_search_words_get_theirs_at_the_next_start_and_keep_them_right() {
+    let app = TestApp::new().await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
+    // As the migration that made search_words leaves an older database: people without words
+    // and the tally that asks for them.
+    app.exec(
+        "INSERT INTO users (email, display_name, name_key, password_hash) \
+         VALUES ('old.timer@example.org', 'Old Timer', 'old timer', 'x')",
+    )
+    .await;
+    app.exec("INSERT INTO tallies (name, value) VALUES ('search_words_backlog', 1)").await;
+    let total = |q: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move { app.json("/api/users/list", &[("q", q)], Some(&admin)).await["total"].as_i64().unwrap() }
+    };
+    assert_eq!(total("tim").await, 0);
+    app.db.migrate().await.unwrap();
+    assert_eq!((total("tim").await, total("example.org").await), (1, 1));
+    assert_eq!(app.count("SELECT COUNT(*) FROM tallies WHERE name = 'search_words_backlog'").await, 0);
+    // The database refuses a name or an address that leaves the words cut from the old one.
+    for change in ["name_key = 'new timer'", "email = 'new@example.org'"] {
+        let refused = roster::with_db!(&app.db, |pool| {
+            sqlx::query(&format!("UPDATE users SET {change} WHERE email = 'old.timer@example.org'"))
+                .execute(pool)
+                .await
+                .map(drop)
+        });
+        assert!(refused.is_err(), "{change}");
+    }
 }

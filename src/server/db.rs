@@ -226,6 +226,7 @@ impl Db {
             Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await,
         }
         .context("migrating the database failed")?;
+        super::lists::words::catch_up(self).await.context("writing the search words failed")?;
         Ok(applied_count(self).await.saturating_sub(before))
     }
 

@@ -16,9 +16,12 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::db::{Db, Dialect, Pool};
+use super::{
+    db::{Db, Dialect, Pool},
+    lists::words::{Person, SearchWords},
+};
 use crate::{
-    domain::{Access, Password, Timestamp},
+    domain::{Access, Password, Timestamp, UserId},
     error::AppError,
     history::Action,
     with_db,
@@ -378,6 +381,10 @@ crate::impl_for_connections! {
                         .push_bind(moment(joined));
                 });
                 sql.build().execute(&mut *self).await?;
+                let people: Vec<_> = chunk.iter().map(|&n| (n, person(seed, n))).collect();
+                let people: Vec<Person> =
+                    people.iter().map(|(n, (_, key, email))| (UserId(*n as i64), key.as_str(), email.as_str())).collect();
+                self.write_words(&people).await?;
                 bar.inc(chunk.len() as u64);
             }
             Ok(())

@@ -225,7 +225,27 @@ impl TestApp {
             );
             ids.push(self.count(&sql).await);
         }
+        self.write_search_words().await;
         ids
+    }
+
+    /// Writes the search words ([`words`](roster::server::lists::words)) of the people made
+    /// by SQL here, as the app writes them for the people it makes.
+    pub async fn write_search_words(&self) {
+        use roster::server::lists::words::SearchWords;
+        roster::with_db!(&self.db, |pool| {
+            let people: Vec<(roster::domain::UserId, String, String)> = sqlx::query_as(
+                "SELECT id, name_key, email FROM users u \
+                 WHERE NOT EXISTS (SELECT 1 FROM search_words w WHERE w.user_id = u.id)",
+            )
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            let people: Vec<_> =
+                people.iter().map(|(id, key, email)| (*id, key.as_str(), email.as_str())).collect();
+            let mut conn = pool.acquire().await.unwrap();
+            conn.write_words(&people).await.unwrap();
+        })
     }
 
     /// `n` accounts made in one statement, as [`Self::people`] makes them: `{email}1@example.com`
@@ -238,6 +258,7 @@ impl TestApp {
              SELECT '{email}' || i || '@example.com', '{name} ' || i, '{key} ' || i, 'x' FROM n"
         ))
         .await;
+        self.write_search_words().await;
     }
 
     /// Calls a server function and decodes its JSON answer, failing the test on an error.

@@ -11,11 +11,15 @@
 //! - [`history`]: a subject's history newest first, and who had access on a date;
 //! - [`links`]: the profiles one person is on.
 //!
+//! A search of people also matches the later words of their names and the parts of their
+//! emails ([`words`]).
+//!
 //! `tests/plans.rs` pins the plan of every statement built here on both databases.
 
 pub mod history;
 pub mod links;
 pub mod people;
+pub mod words;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{de::DeserializeOwned, Serialize};

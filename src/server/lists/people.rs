@@ -5,8 +5,8 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    decode, decode_name, decode_since, invalid_link, page, prefix_range, push_chosen_limit, push_in_range,
-    push_match_counts, sort_at_most, COUNT_CAP, FETCH,
+    decode, decode_name, decode_since, invalid_link, page, prefix_range, push_in_range, sort_at_most,
+    words::first_word_in, COUNT_CAP, FETCH,
 };
 use crate::{
     domain::{Timestamp, UserId},
@@ -39,17 +39,23 @@ impl People<'_> {
         T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
             + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
     {
-        let at = PeoplePage::new(q, sort, after)?;
+        let mut at = PeoplePage::new(q, sort, after)?;
         let searched = at.range.is_some();
         let (rows, total): (Vec<T>, i64) = with_db!(db, |pool| {
+            if searched && self.scopes.iter().any(|scope| !scope.columns.is_empty()) {
+                at.people = sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'users'")
+                    .fetch_one(pool)
+                    .await?;
+            }
+            let at = &at;
             let rows: Vec<T> = at
                 .read(|only| {
-                    let mut sql = self.page_query(&at, only, shown);
+                    let mut sql = self.page_query(at, only, shown);
                     async move { sql.build_query_as().fetch_all(pool).await }
                 })
                 .await?;
             let total = match searched {
-                true => self.count(&at).build_query_scalar().fetch_one(pool).await?,
+                true => self.count(at).build_query_scalar().fetch_one(pool).await?,
                 false => unsearched,
             };
             Ok::<_, sqlx::Error>((rows, total))
@@ -63,51 +69,56 @@ impl People<'_> {
 }
 
 /// Which part of a search by name a row belongs to: people whose name starts with the
-/// search come first, in name order; then people matched by their email alone, in email
-/// order. Each part reads its own index in its own order and stops after a page, so a
-/// page costs the same however many people match.
+/// search come first, in name order; then people whose email does, in email order; then
+/// people with a later word of their name or part of their email that does
+/// ([`words`](super::words)), in order of that word. Each part reads its own index in its
+/// own order and stops after a page, so a page costs the same however many people match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MatchPart {
     Name = 0,
     Email = 1,
+    Word = 2,
 }
 
 impl MatchPart {
-    /// The part a row with `name_key` falls in, for the search range `[low, high)`.
-    pub fn of(name_key: &str, (low, high): &(String, String)) -> Self {
-        if name_key >= low.as_str() && name_key < high.as_str() {
-            MatchPart::Name
+    const ALL: [MatchPart; 3] = [MatchPart::Name, MatchPart::Email, MatchPart::Word];
+
+    /// The part a person falls in, for the search range `[low, high)`, and their key in
+    /// that part's order: the name key, the email, or the first of their words that matches.
+    pub fn of(name_key: &str, email: &str, range: &(String, String)) -> (Self, String) {
+        let (low, high) = (range.0.as_str(), range.1.as_str());
+        if name_key >= low && name_key < high {
+            (MatchPart::Name, name_key.to_owned())
+        } else if email >= low && email < high {
+            (MatchPart::Email, email.to_owned())
         } else {
-            MatchPart::Email
+            (MatchPart::Word, first_word_in(name_key, email, range).unwrap_or_default())
         }
     }
 
-    /// A page of a search by name from a cursor in part `from`: the name matches (unless
-    /// the cursor is past them), then the email matches only if those don't fill the
-    /// page. Emails mostly start like names, so finding the few that match alone means
-    /// reading past all the others. `read(part)` reads one part's page.
+    /// A page of a search by name from a cursor in part `from`: that part from the cursor,
+    /// then each later part from its start while the page isn't full. Emails and words
+    /// mostly start like names, so finding the few that match alone means reading past the
+    /// others. `read(part)` reads one part's page.
     pub async fn page<T, F, Fut>(from: MatchPart, mut read: F) -> Result<Vec<T>, sqlx::Error>
     where
         F: FnMut(MatchPart) -> Fut,
         Fut: std::future::Future<Output = Result<Vec<T>, sqlx::Error>>,
     {
         let mut rows = Vec::new();
-        if from == MatchPart::Name {
-            rows = read(MatchPart::Name).await?;
-        }
-        if rows.len() < FETCH as usize {
-            rows.extend(read(MatchPart::Email).await?);
+        for part in MatchPart::ALL.into_iter().skip(from as usize) {
+            if rows.len() >= FETCH as usize {
+                break;
+            }
+            rows.extend(read(part).await?);
         }
         Ok(rows)
     }
 
-    /// The row's cursor: its part, then its key in that part's order (the name key, or
-    /// the email, which is unique), then its id.
-    pub fn cursor<Id: Serialize>(self, name_key: &str, email: &str, id: Id) -> serde_json::Value {
-        match self {
-            MatchPart::Name => serde_json::json!([0, name_key, id]),
-            MatchPart::Email => serde_json::json!([1, email, id]),
-        }
+    /// The row's cursor: its part, then its key in that part's order (an email is unique),
+    /// then its id.
+    pub fn cursor<Id: Serialize>(self, key: String, id: Id) -> serde_json::Value {
+        serde_json::json!([self as u8, key, id])
     }
 }
 
@@ -120,12 +131,45 @@ pub struct People<'a> {
     pub table: &'static str,
     pub person: &'static str,
     pub since: &'static str,
-    /// The list is the union of these parts, each the rows with its columns' values: a
-    /// role; a profile's managers and its members; or, with no columns, every row.
-    pub scopes: &'a [&'a [(&'static str, Bound)]],
+    /// The list is the union of these parts.
+    pub scopes: &'a [Scope<'a>],
     /// How many rows the list holds, or more: how a search sorted by "since" reads
     /// ([`sort_at_most`]).
     pub size: i64,
+}
+
+/// A part of a list: the rows with its columns' values (a role; a profile's managers, or its
+/// members; or, with no columns, every row), and how many rows it holds.
+#[derive(Clone, Copy)]
+pub struct Scope<'a> {
+    pub columns: &'a [(&'static str, Bound)],
+    pub size: i64,
+}
+
+impl Scope<'_> {
+    /// How a search reads the part's people matched by a word ([`Words`]): along the words
+    /// of everyone, looking each person up in the part, unless the part is so small that
+    /// reading all of it costs less. The part holds `size` of `people` people, so along the
+    /// words, counting a search's matches to [`COUNT_CAP`] reads about `COUNT_CAP × people /
+    /// size` words; the two ways cost the same at `size = √(COUNT_CAP × people)` (31,639
+    /// of a million).
+    fn words_way(&self, people: i64) -> Words {
+        let (size, people) = (self.size.max(0) as f64, people.max(0) as f64);
+        if !self.columns.is_empty() && size * size <= (COUNT_CAP + 1) as f64 * people {
+            Words::InPart
+        } else {
+            Words::AlongWords
+        }
+    }
+}
+
+/// The two ways to read a part's people matched by a word ([`Scope::words_way`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Words {
+    /// The search's range of everyone's words, in order, each person looked up in the part.
+    AlongWords,
+    /// Every row of the part, each person's words looked up, and the matches sorted.
+    InPart,
 }
 
 /// A value a part of a list is limited to.
@@ -140,6 +184,8 @@ pub enum Bound {
 pub struct PeoplePage {
     pub range: Option<(String, String)>,
     pub sort: Sort,
+    /// How many people there are, for a search of a list in parts ([`Scope::words_way`]).
+    pub people: i64,
     by_name: (MatchPart, String, UserId),
     by_since: (Timestamp, UserId),
 }
@@ -156,7 +202,7 @@ impl PeoplePage {
             Sort::Since => (MatchPart::Name, String::new(), UserId::default()),
         };
         let by_since = decode_since(if sort == Sort::Since { after } else { None })?;
-        Ok(PeoplePage { range, sort, by_name, by_since })
+        Ok(PeoplePage { range, sort, people: 0, by_name, by_since })
     }
 
     /// Whether the page is part of a search by name, read a part at a time
@@ -196,7 +242,10 @@ impl PeoplePage {
     pub fn cursor(&self, name_key: &str, email: &str, since: Timestamp, id: UserId) -> serde_json::Value {
         match (self.sort, &self.range) {
             (Sort::Since, _) => serde_json::json!([since.micros(), id]),
-            (Sort::Name, Some(range)) => MatchPart::of(name_key, range).cursor(name_key, email, id),
+            (Sort::Name, Some(range)) => {
+                let (part, key) = MatchPart::of(name_key, email, range);
+                part.cursor(key, id)
+            }
             (Sort::Name, None) => serde_json::json!([name_key, id]),
         }
     }
@@ -247,6 +296,7 @@ impl People<'_> {
             (Sort::Since, _) => self.since,
             (Sort::Name, MatchPart::Name) => "name_key",
             (Sort::Name, MatchPart::Email) => "email",
+            (Sort::Name, MatchPart::Word) => "word",
         }
     }
 
@@ -264,7 +314,8 @@ impl People<'_> {
     ///   is the table `k`, and only its rows are joined to the rest of theirs.
     ///
     /// A search sorted by "since" reads its matches apart and sorts them
-    /// (`push_since_search`): on both databases, the second way.
+    /// (`push_since_search`), and word matches come from another table
+    /// (`push_word_arm`): on both databases, the second way.
     pub fn page_query<'args, DB>(
         &self,
         at: &PeoplePage,
@@ -280,7 +331,7 @@ impl People<'_> {
     {
         let mut sql = sqlx::QueryBuilder::new("");
         let People { table, person, .. } = *self;
-        if Dialect::of::<DB>() == Dialect::Sqlite && !at.by_since_search() {
+        if Dialect::of::<DB>() == Dialect::Sqlite && !at.by_since_search() && only != Some(MatchPart::Word) {
             self.push_arms(&mut sql, at, Arm::Rows(rows), only);
             let key = self.key(at.sort, only.unwrap_or(MatchPart::Name));
             sql.push(format_args!(" ORDER BY x.{key}, x.{person} LIMIT ")).push_bind(FETCH);
@@ -292,7 +343,7 @@ impl People<'_> {
         // Joined on the page's own columns: given the scope's values as constants, SQLite
         // 3.46 chose to scan the whole scope and look each row up in the page.
         sql.push(format_args!(" JOIN {table} x ON x.{person} = k.id"));
-        for (column, _) in self.scopes.first().copied().unwrap_or_default() {
+        for (column, _) in self.scopes.first().map(|scope| scope.columns).unwrap_or_default() {
             sql.push(format_args!(" AND x.{column} = k.{column}"));
         }
         sql.push(format_args!(" {} ORDER BY k.k, k.id", rows.joins));
@@ -316,13 +367,14 @@ impl People<'_> {
         i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         let People { table, person, .. } = *self;
-        let columns: &[&str] = if at.range.is_some() { &["name_key", "email"] } else { &[""] };
+        let columns: &[&str] = if at.range.is_some() { &["name_key", "email", "word"] } else { &[""] };
         // Whole rows name the list's table `x`, beside the tables joined to it.
         let x = if matches!(reads, Arm::Rows(_)) { "x." } else { "" };
         let mut arm = 0;
         for scope in self.scopes {
             // The scope's columns, for a page of keys to carry to its join.
-            let carried = || scope.iter().map(|(column, _)| format!(", {column}")).collect::<String>();
+            let carried =
+                || scope.columns.iter().map(|(column, _)| format!(", {column}")).collect::<String>();
             if matches!(reads, Arm::Keys) && at.by_since_search() {
                 if arm > 0 {
                     sql.push(" UNION ALL ");
@@ -335,6 +387,7 @@ impl People<'_> {
                 // The part of the list this arm fills, and the key it is read in.
                 let order = match (at.sort, *column) {
                     (Sort::Name, "email") => MatchPart::Email,
+                    (Sort::Name, "word") => MatchPart::Word,
                     _ => MatchPart::Name,
                 };
                 let key = self.key(at.sort, order);
@@ -342,15 +395,19 @@ impl People<'_> {
                     continue;
                 }
                 if arm > 0 {
-                    // The arms are disjoint: one scope each, and the email arm leaves out
-                    // the name arm's people.
+                    // The arms are disjoint: one scope each, the email arm leaves out the
+                    // name arm's people, and the word arm both arms' people.
                     sql.push(" UNION ALL ");
                 }
                 arm += 1;
+                if *column == "word" {
+                    self.push_word_arm(sql, at, scope, matches!(reads, Arm::People), arm);
+                    continue;
+                }
                 match reads {
                     Arm::People => {
                         sql.push(format_args!("SELECT {person} FROM {table} WHERE "));
-                        push_scope(sql, scope, "");
+                        push_scope(sql, scope.columns, "");
                         push_match(sql, at, column, "", true);
                         sql.push("1 = 1");
                         continue;
@@ -367,7 +424,7 @@ impl People<'_> {
                         sql.push("WHERE ")
                     }
                 };
-                push_scope(sql, scope, x);
+                push_scope(sql, scope.columns, x);
                 push_match(sql, at, column, x, !at.cursor_bounds_range(order, column));
                 let order_by = self.push_after_cursor(sql, at, order, x);
                 if matches!(reads, Arm::Keys) {
@@ -418,25 +475,26 @@ impl People<'_> {
                 sql.push(format_args!("{x}email > ")).push_bind(at.by_name.1.clone());
                 ("email", None)
             }
-            (Sort::Name, MatchPart::Email, MatchPart::Name) => {
+            // From the start of a later part; the word part has its own ([`push_word_arm`]).
+            (Sort::Name, part, _) => {
                 sql.push("1 = 1");
-                ("email", None)
+                (self.key(Sort::Name, part), None)
             }
         }
     }
 
     /// A page of one scope of a search sorted by "since". The name range is counted to
-    /// [`sort_at_most`] and the whole email range to twice that (its rows whose name
-    /// matches too are name matches, so at most `most` of them). Within both counts, the
-    /// two ranges are read along their indexes (at most three times `most` rows) and
-    /// sorted (`few`). Beyond either, the search has more than `most` matches, name or
-    /// email, so walking the "since" index and testing each row finds a page soon
+    /// [`sort_at_most`], the whole email range to twice that and the word matches to
+    /// `most` (its rows whose name matches too are name matches, so at most `most` of them).
+    /// Within all three counts, the matches are read along their indexes (at most four
+    /// times `most` rows) and sorted (`few`). Beyond any, the search has more than `most`
+    /// matches, so walking the "since" index and testing each row finds a page soon
     /// (`many`). One statement sees one snapshot, so the counts and the reads agree.
     fn push_since_search<'args, DB>(
         &self,
         sql: &mut sqlx::QueryBuilder<'args, DB>,
         at: &PeoplePage,
-        scope: &[(&'static str, Bound)],
+        scope: &Scope,
         carried: &str,
         arm: usize,
     ) where
@@ -448,7 +506,12 @@ impl People<'_> {
     {
         let People { table, person, since, .. } = *self;
         let most = sort_at_most(self.size);
-        let (names, emails) = (format!("names{arm}"), format!("emails{arm}"));
+        let counts = Counts {
+            names: format!("names{arm}"),
+            emails: format!("emails{arm}"),
+            words: format!("words{arm}"),
+            most,
+        };
         let Some(searched) = &at.range else { return };
         let after = |sql: &mut sqlx::QueryBuilder<'args, DB>, key: &str, id: &str| {
             sql.push(format_args!("({key}, {id}) > (")).push_bind(at.by_since.0);
@@ -457,47 +520,258 @@ impl People<'_> {
         let range =
             |sql: &mut sqlx::QueryBuilder<'args, DB>, column: &str| push_in_range(sql, column, searched);
         sql.push("SELECT * FROM (WITH ");
-        push_match_counts(sql, (&names, &emails), most, |sql, column| {
-            sql.push(format_args!("{table} WHERE "));
-            push_scope(sql, scope, "");
+        self.push_since_counts(sql, at, scope, &counts);
+        // Few: the name matches, the email matches and the word matches, each along its own
+        // index.
+        let matches = |sql: &mut sqlx::QueryBuilder<'args, DB>, column: &str| {
+            sql.push(format_args!(
+                "SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k FROM {table} WHERE "
+            ));
+            push_scope(sql, scope.columns, "");
             range(sql, column);
-        });
-        // Few: the name matches, then the email matches, each along its own index.
-        sql.push(format_args!(
-            ", few{arm} AS MATERIALIZED (SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
-             FROM {table} WHERE "
-        ));
-        push_scope(sql, scope, "");
-        range(sql, "name_key");
-        push_chosen_limit(sql, &names, &emails, most, true, most);
-        sql.push(format_args!(
-            ") AS names UNION ALL SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k \
-             FROM {table} WHERE "
-        ));
-        push_scope(sql, scope, "");
-        range(sql, "email");
+        };
+        sql.push(format_args!(", few{arm} AS MATERIALIZED ("));
+        matches(sql, "name_key");
+        counts.push_limit(sql, true, most);
+        sql.push(") AS names UNION ALL ");
+        matches(sql, "email");
         sql.push(" AND NOT (");
         range(sql, "name_key");
         sql.push(")");
-        push_chosen_limit(sql, &names, &emails, most, true, 2 * most);
-        sql.push(format_args!(") AS emails) SELECT * FROM (SELECT id{carried}, k FROM few{arm} WHERE "));
+        counts.push_limit(sql, true, 2 * most);
+        let carried_x = carried.replace(", ", ", x.");
+        sql.push(format_args!(
+            ") AS emails UNION ALL SELECT x.{person} AS id{carried_x}, x.{since} AS k FROM ("
+        ));
+        self.push_word_matches(sql, at, scope, WordRead::Ids);
+        counts.push_limit(sql, true, most);
+        sql.push(format_args!(") AS w JOIN {table} x ON x.{person} = w.id"));
+        for (column, _) in scope.columns {
+            sql.push(format_args!(" AND x.{column} = w.{column}"));
+        }
+        sql.push(format_args!(") SELECT * FROM (SELECT id{carried}, k FROM few{arm} WHERE "));
         after(sql, "k", "id");
         sql.push(" ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS few UNION ALL ");
         // Many: the "since" index, in order, testing each row. The ranges are written so
-        // that no index can serve them, or a planner might take one for a way in.
+        // that no index can serve them, or a planner might take one for a way in; a
+        // person's words are looked up by their id.
         sql.push(format_args!(
             "SELECT * FROM (SELECT {person} AS id{carried}, {since} AS k FROM {table} WHERE "
         ));
-        push_scope(sql, scope, "");
+        push_scope(sql, scope.columns, "");
         sql.push("((");
         range(sql, "(name_key || '')");
         sql.push(") OR (");
         range(sql, "(email || '')");
+        sql.push(format_args!(
+            ") OR EXISTS (SELECT 1 FROM search_words v WHERE v.user_id = {table}.{person} AND "
+        ));
+        range(sql, "v.word");
         sql.push(")) AND ");
         after(sql, since, person);
         sql.push(format_args!(" ORDER BY {since}, {person}"));
-        push_chosen_limit(sql, &names, &emails, most, false, FETCH);
+        counts.push_limit(sql, false, FETCH);
         sql.push(format_args!(") AS many) AS part{arm}"));
+    }
+
+    /// Pushes the three CTEs that count a search's matches in one scope, each one row, `n`:
+    /// the names to `most` and one more, the emails to twice that and one more (only if
+    /// the names are within `most`) and the words to `most` and one more (only if both are).
+    fn push_since_counts<'args, DB>(
+        &self,
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        at: &PeoplePage,
+        scope: &Scope,
+        counts: &Counts,
+    ) where
+        DB: sqlx::Database,
+        String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        Timestamp: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let Some(searched) = &at.range else { return };
+        let Counts { names, emails, words, most } = counts;
+        let table = self.table;
+        let rows_in = |sql: &mut sqlx::QueryBuilder<'args, DB>, column: &str| {
+            sql.push(format_args!("SELECT 1 FROM {table} WHERE "));
+            push_scope(sql, scope.columns, "");
+            push_in_range(sql, column, searched);
+        };
+        sql.push(format_args!("{names} AS MATERIALIZED (SELECT COUNT(*) AS n FROM ("));
+        rows_in(sql, "name_key");
+        sql.push(" LIMIT ").push_bind(most + 1);
+        sql.push(format_args!(") AS c), {emails} AS MATERIALIZED (SELECT COUNT(*) AS n FROM ("));
+        rows_in(sql, "email");
+        sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) <= "))
+            .push_bind(*most)
+            .push(" THEN ")
+            .push_bind(2 * most + 1)
+            .push(" ELSE 0 END) AS c)");
+        sql.push(format_args!(", {words} AS MATERIALIZED (SELECT COUNT(*) AS n FROM ("));
+        self.push_word_matches(sql, at, scope, WordRead::Ids);
+        sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) <= "))
+            .push_bind(*most)
+            .push(format_args!(" AND (SELECT n FROM {emails}) <= "))
+            .push_bind(2 * most)
+            .push(" THEN ")
+            .push_bind(most + 1)
+            .push(" ELSE 0 END) AS c)");
+    }
+
+    /// Pushes a part's people matched by a word alone (not by their name or their email's
+    /// start), each once, the way the part's size chooses ([`Scope::words_way`]), as `reads`
+    /// says.
+    ///
+    /// Along the words: the search's range of `search_words`, in order (SQLite takes CROSS
+    /// JOIN's order as given), each person looked up in the part by its key, and kept at
+    /// the first of their words in the range. In the part: every row, each person's words
+    /// looked up by their id, their first in the range kept.
+    fn push_word_matches<'args, DB>(
+        &self,
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        at: &PeoplePage,
+        scope: &Scope,
+        reads: WordRead,
+    ) where
+        DB: sqlx::Database,
+        String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let Some(range) = &at.range else { return };
+        let People { table, person, .. } = *self;
+        let carried = scope.columns.iter().map(|(column, _)| format!(", x.{column}")).collect::<String>();
+        let alone = |sql: &mut sqlx::QueryBuilder<'args, DB>| {
+            sql.push(" AND NOT (");
+            push_in_range(sql, "w.name_key", range);
+            sql.push(") AND NOT (");
+            push_in_range(sql, "w.email", range);
+            sql.push(")");
+        };
+        match scope.words_way(at.people) {
+            Words::AlongWords => {
+                let id =
+                    if scope.columns.is_empty() { "w.user_id".to_owned() } else { format!("x.{person}") };
+                sql.push(format_args!("SELECT {id} AS id{carried}, w.word AS k FROM search_words w"));
+                if !scope.columns.is_empty() {
+                    sql.push(format_args!(" CROSS JOIN {table} x"));
+                }
+                sql.push(" WHERE ");
+                for (column, value) in scope.columns {
+                    sql.push(format_args!("x.{column} = "));
+                    push_bound(sql, value);
+                    sql.push(" AND ");
+                }
+                if !scope.columns.is_empty() {
+                    sql.push(format_args!("x.{person} = w.user_id AND "));
+                }
+                let paged = matches!(reads, WordRead::After(_));
+                match reads {
+                    WordRead::After((word, id)) => {
+                        sql.push("(w.word, w.user_id) > (").push_bind(word).push(", ").push_bind(id);
+                        sql.push(") AND w.word < ").push_bind(range.1.clone());
+                    }
+                    WordRead::Ids => push_in_range(sql, "w.word", range),
+                }
+                alone(sql);
+                // The person's first word in the range: none of theirs comes before it.
+                sql.push(" AND NOT EXISTS (SELECT 1 FROM search_words v WHERE v.user_id = w.user_id AND v.word >= ")
+                    .push_bind(range.0.clone())
+                    .push(" AND v.word < w.word)");
+                if paged {
+                    sql.push(" ORDER BY w.word, w.user_id LIMIT ").push_bind(FETCH);
+                }
+            }
+            Words::InPart => {
+                let group = scope.columns.iter().map(|(column, _)| format!(", {column}")).collect::<String>();
+                sql.push(format_args!(
+                    "SELECT * FROM (SELECT x.{person} AS id{carried}, MIN(w.word) AS k FROM {table} x \
+                     JOIN search_words w ON w.user_id = x.{person} WHERE "
+                ));
+                push_scope(sql, scope.columns, "x.");
+                push_in_range(sql, "w.word", range);
+                alone(sql);
+                sql.push(format_args!(" GROUP BY x.{person}{}) AS found", group.replace(", ", ", x.")));
+                if let WordRead::After((word, id)) = reads {
+                    sql.push(" WHERE (k, id) > (").push_bind(word).push(", ").push_bind(id);
+                    sql.push(") ORDER BY k, id LIMIT ").push_bind(FETCH);
+                }
+            }
+        }
+    }
+
+    /// Pushes one scope's arm of the word part ([`MatchPart::Word`]): a page of its keys
+    /// after the cursor, or for a count, its people.
+    fn push_word_arm<'args, DB>(
+        &self,
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        at: &PeoplePage,
+        scope: &Scope,
+        count: bool,
+        arm: usize,
+    ) where
+        DB: sqlx::Database,
+        String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let Some((low, _)) = &at.range else { return };
+        if count {
+            sql.push("SELECT id FROM (");
+            self.push_word_matches(sql, at, scope, WordRead::Ids);
+            sql.push(format_args!(") AS part{arm}"));
+            return;
+        }
+        // The first page of the part starts where its range does.
+        let from = match &at.by_name {
+            (MatchPart::Word, word, id) if word >= low => (word.clone(), *id),
+            _ => (low.clone(), UserId(i64::MIN)),
+        };
+        sql.push("SELECT * FROM (");
+        self.push_word_matches(sql, at, scope, WordRead::After(from));
+        sql.push(format_args!(") AS part{arm}"));
+    }
+}
+
+/// What [`People::push_word_matches`] reads: every match's person (and the scope's columns
+/// and key), or a page of them after a (word, person) cursor, in that order.
+enum WordRead {
+    Ids,
+    After((String, UserId)),
+}
+
+/// The CTEs that count one scope's matches for a search sorted by "since"
+/// ([`People::push_since_counts`]), and the `most` they count to.
+struct Counts {
+    names: String,
+    emails: String,
+    words: String,
+    most: i64,
+}
+
+impl Counts {
+    /// Pushes ` LIMIT CASE … END` for one way of the search: `limit` if the counts chose it,
+    /// else 0. `few`: the way taken when the names are within `most`, the emails within
+    /// twice that and the words within `most`; otherwise the other. Both databases work out
+    /// a LIMIT once, before reading, and a LIMIT of 0 reads nothing. (SQLite does not hoist
+    /// a condition with a subquery out of a WHERE: it would test it on every row.)
+    fn push_limit<'args, DB>(&self, sql: &mut sqlx::QueryBuilder<'args, DB>, few: bool, limit: i64)
+    where
+        DB: sqlx::Database,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let Counts { names, emails, words, most } = self;
+        let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
+        sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) {test} "))
+            .push_bind(*most)
+            .push(format_args!(" {join} (SELECT n FROM {emails}) {test} "))
+            .push_bind(2 * most)
+            .push(format_args!(" {join} (SELECT n FROM {words}) {test} "))
+            .push_bind(*most)
+            .push(" THEN ")
+            .push_bind(limit)
+            .push(" ELSE 0 END");
     }
 }
 
@@ -511,12 +785,21 @@ where
 {
     for (column, value) in scope {
         sql.push(format_args!("{x}{column} = "));
-        match value {
-            Bound::Id(id) => sql.push_bind(*id),
-            Bound::Text(text) => sql.push_bind(text.to_string()),
-        };
+        push_bound(sql, value);
         sql.push(" AND ");
     }
+}
+
+fn push_bound<'args, DB>(sql: &mut sqlx::QueryBuilder<'args, DB>, value: &Bound)
+where
+    DB: sqlx::Database,
+    String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+{
+    match value {
+        Bound::Id(id) => sql.push_bind(*id),
+        Bound::Text(text) => sql.push_bind(text.to_string()),
+    };
 }
 
 /// Pushes the search's conditions on `column`, each followed by ` AND `: its prefix range
@@ -557,6 +840,7 @@ pub fn decode_match<Id: DeserializeOwned + Default>(
     let part = match part {
         0 => MatchPart::Name,
         1 => MatchPart::Email,
+        2 => MatchPart::Word,
         _ => return Err(invalid_link()),
     };
     if key.contains('\0') {
