@@ -128,3 +128,41 @@ async fn a_preview_with_nothing_to_change_offers_no_button_that_would_do_nothing
     assert!(page.contains("data-testid=\"nothing-to-apply\""), "{page}");
     assert!(!page.contains("Apply 0 changes") && !page.contains("Apply this change"), "{page}");
 }
+
+#[tokio::test]
+async fn a_list_goes_back_a_page_at_a_time_as_well_as_forward() {
+    let app = TestApp::new().await;
+    let root = app.admin("root@example.com", "Root", PW).await;
+    app.accounts("reader", "Reader", 130).await;
+    // The pager's links, decoded from the HTML (`&amp;` back to `&`).
+    let links = |body: &str| -> Vec<(String, String)> {
+        let pager = body.split(r#"aria-label="Pages""#).nth(1).unwrap_or_default();
+        let pager = pager.split("</nav>").next().unwrap();
+        pager
+            .split("<a href=\"")
+            .skip(1)
+            .map(|a| {
+                let (href, rest) = a.split_once('"').unwrap();
+                let text = rest.split_once('>').unwrap().1.split('<').next().unwrap();
+                (text.to_owned(), href.replace("&amp;", "&"))
+            })
+            .collect()
+    };
+    let link = |links: &[(String, String)], text: &str| {
+        links.iter().find(|(t, _)| t.contains(text)).map(|(_, href)| href.clone())
+    };
+    let first = app.get("/users?q=reader", Some(&root)).await.body;
+    let on_first = links(&first);
+    assert!(link(&on_first, "Previous").is_none() && link(&on_first, "First").is_none(), "{on_first:?}");
+    let second_href = link(&on_first, "Next").unwrap();
+    let second = app.get(&second_href, Some(&root)).await.body;
+    let on_second = links(&second);
+    assert_eq!(link(&on_second, "Previous").as_deref(), Some("/users?q=reader"), "{on_second:?}");
+    let third = app.get(&link(&on_second, "Next").unwrap(), Some(&root)).await.body;
+    let on_third = links(&third);
+    // Back from the third page: the second again, and from there, the first.
+    assert_eq!(link(&on_third, "Previous").as_deref(), Some(second_href.as_str()), "{on_third:?}");
+    let shown = |body: &str| body.matches("/users/").count();
+    assert_eq!(shown(&app.get(&second_href, Some(&root)).await.body), shown(&second));
+    assert_eq!(link(&on_third, "Next"), None, "130 people fill three pages of 50");
+}

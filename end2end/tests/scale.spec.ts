@@ -1,4 +1,16 @@
-import { createProfile, expect, holdWasm, hydrated, membersTable, register, test, uniqueEmail } from "./helpers";
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  createProfile,
+  expect,
+  holdWasm,
+  hydrated,
+  membersTable,
+  register,
+  signIn,
+  test,
+  uniqueEmail,
+} from "./helpers";
 
 /** A member's row, found by email. */
 function memberRow(page: import("@playwright/test").Page, email: string) {
@@ -169,18 +181,18 @@ test("member lists search, filter and sort from the address and from the form", 
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(/sort=since/);
   await expect.poll(names).toEqual([`Owner ${nonce}`, `Zara ${nonce}`, `Ahmed ${nonce}`, `Mia ${nonce}`]);
-  await page.getByLabel("Search members").fill("m");
+  await page.getByLabel("Search members").fill("mia");
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByTestId("total")).toHaveText("1 matching member");
   // The search box follows the address back and forth, not what was typed last.
   await page.goBack();
   await expect(page.getByLabel("Search members")).toHaveValue("");
   await page.goForward();
-  await expect(page.getByLabel("Search members")).toHaveValue("m");
+  await expect(page.getByLabel("Search members")).toHaveValue("mia");
   // Sorted by name, a search says name matches come first; sorted by since, it has no such order.
-  const order = page.getByText("People whose name matches come first, then those whose email matches.");
+  const order = page.getByText("People whose name starts with it come first, then those whose email does");
   await expect(order).toHaveCount(0);
-  await page.goto(`${path}?q=m`);
+  await page.goto(`${path}?q=mia`);
   await expect(order).toBeVisible();
   await page.goto(`${path}?access=manager`);
   await expect(order).toHaveCount(0);
@@ -188,7 +200,7 @@ test("member lists search, filter and sort from the address and from the form", 
   expect(await names()).toEqual([`Owner ${nonce}`]);
   await page.goBack();
   await expect(page.getByTestId("total")).toHaveText("1 matching member");
-  await expect(page).toHaveURL(/q=m/);
+  await expect(page).toHaveURL(/q=mia/);
 
   // A search typed before the WASM arrives survives hydrating.
   const held = javaScriptEnabled ? await holdWasm(page) : undefined;
@@ -242,4 +254,46 @@ test("a manager ticks members, previews the change with its refusals, and applie
   await expect(page.getByTestId("member-count")).toHaveText("2");
   await expect(memberRow(page, others.Zed)).toHaveCount(0);
   await expect(memberRow(page, others.Yan)).toBeVisible();
+});
+
+test("a person is found by a later word of their name: in the directory, the picker and the members", async ({
+  page,
+  browser,
+  javaScriptEnabled,
+}) => {
+  // A surname no one else has, so that this person alone matches it.
+  const surname = `Quill${Math.random().toString(36).slice(2, 8)}`;
+  const typed = surname.toLowerCase();
+  const nora = uniqueEmail("nora");
+  const other = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  await register(other, nora, `Nora ${surname}`);
+  await other.context().close();
+
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await page.goto("/users");
+  await page.getByLabel("Search users").fill(typed.slice(0, 8));
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByRole("link", { name: `Nora ${surname}` })).toBeVisible();
+  await expect(page.getByTestId("total")).toHaveText("1 matching user");
+
+  const path = await createProfile(page, `Quills ${surname}`);
+  if (javaScriptEnabled) {
+    await hydrated(page);
+    const field = page.getByLabel("Name or email of the person to add");
+    await field.pressSequentially(typed, { delay: 20 });
+    const suggestions = page.getByTestId("suggestions");
+    await expect(suggestions.getByRole("option", { name: new RegExp(`Nora ${surname}`) })).toBeVisible();
+    await field.press("ArrowDown");
+    await field.press("Enter");
+    await expect(field).toHaveValue(nora);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+  } else {
+    await page.getByLabel("Find people to add").fill(typed);
+    await page.getByRole("button", { name: "Find" }).click();
+    await page.getByTestId("found").getByRole("button", { name: new RegExp(`Add Nora ${surname}`) }).click();
+  }
+  await expect(page.getByTestId("member-count")).toHaveText("2");
+  await page.goto(`${path}?q=${typed.slice(0, 7)}`);
+  await expect(page.getByTestId("total")).toHaveText("1 matching member");
+  await expect(membersTable(page).getByRole("row").filter({ hasText: nora })).toBeVisible();
 });

@@ -304,7 +304,8 @@ pub fn ListControls(
     /// The sort choices as (value, label); none hides the sort control.
     #[prop(optional)]
     sorts: &'static [(&'static str, &'static str)],
-    /// The search covers people's names and emails: sorted by name, name matches come first.
+    /// The search covers people's names and emails, any word of either: sorted by name, name
+    /// matches come first.
     #[prop(optional)]
     people: bool,
 ) -> impl IntoView {
@@ -328,7 +329,7 @@ pub fn ListControls(
                     name="q"
                     type="search"
                     maxlength=crate::paging::SEARCH_MAX
-                    placeholder="Name or email starts with…"
+                    placeholder=if people { "Any word of a name, or of an email…" } else { "Name starts with…" }
                     value=list.q.get_untracked()
                 />
             </div>
@@ -361,7 +362,8 @@ pub fn ListControls(
                 .then(|| {
                     view! {
                         <p class="hint">
-                            "People whose name matches come first, then those whose email matches."
+                            "People whose name starts with it come first, then those whose email does, \
+                             then those with a later word of either that does."
                         </p>
                     }
                 })
@@ -478,8 +480,18 @@ pub fn thousands(n: i64) -> String {
     out
 }
 
-/// Links to the first and the next page of a keyset-paginated list. `base` is the page's
-/// address with any other query parameters, ending in `?` or `&`.
+/// How many earlier pages a list's address remembers for "Previous page": lists are read
+/// forward from a cursor, so the way back is the cursors of the pages before, carried along
+/// in the address (`back_after=…`, oldest first). Enough to step back through any run of
+/// pages a person reads; past it, "First page" still goes back.
+const TRAIL: usize = 20;
+
+/// Where the trail marks the first page, which has no cursor.
+const FIRST: &str = "first";
+
+/// Links to the first, previous and next pages of a keyset list. `base` is the list's
+/// address with its search, filter and sort, ending in `?` or `&`; `next` the next page's
+/// cursor. The current cursor and the trail of earlier ones come from the address.
 #[component]
 pub fn Pager(
     next: Option<String>,
@@ -490,11 +502,44 @@ pub fn Pager(
     param: &'static str,
 ) -> impl IntoView {
     let first = base.trim_end_matches(['?', '&']).to_owned();
-    let next_href = next.map(|cursor| format!("{base}{param}={cursor}"));
+    let back_param = format!("back_{param}");
+    let query = leptos_router::hooks::use_query_map().get_untracked();
+    let trail: Vec<String> = query
+        .get(&back_param)
+        .map(|trail| trail.split('.').filter(|c| !c.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let with_trail = |href: String, trail: &[String]| match trail {
+        [] => href,
+        trail => format!("{href}&{back_param}={}", trail.join(".")),
+    };
+    let href_of = |cursor: &str, trail: &[String]| match cursor {
+        FIRST => first.clone(),
+        cursor => with_trail(format!("{base}{param}={cursor}"), trail),
+    };
+    // Back: the trail's last page, with the rest of the trail.
+    let previous = match trail.split_last() {
+        Some((last, rest)) if on_later_page => Some(href_of(last, rest)),
+        _ => None,
+    };
+    // Forward: this page joins the trail.
+    let here =
+        query.get(param).filter(|c| on_later_page && !c.is_empty()).unwrap_or_else(|| FIRST.to_owned());
+    let mut onward = trail;
+    onward.push(here);
+    let onward = &onward[onward.len().saturating_sub(TRAIL)..];
+    let next_href = next.map(|cursor| with_trail(format!("{base}{param}={cursor}"), onward));
     (on_later_page || next_href.is_some()).then(|| {
         view! {
             <nav class="pager" aria-label="Pages">
-                {on_later_page.then(|| view! { <a href=first.clone()>"← First page"</a> })}
+                {on_later_page.then(|| view! { <a href=first.clone()>"« First page"</a> })}
+                {previous
+                    .map(|href| {
+                        view! {
+                            <a href=href rel="prev">
+                                "← Previous page"
+                            </a>
+                        }
+                    })}
                 {next_href
                     .map(|href| {
                         view! {

@@ -173,7 +173,7 @@ enum Words {
 }
 
 /// A value a part of a list is limited to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bound {
     Id(i64),
     Text(&'static str),
@@ -367,7 +367,7 @@ impl People<'_> {
         i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         let People { table, person, .. } = *self;
-        let columns: &[&str] = if at.range.is_some() { &["name_key", "email", "word"] } else { &[""] };
+        let columns: &[&str] = if at.range.is_some() { &["name_key", "email"] } else { &[""] };
         // Whole rows name the list's table `x`, beside the tables joined to it.
         let x = if matches!(reads, Arm::Rows(_)) { "x." } else { "" };
         let mut arm = 0;
@@ -400,10 +400,6 @@ impl People<'_> {
                     sql.push(" UNION ALL ");
                 }
                 arm += 1;
-                if *column == "word" {
-                    self.push_word_arm(sql, at, scope, matches!(reads, Arm::People), arm);
-                    continue;
-                }
                 match reads {
                     Arm::People => {
                         sql.push(format_args!("SELECT {person} FROM {table} WHERE "));
@@ -436,6 +432,33 @@ impl People<'_> {
                 }
             }
         }
+        let words = match reads {
+            Arm::People => at.range.is_some(),
+            Arm::Keys => only == Some(MatchPart::Word) && !at.by_since_search(),
+            Arm::Rows(_) => false,
+        };
+        if words {
+            if arm > 0 {
+                sql.push(" UNION ALL ");
+            }
+            self.push_word_arm(sql, at, matches!(reads, Arm::People), arm + 1);
+        }
+    }
+
+    /// The rows the word part of a search reads: those of every scope, as one. A scope's
+    /// people matched by a word are found by the person, not along the scope's own indexes,
+    /// so the part needs no more than the columns every scope shares (a profile, of a
+    /// profile's managers and members), read whole: the denser the scope, the sooner a page.
+    fn word_scope(&self) -> (Vec<(&'static str, Bound)>, i64) {
+        let first = self.scopes.first().map(|scope| scope.columns).unwrap_or_default();
+        let shared = first
+            .iter()
+            .filter(|(column, value)| {
+                self.scopes.iter().all(|scope| scope.columns.iter().any(|(c, v)| c == column && v == value))
+            })
+            .copied()
+            .collect();
+        (shared, self.scopes.iter().map(|scope| scope.size).sum())
     }
 
     /// Pushes the arm's rows after the cursor, in the arm's order (its key, then the person),
@@ -543,7 +566,7 @@ impl People<'_> {
         sql.push(format_args!(
             ") AS emails UNION ALL SELECT x.{person} AS id{carried_x}, x.{since} AS k FROM ("
         ));
-        self.push_word_matches(sql, at, scope, WordRead::Ids);
+        self.push_word_matches(sql, at, (scope, scope.columns), WordRead::Ids);
         counts.push_limit(sql, true, most);
         sql.push(format_args!(") AS w JOIN {table} x ON x.{person} = w.id"));
         for (column, _) in scope.columns {
@@ -609,7 +632,7 @@ impl People<'_> {
             .push_bind(2 * most + 1)
             .push(" ELSE 0 END) AS c)");
         sql.push(format_args!(", {words} AS MATERIALIZED (SELECT COUNT(*) AS n FROM ("));
-        self.push_word_matches(sql, at, scope, WordRead::Ids);
+        self.push_word_matches(sql, at, (scope, scope.columns), WordRead::Ids);
         sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) <= "))
             .push_bind(*most)
             .push(format_args!(" AND (SELECT n FROM {emails}) <= "))
@@ -625,13 +648,14 @@ impl People<'_> {
     ///
     /// Along the words: the search's range of `search_words`, in order (SQLite takes CROSS
     /// JOIN's order as given), each person looked up in the part by its key, and kept at
-    /// the first of their words in the range. In the part: every row, each person's words
-    /// looked up by their id, their first in the range kept.
+    /// the first of their words in the range. In the part: every row along the part's own
+    /// index, each person's first word in the range looked up by their id. `carried`: the
+    /// columns of the list's table a row of keys carries to its join.
     fn push_word_matches<'args, DB>(
         &self,
         sql: &mut sqlx::QueryBuilder<'args, DB>,
         at: &PeoplePage,
-        scope: &Scope,
+        (scope, carried): (&Scope, &[(&'static str, Bound)]),
         reads: WordRead,
     ) where
         DB: sqlx::Database,
@@ -641,7 +665,7 @@ impl People<'_> {
     {
         let Some(range) = &at.range else { return };
         let People { table, person, .. } = *self;
-        let carried = scope.columns.iter().map(|(column, _)| format!(", x.{column}")).collect::<String>();
+        let carried = carried.iter().map(|(column, _)| format!(", x.{column}")).collect::<String>();
         let alone = |sql: &mut sqlx::QueryBuilder<'args, DB>| {
             sql.push(" AND NOT (");
             push_in_range(sql, "w.name_key", range);
@@ -651,10 +675,19 @@ impl People<'_> {
         };
         match scope.words_way(at.people) {
             Words::AlongWords => {
-                let id =
-                    if scope.columns.is_empty() { "w.user_id".to_owned() } else { format!("x.{person}") };
-                sql.push(format_args!("SELECT {id} AS id{carried}, w.word AS k FROM search_words w"));
-                if !scope.columns.is_empty() {
+                let joined = !scope.columns.is_empty() || !carried.is_empty();
+                let id = if joined { format!("x.{person}") } else { "w.user_id".to_owned() };
+                let paged = matches!(reads, WordRead::After(_));
+                // Each person once: at their first word in the range, or, for SQLite reading
+                // them all, as DISTINCT hands on each new one as it goes (and a LIMIT stops it).
+                let distinct = !paged && Dialect::of::<DB>() == Dialect::Sqlite;
+                match distinct {
+                    true => sql.push(format_args!("SELECT DISTINCT {id} AS id{carried} FROM search_words w")),
+                    false => {
+                        sql.push(format_args!("SELECT {id} AS id{carried}, w.word AS k FROM search_words w"))
+                    }
+                };
+                if joined {
                     sql.push(format_args!(" CROSS JOIN {table} x"));
                 }
                 sql.push(" WHERE ");
@@ -663,10 +696,9 @@ impl People<'_> {
                     push_bound(sql, value);
                     sql.push(" AND ");
                 }
-                if !scope.columns.is_empty() {
+                if joined {
                     sql.push(format_args!("x.{person} = w.user_id AND "));
                 }
-                let paged = matches!(reads, WordRead::After(_));
                 match reads {
                     WordRead::After((word, id)) => {
                         sql.push("(w.word, w.user_id) > (").push_bind(word).push(", ").push_bind(id);
@@ -675,39 +707,51 @@ impl People<'_> {
                     WordRead::Ids => push_in_range(sql, "w.word", range),
                 }
                 alone(sql);
-                // The person's first word in the range: none of theirs comes before it.
-                sql.push(" AND NOT EXISTS (SELECT 1 FROM search_words v WHERE v.user_id = w.user_id AND v.word >= ")
-                    .push_bind(range.0.clone())
-                    .push(" AND v.word < w.word)");
+                if !distinct {
+                    // The person's first word in the range: none of theirs comes before it.
+                    sql.push(" AND NOT EXISTS (SELECT 1 FROM search_words v WHERE v.user_id = w.user_id AND v.word >= ")
+                        .push_bind(range.0.clone())
+                        .push(" AND v.word < w.word)");
+                }
                 if paged {
                     sql.push(" ORDER BY w.word, w.user_id LIMIT ").push_bind(FETCH);
                 }
             }
             Words::InPart => {
-                let group = scope.columns.iter().map(|(column, _)| format!(", {column}")).collect::<String>();
+                // The first of each person's words in the range, looked up by the person; the
+                // OFFSET keeps the look-up to once a row (SQLite would repeat it for each use
+                // of `k` in a query it flattened) and the scope's own index as the way in.
+                let fence = match Dialect::of::<DB>() {
+                    Dialect::Sqlite => "LIMIT -1 OFFSET 0",
+                    Dialect::Postgres => "OFFSET 0",
+                };
                 sql.push(format_args!(
-                    "SELECT * FROM (SELECT x.{person} AS id{carried}, MIN(w.word) AS k FROM {table} x \
-                     JOIN search_words w ON w.user_id = x.{person} WHERE "
+                    "SELECT * FROM (SELECT x.{person} AS id{carried}, (SELECT MIN(w.word) FROM search_words w \
+                     WHERE w.user_id = x.{person} AND "
                 ));
-                push_scope(sql, scope.columns, "x.");
                 push_in_range(sql, "w.word", range);
-                alone(sql);
-                sql.push(format_args!(" GROUP BY x.{person}{}) AS found", group.replace(", ", ", x.")));
+                sql.push(format_args!(") AS k FROM {table} x WHERE "));
+                push_scope(sql, scope.columns, "x.");
+                sql.push("NOT (");
+                push_in_range(sql, "x.name_key", range);
+                sql.push(") AND NOT (");
+                push_in_range(sql, "x.email", range);
+                sql.push(format_args!(") {fence}) AS found WHERE k IS NOT NULL"));
                 if let WordRead::After((word, id)) = reads {
-                    sql.push(" WHERE (k, id) > (").push_bind(word).push(", ").push_bind(id);
+                    sql.push(" AND (k, id) > (").push_bind(word).push(", ").push_bind(id);
                     sql.push(") ORDER BY k, id LIMIT ").push_bind(FETCH);
                 }
             }
         }
     }
 
-    /// Pushes one scope's arm of the word part ([`MatchPart::Word`]): a page of its keys
-    /// after the cursor, or for a count, its people.
+    /// Pushes the word part's arm ([`MatchPart::Word`]), over every scope at once
+    /// ([`Self::word_scope`]): a page of its keys after the cursor, or for a count, its
+    /// people.
     fn push_word_arm<'args, DB>(
         &self,
         sql: &mut sqlx::QueryBuilder<'args, DB>,
         at: &PeoplePage,
-        scope: &Scope,
         count: bool,
         arm: usize,
     ) where
@@ -717,9 +761,12 @@ impl People<'_> {
         i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         let Some((low, _)) = &at.range else { return };
+        let (columns, size) = self.word_scope();
+        let scope = &Scope { columns: &columns, size };
+        let carried = self.scopes.first().map(|scope| scope.columns).unwrap_or_default();
         if count {
             sql.push("SELECT id FROM (");
-            self.push_word_matches(sql, at, scope, WordRead::Ids);
+            self.push_word_matches(sql, at, (scope, carried), WordRead::Ids);
             sql.push(format_args!(") AS part{arm}"));
             return;
         }
@@ -729,7 +776,7 @@ impl People<'_> {
             _ => (low.clone(), UserId(i64::MIN)),
         };
         sql.push("SELECT * FROM (");
-        self.push_word_matches(sql, at, scope, WordRead::After(from));
+        self.push_word_matches(sql, at, (scope, carried), WordRead::After(from));
         sql.push(format_args!(") AS part{arm}"));
     }
 }
