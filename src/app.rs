@@ -17,7 +17,7 @@ use crate::{
         home::HomePage,
         islands::{Look, SignOutForm},
         not_found::NotFound,
-        profiles::{MyProfilesPage, ProfilePage},
+        profiles::{AllProfilesPage, MyProfilesPage, ProfilePage},
         reauth::ConfirmPasswordPage,
         roles::{RolePage, RolesPage},
         security::SecurityLogPage,
@@ -82,6 +82,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/account/confirm-password") view=ConfirmPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/all") view=AllProfilesPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id") view=ProfilePage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/history") view=ProfileHistoryPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/access") view=AccessOnPage ssr=SsrMode::Async />

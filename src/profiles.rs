@@ -65,6 +65,36 @@ pub async fn list_user_profiles(
     crate::server::lists::links::profiles_of(&state.db, user, &filter, after.as_deref()).await
 }
 
+/// One row of the list of every profile: its name, size, when it was made and by whom.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct ProfileListing {
+    pub id: ProfileId,
+    pub name: String,
+    pub member_count: i64,
+    pub created_at: Timestamp,
+    /// Who made it, while their account lasts: beside the date, what tells apart two
+    /// profiles of one name.
+    pub created_by: Option<String>,
+    /// The lower-cased name: a sort key.
+    pub name_key: String,
+}
+
+/// Every profile, for admins: searched by the start of its name, sorted by name or by when
+/// it was made.
+#[server(prefix = "/api", endpoint = "profiles/all")]
+pub async fn list_all_profiles(
+    q: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+) -> Result<Page<ProfileListing>, AppError> {
+    crate::access::require_admin().await?;
+    let q = crate::paging::search_text(q.as_deref())?;
+    let sort = crate::paging::Sort::parse(sort.as_deref())?;
+    let state = crate::server::state::current()?;
+    crate::server::lists::links::every_profile(&state.db, q.as_deref(), sort, after.as_deref()).await
+}
+
 #[server(prefix = "/api", endpoint = "profiles/get")]
 pub async fn get_profile(id: ProfileId) -> Result<ProfileDetail, AppError> {
     let (me, seen) = crate::access::require_seen(id).await?;

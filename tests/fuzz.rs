@@ -214,6 +214,7 @@ const READERS: &[&str] = &[
     "/api/users/suggest",
     "/api/profiles/get",
     "/api/profiles/of_user",
+    "/api/profiles/all",
     "/api/bulk/get",
     "/api/roles/list",
     "/api/roles/get",

@@ -482,3 +482,52 @@ async fn people_here_before_search_words_get_theirs_at_the_next_start_and_keep_t
         assert!(refused.is_err(), "{change}");
     }
 }
+
+#[tokio::test]
+async fn admins_list_every_profile_searched_sorted_and_paged() {
+    let app = TestApp::new().await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
+    let ada = app.register("ada@example.com", "Ada", PW).await;
+    for i in 0..70 {
+        let name = format!("{} {i:02}", ["Alpha", "beta", "Gamma"][i % 3]);
+        let maker = if i % 2 == 0 { &ada } else { &admin };
+        app.json("/api/profiles/create", &[("name", &name), ("description", "")], Some(maker)).await;
+    }
+    let plain = |sql: &'static str| {
+        let app = &app;
+        async move {
+            roster::with_db!(&app.db, |pool| sqlx::query_scalar::<_, i64>(sql).fetch_all(pool).await).unwrap()
+        }
+    };
+    let (ids, totals) = app.walk("/api/profiles/all", &[], "id", &admin).await;
+    assert_eq!(ids, plain("SELECT id FROM profiles ORDER BY name_key, id").await);
+    assert!(totals.iter().all(|t| *t == 70), "{totals:?}");
+    let (ids, _) = app.walk("/api/profiles/all", &[("sort", "since")], "id", &admin).await;
+    assert_eq!(ids, plain("SELECT id FROM profiles ORDER BY created_at, id").await);
+    let (ids, totals) = app.walk("/api/profiles/all", &[("q", "BETA")], "id", &admin).await;
+    assert_eq!(ids, plain("SELECT id FROM profiles WHERE name_key LIKE 'beta%' ORDER BY name_key, id").await);
+    assert_eq!(totals, vec![23]);
+    let (ids, _) = app.walk("/api/profiles/all", &[("q", "beta"), ("sort", "since")], "id", &admin).await;
+    assert_eq!(
+        ids,
+        plain("SELECT id FROM profiles WHERE name_key LIKE 'beta%' ORDER BY created_at, id").await
+    );
+    // More matches than a search sorted by making counts: it walks the "created" order instead.
+    app.exec(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1010) \
+         INSERT INTO profiles (name, name_key, description) SELECT 'Many ' || i, 'many ' || i, '' FROM n",
+    )
+    .await;
+    let (ids, totals) =
+        app.walk("/api/profiles/all", &[("q", "many"), ("sort", "since")], "id", &admin).await;
+    assert_eq!(
+        ids,
+        plain("SELECT id FROM profiles WHERE name_key LIKE 'many%' ORDER BY created_at, id").await
+    );
+    assert_eq!((ids.len(), totals[0]), (1010, 1000), "counted to a thousand");
+    // Whoever made them, and on which the admin is or isn't: every profile, with its maker.
+    let page = app.json("/api/profiles/all", &[("q", "alpha 00")], Some(&admin)).await;
+    assert_eq!(page["items"][0]["created_by"], "Ada", "{page}");
+    assert_eq!(app.call("/api/profiles/all", &[], Some(&ada)).await.status.as_u16(), 403);
+    assert_eq!(app.call("/api/profiles/all", &[], None).await.status.as_u16(), 401);
+}

@@ -166,3 +166,18 @@ async fn a_list_goes_back_a_page_at_a_time_as_well_as_forward() {
     assert_eq!(shown(&app.get(&second_href, Some(&root)).await.body), shown(&second));
     assert_eq!(link(&on_third, "Next"), None, "130 people fill three pages of 50");
 }
+
+#[tokio::test]
+async fn admins_see_all_profiles_on_a_page_of_their_own_and_others_are_refused() {
+    let app = TestApp::new().await;
+    let root = app.admin("root@example.com", "Root", PW).await;
+    let ada = app.register("ada@example.com", "Ada", PW).await;
+    app.json("/api/profiles/create", &[("name", "Ada's team"), ("description", "")], Some(&ada)).await;
+    let all = app.get("/profiles/all", Some(&root)).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains("Ada&#x27;s team") || all.body.contains("Ada's team"), "{}", all.body);
+    assert!(all.body.contains("by Ada"), "who made it");
+    assert!(app.get("/profiles", Some(&root)).await.body.contains(r#"href="/profiles/all""#));
+    assert!(!app.get("/profiles", Some(&ada)).await.body.contains(r#"href="/profiles/all""#));
+    assert_eq!(app.get("/profiles/all", Some(&ada)).await.status, StatusCode::FORBIDDEN);
+}

@@ -423,6 +423,7 @@ async fn no_statement_reads_more_than_its_page() {
             )
             .await;
             ask("/api/profiles/of_user", vec![("user", user.clone()), ("sort", sort.clone()), at()]).await;
+            ask("/api/profiles/all", vec![("q", q.clone()), ("sort", sort.clone()), at()]).await;
         }
     }
     // A part of a list that holds a large share of everyone is searched for word matches

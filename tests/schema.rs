@@ -259,7 +259,8 @@ async fn counts_follow_statements_that_change_many_rows() {
          WHERE member_count <> (SELECT COUNT(*) FROM memberships m WHERE m.profile_id = p.id) \
             OR manager_count <> (SELECT COUNT(*) FROM memberships m WHERE m.profile_id = p.id AND m.access = 'manager')) \
       + (SELECT COUNT(*) FROM roles r WHERE holder_count <> (SELECT COUNT(*) FROM user_roles ur WHERE ur.role_id = r.id)) \
-      + (SELECT COUNT(*) FROM tallies WHERE name = 'users' AND value <> (SELECT COUNT(*) FROM users))";
+      + (SELECT COUNT(*) FROM tallies WHERE name = 'users' AND value <> (SELECT COUNT(*) FROM users)) \
+      + (SELECT COUNT(*) FROM tallies WHERE name = 'profiles' AND value <> (SELECT COUNT(*) FROM profiles))";
     let totals = "SELECT CAST((SELECT value FROM tallies WHERE name = 'users') * 1000000000 \
         + (SELECT SUM(member_count) FROM profiles) * 1000000 + (SELECT SUM(manager_count) FROM profiles) * 1000 \
         + (SELECT SUM(holder_count) FROM roles) AS BIGINT)";

@@ -29,7 +29,7 @@ test("every page passes an accessibility audit, in light and in dark", async ({ 
   // axe-core runs as a script in the page, which a browser without JavaScript won't run; the
   // server's HTML is the same either way, and the with-js run audits it.
   test.skip(!javaScriptEnabled, "axe-core needs JavaScript in the page");
-  const found = await audit(page, ["/", "/signin", "/register", "/forgot", "/confirm", "/nowhere"], javaScriptEnabled);
+  const found = await audit(page, ["/", "/signin", "/register", "/forgot", "/confirm", "/reset", "/setup", "/nowhere"], javaScriptEnabled);
 
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
   await expect(signedInAs(page)).toContainText("E2E Admin");
@@ -41,6 +41,11 @@ test("every page passes an accessibility audit, in light and in dark", async ({ 
   await expect(page.getByRole("heading", { level: 1, name: `Audit ${nonce}` })).toBeVisible();
   const profile = new URL(page.url()).pathname;
   const me = await page.getByTestId("signed-in-as").getByRole("link").getAttribute("href");
+  // A bulk change's preview, with a row for each kind of answer.
+  await page.getByLabel(/^Emails, one per line/).fill(`${ADMIN_EMAIL}\nnobody.${nonce}@example.com`);
+  await page.getByRole("button", { name: "Preview" }).last().click();
+  await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
+  const bulk = new URL(page.url()).pathname;
   await page.goto("/roles");
   const admin = await page.getByRole("link", { name: "admin", exact: true }).getAttribute("href");
   const signedIn = await audit(
@@ -51,6 +56,9 @@ test("every page passes an accessibility audit, in light and in dark", async ({ 
       profile,
       `${profile}/history`,
       `${profile}/access`,
+      `${profile}/why/${me!.split("/").pop()}`,
+      bulk,
+      "/profiles/all",
       "/users",
       `${me}`,
       `${me}/security`,

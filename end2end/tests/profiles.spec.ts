@@ -7,6 +7,7 @@ import {
   hydrated,
   membersTable,
   register,
+  signedInAs,
   signIn,
   test,
   uniqueEmail,
@@ -150,4 +151,25 @@ test("a form sent before the WASM arrived keeps its error once live, and the nex
   await expect(page.getByRole("heading", { level: 1, name: `Quick ${nonce}` })).toBeVisible();
   await expect(page).not.toHaveURL(/__err=/);
   await expect(edit.getByTestId("form-error")).toHaveCount(0);
+});
+
+test("an admin finds anyone's profile in the list of all profiles", async ({ page, browser, javaScriptEnabled }) => {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const owner = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  await register(owner, uniqueEmail("owner"), `Owner ${nonce}`);
+  await createProfile(owner, `Hidden ${nonce}`);
+  await owner.context().close();
+
+  await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(signedInAs(page)).toContainText("E2E Admin");
+  await page.goto("/profiles");
+  await page.getByRole("link", { name: "all profiles" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "All profiles" })).toBeVisible();
+  await page.getByLabel("Search all profiles").fill(`hidden ${nonce}`);
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByTestId("total")).toHaveText("1 matching profile");
+  const row = page.getByTestId("all-profiles").getByRole("row").filter({ hasText: `Hidden ${nonce}` });
+  await expect(row).toContainText(`by Owner ${nonce}`);
+  await row.getByRole("link", { name: `Hidden ${nonce}` }).click();
+  await expect(page.getByRole("heading", { level: 1, name: `Hidden ${nonce}` })).toBeVisible();
 });

@@ -7,6 +7,7 @@ import {
   hydrated,
   membersTable,
   register,
+  signedInAs,
   signIn,
   test,
   uniqueEmail,
@@ -270,6 +271,7 @@ test("a person is found by a later word of their name: in the directory, the pic
   await other.context().close();
 
   await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
+  await expect(signedInAs(page)).toContainText("E2E Admin");
   await page.goto("/users");
   await page.getByLabel("Search users").fill(typed.slice(0, 8));
   await page.getByRole("button", { name: "Show" }).click();

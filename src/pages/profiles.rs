@@ -21,7 +21,10 @@ use crate::{
     history::{get_entry, Entry},
     memberships::{list_members, AddMember, ChangeAccess, Member, RemoveMember},
     paging::Page,
-    profiles::{get_profile, list_user_profiles, ProfileDetail, ProfileSummary, DESCRIPTION_MAX, NAME_MAX},
+    profiles::{
+        get_profile, list_all_profiles, list_user_profiles, ProfileDetail, ProfileListing, ProfileSummary,
+        DESCRIPTION_MAX, NAME_MAX,
+    },
     users::{suggest_users, Suggestion},
 };
 
@@ -34,9 +37,17 @@ pub fn MyProfilesPage() -> impl IntoView {
     );
     let session = expect_context::<crate::auth::Session>();
     // Signed out, the whole page is the way to sign in, not a form that can't be used.
-    let page = move || {
+    let page = move |admin: bool| {
         view! {
             <h1>"My profiles"</h1>
+            {admin
+                .then(|| {
+                    view! {
+                        <p class="muted">
+                            "As an admin you can also see " <a href="/profiles/all">"all profiles"</a> "."
+                        </p>
+                    }
+                })}
             <div class="columns">
                 <section class="card" aria-labelledby="my-profiles-heading">
                     <h2 id="my-profiles-heading">"Profiles you are on"</h2>
@@ -72,12 +83,97 @@ pub fn MyProfilesPage() -> impl IntoView {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 match session.user.await {
-                    Ok(Some(_)) => page().into_any(),
+                    Ok(Some(me)) => page(me.is_admin).into_any(),
                     _ => error_view(crate::error::AppError::sign_in_required()),
                 }
             })}
         </Transition>
     }
+}
+
+/// Every profile, for admins: searched by name, sorted by name or by when it was made.
+#[component]
+pub fn AllProfilesPage() -> impl IntoView {
+    let list = ListQuery::from_url();
+    let profiles = Resource::new(
+        move || (list.q.get(), list.sort.get(), list.after.get()),
+        |(q, sort, after)| list_all_profiles(q, sort, after),
+    );
+    view! {
+        <Title text="All profiles" />
+        <h1>"All profiles"</h1>
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                match profiles.await {
+                    Err(err) => error_view(err),
+                    Ok(page) => {
+                        view! {
+                            <p class="muted">
+                                "Every profile, whoever is on it. "
+                                <a href="/profiles">"Your own profiles"</a>
+                                " are listed apart."
+                            </p>
+                            <ListControls
+                                list
+                                label="Search all profiles"
+                                sorts=&[("name", "Name"), ("since", "Created")]
+                            />
+                            <section class="card">
+                                <AllProfilesList page list />
+                            </section>
+                        }
+                            .into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// A page of every profile, each with its size and who made it when.
+#[component]
+fn AllProfilesList(page: Page<ProfileListing>, list: ListQuery) -> impl IntoView {
+    if page.items.is_empty() {
+        let text = match list.q.get_untracked() {
+            Some(q) => format!("No profile's name starts with “{q}”."),
+            None => "No profiles yet.".to_owned(),
+        };
+        return view! { <Empty>{text}</Empty> }.into_any();
+    }
+    let row = |p: ProfileListing| {
+        let made = match p.created_by {
+            Some(by) => format!("{} by {by}", p.created_at.date()),
+            None => p.created_at.date().to_string(),
+        };
+        view! {
+            <tr>
+                <td>
+                    <a href=format!("/profiles/{}", p.id)>{p.name}</a>
+                </td>
+                <td class="num">{super::thousands(p.member_count)}</td>
+                <td>{made}</td>
+            </tr>
+        }
+    };
+    view! {
+        <Total total=page.total more=page.more noun="profile" narrowed=list.narrowed() />
+        <table class="table" data-testid="all-profiles">
+            <thead>
+                <tr>
+                    <th scope="col">"Profile"</th>
+                    <th scope="col" class="num">
+                        "Members"
+                    </th>
+                    <th scope="col">"Created"</th>
+                </tr>
+            </thead>
+            <tbody>{page.items.into_iter().map(row).collect_view()}</tbody>
+        </table>
+        <Pager next=page.next base=list.base("/profiles/all") on_later_page=list.after.get_untracked().is_some() />
+    }
+    .into_any()
 }
 
 /// A page of the profiles one is on, or what to do without any.

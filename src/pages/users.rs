@@ -58,7 +58,7 @@ pub fn UsersPage() -> impl IntoView {
                             view! {
                                 <Empty>
                                     {match list.q.get_untracked() {
-                                        Some(q) => format!("No user's name or email starts with “{q}”."),
+                                        Some(q) => format!("No user matches “{q}”."),
                                         None => "No users yet.".to_string(),
                                     }}
                                 </Empty>
