@@ -61,6 +61,9 @@ pub struct BulkChange {
     /// Whether it has been applied; `rows` are then the report, else the preview.
     pub applied: bool,
     pub rows: Vec<BulkRow>,
+    /// Once a removal is applied: how many of the people it removed can still be put back
+    /// in one step ([`undo_bulk`]).
+    pub undoable: i64,
 }
 
 impl BulkChange {
@@ -144,7 +147,11 @@ pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
     let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
     crate::access::require_manage(draft.profile).await?;
-    ssr::run(&state.db, &draft, me.id, me.is_admin, false).await
+    let mut bulk = ssr::run(&state.db, &draft, me.id, me.is_admin, false).await?;
+    if bulk.applied && bulk.kind == BulkKind::Remove {
+        bulk.undoable = crate::history::ssr::undoable(&state.db, id).await?;
+    }
+    Ok(bulk)
 }
 
 /// Applies a previewed bulk change in one transaction, re-checking every row.
@@ -159,6 +166,24 @@ pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
     let changed = report.count(RowStatus::Change);
     tracing::info!(bulk = id, profile = %draft.profile, changed, "bulk change applied");
     leptos_axum::redirect(&format!("/profiles/{}/bulk/{id}", draft.profile));
+    Ok(())
+}
+
+/// Puts back, in one step, everyone an applied bulk removal took off the profile, each at
+/// their access then and with their original "since"; then shows the change again, saying
+/// how many came back. Only its author, while they may manage the profile.
+#[server(prefix = "/api", endpoint = "bulk/undo")]
+pub async fn undo_bulk(id: i64) -> Result<(), AppError> {
+    let me = crate::access::require_user().await?;
+    let state = crate::server::state::current()?;
+    let draft = ssr::load(&state.db, id, me.id).await?;
+    crate::access::require_manage(draft.profile).await?;
+    let (restored, stayed) = crate::history::ssr::undo_bulk(&state.db, id, draft.profile, me.id).await?;
+    tracing::info!(bulk = id, profile = %draft.profile, restored, stayed, "bulk removal undone");
+    leptos_axum::redirect(&format!(
+        "/profiles/{}/bulk/{id}?restored={restored}&stayed={stayed}",
+        draft.profile
+    ));
     Ok(())
 }
 
@@ -521,6 +546,7 @@ pub mod ssr {
             access: draft.access,
             applied,
             rows,
+            undoable: 0,
         };
         if let Some(report) = &draft.report {
             if apply {
@@ -561,6 +587,9 @@ pub mod ssr {
             let (rows, plans): (Vec<BulkRow>, Vec<Plan>) = planned.into_iter().unzip();
             if apply {
                 let mut changes = carry_out(&mut *tx, draft, me, &plans).await?;
+                for change in &mut changes {
+                    change.bulk = Some(draft.id);
+                }
                 // In person order: on PostgreSQL the entries lock their people's history
                 // tallies, and two bulk changes that lock them in one order can't deadlock.
                 changes.sort_by_key(|change| change.user);

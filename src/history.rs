@@ -291,6 +291,8 @@ pub mod ssr {
         pub since: Option<Timestamp>,
         pub added_by: Option<UserId>,
         pub undo_of: Option<i64>,
+        /// The bulk change it is part of, if any: what undoes a bulk removal whole.
+        pub bulk: Option<i64>,
     }
 
     #[derive(Clone, Copy, Debug)]
@@ -311,6 +313,7 @@ pub mod ssr {
                 since: None,
                 added_by: None,
                 undo_of: None,
+                bulk: None,
             }
         }
 
@@ -319,7 +322,7 @@ pub mod ssr {
         }
     }
 
-    /// How many entries one statement writes: ten values each, well under either backend's
+    /// How many entries one statement writes: eleven values each, well under either backend's
     /// limit on a statement's values.
     pub const CHUNK: usize = 500;
 
@@ -329,7 +332,7 @@ pub mod ssr {
         ($changes:expr) => {{
             let mut sql = sqlx::QueryBuilder::new(
                 "INSERT INTO history (actor_id, user_id, profile_id, role_id, action, \
-                 access_before, access_after, since, added_by, undo_of) ",
+                 access_before, access_after, since, added_by, undo_of, bulk_id) ",
             );
             sql.push_values($changes, |mut row, change: &$crate::history::ssr::Change| {
                 let (profile, role) = match change.on {
@@ -345,7 +348,8 @@ pub mod ssr {
                     .push_bind(change.after)
                     .push_bind(change.since)
                     .push_bind(change.added_by)
-                    .push_bind(change.undo_of);
+                    .push_bind(change.undo_of)
+                    .push_bind(change.bulk);
             });
             sql
         }};
@@ -492,63 +496,160 @@ pub mod ssr {
     /// Restores the link a removal deleted, with its level, "since" and adder, and records
     /// the restoration. A second undo of the same removal is refused by the unique `undo_of`.
     pub async fn undo(db: &Db, entry: i64, actor: UserId) -> Result<(), AppError> {
-        type Removed = (Action, Option<ProfileId>, UserId, Option<Access>, Option<Timestamp>, Option<UserId>);
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let removed: Option<Removed> = sqlx::query_as(
-                "SELECT action, profile_id, user_id, access_before, since, added_by \
-                 FROM history WHERE id = $1",
-            )
-            .bind(entry)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let (action, profile, user, access, since, added_by) = removed.ok_or(AppError::NotFound)?;
-            let (Some(profile), Some(access), Some(since), Action::Removed) =
-                (profile, access, since, action)
-            else {
-                return Err(AppError::Conflict("Only a removal can be undone.".into()));
-            };
-            let restored: Option<UserId> = sqlx::query_scalar(
-                "INSERT INTO memberships (profile_id, user_id, access, added_at, added_by, name_key, email) \
-                 SELECT $1, u.id, $3, $4, (SELECT id FROM users WHERE id = $5), u.name_key, u.email \
-                 FROM users u WHERE u.id = $2 \
-                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id",
-            )
-            .bind(profile)
-            .bind(user)
-            .bind(access.as_str())
-            .bind(since)
-            .bind(added_by)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if restored.is_none() {
-                let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
-                    .bind(user)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                return Err(AppError::Conflict(if exists {
-                    "They are on this profile again already; change their access instead.".into()
-                } else {
-                    "That account no longer exists.".into()
-                }));
-            }
-            let change = Change {
-                after: Some(access),
-                since: Some(since),
-                added_by,
-                undo_of: Some(entry),
-                ..Change::membership(actor, user, profile, Action::Restored)
-            };
-            match record_history!(&mut *tx, &change) {
-                Ok(_) => {}
-                Err(e) if crate::server::db::is_unique_violation(&e) => {
-                    return Err(AppError::Conflict(ALREADY_UNDONE.into()))
+            match tx.restore(entry, actor).await? {
+                Restore::Restored => {}
+                Restore::Missing => return Err(AppError::NotFound),
+                Restore::NotARemoval => {
+                    return Err(AppError::Conflict("Only a removal can be undone.".into()))
                 }
-                Err(e) => return Err(e.into()),
+                Restore::OnAgain => {
+                    return Err(AppError::Conflict(
+                        "They are on this profile again already; change their access instead.".into(),
+                    ))
+                }
+                Restore::AccountGone => {
+                    return Err(AppError::Conflict("That account no longer exists.".into()))
+                }
+                Restore::UndoneAlready => return Err(AppError::Conflict(ALREADY_UNDONE.into())),
             }
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// What undoing one removal came to.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Restore {
+        Restored,
+        Missing,
+        NotARemoval,
+        /// The person is on the profile again already.
+        OnAgain,
+        AccountGone,
+        UndoneAlready,
+    }
+
+    /// Undoing removals, inside a caller's transaction.
+    pub trait Restores {
+        /// Puts back the person removal `entry` took off its profile, at their access then
+        /// and their original "since", and records it.
+        fn restore(
+            &mut self,
+            entry: i64,
+            actor: UserId,
+        ) -> impl std::future::Future<Output = Result<Restore, AppError>> + Send;
+    }
+
+    crate::impl_for_connections! {
+        impl Restores {
+            async fn restore(&mut self, entry: i64, actor: UserId) -> Result<Restore, AppError> {
+                type Removed =
+                    (Action, Option<ProfileId>, UserId, Option<Access>, Option<Timestamp>, Option<UserId>);
+                let removed: Option<Removed> = sqlx::query_as(
+                    "SELECT action, profile_id, user_id, access_before, since, added_by \
+                     FROM history WHERE id = $1",
+                )
+                .bind(entry)
+                .fetch_optional(&mut *self)
+                .await?;
+                let Some((action, profile, user, access, since, added_by)) = removed else {
+                    return Ok(Restore::Missing);
+                };
+                let (Some(profile), Some(access), Some(since), Action::Removed) = (profile, access, since, action)
+                else {
+                    return Ok(Restore::NotARemoval);
+                };
+                let restored: Option<UserId> = sqlx::query_scalar(
+                    "INSERT INTO memberships (profile_id, user_id, access, added_at, added_by, name_key, email) \
+                     SELECT $1, u.id, $3, $4, (SELECT id FROM users WHERE id = $5), u.name_key, u.email \
+                     FROM users u WHERE u.id = $2 \
+                     ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id",
+                )
+                .bind(profile)
+                .bind(user)
+                .bind(access.as_str())
+                .bind(since)
+                .bind(added_by)
+                .fetch_optional(&mut *self)
+                .await?;
+                if restored.is_none() {
+                    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)")
+                        .bind(user)
+                        .fetch_one(&mut *self)
+                        .await?;
+                    return Ok(if exists { Restore::OnAgain } else { Restore::AccountGone });
+                }
+                let change = Change {
+                    after: Some(access),
+                    since: Some(since),
+                    added_by,
+                    undo_of: Some(entry),
+                    ..Change::membership(actor, user, profile, Action::Restored)
+                };
+                match crate::record_history!(&mut *self, &change) {
+                    Ok(_) => Ok(Restore::Restored),
+                    Err(e) if crate::server::db::is_unique_violation(&e) => Ok(Restore::UndoneAlready),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+
+    /// Undoes a bulk removal of `profile`'s members whole, in one transaction: everyone it
+    /// removed whose removal isn't undone yet is put back, at their access then and with
+    /// their original "since". Someone on the profile again, or whose account is gone, stays
+    /// as they are. Returns how many were put back and how many stayed.
+    pub async fn undo_bulk(
+        db: &Db,
+        bulk: i64,
+        profile: ProfileId,
+        actor: UserId,
+    ) -> Result<(usize, usize), AppError> {
+        with_db!(db, |pool| {
+            let mut tx = pool.begin_write().await?;
+            let entries: Vec<i64> = sqlx::query_scalar(
+                "SELECT h.id FROM history h WHERE h.bulk_id = $1 AND h.profile_id = $2 AND h.action = 'removed' \
+                 AND NOT EXISTS (SELECT 1 FROM history r WHERE r.undo_of = h.id) ORDER BY h.user_id",
+            )
+            .bind(bulk)
+            .bind(profile)
+            .fetch_all(&mut *tx)
+            .await?;
+            let (mut restored, mut stayed) = (0, 0);
+            for entry in entries {
+                match tx.restore(entry, actor).await? {
+                    Restore::Restored => restored += 1,
+                    _ => stayed += 1,
+                }
+            }
+            if restored == 0 {
+                return Err(AppError::Conflict(
+                    "No one is left to put back: everyone this change removed is on the profile again, \
+                     or their account is gone."
+                        .into(),
+                ));
+            }
+            tx.commit().await?;
+            Ok((restored, stayed))
+        })
+    }
+
+    /// How many people a bulk change removed could be put back now: their removal not undone,
+    /// not on the profile again, their account still here.
+    pub async fn undoable(db: &Db, bulk: i64) -> Result<i64, AppError> {
+        Ok(with_db!(db, |pool| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM history h JOIN users u ON u.id = h.user_id \
+                 WHERE h.bulk_id = $1 AND h.action = 'removed' \
+                 AND NOT EXISTS (SELECT 1 FROM history r WHERE r.undo_of = h.id) \
+                 AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.profile_id = h.profile_id AND m.user_id = h.user_id)",
+            )
+            .bind(bulk)
+            .fetch_one(pool)
+            .await
+        })?)
     }
 
     pub async fn explain(db: &Db, profile: ProfileId, user: UserId) -> Result<Explanation, AppError> {

@@ -87,13 +87,17 @@ pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppE
     Ok(entry)
 }
 
-/// Takes the signed-in user off a profile they are on. The last manager can't leave.
+/// Takes the signed-in user off a profile they are on, once they tick the box that says
+/// so: they can't undo it, only a manager can add them back. The last manager can't leave.
 #[server(prefix = "/api", endpoint = "members/leave")]
-pub async fn leave_profile(profile: ProfileId) -> Result<(), AppError> {
+pub async fn leave_profile(profile: ProfileId, confirm: Option<String>) -> Result<(), AppError> {
     let (me, standing) = crate::access::require_view(profile).await?;
     if standing.access.is_none() {
         // An admin looking at a profile they are not on: there is nothing to leave.
         return Err(AppError::NotFound);
+    }
+    if confirm.as_deref() != Some("yes") {
+        return Err(AppError::invalid("confirm", "Tick the box to confirm you are leaving."));
     }
     let state = crate::server::state::current()?;
     ssr::remove(&state.db, profile, me.id, me.id).await?;

@@ -219,3 +219,74 @@ async fn bulk_changes_work_as_plain_forms() {
         .await;
     assert!(res.location().unwrap().contains("/bulk/"), "{:?} {}", res.location(), res.body);
 }
+
+#[tokio::test]
+async fn an_undone_bulk_removal_puts_everyone_back_as_they_were_in_one_step() {
+    let (app, manager, profile) = setup().await;
+    let names: Vec<String> = ["Ann", "Bob", "Cy", "Di"].iter().map(|n| n.to_string()).collect();
+    let ids = app.people(&names).await;
+    for (i, name) in names.iter().enumerate() {
+        let access = if i == 1 { "manager" } else { "member" };
+        let email = format!("{}@example.com", name.to_lowercase());
+        app.json(
+            "/api/members/add",
+            &[("profile", &profile), ("email", &email), ("access", access)],
+            Some(&manager),
+        )
+        .await;
+    }
+    let before = links_as_text(&app, &profile).await;
+    let mut form: Vec<(&str, String)> = vec![("profile", profile.clone()), ("change", "remove".into())];
+    form.extend(ids[..3].iter().map(|i| ("users[]", i.to_string())));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bulk = app.json("/api/bulk/change", &form, Some(&manager)).await.to_string();
+    let preview = app.json("/api/bulk/get", &[("id", &bulk)], Some(&manager)).await;
+    assert_eq!(preview["undoable"], 0, "nothing to put back before it is applied");
+    app.json("/api/bulk/apply", &[("id", &bulk)], Some(&manager)).await;
+    let done = app.json("/api/bulk/get", &[("id", &bulk)], Some(&manager)).await;
+    assert_eq!(done["undoable"], 3);
+    assert_eq!(links_as_text(&app, &profile).await.len(), before.len() - 3);
+
+    // Cy comes back by hand meanwhile; the undo puts back the other two and leaves Cy be.
+    app.json(
+        "/api/members/add",
+        &[("profile", &profile), ("email", "cy@example.com"), ("access", "manager")],
+        Some(&manager),
+    )
+    .await;
+    let undone = app.call("/api/bulk/undo", &[("id", &bulk)], Some(&manager)).await;
+    assert!(undone.status.is_success(), "{} {}", undone.status, undone.body);
+    let after = links_as_text(&app, &profile).await;
+    for (id, access, since) in &before {
+        let now = after.iter().find(|(i, ..)| i == id).expect("everyone is back");
+        if *id == ids[2] {
+            assert_eq!(now.1, "manager", "Cy stays as re-added");
+        } else {
+            assert_eq!((&now.1, &now.2), (access, since), "back with their access and original date");
+        }
+    }
+    let restored =
+        format!("SELECT COUNT(*) FROM history WHERE profile_id = {profile} AND action = 'restored'");
+    assert_eq!(app.count(&restored).await, 2);
+    assert_eq!(
+        app.json("/api/bulk/get", &[("id", &bulk)], Some(&manager)).await["undoable"],
+        0,
+        "Cy is on it"
+    );
+    // Once is enough: a second undo finds no one left to put back, and changes nothing.
+    let again = app.call("/api/bulk/undo", &[("id", &bulk)], Some(&manager)).await;
+    assert_eq!(again.status.as_u16(), 409, "{}", again.body);
+    assert_eq!(app.count(&restored).await, 2);
+    // Someone else can't, and can't learn of it.
+    let other = app.register("zed@example.com", "Zed", PW).await;
+    assert_eq!(app.call("/api/bulk/undo", &[("id", &bulk)], Some(&other)).await.status.as_u16(), 404);
+}
+
+/// A profile's links as (person, access, since as text), in person order.
+async fn links_as_text(app: &TestApp, profile: &str) -> Vec<(i64, String, String)> {
+    let since = if common::backend() == "postgres" { "CAST(added_at AS TEXT)" } else { "added_at" };
+    let sql = format!(
+        "SELECT user_id, access, {since} FROM memberships WHERE profile_id = {profile} ORDER BY user_id"
+    );
+    roster::with_db!(&app.db, |pool| sqlx::query_as(&sql).fetch_all(pool).await).unwrap()
+}

@@ -160,6 +160,7 @@ fn calls(w: &World) -> Vec<Call> {
         ),
         ("/api/bulk/get", Open::Guarded, vec![("id", w.bulk.clone())]),
         ("/api/bulk/apply", Open::Guarded, vec![("id", w.bulk.clone())]),
+        ("/api/bulk/undo", Open::Guarded, vec![("id", w.bulk.clone())]),
         ("/api/users/get", Open::Guarded, vec![("id", w.owner_id.clone())]),
         ("/api/users/list", Open::Guarded, vec![]),
         ("/api/profiles/all", Open::Guarded, vec![]),

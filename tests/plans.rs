@@ -490,7 +490,9 @@ async fn no_statement_reads_more_than_its_page() {
         ],
     )
     .await;
-    ask("/api/bulk/apply", vec![("id", bulk)]).await;
+    ask("/api/bulk/apply", vec![("id", bulk.clone())]).await;
+    ask("/api/bulk/get", vec![("id", bulk.clone())]).await;
+    ask("/api/bulk/undo", vec![("id", bulk)]).await;
     ask("/api/roles/unassign", vec![("role", role.clone()), ("user", ids[1].to_string())]).await;
     // Changes to a role and a profile themselves, and their histories.
     ask(

@@ -296,11 +296,21 @@ async fn managers_remove_members_but_never_the_last_manager() {
 #[tokio::test]
 async fn a_member_may_leave_but_the_last_manager_may_not() {
     let w = world().await;
-    let last = w.app.call("/api/members/leave", &[("profile", &w.profile)], Some(&w.manager)).await;
+    let last = w
+        .app
+        .call("/api/members/leave", &[("profile", &w.profile), ("confirm", "yes")], Some(&w.manager))
+        .await;
     assert_eq!(last.status, StatusCode::CONFLICT);
     let outsider = w.app.call("/api/members/leave", &[("profile", &w.profile)], Some(&w.outsider)).await;
     assert_eq!(outsider.status, StatusCode::NOT_FOUND);
-    w.ok(w.app.call("/api/members/leave", &[("profile", &w.profile)], Some(&w.member)).await);
+    let unconfirmed = w.app.call("/api/members/leave", &[("profile", &w.profile)], Some(&w.member)).await;
+    assert_eq!(
+        (unconfirmed.status, unconfirmed.error().field()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("confirm"))
+    );
+    assert_eq!(w.members().await, 2, "nothing changed");
+    let yes = [("profile", w.profile.as_str()), ("confirm", "yes")];
+    w.ok(w.app.call("/api/members/leave", &yes, Some(&w.member)).await);
     assert_eq!(w.members().await, 1);
     let after = w.app.call("/api/profiles/get", &[("id", &w.profile)], Some(&w.member)).await;
     assert_eq!(after.status, StatusCode::NOT_FOUND, "once gone, Mel is an outsider");

@@ -173,3 +173,29 @@ test("an admin finds anyone's profile in the list of all profiles", async ({ pag
   await row.getByRole("link", { name: `Hidden ${nonce}` }).click();
   await expect(page.getByRole("heading", { level: 1, name: `Hidden ${nonce}` })).toBeVisible();
 });
+
+test("a member leaves a profile only once they tick that they understand", async ({ page, browser, javaScriptEnabled }) => {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const memberEmail = uniqueEmail("leaver");
+  const member = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  await register(member, memberEmail, `Leaver ${nonce}`);
+  await register(page, uniqueEmail("keeper"), `Keeper ${nonce}`);
+  const path = await createProfile(page, `Left ${nonce}`);
+  await page.getByLabel("Name or email of the person to add").fill(memberEmail);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(memberRow(page, memberEmail)).toBeVisible();
+
+  await member.goto(path);
+  if (javaScriptEnabled) await hydrated(member);
+  const leave = member.getByRole("form", { name: "Leave this profile" });
+  await expect(member.getByText("only a manager can add you back")).toBeVisible();
+  // Unticked, the browser won't send it; nothing changes.
+  await leave.getByRole("button", { name: "Leave this profile" }).click();
+  await expect(member.getByRole("heading", { level: 1, name: `Left ${nonce}` })).toBeVisible();
+  await leave.getByRole("checkbox", { name: "I understand I'll lose access to this profile." }).check();
+  await leave.getByRole("button", { name: "Leave this profile" }).click();
+  await expect(member.getByRole("heading", { level: 1, name: "My profiles" })).toBeVisible();
+  await expect(member.getByRole("link", { name: `Left ${nonce}` })).toHaveCount(0);
+  await page.goto(path);
+  await expect(memberRow(page, memberEmail)).toHaveCount(0);
+});

@@ -229,6 +229,7 @@ test("a manager ticks members, previews the change with its refusals, and applie
     await expect(memberRow(page, others[name])).toBeVisible();
   }
 
+  const zedSince = await memberRow(page, others.Zed).locator("time").getAttribute("datetime");
   // Tick Zed and yourself for removal: the boxes sit in the table's rows, outside the form
   // they belong to. With JavaScript the form's island sends them in the background.
   if (javaScriptEnabled) await hydrated(page);
@@ -248,13 +249,26 @@ test("a manager ticks members, previews the change with its refusals, and applie
   await expect(rows.getByRole("row").filter({ hasText: `Zed ${nonce}` })).toContainText("will remove (was member)");
   await expect(rows.getByRole("row").filter({ hasText: `Lead ${nonce}` })).toContainText("refused:");
 
+  await expect(page.getByTestId("bulk-undo-hint")).toContainText("put everyone back in one step");
   await page.getByRole("button", { name: "Apply 1 change" }).click();
   await expect(page.getByRole("heading", { name: "Done" })).toBeVisible();
   await expect(page.getByTestId("bulk-summary")).toHaveText("1 changed · 0 unchanged · 0 unknown · 1 refused");
+  const bulkPage = page.url();
   await page.goto(path);
   await expect(page.getByTestId("member-count")).toHaveText("2");
   await expect(memberRow(page, others.Zed)).toHaveCount(0);
   await expect(memberRow(page, others.Yan)).toBeVisible();
+
+  // The removal undone whole, from the change's page: Zed is back as he was.
+  await page.goto(bulkPage);
+  if (javaScriptEnabled) await hydrated(page);
+  await page.getByRole("button", { name: "Undo: put back 1 person" }).click();
+  await expect(page.getByTestId("bulk-undone")).toHaveText("Put back 1 person, each with their access and date as before.");
+  await expect(page.getByRole("button", { name: /Undo: put back/ })).toHaveCount(0);
+  await page.goto(path);
+  await expect(page.getByTestId("member-count")).toHaveText("3");
+  await expect(memberRow(page, others.Zed)).toContainText("Member");
+  await expect(memberRow(page, others.Zed).locator("time")).toHaveAttribute("datetime", zedSince!);
 });
 
 test("a person is found by a later word of their name: in the directory, the picker and the members", async ({

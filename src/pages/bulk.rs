@@ -1,15 +1,15 @@
 //! A bulk change's own page: its preview, row by row, with the button that applies it; once
-//! applied, its report.
+//! applied, its report, and for a removal, the button that puts everyone back.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::{
     error_view, id_or_not_found,
-    islands::{ApplyBulkForm, Look},
-    param_id,
+    islands::{ApplyBulkForm, Look, UndoBulkForm},
+    param_id, plural_of, query,
 };
-use crate::bulk::{get_bulk, BulkChange, BulkRow, RowStatus};
+use crate::bulk::{get_bulk, BulkChange, BulkKind, BulkRow, RowStatus};
 
 #[component]
 pub fn BulkPage() -> impl IntoView {
@@ -46,6 +46,11 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
         .join(" · ");
     let changes = bulk.count(RowStatus::Change);
     let profile = format!("/profiles/{}", bulk.profile_id);
+    let undo = (bulk.kind == BulkKind::Remove).then_some(UndoRemovals {
+        id: bulk.id,
+        applied: bulk.applied,
+        undoable: bulk.undoable,
+    });
     let cancel = profile.clone();
     // A preview with nothing to change offers no button that would do nothing.
     let apply = match (bulk.applied, changes) {
@@ -102,6 +107,7 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
             </h2>
             <p data-testid="bulk-summary">{summary}</p>
             {apply}
+            {undo.map(|undo| view! { <UndoRemovalsView undo /> })}
             <table class="table" data-testid="bulk-rows">
                 <thead>
                     <tr>
@@ -113,4 +119,55 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
             </table>
         </section>
     }
+}
+
+/// What a bulk removal's page offers to put back.
+#[derive(Clone, Copy)]
+struct UndoRemovals {
+    id: i64,
+    applied: bool,
+    /// How many of the people it removed are not back yet.
+    undoable: i64,
+}
+
+/// Before a bulk removal: that it can be undone. After: the button that undoes it whole,
+/// and once used, how many came back.
+#[component]
+fn UndoRemovalsView(undo: UndoRemovals) -> impl IntoView {
+    let count = |n: i64| format!("{n} {}", if n == 1 { "person".to_owned() } else { plural_of("person") });
+    let restored = query("restored").get_untracked().and_then(|n| n.parse::<i64>().ok());
+    let stayed = query("stayed").get_untracked().and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+    let notice = restored.map(|n| {
+        let mut text = format!("Put back {}, each with their access and date as before.", count(n));
+        if stayed > 0 {
+            text.push_str(&format!(" {} stayed as they were: on the profile again, or gone.", count(stayed)));
+        }
+        view! {
+            <p class="notice" role="status" data-testid="bulk-undone">
+                {text}
+            </p>
+        }
+    });
+    let offer = match (undo.applied, undo.undoable) {
+        (false, _) => Some(
+            view! {
+                <p class="muted" data-testid="bulk-undo-hint">
+                    "Once applied, you can put everyone back in one step from this page."
+                </p>
+            }
+            .into_any(),
+        ),
+        (true, 0) => None,
+        (true, n) => Some(
+            view! {
+                <UndoBulkForm look=Look::new(format!("Undo: put back {}", count(n)), "Putting back…")
+                    .class("row-form")
+                    .named("Undo this removal")>
+                    <input type="hidden" name="id" value=undo.id />
+                </UndoBulkForm>
+            }
+            .into_any(),
+        ),
+    };
+    view! { {notice} {offer} }
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{action_error, errors_of, AccessChoice, Field, FormError, YourPassword};
 use crate::{
     auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
-    bulk::{ApplyBulk, StartBulkAdd, StartBulkChange},
+    bulk::{ApplyBulk, StartBulkAdd, StartBulkChange, UndoBulk},
     confirmation::{ConfirmEmail, ResendConfirmation},
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
@@ -209,6 +209,7 @@ form_island! {
     BulkAddForm => StartBulkAdd;
     BulkChangeForm => StartBulkChange;
     ApplyBulkForm => ApplyBulk;
+    UndoBulkForm => UndoBulk;
     CreateRoleForm => CreateRole;
     UpdateRoleForm => UpdateRole;
     DeleteRoleForm => DeleteRole;

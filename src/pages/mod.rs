@@ -457,7 +457,7 @@ pub fn When(at: crate::domain::Timestamp) -> impl IntoView {
 }
 
 /// The plural of a list's noun.
-fn plural_of(noun: &str) -> String {
+pub fn plural_of(noun: &str) -> String {
     match noun {
         "person" => "people".into(),
         _ => format!("{noun}s"),

@@ -644,8 +644,15 @@ fn LeaveSection(profile: ProfileId) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="leave-heading">
             <h2 id="leave-heading">"Leave"</h2>
-            <LeaveProfileForm look=Look::new("Leave this profile", "Leaving…").named("Leave this profile")>
+            <p class="muted">"You can't undo this yourself: only a manager can add you back."</p>
+            <LeaveProfileForm look=Look::new("Leave this profile", "Leaving…")
+                .class("stack")
+                .named("Leave this profile")>
                 <input type="hidden" name="profile" value=profile.0 />
+                <label class="check">
+                    <input type="checkbox" name="confirm" value="yes" required />
+                    "I understand I'll lose access to this profile."
+                </label>
             </LeaveProfileForm>
         </section>
     }
