@@ -65,7 +65,17 @@ pub async fn add_member(profile: ProfileId, email: String, access: String) -> Re
     let email = crate::domain::Email::parse(&email)?;
     let access = Access::parse(&access)?;
     let state = crate::server::state::current()?;
-    ssr::add(&state.db, profile, &email, access, me.id).await
+    let (user, entry) = ssr::add(&state.db, profile, &email, access, me.id).await?;
+    confirm_change(profile, user, Some(entry));
+    Ok(())
+}
+
+/// Goes back to the profile page saying what changed (the history entry `changed` names),
+/// at the row it changed: the page scrolls there, with or without JavaScript.
+#[cfg(feature = "ssr")]
+fn confirm_change(profile: ProfileId, user: UserId, entry: Option<i64>) {
+    let said = entry.map(|entry| format!("?changed={entry}")).unwrap_or_default();
+    leptos_axum::redirect(&format!("/profiles/{profile}{said}#member-{user}"));
 }
 
 #[server(prefix = "/api", endpoint = "members/change_access")]
@@ -73,7 +83,9 @@ pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> 
     let (me, _) = crate::access::require_manage(profile).await?;
     let access = Access::parse(&access)?;
     let state = crate::server::state::current()?;
-    ssr::set_access(&state.db, profile, user, access, me.id).await
+    let entry = ssr::set_access(&state.db, profile, user, access, me.id).await?;
+    confirm_change(profile, user, entry);
+    Ok(())
 }
 
 /// Takes someone off a profile. The profile page then offers to undo it: the answer's
@@ -182,7 +194,7 @@ pub mod ssr {
         email: &Email,
         access: Access,
         by: UserId,
-    ) -> Result<(), AppError> {
+    ) -> Result<(UserId, i64), AppError> {
         let added = with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let added: Option<(UserId, Timestamp)> = sqlx::query_as(
@@ -196,20 +208,23 @@ pub mod ssr {
             .bind(by)
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some((user, since)) = added {
-                let change = Change {
-                    after: Some(access),
-                    since: Some(since),
-                    added_by: Some(by),
-                    ..Change::membership(by, user, profile, Action::Added)
-                };
-                record_history!(&mut *tx, &change)?;
-                tx.commit().await?;
+            match added {
+                Some((user, since)) => {
+                    let change = Change {
+                        after: Some(access),
+                        since: Some(since),
+                        added_by: Some(by),
+                        ..Change::membership(by, user, profile, Action::Added)
+                    };
+                    let entry = record_history!(&mut *tx, &change)?;
+                    tx.commit().await?;
+                    Ok::<_, AppError>(Some((user, entry)))
+                }
+                None => Ok(None),
             }
-            Ok::<_, AppError>(added.is_some())
         })?;
-        if added {
-            return Ok(());
+        if let Some(added) = added {
+            return Ok(added);
         }
         // Nothing was added: say why.
         let existing: Option<(String, String)> = with_db!(db, |pool| {
@@ -233,15 +248,15 @@ pub mod ssr {
         }
     }
 
-    /// Sets someone's access and records the change; setting the level they have already
-    /// changes and records nothing.
+    /// Sets someone's access and records the change; returns the history entry. Setting the
+    /// level they have already changes and records nothing.
     pub async fn set_access(
         db: &Db,
         profile: ProfileId,
         user: UserId,
         access: Access,
         by: UserId,
-    ) -> Result<(), AppError> {
+    ) -> Result<Option<i64>, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let changed: Option<(Timestamp, Option<UserId>)> = sqlx::query_as(
@@ -262,7 +277,7 @@ pub mod ssr {
                 .bind(user)
                 .fetch_one(&mut *tx)
                 .await?;
-                return if exists { Ok(()) } else { Err(AppError::NotFound) };
+                return if exists { Ok(None) } else { Err(AppError::NotFound) };
             };
             let before = match access {
                 Access::Manager => Access::Member,
@@ -275,9 +290,9 @@ pub mod ssr {
                 added_by,
                 ..Change::membership(by, user, profile, Action::Changed)
             };
-            record_history!(&mut *tx, &change)?;
+            let entry = record_history!(&mut *tx, &change)?;
             tx.commit().await?;
-            Ok(())
+            Ok(Some(entry))
         })
     }
 

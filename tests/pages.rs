@@ -181,3 +181,39 @@ async fn admins_see_all_profiles_on_a_page_of_their_own_and_others_are_refused()
     assert!(!app.get("/profiles", Some(&ada)).await.body.contains(r#"href="/profiles/all""#));
     assert_eq!(app.get("/profiles/all", Some(&ada)).await.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_addition_or_change_of_access_is_confirmed_at_its_row() {
+    let app = TestApp::new().await;
+    let boss = app.register("boss@example.com", "Boss", PW).await;
+    let ids = app.people(&["Ann Lee".to_string()]).await;
+    let profile =
+        app.json("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&boss)).await;
+    let page = format!("/profiles/{profile}");
+    let form = [
+        ("profile", profile.to_string()),
+        ("email", "ann.lee@example.com".into()),
+        ("access", "member".into()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let added = app.submit("/api/members/add", &form, &page, Some(&boss)).await;
+    let back = added.location().expect("back to the profile").to_owned();
+    assert!(back.starts_with(&format!("{page}?changed=")), "{back}");
+    assert!(back.ends_with(&format!("#member-{}", ids[0])), "at Ann's row: {back}");
+    let shown = app.get(back.split('#').next().unwrap(), Some(&boss)).await.body;
+    assert!(shown.contains("Ann Lee added as member."), "{shown}");
+    assert!(shown.contains(&format!(r#"<tr id="member-{}">"#, ids[0])), "the row to land on");
+
+    let (user, profile_id) = (ids[0].to_string(), profile.to_string());
+    let form = [("profile", profile_id.as_str()), ("user", user.as_str()), ("access", "manager")];
+    let changed = app.submit("/api/members/change_access", &form, &page, Some(&boss)).await;
+    let back = changed.location().expect("back to the profile").to_owned();
+    let shown = app.get(back.split('#').next().unwrap(), Some(&boss)).await.body;
+    assert!(shown.contains("Ann Lee changed from member to manager."), "{shown}");
+    // A change on another profile isn't told here.
+    let other =
+        app.json("/api/profiles/create", &[("name", "Other"), ("description", "")], Some(&boss)).await;
+    let entry = back.split("changed=").nth(1).unwrap().split('#').next().unwrap().to_owned();
+    let elsewhere = app.get(&format!("/profiles/{other}?changed={entry}"), Some(&boss)).await.body;
+    assert!(!elsewhere.contains("change-notice"), "{elsewhere}");
+}

@@ -36,6 +36,9 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
   await alice.getByRole("button", { name: "Add", exact: true }).click();
   await expect(memberRow(alice, bobEmail)).toContainText("Member");
   await expect(alice.getByTestId("member-count")).toHaveText("2");
+  // Said where it happened, and the page is at Bob's row.
+  await expect(alice.getByTestId("change-notice")).toHaveText("Bob Baker added as member.");
+  expect(new URL(alice.url()).hash).toMatch(/^#member-\d+$/);
 
   // Adding him again changes nothing and says so. (The add reloaded the page: with
   // JavaScript, wait for its islands, or the form goes as a plain post.)
@@ -58,6 +61,7 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
   // Alice makes Bob a manager.
   await alice.getByRole("button", { name: "Make manager: Bob Baker" }).click();
   await expect(memberRow(alice, bobEmail)).toContainText("Manager");
+  await expect(alice.getByTestId("change-notice")).toHaveText("Bob Baker changed from member to manager.");
 
   // Bob removes Alice.
   await bob.goto(path);

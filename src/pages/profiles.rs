@@ -293,7 +293,7 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
             date.push(separator);
             push_number(&mut date, part.into(), 2);
         }
-        out.push_str("<tr>");
+        push!(out, r#"<tr id="member-"#, id, r#"">"#);
         if can_manage {
             push!(out, r#"<td><input type="checkbox" name="users[]" value=""#, id);
             push!(out, r#"" form="bulk-change" aria-label="Select "#, &name, r#""></td>"#);
@@ -411,6 +411,11 @@ pub fn ProfilePage() -> impl IntoView {
     let removal = query("removed").get_untracked().and_then(|r| r.parse::<i64>().ok()).map(|entry| {
         Resource::new(|| (), move |_| async move { get_entry(entry).await.ok().filter(|e| e.undoable()) })
     });
+    // The addition or change of access just made, said where it happened.
+    let changed = query("changed")
+        .get_untracked()
+        .and_then(|r| r.parse::<i64>().ok())
+        .map(|entry| Resource::new(|| (), move |_| async move { get_entry(entry).await.ok() }));
     // People to add, found by the "Find" form (`?find=`): the picker's way without JS.
     let found = id.get_untracked().zip(query("find").get_untracked()).map(|(id, q)| {
         Resource::new(
@@ -435,12 +440,16 @@ pub fn ProfilePage() -> impl IntoView {
                     Some(removal) => removal.await.filter(|_| profile.can_manage),
                     None => None,
                 };
+                let changed = match changed {
+                    Some(changed) => changed.await.filter(|e| e.profile_id == Some(profile.id)),
+                    None => None,
+                };
                 let found = match found {
                     Some(found) => Some(found.await),
                     None => None,
                 };
                 let members = members.await;
-                view! { <ProfileSections profile removal found members list /> }.into_any()
+                view! { <ProfileSections profile removal changed found members list /> }.into_any()
             })}
         </Transition>
     }
@@ -452,6 +461,7 @@ pub fn ProfilePage() -> impl IntoView {
 fn ProfileSections(
     profile: ProfileDetail,
     removal: Option<Entry>,
+    changed: Option<Entry>,
     found: Option<Vec<Suggestion>>,
     members: Result<Page<Member>, AppError>,
     list: ListQuery,
@@ -474,6 +484,15 @@ fn ProfileSections(
         </p>
         <ProfileTabs id=pid current="members" />
         {removal.map(|entry| view! { <UndoBanner entry /> })}
+        {changed
+            .map(|entry| {
+                let who = entry.user_name.clone().unwrap_or_default();
+                view! {
+                    <p class="notice" role="status" data-testid="change-notice">
+                        {format!("{who} {}.", entry.describe())}
+                    </p>
+                }
+            })}
         <section class="card" aria-labelledby="members-heading">
             <h2 id="members-heading">"Members"</h2>
             {can_manage
@@ -805,9 +824,9 @@ mod tests {
             true,
         );
         assert_balanced(&rows);
-        assert_eq!(rows.matches("<tr>").count(), 2);
+        assert_eq!(rows.matches("<tr id=").count(), 2);
         let first = concat!(
-            r#"<tr><td><input type="checkbox" name="users[]" value="7" form="bulk-change" "#,
+            r#"<tr id="member-7"><td><input type="checkbox" name="users[]" value="7" form="bulk-change" "#,
             r#"aria-label="Select Ada"></td><td>Ada</td><td class="email">ada@example.com</td>"#,
             r#"<td><span class="pill manager">Manager</span> <a class="why" href="/profiles/3/why/7" "#,
             r#"aria-label="Why Ada has access">why?</a></td>"#,
