@@ -118,16 +118,24 @@ pub async fn assign_role(
 }
 
 /// Takes `role` from `user`. Revoking admin asks for a recent password (`crate::reauth`).
+/// Then back to the page it was done from (`from`: "role" for the role's page, else the
+/// person's), which offers to grant it back.
 #[server(prefix = "/api", endpoint = "roles/unassign")]
 pub async fn unassign_role(
     role: RoleId,
     user: UserId,
     confirm_password: Option<String>,
+    from: Option<String>,
 ) -> Result<(), AppError> {
     let me = crate::access::require_admin().await?;
     let state = crate::server::state::current()?;
     ssr::confirm_if_admin(&state, &me, role, confirm_password).await?;
-    ssr::unassign(&state.db, role, user, Some(me.id)).await
+    ssr::unassign(&state.db, role, user, Some(me.id)).await?;
+    leptos_axum::redirect(&match from.as_deref() {
+        Some("role") => format!("/roles/{role}?revoked={user}"),
+        _ => format!("/users/{user}?revoked={role}"),
+    });
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]

@@ -217,3 +217,35 @@ async fn an_addition_or_change_of_access_is_confirmed_at_its_row() {
     let elsewhere = app.get(&format!("/profiles/{other}?changed={entry}"), Some(&boss)).await.body;
     assert!(!elsewhere.contains("change-notice"), "{elsewhere}");
 }
+
+#[tokio::test]
+async fn a_role_taken_away_is_offered_back_where_it_was_taken() {
+    let app = TestApp::new().await;
+    let root = app.admin("root@example.com", "Root", PW).await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let ada = app.count("SELECT id FROM users WHERE email = 'ada@example.com'").await.to_string();
+    let role = app.json("/api/roles/create", &[("name", "auditor"), ("description", "")], Some(&root)).await;
+    let role = role.to_string();
+    let grant_form = [("role", role.as_str()), ("email", "ada@example.com")];
+    app.json("/api/roles/assign", &grant_form, Some(&root)).await;
+    let user_page = format!("/users/{ada}");
+    let form = [("role", role.as_str()), ("user", ada.as_str()), ("from", "user")];
+    let taken = app.submit("/api/roles/unassign", &form, &user_page, Some(&root)).await;
+    let back = taken.location().expect("back to the person's page").to_owned();
+    assert_eq!(back, format!("{user_page}?revoked={role}"));
+    let shown = app.get(&back, Some(&root)).await.body;
+    assert!(shown.contains("Took the role auditor away.") && shown.contains("Grant it back"), "{shown}");
+    app.json("/api/roles/assign", &grant_form, Some(&root)).await;
+    assert!(
+        !app.get(&back, Some(&root)).await.body.contains("revoked-banner"),
+        "held again: nothing to offer"
+    );
+
+    let role_page = format!("/roles/{role}");
+    let form = [("role", role.as_str()), ("user", ada.as_str()), ("from", "role")];
+    let taken = app.submit("/api/roles/unassign", &form, &role_page, Some(&root)).await;
+    let back = taken.location().expect("back to the role's page").to_owned();
+    assert_eq!(back, format!("{role_page}?revoked={ada}"));
+    let shown = app.get(&back, Some(&root)).await.body;
+    assert!(shown.contains("Took this role from Ada.") && shown.contains("Grant it back"), "{shown}");
+}

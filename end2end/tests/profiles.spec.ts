@@ -120,6 +120,15 @@ test("an admin creates a role, grants it, and sees it on the role's page", async
   await page.getByRole("link", { name: `Dana ${nonce}` }).click();
   await expect(page.getByTestId("user-roles")).toContainText(`mentor-${nonce}`);
 
+  // Taking it away offers it back, on the page it was taken from.
+  await page.getByRole("button", { name: `Remove role mentor-${nonce}` }).click();
+  const banner = page.getByTestId("revoked-banner");
+  await expect(banner).toContainText(`Took the role mentor-${nonce} away.`);
+  await expect(page.getByTestId("user-roles")).toHaveCount(0);
+  await banner.getByRole("button", { name: "Grant it back" }).click();
+  await expect(page.getByTestId("user-roles")).toContainText(`mentor-${nonce}`);
+  await expect(banner).toHaveCount(0);
+
   // Deleting asks for confirmation, then takes the role from its holder.
   await page.goto(rolePath);
   await page.getByRole("checkbox", { name: /delete this role/ }).check();

@@ -11,10 +11,13 @@ use super::{
     param_id, query, ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
-    domain::RoleId,
+    domain::{RoleId, UserId},
     error::AppError,
     history::{list_role_changes, list_role_history, Entry, SubjectEntry},
-    pages::profiles::{NameAndDescription, NewNameAndDescription},
+    pages::{
+        profiles::{NameAndDescription, NewNameAndDescription},
+        users::GrantBack,
+    },
     paging::Page,
     roles::{get_role, list_holders, list_roles, Holder, Role, UnassignRole, DESCRIPTION_MAX, NAME_MAX},
 };
@@ -126,6 +129,10 @@ pub fn RolePage() -> impl IntoView {
         move || id.get(),
         |id| async move { list_role_changes(RoleId(id_or_not_found(id)?)).await },
     );
+    // The person the role was just taken from, to offer it back.
+    let revoked = query("revoked").get_untracked().and_then(|r| r.parse::<i64>().ok()).map(|user| {
+        Resource::new(|| (), move |_| async move { crate::users::get_user(UserId(user)).await.ok() })
+    });
 
     view! {
         <Transition fallback=|| {
@@ -140,6 +147,14 @@ pub fn RolePage() -> impl IntoView {
                 let me = session.user.await.ok().flatten();
                 let reauth = role.name == crate::roles::ADMIN && me.is_some_and(|me| !me.password_recent);
                 let (holders, history, changes) = (holders.await, history.await, changes.await);
+                let revoked = match revoked {
+                    Some(revoked) => revoked.await,
+                    None => None,
+                };
+                let revoked = revoked.filter(|u| !u.roles.iter().any(|held| held.id == rid)).map(|u| {
+                    let text = format!("Took this role from {}.", u.user.display_name);
+                    view! { <GrantBack role=rid text email=u.user.email reauth /> }
+                });
                 let on_later_page = history_after.get_untracked().is_some();
                 view! {
                     <Title text=format!("Role {}", role.name) />
@@ -153,6 +168,7 @@ pub fn RolePage() -> impl IntoView {
                         <span data-testid="holder-count">{role.holder_count}</span>
                         {if role.holder_count == 1 { " holder" } else { " holders" }}
                     </p>
+                    {revoked}
                     <HoldersSection role=rid holders list reauth />
                     <section class="card" aria-labelledby="edit-role-heading">
                         <h2 id="edit-role-heading">"Edit role"</h2>
@@ -244,6 +260,7 @@ fn HoldersTable(role: RoleId, holders: Vec<Holder>) -> impl IntoView {
                     <form action=UnassignRole::PATH method="post" class="inline-form">
                         <input type="hidden" name="role" value=role.0 />
                         <input type="hidden" name="user" value=h.user_id.0 />
+                        <input type="hidden" name="from" value="role" />
                         <button
                             type="submit"
                             class="button small"

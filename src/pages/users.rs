@@ -16,7 +16,7 @@ use super::{
     ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
 };
 use crate::{
-    domain::UserId,
+    domain::{RoleId, UserId},
     error::AppError,
     history::{list_user_history, Entry},
     pages::profiles::ProfileTable,
@@ -384,6 +384,16 @@ fn UserRolesSection(
     reauth: bool,
 ) -> impl IntoView {
     let grantable: Vec<_> = all_roles.into_iter().filter(|r| !held.iter().any(|h| h.id == r.id)).collect();
+    // The role just taken away, while it still is: offered back.
+    let revoked = query("revoked")
+        .get_untracked()
+        .and_then(|r| r.parse::<i64>().ok())
+        .and_then(|r| grantable.iter().find(|role| role.id.0 == r).cloned())
+        .filter(|_| is_admin)
+        .map(|role| {
+            let reauth = reauth && role.name == crate::roles::ADMIN;
+            view! { <GrantBack role=role.id text=format!("Took the role {} away.", role.name) email=email.clone() reauth /> }
+        });
     let held = if held.is_empty() {
         view! { <Empty>"No roles."</Empty> }.into_any()
     } else {
@@ -418,9 +428,29 @@ fn UserRolesSection(
     view! {
         <section class="card" aria-labelledby="roles-heading">
             <h2 id="roles-heading">"Roles"</h2>
+            {revoked}
             {held}
             {grant}
         </section>
+    }
+}
+
+/// After a role is taken away: what happened, and the way to grant it back (from today: a
+/// grant's date is when it was made).
+#[component]
+pub fn GrantBack(role: RoleId, text: String, email: String, reauth: bool) -> impl IntoView {
+    view! {
+        <div class="notice" role="status" data-testid="revoked-banner">
+            <span>{text}</span>
+            <AssignRoleForm look=Look::new("Grant it back", "Granting…")
+                .class("inline-form")
+                .button("button small")
+                .named("Grant it back")
+                .reauth(reauth)>
+                <input type="hidden" name="email" value=email />
+                <input type="hidden" name="role" value=role.0 />
+            </AssignRoleForm>
+        </div>
     }
 }
 
@@ -437,6 +467,7 @@ fn HeldRoleItem(user: UserId, role: HeldRole, is_admin: bool) -> impl IntoView {
             <form action=UnassignRole::PATH method="post" class="inline-form">
                 <input type="hidden" name="role" value=role.id.0 />
                 <input type="hidden" name="user" value=user.0 />
+                <input type="hidden" name="from" value="user" />
                 <button type="submit" class="button small" aria-label=format!("Remove role {}", role.name)>
                     "Remove"
                 </button>
