@@ -169,5 +169,8 @@ fn UndoRemovalsView(undo: UndoRemovals) -> impl IntoView {
             .into_any(),
         ),
     };
-    view! { {notice} {offer} }
+    view! {
+        {notice}
+        {offer}
+    }
 }

@@ -329,7 +329,11 @@ pub fn ListControls(
                     name="q"
                     type="search"
                     maxlength=crate::paging::SEARCH_MAX
-                    placeholder=if people { "Any word of a name, or of an email…" } else { "Name starts with…" }
+                    placeholder=if people {
+                        "Any word of a name, or of an email…"
+                    } else {
+                        "Name starts with…"
+                    }
                     value=list.q.get_untracked()
                 />
             </div>

@@ -112,8 +112,7 @@ pub fn AllProfilesPage() -> impl IntoView {
                         view! {
                             <p class="muted">
                                 "Every profile, whoever is on it. "
-                                <a href="/profiles">"Your own profiles"</a>
-                                " are listed apart."
+                                <a href="/profiles">"Your own profiles"</a> " are listed apart."
                             </p>
                             <ListControls
                                 list
@@ -171,7 +170,11 @@ fn AllProfilesList(page: Page<ProfileListing>, list: ListQuery) -> impl IntoView
             </thead>
             <tbody>{page.items.into_iter().map(row).collect_view()}</tbody>
         </table>
-        <Pager next=page.next base=list.base("/profiles/all") on_later_page=list.after.get_untracked().is_some() />
+        <Pager
+            next=page.next
+            base=list.base("/profiles/all")
+            on_later_page=list.after.get_untracked().is_some()
+        />
     }
     .into_any()
 }

@@ -151,10 +151,12 @@ pub fn RolePage() -> impl IntoView {
                     Some(revoked) => revoked.await,
                     None => None,
                 };
-                let revoked = revoked.filter(|u| !u.roles.iter().any(|held| held.id == rid)).map(|u| {
-                    let text = format!("Took this role from {}.", u.user.display_name);
-                    view! { <GrantBack role=rid text email=u.user.email reauth /> }
-                });
+                let revoked = revoked
+                    .filter(|u| !u.roles.iter().any(|held| held.id == rid))
+                    .map(|u| {
+                        let text = format!("Took this role from {}.", u.user.display_name);
+                        view! { <GrantBack role=rid text email=u.user.email reauth /> }
+                    });
                 let on_later_page = history_after.get_untracked().is_some();
                 view! {
                     <Title text=format!("Role {}", role.name) />

@@ -392,7 +392,14 @@ fn UserRolesSection(
         .filter(|_| is_admin)
         .map(|role| {
             let reauth = reauth && role.name == crate::roles::ADMIN;
-            view! { <GrantBack role=role.id text=format!("Took the role {} away.", role.name) email=email.clone() reauth /> }
+            view! {
+                <GrantBack
+                    role=role.id
+                    text=format!("Took the role {} away.", role.name)
+                    email=email.clone()
+                    reauth
+                />
+            }
         });
     let held = if held.is_empty() {
         view! { <Empty>"No roles."</Empty> }.into_any()

@@ -166,10 +166,10 @@ impl Entries {
         // Few: the people, then each one's entries on the profile.
         page.push(", who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
         push_in_range(page, "name_key", range);
-        push_chosen_limit(page, "names", "emails", most, true, most);
+        push_chosen_limit(page, &[("names", most), ("emails", 2 * most)], true, most);
         page.push(") AS n UNION SELECT id FROM (SELECT id FROM users WHERE ");
         push_in_range(page, "email", range);
-        push_chosen_limit(page, "names", "emails", most, true, 2 * most);
+        push_chosen_limit(page, &[("names", most), ("emails", 2 * most)], true, 2 * most);
         // Gathered first, unordered, and from the people to their entries (SQLite takes
         // CROSS JOIN's order as given): walking the profile's history and looking for these
         // people in it would read all of it.
@@ -183,7 +183,7 @@ impl Entries {
         self.push_subject(page, true);
         Self::push_person_matches(page, range);
         page.push(" ORDER BY h.id DESC");
-        push_chosen_limit(page, "names", "emails", most, false, FETCH);
+        push_chosen_limit(page, &[("names", most), ("emails", 2 * most)], false, FETCH);
         page.push(") AS many");
     }
 

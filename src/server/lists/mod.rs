@@ -130,31 +130,30 @@ pub fn push_match_counts<'args, DB>(
         .push(" ELSE 0 END) AS c)");
 }
 
-/// Pushes ` LIMIT CASE … END` for one way of a search that chooses between two: `limit`
-/// if the counts in the CTEs `names` and `emails` (each one row, `n`) chose it, else 0.
-/// `few`: the way taken when the names are within `most` and the emails within twice
-/// that; otherwise the other. Both databases work out a LIMIT once, before reading, and a
-/// LIMIT of 0 reads nothing. (SQLite does not hoist a condition with a subquery out of a
-/// WHERE: it would walk the index and test it on every row.)
+/// Pushes ` LIMIT CASE … END` for one way of a search that chooses between two: `limit` if
+/// the counts chose it, else 0. `counts`: each CTE that counted (one row, `n`) with its
+/// bound; `few`: the way taken when every count is within its bound, otherwise the other.
+/// Both databases work out a LIMIT once, before reading, and a LIMIT of 0 reads nothing.
+/// (SQLite does not hoist a condition with a subquery out of a WHERE: it would walk the
+/// index and test it on every row.)
 pub fn push_chosen_limit<'args, DB>(
     sql: &mut sqlx::QueryBuilder<'args, DB>,
-    names: &str,
-    emails: &str,
-    most: i64,
+    counts: &[(&str, i64)],
     few: bool,
     limit: i64,
 ) where
     DB: sqlx::Database,
     i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
 {
-    let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
-    sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) {test} "))
-        .push_bind(most)
-        .push(format_args!(" {join} (SELECT n FROM {emails}) {test} "))
-        .push_bind(2 * most)
-        .push(" THEN ")
-        .push_bind(limit)
-        .push(" ELSE 0 END");
+    let (test, join) = if few { ("<=", " AND ") } else { (">", " OR ") };
+    sql.push(" LIMIT CASE WHEN ");
+    for (i, (cte, bound)) in counts.iter().enumerate() {
+        if i > 0 {
+            sql.push(join);
+        }
+        sql.push(format_args!("(SELECT n FROM {cte}) {test} ")).push_bind(*bound);
+    }
+    sql.push(" THEN ").push_bind(limit).push(" ELSE 0 END");
 }
 
 /// Trims the extra row fetched with [`FETCH`] and makes the cursor from the last row kept.

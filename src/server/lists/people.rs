@@ -5,8 +5,8 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    decode, decode_name, decode_since, invalid_link, page, prefix_range, push_in_range, sort_at_most,
-    words::first_word_in, COUNT_CAP, FETCH,
+    decode, decode_name, decode_since, invalid_link, page, prefix_range, push_chosen_limit, push_in_range,
+    push_match_counts, sort_at_most, words::first_word_in, COUNT_CAP, FETCH,
 };
 use crate::{
     domain::{Timestamp, UserId},
@@ -616,21 +616,11 @@ impl People<'_> {
         let Some(searched) = &at.range else { return };
         let Counts { names, emails, words, most } = counts;
         let table = self.table;
-        let rows_in = |sql: &mut sqlx::QueryBuilder<'args, DB>, column: &str| {
-            sql.push(format_args!("SELECT 1 FROM {table} WHERE "));
+        push_match_counts(sql, (names, emails), *most, |sql, column| {
+            sql.push(format_args!("{table} WHERE "));
             push_scope(sql, scope.columns, "");
             push_in_range(sql, column, searched);
-        };
-        sql.push(format_args!("{names} AS MATERIALIZED (SELECT COUNT(*) AS n FROM ("));
-        rows_in(sql, "name_key");
-        sql.push(" LIMIT ").push_bind(most + 1);
-        sql.push(format_args!(") AS c), {emails} AS MATERIALIZED (SELECT COUNT(*) AS n FROM ("));
-        rows_in(sql, "email");
-        sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) <= "))
-            .push_bind(*most)
-            .push(" THEN ")
-            .push_bind(2 * most + 1)
-            .push(" ELSE 0 END) AS c)");
+        });
         sql.push(format_args!(", {words} AS MATERIALIZED (SELECT COUNT(*) AS n FROM ("));
         self.push_word_matches(sql, at, (scope, scope.columns), WordRead::Ids);
         sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) <= "))
@@ -798,27 +788,16 @@ struct Counts {
 }
 
 impl Counts {
-    /// Pushes ` LIMIT CASE … END` for one way of the search: `limit` if the counts chose it,
-    /// else 0. `few`: the way taken when the names are within `most`, the emails within
-    /// twice that and the words within `most`; otherwise the other. Both databases work out
-    /// a LIMIT once, before reading, and a LIMIT of 0 reads nothing. (SQLite does not hoist
-    /// a condition with a subquery out of a WHERE: it would test it on every row.)
+    /// Pushes ` LIMIT CASE … END` for one way of the search ([`push_chosen_limit`]): `few`
+    /// when the names are within `most`, the emails within twice that and the words within
+    /// `most`; otherwise the other.
     fn push_limit<'args, DB>(&self, sql: &mut sqlx::QueryBuilder<'args, DB>, few: bool, limit: i64)
     where
         DB: sqlx::Database,
         i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         let Counts { names, emails, words, most } = self;
-        let (test, join) = if few { ("<=", "AND") } else { (">", "OR") };
-        sql.push(format_args!(" LIMIT CASE WHEN (SELECT n FROM {names}) {test} "))
-            .push_bind(*most)
-            .push(format_args!(" {join} (SELECT n FROM {emails}) {test} "))
-            .push_bind(2 * most)
-            .push(format_args!(" {join} (SELECT n FROM {words}) {test} "))
-            .push_bind(*most)
-            .push(" THEN ")
-            .push_bind(limit)
-            .push(" ELSE 0 END");
+        push_chosen_limit(sql, &[(names, *most), (emails, 2 * most), (words, *most)], few, limit);
     }
 }
 
