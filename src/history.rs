@@ -557,12 +557,14 @@ pub mod ssr {
                 let Some((action, profile, user, access, since, added_by)) = removed else {
                     return Ok(Restore::Missing);
                 };
-                let (Some(profile), Some(access), Some(since), Action::Removed) = (profile, access, since, action)
+                let (Some(profile), Some(access), Some(since), Action::Removed) =
+                    (profile, access, since, action)
                 else {
                     return Ok(Restore::NotARemoval);
                 };
                 let restored: Option<UserId> = sqlx::query_scalar(
-                    "INSERT INTO memberships (profile_id, user_id, access, added_at, added_by, name_key, email) \
+                    "INSERT INTO memberships \
+                     (profile_id, user_id, access, added_at, added_by, name_key, email) \
                      SELECT $1, u.id, $3, $4, (SELECT id FROM users WHERE id = $5), u.name_key, u.email \
                      FROM users u WHERE u.id = $2 \
                      ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id",
@@ -610,7 +612,8 @@ pub mod ssr {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             let entries: Vec<i64> = sqlx::query_scalar(
-                "SELECT h.id FROM history h WHERE h.bulk_id = $1 AND h.profile_id = $2 AND h.action = 'removed' \
+                "SELECT h.id FROM history h \
+                 WHERE h.bulk_id = $1 AND h.profile_id = $2 AND h.action = 'removed' \
                  AND NOT EXISTS (SELECT 1 FROM history r WHERE r.undo_of = h.id) ORDER BY h.user_id",
             )
             .bind(bulk)
@@ -644,7 +647,8 @@ pub mod ssr {
                 "SELECT COUNT(*) FROM history h JOIN users u ON u.id = h.user_id \
                  WHERE h.bulk_id = $1 AND h.action = 'removed' \
                  AND NOT EXISTS (SELECT 1 FROM history r WHERE r.undo_of = h.id) \
-                 AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.profile_id = h.profile_id AND m.user_id = h.user_id)",
+                 AND NOT EXISTS (SELECT 1 FROM memberships m \
+                 WHERE m.profile_id = h.profile_id AND m.user_id = h.user_id)",
             )
             .bind(bulk)
             .fetch_one(pool)

@@ -593,7 +593,10 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
 /// profile with.
 fn picker_hint(everyone: bool) -> &'static str {
     if everyone {
-        "Type to see up to ten matching people, then pick one with the arrow keys and Enter; or type an email."
+        concat!(
+            "Type to see up to ten matching people, then pick one with the arrow keys and Enter; ",
+            "or type an email.",
+        )
     } else {
         concat!(
             "Type to see up to ten people you share a profile with, then pick one with the ",

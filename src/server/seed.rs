@@ -383,7 +383,10 @@ crate::impl_for_connections! {
                 sql.build().execute(&mut *self).await?;
                 let people: Vec<_> = chunk.iter().map(|&n| (n, person(seed, n))).collect();
                 let people: Vec<Person> =
-                    people.iter().map(|(n, (_, key, email))| (UserId(*n as i64), key.as_str(), email.as_str())).collect();
+                    people
+                        .iter()
+                        .map(|(n, (_, key, email))| (UserId(*n as i64), key.as_str(), email.as_str()))
+                        .collect();
                 self.write_words(&people).await?;
                 bar.inc(chunk.len() as u64);
             }

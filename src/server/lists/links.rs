@@ -94,7 +94,8 @@ pub async fn every_profile(
         let profiles: i64 =
             sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'profiles'").fetch_one(pool).await?;
         let mut sql = sqlx::QueryBuilder::new(
-            "SELECT p.id, p.name, p.member_count, p.created_at, u.display_name AS created_by, p.name_key FROM (",
+            "SELECT p.id, p.name, p.member_count, p.created_at, u.display_name AS created_by, p.name_key \
+             FROM (",
         );
         let after_cursor = |sql: &mut sqlx::QueryBuilder<'_, _>| match sort {
             Sort::Name => {
@@ -121,7 +122,8 @@ pub async fn every_profile(
             }
         }
         sql.push(format_args!(
-            ") AS k JOIN profiles p ON p.id = k.id LEFT JOIN users u ON u.id = p.created_by ORDER BY k.k, k.id"
+            ") AS k JOIN profiles p ON p.id = k.id LEFT JOIN users u ON u.id = p.created_by \
+             ORDER BY k.k, k.id"
         ));
         let rows = sql.build_query_as().fetch_all(pool).await?;
         let total = match &range {
@@ -164,7 +166,8 @@ fn push_searched_by_since<'args, DB>(
             .push_bind(limit)
             .push(" ELSE 0 END");
     };
-    sql.push("SELECT id, created_at AS k FROM (WITH names AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM profiles WHERE ");
+    sql.push("SELECT id, created_at AS k FROM (WITH names AS MATERIALIZED ");
+    sql.push("(SELECT COUNT(*) AS n FROM (SELECT 1 FROM profiles WHERE ");
     push_in_range(sql, "name_key", range);
     sql.push(" LIMIT ").push_bind(most + 1);
     sql.push(") AS c), few AS MATERIALIZED (SELECT id, created_at FROM profiles WHERE ");

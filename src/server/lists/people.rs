@@ -654,84 +654,105 @@ impl People<'_> {
         i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         let Some(range) = &at.range else { return };
-        let People { table, person, .. } = *self;
         let carried = carried.iter().map(|(column, _)| format!(", x.{column}")).collect::<String>();
-        let alone = |sql: &mut sqlx::QueryBuilder<'args, DB>| {
-            sql.push(" AND NOT (");
-            push_in_range(sql, "w.name_key", range);
-            sql.push(") AND NOT (");
-            push_in_range(sql, "w.email", range);
-            sql.push(")");
-        };
         match scope.words_way(at.people) {
-            Words::AlongWords => {
-                let joined = !scope.columns.is_empty() || !carried.is_empty();
-                let id = if joined { format!("x.{person}") } else { "w.user_id".to_owned() };
-                let paged = matches!(reads, WordRead::After(_));
-                // Each person once: at their first word in the range, or, for SQLite reading
-                // them all, as DISTINCT hands on each new one as it goes (and a LIMIT stops it).
-                let distinct = !paged && Dialect::of::<DB>() == Dialect::Sqlite;
-                match distinct {
-                    true => sql.push(format_args!("SELECT DISTINCT {id} AS id{carried} FROM search_words w")),
-                    false => {
-                        sql.push(format_args!("SELECT {id} AS id{carried}, w.word AS k FROM search_words w"))
-                    }
-                };
-                if joined {
-                    sql.push(format_args!(" CROSS JOIN {table} x"));
-                }
-                sql.push(" WHERE ");
-                for (column, value) in scope.columns {
-                    sql.push(format_args!("x.{column} = "));
-                    push_bound(sql, value);
-                    sql.push(" AND ");
-                }
-                if joined {
-                    sql.push(format_args!("x.{person} = w.user_id AND "));
-                }
-                match reads {
-                    WordRead::After((word, id)) => {
-                        sql.push("(w.word, w.user_id) > (").push_bind(word).push(", ").push_bind(id);
-                        sql.push(") AND w.word < ").push_bind(range.1.clone());
-                    }
-                    WordRead::Ids => push_in_range(sql, "w.word", range),
-                }
-                alone(sql);
-                if !distinct {
-                    // The person's first word in the range: none of theirs comes before it.
-                    sql.push(" AND NOT EXISTS (SELECT 1 FROM search_words v WHERE v.user_id = w.user_id AND v.word >= ")
-                        .push_bind(range.0.clone())
-                        .push(" AND v.word < w.word)");
-                }
-                if paged {
-                    sql.push(" ORDER BY w.word, w.user_id LIMIT ").push_bind(FETCH);
-                }
+            Words::AlongWords => self.push_along_words(sql, range, (scope, &carried), reads),
+            Words::InPart => self.push_in_part(sql, range, (scope, &carried), reads),
+        }
+    }
+
+    /// The word matches along the search's range of everyone's words ([`Words::AlongWords`]).
+    /// `carried`: the columns to select beside the person, as `, x.column`…
+    fn push_along_words<'args, DB>(
+        &self,
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        range: &(String, String),
+        (scope, carried): (&Scope, &str),
+        reads: WordRead,
+    ) where
+        DB: sqlx::Database,
+        String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let People { table, person, .. } = *self;
+        let joined = !scope.columns.is_empty() || !carried.is_empty();
+        let id = if joined { format!("x.{person}") } else { "w.user_id".to_owned() };
+        let paged = matches!(reads, WordRead::After(_));
+        // Each person once: at their first word in the range, or, for SQLite reading them
+        // all, as DISTINCT hands on each new one as it goes (and a LIMIT stops it).
+        let distinct = !paged && Dialect::of::<DB>() == Dialect::Sqlite;
+        match distinct {
+            true => sql.push(format_args!("SELECT DISTINCT {id} AS id{carried} FROM search_words w")),
+            false => sql.push(format_args!("SELECT {id} AS id{carried}, w.word AS k FROM search_words w")),
+        };
+        if joined {
+            sql.push(format_args!(" CROSS JOIN {table} x WHERE x.{person} = w.user_id AND "));
+        } else {
+            sql.push(" WHERE ");
+        }
+        push_scope(sql, scope.columns, "x.");
+        match reads {
+            WordRead::After((word, id)) => {
+                sql.push("(w.word, w.user_id) > (").push_bind(word).push(", ").push_bind(id);
+                sql.push(") AND w.word < ").push_bind(range.1.clone());
             }
-            Words::InPart => {
-                // The first of each person's words in the range, looked up by the person; the
-                // OFFSET keeps the look-up to once a row (SQLite would repeat it for each use
-                // of `k` in a query it flattened) and the scope's own index as the way in.
-                let fence = match Dialect::of::<DB>() {
-                    Dialect::Sqlite => "LIMIT -1 OFFSET 0",
-                    Dialect::Postgres => "OFFSET 0",
-                };
-                sql.push(format_args!(
-                    "SELECT * FROM (SELECT x.{person} AS id{carried}, (SELECT MIN(w.word) FROM search_words w \
-                     WHERE w.user_id = x.{person} AND "
-                ));
-                push_in_range(sql, "w.word", range);
-                sql.push(format_args!(") AS k FROM {table} x WHERE "));
-                push_scope(sql, scope.columns, "x.");
-                sql.push("NOT (");
-                push_in_range(sql, "x.name_key", range);
-                sql.push(") AND NOT (");
-                push_in_range(sql, "x.email", range);
-                sql.push(format_args!(") {fence}) AS found WHERE k IS NOT NULL"));
-                if let WordRead::After((word, id)) = reads {
-                    sql.push(" AND (k, id) > (").push_bind(word).push(", ").push_bind(id);
-                    sql.push(") ORDER BY k, id LIMIT ").push_bind(FETCH);
-                }
-            }
+            WordRead::Ids => push_in_range(sql, "w.word", range),
+        }
+        // Not a name or email match: those are the other parts'.
+        sql.push(" AND NOT (");
+        push_in_range(sql, "w.name_key", range);
+        sql.push(") AND NOT (");
+        push_in_range(sql, "w.email", range);
+        sql.push(")");
+        if !distinct {
+            // The person's first word in the range: none of theirs comes before it.
+            sql.push(" AND NOT EXISTS (SELECT 1 FROM search_words v WHERE v.user_id = w.user_id")
+                .push(" AND v.word >= ")
+                .push_bind(range.0.clone())
+                .push(" AND v.word < w.word)");
+        }
+        if paged {
+            sql.push(" ORDER BY w.word, w.user_id LIMIT ").push_bind(FETCH);
+        }
+    }
+
+    /// The word matches of a small part, read whole ([`Words::InPart`]): the first of each
+    /// person's words in the range, looked up by the person. The OFFSET keeps the look-up to
+    /// once a row (SQLite would repeat it for each use of `k` in a query it flattened) and
+    /// the part's own index as the way in.
+    fn push_in_part<'args, DB>(
+        &self,
+        sql: &mut sqlx::QueryBuilder<'args, DB>,
+        range: &(String, String),
+        (scope, carried): (&Scope, &str),
+        reads: WordRead,
+    ) where
+        DB: sqlx::Database,
+        String: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        UserId: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+        i64: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
+    {
+        let People { table, person, .. } = *self;
+        let fence = match Dialect::of::<DB>() {
+            Dialect::Sqlite => "LIMIT -1 OFFSET 0",
+            Dialect::Postgres => "OFFSET 0",
+        };
+        sql.push(format_args!(
+            "SELECT * FROM (SELECT x.{person} AS id{carried}, (SELECT MIN(w.word) FROM search_words w \
+             WHERE w.user_id = x.{person} AND "
+        ));
+        push_in_range(sql, "w.word", range);
+        sql.push(format_args!(") AS k FROM {table} x WHERE "));
+        push_scope(sql, scope.columns, "x.");
+        sql.push("NOT (");
+        push_in_range(sql, "x.name_key", range);
+        sql.push(") AND NOT (");
+        push_in_range(sql, "x.email", range);
+        sql.push(format_args!(") {fence}) AS found WHERE k IS NOT NULL"));
+        if let WordRead::After((word, id)) = reads {
+            sql.push(" AND (k, id) > (").push_bind(word).push(", ").push_bind(id);
+            sql.push(") ORDER BY k, id LIMIT ").push_bind(FETCH);
         }
     }
 

@@ -81,7 +81,8 @@ impl_for_connections! {
                 })
                 .collect();
             for chunk in rows.chunks(BATCH) {
-                let mut sql = sqlx::QueryBuilder::new("INSERT INTO search_words (user_id, word, name_key, email) ");
+                let mut sql =
+                    sqlx::QueryBuilder::new("INSERT INTO search_words (user_id, word, name_key, email) ");
                 sql.push_values(chunk, |mut row, (user, word, name_key, email)| {
                     row.push_bind(*user).push_bind(word.clone()).push_bind(*name_key).push_bind(*email);
                 });
