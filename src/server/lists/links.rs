@@ -91,8 +91,16 @@ pub async fn every_profile(
         if sort == Sort::Name { decode_name(after)? } else { Default::default() };
     let by_since: (Timestamp, ProfileId) = decode_since(if sort == Sort::Since { after } else { None })?;
     let (rows, total): (Vec<ProfileListing>, i64) = with_db!(db, |pool| {
-        let profiles: i64 =
-            sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'profiles'").fetch_one(pool).await?;
+        // How many profiles there are: the unsearched total, and what a search by date chooses
+        // its way by. A search by name needs neither.
+        let profiles: i64 = match (&range, sort) {
+            (Some(_), Sort::Name) => 0,
+            _ => {
+                sqlx::query_scalar("SELECT value FROM tallies WHERE name = 'profiles'")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
         let mut sql = sqlx::QueryBuilder::new(
             "SELECT p.id, p.name, p.member_count, p.created_at, u.display_name AS created_by, p.name_key \
              FROM (",
