@@ -9,6 +9,7 @@ use leptos_router::{
 
 use crate::{
     auth::Session,
+    flash::FlashData,
     pages::{
         account::AccountPage,
         auth::{ConfirmPage, ForgotPasswordPage, RegisterPage, ResetPasswordPage, SetupPage, SignInPage},
@@ -55,6 +56,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| {
             if page.is_empty() { "Roster".to_string() } else { format!("{page} · Roster") }
         } />
+        <FlashData />
         <Router>
             <Layout />
         </Router>

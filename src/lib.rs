@@ -16,6 +16,7 @@ pub mod bulk;
 pub mod confirmation;
 pub mod domain;
 pub mod error;
+pub mod flash;
 pub mod history;
 pub mod identity;
 pub mod lifecycle;
@@ -38,16 +39,13 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     use leptos::prelude::*;
-    use leptos_router::location::{BrowserUrl, LocationProvider};
 
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     pages::islands::follow_redirects();
-    // A form posted before the WASM arrived came back with its error in the address. The
-    // server showed it in the form's island, so the island must find it too.
-    if let Ok(url) = BrowserUrl::parse(&window().location().href().unwrap_or_default()) {
-        url.provide_server_action_error();
-    }
+    // A form posted before the WASM arrived came back with its error: the server showed it
+    // in the form's island, so the island must find it too.
+    flash::provide_from_page();
     // Mark the page as live, so tests (and curious people) can tell it from plain HTML.
     if let Some(root) = document().document_element() {
         let _ = root.set_attribute("data-hydrated", "");

@@ -54,16 +54,9 @@ pub fn back_to(next: Option<&str>) -> String {
         return "/account".into();
     }
     let (path, fragment) = path.split_once('#').map_or((path, None), |(p, f)| (p, Some(f)));
-    let (path, query) = path.split_once('?').map_or((path, ""), |(p, q)| (p, q));
-    let query = crate::pages::islands::without_error_info(query).unwrap_or_else(|| {
-        if query.is_empty() {
-            String::new()
-        } else {
-            format!("?{query}")
-        }
-    });
+    let path = crate::flash::without_error_params(path).unwrap_or_else(|| path.to_owned());
     let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
-    format!("{path}{query}{fragment}")
+    format!("{path}{fragment}")
 }
 
 #[cfg(feature = "ssr")]

@@ -229,19 +229,30 @@ async fn a_forged_cookie_signs_no_one_in() {
 }
 
 #[tokio::test]
-async fn without_javascript_a_failed_sign_in_returns_to_the_form_with_the_message() {
+async fn without_javascript_a_failed_form_comes_back_once_with_its_message_and_typing() {
     let app = TestApp::new().await;
     app.register("ada@example.com", "Ada", PW).await;
-    let res = app
-        .submit("/api/sign_in", &[("email", "ada@example.com"), ("password", "nope nope")], "/signin", None)
-        .await;
+    let typed = [("email", "ada@example.com"), ("password", "nope nope")];
+    let res = app.submit("/api/sign_in", &typed, "/signin?next=%2Froles", None).await;
     assert_eq!(res.status, StatusCode::FOUND);
-    let back = res.location().expect("redirect back").to_owned();
-    assert!(back.starts_with("http://localhost/signin?"), "{back}");
-    let path = back.trim_start_matches("http://localhost");
-    let page = app.get(path, None).await;
+    assert_eq!(res.location(), Some("http://localhost/signin?next=%2Froles"), "no error in the address");
+    let flash = res.cookie("roster_flash").expect("the error travels in a flash");
+
+    let page = app.get("/signin?next=%2Froles", Some(&flash)).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("Incorrect email or password."), "{}", page.body);
+    assert_eq!(page.body.matches("Incorrect email or password.").count(), 1, "{}", page.body);
+    assert!(page.body.contains(r#"value="ada@example.com""#), "the email is kept: {}", page.body);
+    assert!(!page.body.contains("nope nope"), "a password is never kept");
+    assert_eq!(page.cookie("roster_flash").as_deref(), Some("roster_flash="), "read once");
+
+    // Reloaded, without the flash, the page is as new.
+    let again = app.get("/signin?next=%2Froles", None).await;
+    assert!(!again.body.contains("Incorrect email or password."));
+    assert!(!again.body.contains(r#"value="ada@example.com""#));
+    // An address that still carries an error, as Leptos writes one, goes to the same without it.
+    let old = app.get("/signin?__path=%2Fapi%2Fsign_in&__err=eyJ9&next=%2Froles", None).await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER);
+    assert_eq!(old.location(), Some("/signin?next=%2Froles"));
 }
 
 #[tokio::test]

@@ -235,6 +235,19 @@ async fn a_role_taken_away_is_offered_back_where_it_was_taken() {
     assert_eq!(back, format!("{user_page}?revoked={role}"));
     let shown = app.get(&back, Some(&root)).await.body;
     assert!(shown.contains("Took the role auditor away.") && shown.contains("Grant it back"), "{shown}");
+
+    // The page has two forms that grant a role: a failed "Grant it back" without JavaScript
+    // shows its error in that form alone.
+    let gone = [("role", "999999"), ("email", "ada@example.com"), ("__form", "grant-back")];
+    let refused = app.submit("/api/roles/assign", &gone, &back, Some(&root)).await;
+    assert_eq!(refused.location(), Some(format!("http://localhost{back}").as_str()));
+    let flash = format!("{root}; {}", refused.cookie("roster_flash").expect("a flash"));
+    let shown = app.get(&back, Some(&flash)).await.body;
+    assert_eq!(shown.matches(r#"data-testid="form-error""#).count(), 1, "{shown}");
+    let form = shown.find(r#"id="grant-back""#).expect("the banner's form");
+    let error = shown.find(r#"data-testid="form-error""#).unwrap();
+    let end = form + shown[form..].find("</form>").unwrap();
+    assert!(form < error && error < end, "the error is in the banner's form: {shown}");
     app.json("/api/roles/assign", &grant_form, Some(&root)).await;
     assert!(
         !app.get(&back, Some(&root)).await.body.contains("revoked-banner"),

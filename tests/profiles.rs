@@ -442,7 +442,10 @@ async fn without_javascript_adding_a_member_returns_to_the_profile_page() {
         )
         .await;
     let back = twice.location().unwrap().trim_start_matches("http://localhost").to_owned();
-    assert!(w.app.get(&back, Some(&w.manager)).await.body.contains("Otto is already on this profile"));
+    assert_eq!(back, path, "the error is not in the address");
+    let flash = format!("{}; {}", w.manager, twice.cookie("roster_flash").expect("it is in a flash"));
+    let page = w.app.get(&back, Some(&flash)).await.body;
+    assert_eq!(page.matches("Otto is already on this profile").count(), 1, "said once: {page}");
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ test("register, sign out, sign in again and see your name", async ({ page }) => 
   await expect(signedInAs(page)).toContainText("Ada Lovelace");
 });
 
-test("a wrong password is refused with a clear message", async ({ page }) => {
+test("a wrong password is refused with a clear message", async ({ page, javaScriptEnabled }) => {
   const email = uniqueEmail("grace");
   await register(page, email, "Grace Hopper");
   await signOut(page);
@@ -35,6 +35,15 @@ test("a wrong password is refused with a clear message", async ({ page }) => {
   await signIn(page, email, "not the password");
   await expect(page.getByRole("alert")).toHaveText("Incorrect email or password.");
   await expect(signedInAs(page)).toHaveCount(0);
+  // What was typed stays (the page came back without JavaScript: except the password); the
+  // address stays clean.
+  const form = page.getByRole("form", { name: "Sign in" });
+  await expect(form.getByLabel("Email")).toHaveValue(email);
+  if (!javaScriptEnabled) await expect(form.getByLabel("Password")).toHaveValue("");
+  await expect(page).not.toHaveURL(/__err|__path/);
+  // The error was said once: a reload shows the form as new.
+  await page.reload();
+  await expect(page.getByRole("alert")).toHaveCount(0);
 });
 
 test("an unknown email gets the same message as a wrong password", async ({ page }) => {

@@ -60,7 +60,7 @@ pub fn token_from_headers(headers: &axum::http::HeaderMap) -> Option<String> {
     cookie_from_headers(headers, COOKIE)
 }
 
-fn cookie_from_headers(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+pub fn cookie_from_headers(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()

@@ -21,6 +21,7 @@ use crate::{
     confirmation::{ConfirmEmail, ResendConfirmation},
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
+    flash::FORM_FIELD,
     history::UndoRemoval,
     identity::{ChangeEmail, ChangeName},
     lifecycle::{DeactivateUser, DeleteMyAccount, DeleteUser, ReactivateUser},
@@ -58,33 +59,10 @@ where
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
         if done.get() && !LEAVING.load(std::sync::atomic::Ordering::Relaxed) {
-            let location = window().location();
-            let search = location.search().unwrap_or_default();
-            let _ = match without_error_info(&search) {
-                // The page came back from a form posted before the WASM arrived, with that
-                // form's error in its address: loaded as it is, it would show it again.
-                Some(search) => location.replace(&format!(
-                    "{}{search}{}",
-                    location.pathname().unwrap_or_default(),
-                    location.hash().unwrap_or_default()
-                )),
-                None => location.reload(),
-            };
+            let _ = window().location().reload();
         }
     });
     done
-}
-
-/// `search` (an address's `?…` part) without the error a plain form post brought back
-/// (`__path` and `__err`, as Leptos writes them), or `None` when it has none.
-pub fn without_error_info(search: &str) -> Option<String> {
-    let pairs = search.strip_prefix('?').unwrap_or(search).split('&').filter(|p| !p.is_empty());
-    let is_error = |pair: &&str| matches!(pair.split('=').next(), Some("__path" | "__err"));
-    if !pairs.clone().any(|p| is_error(&p)) {
-        return None;
-    }
-    let kept: Vec<&str> = pairs.filter(|p| !is_error(p)).collect();
-    Some(if kept.is_empty() { String::new() } else { format!("?{}", kept.join("&")) })
 }
 
 /// How an enhanced form looks: its button, and the attributes of the form itself.
@@ -187,10 +165,14 @@ macro_rules! form_island {
         $(#[$doc])*
         #[island]
         pub fn $name(look: Look, children: Children) -> impl IntoView {
+            crate::flash::enter(&[<$action as ServerFn>::PATH], look.id.as_deref());
             let action = ServerAction::<$action>::new();
             let (class, id, name) = (look.class.clone(), look.id.clone(), look.aria_label.clone());
+            // A form with an id names itself in its post, so its error comes back to it alone.
+            let key = id.clone().map(|id| view! { <input type="hidden" name=FORM_FIELD value=id /> });
             view! {
                 <ActionForm action=action attr:class=class attr:id=id attr:aria-label=name>
+                    {key}
                     {form_body(look, action_error(action), busy(action), children)}
                 </ActionForm>
             }
@@ -243,6 +225,7 @@ macro_rules! rows_island {
         $(#[$doc])*
         #[island]
         pub fn $name(children: Children) -> impl IntoView {
+            crate::flash::enter(&[$(<$action as ServerFn>::PATH),+], None);
             $(let $var = ServerAction::<$action>::new();)+
             let each = [$(busy($var)),+];
             let busy = Memo::new(move |_| each.iter().any(|b| b.get()));
@@ -319,6 +302,7 @@ macro_rules! account_form {
         $(#[$doc])*
         #[island]
         pub fn $name($($prop: $ty),*) -> impl IntoView {
+            crate::flash::enter(&[<$action as ServerFn>::PATH], None);
             let action = ServerAction::<$action>::new();
             let $error = action_error(action);
             view! {
@@ -511,6 +495,7 @@ const PICKER_PAUSE_MS: u64 = 150;
 /// focus comes back to the field after a pick and after a refused add.
 #[island]
 pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
+    crate::flash::enter(&[AddMember::PATH], None);
     let add = ServerAction::<AddMember>::new();
     let busy = busy(add);
     let (typed, set_typed) = signal(String::new());
@@ -780,23 +765,5 @@ impl Debounced {
             std::time::Duration::from_millis(PICKER_PAUSE_MS),
         );
         self.waiting.try_set_value(timer.ok());
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_error_info;
-
-    #[test]
-    fn an_address_loses_only_the_error_a_form_brought_back() {
-        assert_eq!(without_error_info(""), None);
-        assert_eq!(without_error_info("?q=ma&after=x"), None);
-        assert_eq!(without_error_info("?__path=%2Fapi%2Fx&__err=eyJ9"), Some(String::new()));
-        assert_eq!(
-            without_error_info("?q=ma&__path=%2Fapi%2Fx&__err=eyJ9&sort=since"),
-            Some("?q=ma&sort=since".into())
-        );
-        // A parameter that only starts like one is someone else's.
-        assert_eq!(without_error_info("?__errata=1"), None);
     }
 }

@@ -78,6 +78,7 @@ pub fn Field(
     server_error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let (local_error, set_local_error) = signal(None::<String>);
+    let value = crate::flash::kept(name).or(value);
     let message = move || {
         local_error
             .get()

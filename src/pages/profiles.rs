@@ -384,6 +384,7 @@ pub fn NewNameAndDescription(limits: (usize, usize)) -> impl IntoView {
 /// A labelled, optional textarea. (A form's island shows its errors.)
 #[component]
 pub fn TextArea(name: &'static str, label: &'static str, max: usize, value: String) -> impl IntoView {
+    let value = crate::flash::kept(name).unwrap_or(value);
     view! {
         <div class="field">
             <label for=name>{label}</label>

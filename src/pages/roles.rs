@@ -226,6 +226,7 @@ fn HoldersSection(
         <section class="card" aria-labelledby="holders-heading">
             <h2 id="holders-heading">"Holders"</h2>
             <AssignRoleForm look=Look::new("Grant", "Granting…")
+                .id("grant")
                 .class("row-form")
                 .named("Grant this role")
                 .button("button primary")

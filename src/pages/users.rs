@@ -419,6 +419,7 @@ fn UserRolesSection(
         let options = grantable.into_iter().map(|r| view! { <option value=r.id.0>{r.name}</option> });
         view! {
             <AssignRoleForm look=Look::new("Grant", "Granting…")
+                .id("grant")
                 .class("row-form")
                 .named("Grant a role")
                 .reauth(reauth)>
@@ -450,6 +451,7 @@ pub fn GrantBack(role: RoleId, text: String, email: String, reauth: bool) -> imp
         <div class="notice" role="status" data-testid="revoked-banner">
             <span>{text}</span>
             <AssignRoleForm look=Look::new("Grant it back", "Granting…")
+                .id("grant-back")
                 .class("inline-form")
                 .button("button small")
                 .named("Grant it back")

@@ -69,6 +69,11 @@ pub fn router(state: AppState) -> Router {
             if let Some(nonce) = nonce {
                 provide_context(leptos::nonce::Nonce::from_value(nonce.0));
             }
+            let flash = use_context::<axum::http::request::Parts>()
+                .and_then(|parts| parts.extensions.get::<crate::flash::Flash>().cloned());
+            if let Some(flash) = flash {
+                provide_context(flash);
+            }
         }
     };
     let app = {
@@ -79,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .nest_service("/pkg", bundle(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
+    let secure = state.settings.secure_cookies;
+    let app = app.layer(axum::middleware::from_fn(move |request, next| {
+        crate::flash::ssr::carry(secure, request, next)
+    }));
     with_defences(app, state.settings.request_timeout()).with_state(state)
 }
 
@@ -166,7 +175,7 @@ async fn deadline(
 
 /// Leptos answers every server-function error with 500. This gives each error the status its
 /// variant earns (`AppError::status`), so a client mistake is never a 5xx. Form posts without
-/// JavaScript are left alone: they are redirects back to the form, carrying the error.
+/// JavaScript are left alone: they are redirects back to the form (`crate::flash`).
 async fn server_fn_status(response: Response<Body>) -> Response<Body> {
     const HEADER: &str = leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
     if response.status() != StatusCode::INTERNAL_SERVER_ERROR || !response.headers().contains_key(HEADER) {

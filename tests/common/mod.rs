@@ -352,6 +352,16 @@ impl TestResponse {
             .map(str::to_owned)
     }
 
+    /// `NAME=VALUE` from the Set-Cookie for `name` (empty when it clears it).
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .and_then(|c| c.split(';').next().map(str::to_owned))
+    }
+
     pub fn location(&self) -> Option<&str> {
         self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
     }
