@@ -119,12 +119,38 @@ pub async fn start_bulk_change(
     profile: ProfileId,
     #[server(default)] users: Vec<UserId>,
     change: String,
+    /// "yes": every member the search (`q`) and filter (`access`) match, on every page, as
+    /// the server reads them, in place of `users`.
+    #[server(default)]
+    matching: Option<String>,
+    #[server(default)] q: Option<String>,
+    #[server(default)] access: Option<String>,
 ) -> Result<i64, AppError> {
     let (me, _) = crate::access::require_manage(profile).await?;
     ssr::count_bulk_work(me.id).await?;
-    let (kind, access) = match change.as_str() {
+    let (kind, access_to) = match change.as_str() {
         "remove" => (BulkKind::Remove, None),
         other => (BulkKind::SetAccess, Some(Access::parse(other)?)),
+    };
+    let state = crate::server::state::current()?;
+    let users = if matching.as_deref() == Some("yes") {
+        let filter = crate::server::lists::Filter {
+            q: crate::paging::search_text(q.as_deref())?,
+            access: crate::paging::access_filter(access.as_deref())?,
+            sort: crate::paging::Sort::Name,
+        };
+        let (_, seen) = crate::access::require_seen(profile).await?;
+        let counts = seen.counts();
+        crate::memberships::ssr::matching(&state.db, profile, counts, &filter, MAX_ROWS).await?.ok_or_else(
+            || {
+                AppError::invalid(
+                    "users",
+                    format!("More than {MAX_ROWS} members match: narrow the search first."),
+                )
+            },
+        )?
+    } else {
+        users
     };
     if users.is_empty() {
         return Err(AppError::invalid("users", "Tick at least one member first."));
@@ -133,8 +159,7 @@ pub async fn start_bulk_change(
         return Err(AppError::invalid("users", format!("Choose at most {MAX_ROWS} members at once.")));
     }
     let items: Vec<String> = users.iter().map(|u| u.to_string()).collect();
-    let state = crate::server::state::current()?;
-    let id = ssr::save(&state.db, profile, me.id, kind, access, &items.join("\n")).await?;
+    let id = ssr::save(&state.db, profile, me.id, kind, access_to, &items.join("\n")).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
     Ok(id)
 }

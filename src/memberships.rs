@@ -186,6 +186,29 @@ pub mod ssr {
         people.page(db, &shown, unsearched, (filter.q.as_deref(), filter.sort, after)).await
     }
 
+    /// Everyone on the profile that `filter` matches, read a page at a time along the
+    /// list's own order and indexes, or `None` past `most` of them.
+    pub async fn matching(
+        db: &Db,
+        profile: ProfileId,
+        counts: (i64, i64),
+        filter: &Filter,
+        most: usize,
+    ) -> Result<Option<Vec<UserId>>, AppError> {
+        let (mut ids, mut after) = (Vec::new(), None::<String>);
+        loop {
+            let page = members(db, profile, counts, filter, after.as_deref()).await?;
+            ids.extend(page.items.iter().map(|m| m.user_id));
+            if ids.len() > most {
+                return Ok(None);
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(Some(ids)),
+            }
+        }
+    }
+
     /// Adds the person with `email` to the profile and records it, in one transaction. The
     /// primary key settles a race between two identical adds.
     pub async fn add(

@@ -29,6 +29,14 @@ pub struct ProfileDetail {
     pub finds_everyone: bool,
 }
 
+impl ProfileDetail {
+    /// Whether the viewer has anything on the profile's settings tab: rename and delete for
+    /// those who manage it, leave for those on it.
+    pub fn has_settings(&self) -> bool {
+        self.can_manage || self.my_access.is_some()
+    }
+}
+
 /// One row of a list of profiles: "my profiles", or a user's page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -167,7 +175,7 @@ pub mod ssr {
             Action, SubjectAction,
         },
         record_edits, record_history, record_subject,
-        server::db::{dialect_of, Db, Dialect, Pool},
+        server::db::{dialect_of, is_unique_violation, Db, Dialect, Pool},
         with_db,
     };
 
@@ -181,6 +189,21 @@ pub mod ssr {
             .fetch_one(pool)
             .await
         })?)
+    }
+
+    /// A clash with another profile by the same maker (`profiles_creator_name_idx`) as the
+    /// refusal of the name, said to its maker (`mine`) or to another manager; anything else
+    /// as it is.
+    fn name_taken(err: sqlx::Error, name: &str, mine: bool) -> AppError {
+        if !is_unique_violation(&err) {
+            return err.into();
+        }
+        let message = if mine {
+            format!("You already have a profile called “{name}”. Choose another name.")
+        } else {
+            "The person who made this profile has another by that name. Choose another name.".to_owned()
+        };
+        AppError::Invalid { field: "name".into(), message }
     }
 
     /// Creates the profile and its creator's manager link in one transaction.
@@ -201,7 +224,8 @@ pub mod ssr {
             .bind(description)
             .bind(creator)
             .fetch_one(&mut *tx)
-            .await?;
+            .await
+            .map_err(|e| name_taken(e, name, true))?;
             let since: Timestamp = sqlx::query_scalar(
                 "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
                  SELECT $1, id, 'manager', id, name_key, email FROM users WHERE id = $2 RETURNING added_at",
@@ -243,19 +267,18 @@ pub mod ssr {
             // The row as it was, locked until the change is recorded (NO KEY UPDATE: rows
             // that refer to it, such as new members, need not wait).
             let lock = if dialect_of(pool) == Dialect::Postgres { " FOR NO KEY UPDATE" } else { "" };
-            let was: Option<(String, String)> =
-                sqlx::query_as(&format!("SELECT name, description FROM profiles WHERE id = $1{lock}"))
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let (old_name, old_description) = was.ok_or(AppError::NotFound)?;
+            let sql = format!("SELECT name, description, created_by FROM profiles WHERE id = $1{lock}");
+            let was: Option<(String, String, Option<UserId>)> =
+                sqlx::query_as(&sql).bind(id).fetch_optional(&mut *tx).await?;
+            let (old_name, old_description, creator) = was.ok_or(AppError::NotFound)?;
             sqlx::query("UPDATE profiles SET name = $2, name_key = $4, description = $3 WHERE id = $1")
                 .bind(id)
                 .bind(name)
                 .bind(description)
                 .bind(name.to_lowercase())
                 .execute(&mut *tx)
-                .await?;
+                .await
+                .map_err(|e| name_taken(e, name, creator == Some(actor)))?;
             record_edits!(tx, actor, On::Profile(id), (old_name, name), (old_description, description))?;
             tx.commit().await?;
             Ok(())

@@ -290,3 +290,41 @@ async fn links_as_text(app: &TestApp, profile: &str) -> Vec<(i64, String, String
     );
     roster::with_db!(&app.db, |pool| sqlx::query_as(&sql).fetch_all(pool).await).unwrap()
 }
+
+#[tokio::test]
+async fn every_member_a_search_matches_is_chosen_on_the_server_across_pages() {
+    let (app, manager, profile) = setup().await;
+    let quills: Vec<String> = (0..60).map(|i| format!("Pat{i:02} Quill")).collect();
+    let others: Vec<String> = (0..30).map(|i| format!("Other{i:02}")).collect();
+    app.people(&quills).await;
+    app.people(&others).await;
+    app.exec(&format!(
+        "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
+         SELECT {profile}, id, 'member', id, name_key, email FROM users WHERE email LIKE 'pat%' OR email LIKE 'other%'"
+    ))
+    .await;
+    let page = app.json("/api/members/list", &[("profile", &profile), ("q", "quill")], Some(&manager)).await;
+    assert!(page["next"].is_string(), "more than a page matches");
+    let html = app.get(&format!("/profiles/{profile}?q=quill"), Some(&manager)).await.body;
+    assert!(html.contains("All 60 members matching “quill”, on every page"), "{html}");
+    let html = app.get(&format!("/profiles/{profile}?q=other"), Some(&manager)).await.body;
+    assert!(!html.contains("data-testid=\"every-match\""), "one page holds them all");
+
+    // No ids are sent: the server reads every match of the search, past the first page.
+    let form = [("profile", profile.as_str()), ("change", "manager"), ("matching", "yes"), ("q", "quill")];
+    let id = app.json("/api/bulk/change", &form, Some(&manager)).await.to_string();
+    let preview = app.json("/api/bulk/get", &[("id", &id)], Some(&manager)).await;
+    let rows = statuses(&preview);
+    assert_eq!(rows.len(), 60, "{rows:?}");
+    assert!(rows.iter().all(|(label, status)| label.contains("Quill") && status == "Change"), "{rows:?}");
+
+    // A filter narrows it as the list does; without "matching", the ticked ids count.
+    let form =
+        [("profile", profile.as_str()), ("change", "remove"), ("matching", "yes"), ("access", "manager")];
+    let id = app.json("/api/bulk/change", &form, Some(&manager)).await.to_string();
+    let rows = statuses(&app.json("/api/bulk/get", &[("id", &id)], Some(&manager)).await);
+    assert_eq!(rows.len(), 1, "only Manny manages it yet: {rows:?}");
+    let none = [("profile", profile.as_str()), ("change", "remove"), ("q", "quill")];
+    let refused = app.call("/api/bulk/change", &none, Some(&manager)).await;
+    assert_eq!(refused.error().to_string(), "Tick at least one member first.");
+}

@@ -176,6 +176,7 @@ const PAGES: &[&str] = &[
     "/profiles/1",
     "/profiles/1/history",
     "/profiles/1/access",
+    "/profiles/1/settings",
     "/profiles/1/why/2",
     "/profiles/1/bulk/1",
     "/profiles/x",

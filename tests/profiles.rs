@@ -108,12 +108,19 @@ async fn the_profile_page_renders_for_members_and_is_a_404_page_for_outsiders() 
     let path = format!("/profiles/{}", w.profile);
     let page = w.app.get(&path, Some(&w.member)).await;
     assert_eq!(page.status, StatusCode::OK);
-    for text in ["Compilers", "Front to back", "Manny", "mel@example.com", "Leave this profile"] {
+    for text in ["Compilers", "Front to back", "Manny", "mel@example.com", "/settings\""] {
         assert!(page.body.contains(text), "member's page shows {text:?}");
     }
-    assert!(!page.body.contains("Delete profile"), "members get no management forms");
+    assert!(!page.body.contains("Leave this profile"), "settings have a tab of their own");
+    let settings = w.app.get(&format!("{path}/settings"), Some(&w.member)).await;
+    assert!(settings.body.contains("Leave this profile"), "{}", settings.body);
+    assert!(!settings.body.contains("Delete profile"), "members get no management forms");
     let managed = w.app.get(&path, Some(&w.manager)).await;
-    assert!(managed.body.contains("Delete profile") && managed.body.contains("Add a member"));
+    assert!(managed.body.contains("Add a member") && !managed.body.contains("Delete profile"));
+    let managed = w.app.get(&format!("{path}/settings"), Some(&w.manager)).await;
+    assert!(managed.body.contains("Delete profile") && managed.body.contains("Edit profile"));
+    let outsider = w.app.get(&format!("{path}/settings"), Some(&w.outsider)).await;
+    assert_eq!(outsider.status, StatusCode::NOT_FOUND);
     let outsider = w.app.get(&path, Some(&w.outsider)).await;
     assert_eq!(outsider.status, StatusCode::NOT_FOUND);
     assert!(!outsider.body.contains("Compilers"));
@@ -454,4 +461,51 @@ async fn signed_out_my_profiles_offers_a_way_in_and_no_forms() {
     let page = app.get("/profiles", None).await;
     assert!(page.body.contains("Please sign in"), "{}", page.body);
     assert!(!page.body.contains("New profile"), "no form that can't be used");
+}
+
+#[tokio::test]
+async fn no_one_makes_two_profiles_of_the_same_name() {
+    let w = world().await;
+    let create = |name: &'static str, who: String| {
+        let app = &w.app;
+        async move { app.call("/api/profiles/create", &[("name", name), ("description", "")], Some(&who)).await }
+    };
+    let again = create("COMPILERS", w.manager.clone()).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", again.body);
+    assert_eq!(again.error().field(), Some("name"));
+    assert_eq!(
+        again.error().to_string(),
+        "You already have a profile called “COMPILERS”. Choose another name."
+    );
+    // Someone else may use the name; the maker may use another.
+    w.ok(create("Compilers", w.member.clone()).await);
+    let other = w.ok(create("Linkers", w.manager.clone()).await).body;
+
+    // Renaming one's own profile to the name of another of one's own is refused too, and a
+    // manager who didn't make it is told why without being shown the other profile.
+    let rename = |id: String, who: String| {
+        let app = &w.app;
+        async move {
+            let form = [("id", id.as_str()), ("name", "compilers"), ("description", "")];
+            app.call("/api/profiles/update", &form, Some(&who)).await
+        }
+    };
+    let refused = rename(other.clone(), w.manager.clone()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.error().to_string().starts_with("You already have a profile called"));
+    w.app
+        .call(
+            "/api/members/add",
+            &[("profile", &other), ("email", "otto@example.com"), ("access", "manager")],
+            Some(&w.manager),
+        )
+        .await;
+    let refused = rename(other.clone(), w.outsider.clone()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.error().to_string().starts_with("The person who made this profile has another"));
+    let names = w.app.count("SELECT COUNT(*) FROM profiles WHERE name = 'Linkers'").await;
+    assert_eq!(names, 1, "nothing renamed");
+    // Its own name in other capitals is a rename like any other.
+    let form = [("id", w.profile.as_str()), ("name", "compilers"), ("description", "")];
+    w.ok(w.app.call("/api/profiles/update", &form, Some(&w.manager)).await);
 }

@@ -273,7 +273,7 @@ async fn counts_follow_statements_that_change_many_rows() {
              SELECT 'p' || i || '@example.com', 'P ' || i, 'p ' || i, 'x' FROM n",
             true,
         ),
-        ("INSERT INTO profiles (name, created_by) VALUES ('Kernels', 1), ('Parsers', 1)", false),
+        ("INSERT INTO profiles (name, name_key, created_by) VALUES ('Kernels', 'kernels', 1), ('Parsers', 'parsers', 1)", false),
         ("INSERT INTO roles (name) VALUES ('editor')", false),
         // Everyone new on all three profiles, a quarter of them as managers.
         (
@@ -359,4 +359,43 @@ async fn sqlite_commits_are_synchronous_full_unless_set_otherwise() {
         assert_eq!(level, expected, "{durability:?}");
         db.close().await;
     }
+}
+
+#[tokio::test]
+async fn a_maker_has_one_profile_of_each_name_and_older_repeats_get_their_id() {
+    let app = seeded().await;
+    app.exec("UPDATE profiles SET name_key = 'compilers' WHERE id = 1").await;
+    let again = try_exec(
+        &app,
+        "INSERT INTO profiles (name, name_key, created_by) VALUES ('COMPILERS', 'compilers', 1)",
+    );
+    assert!(again.await.is_err(), "one maker, one name");
+    app.exec("INSERT INTO profiles (name, name_key, created_by) VALUES ('Compilers', 'compilers', 2)").await;
+    app.exec("INSERT INTO profiles (name, name_key, created_by) VALUES ('Orphan', 'orphan', NULL)").await;
+    app.exec("INSERT INTO profiles (name, name_key, created_by) VALUES ('Orphan', 'orphan', NULL)").await;
+
+    // A database from before the rule, with a repeat, as the migration finds it.
+    app.exec("DROP INDEX profiles_creator_name_idx").await;
+    app.exec("INSERT INTO profiles (name, name_key, created_by) VALUES ('COMPILERS', 'compilers', 1)").await;
+    let migration = match app.db.dialect() {
+        roster::server::db::Dialect::Sqlite => {
+            include_str!("../migrations/sqlite/0026_profile_names_per_creator.sql")
+        }
+        roster::server::db::Dialect::Postgres => {
+            include_str!("../migrations/postgres/0026_profile_names_per_creator.sql")
+        }
+    };
+    let code: String = migration.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+    for statement in code.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        app.exec(statement).await;
+    }
+    let renamed = app
+        .count("SELECT COUNT(*) FROM profiles WHERE name = 'COMPILERS (' || id || ')' AND name_key = 'compilers (' || id || ')'");
+    assert_eq!(renamed.await, 1, "the newer repeat has its id added");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM profiles WHERE name = 'Compilers'").await,
+        2,
+        "the rest keep theirs"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM profiles WHERE name = 'Orphan'").await, 2);
 }

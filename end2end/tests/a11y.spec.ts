@@ -56,6 +56,7 @@ test("every page passes an accessibility audit, in light and in dark", async ({ 
       profile,
       `${profile}/history`,
       `${profile}/access`,
+      `${profile}/settings`,
       `${profile}/why/${me!.split("/").pop()}`,
       bulk,
       "/profiles/all",

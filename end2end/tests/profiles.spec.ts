@@ -74,7 +74,9 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
   await expect(bob.getByRole("alert")).toContainText("A profile needs at least one manager");
   await expect(bob.getByTestId("member-count")).toHaveText("1");
 
-  // Bob renames it, and the profile's history says so.
+  // Bob renames it on its settings tab, and the profile's history says so.
+  await bob.getByRole("navigation", { name: "Profile" }).getByRole("link", { name: "Settings" }).click();
+  await expect(bob).toHaveURL(`${path}/settings`);
   await bob.getByLabel("Name", { exact: true }).fill(`Crew ${nonce}`);
   await bob.getByRole("button", { name: "Save changes" }).click();
   await expect(bob.getByRole("heading", { level: 1, name: `Crew ${nonce}` })).toBeVisible();
@@ -146,7 +148,7 @@ test("a form sent before the WASM arrived keeps its error once live, and the nex
 
   // As on a slow connection: the form goes as a plain post and comes back with its error.
   const held = await holdWasm(page);
-  await page.goto(path, { waitUntil: "domcontentloaded" });
+  await page.goto(`${path}/settings`, { waitUntil: "domcontentloaded" });
   await edit.getByLabel("Name").fill("   ");
   await edit.getByRole("button", { name: "Save changes" }).click();
   await expect(edit.getByTestId("form-error")).toHaveText("Enter a name.");
@@ -198,9 +200,13 @@ test("a member leaves a profile only once they tick that they understand", async
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect(memberRow(page, memberEmail)).toBeVisible();
 
+  // The members tab has no settings in the way; they are a tab of their own.
   await member.goto(path);
+  await expect(member.getByRole("form", { name: "Leave this profile" })).toHaveCount(0);
+  await member.goto(`${path}/settings`);
   if (javaScriptEnabled) await hydrated(member);
   const leave = member.getByRole("form", { name: "Leave this profile" });
+  await expect(member.getByRole("form", { name: "Edit profile" })).toHaveCount(0);
   await expect(member.getByText("only a manager can add you back")).toBeVisible();
   // Unticked, the browser won't send it; nothing changes.
   await leave.getByRole("button", { name: "Leave this profile" }).click();
@@ -211,4 +217,23 @@ test("a member leaves a profile only once they tick that they understand", async
   await expect(member.getByRole("link", { name: `Left ${nonce}` })).toHaveCount(0);
   await page.goto(path);
   await expect(memberRow(page, memberEmail)).toHaveCount(0);
+});
+
+test("a second profile of the same name is refused, and what was typed stays", async ({ page }) => {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  await register(page, uniqueEmail("twice"), `Twice ${nonce}`);
+  await createProfile(page, `Choir ${nonce}`);
+
+  await page.goto("/profiles");
+  const form = page.getByRole("form", { name: "New profile" });
+  await form.getByLabel("Name").fill(`CHOIR ${nonce}`);
+  await form.getByLabel("Description (optional)").fill("Tuesdays\nand Thursdays");
+  await form.getByRole("button", { name: "Create profile" }).click();
+  await expect(form.getByRole("alert")).toHaveText(
+    `You already have a profile called “CHOIR ${nonce}”. Choose another name.`,
+  );
+  await expect(page.getByRole("alert")).toHaveCount(1);
+  await expect(form.getByLabel("Name")).toHaveValue(`CHOIR ${nonce}`);
+  await expect(form.getByLabel("Description (optional)")).toHaveValue("Tuesdays\nand Thursdays");
+  await expect(page.getByRole("link", { name: `Choir ${nonce}` })).toHaveCount(1);
 });

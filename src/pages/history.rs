@@ -213,16 +213,22 @@ pub fn SubjectChanges(changes: Vec<SubjectEntry>) -> impl IntoView {
 
 /// The tabs of a profile's pages.
 #[component]
-pub fn ProfileTabs(id: ProfileId, current: &'static str) -> impl IntoView {
+pub fn ProfileTabs(
+    id: ProfileId,
+    current: &'static str,
+    /// Whether to offer the settings tab (`ProfileDetail::has_settings`).
+    settings: bool,
+) -> impl IntoView {
     let tabs = [
         ("members", "Members", format!("/profiles/{id}")),
         ("history", "History", format!("/profiles/{id}/history")),
         ("access", "Access on a date", format!("/profiles/{id}/access")),
-    ];
+    ]
+    .into_iter()
+    .chain(settings.then(|| ("settings", "Settings", format!("/profiles/{id}/settings"))));
     view! {
         <nav class="tabs" aria-label="Profile">
             {tabs
-                .into_iter()
                 .map(|(key, label, href)| {
                     view! {
                         <a href=href aria-current=(key == current).then_some("page")>
@@ -293,7 +299,7 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                         <a href="/profiles">"My profiles"</a>
                     </p>
                     <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs id=pid current="history" />
+                    <ProfileTabs id=pid current="history" settings=profile.has_settings() />
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
                         <HistoryFilter action search=list.q />
@@ -351,7 +357,7 @@ pub fn AccessOnPage() -> impl IntoView {
                         <a href="/profiles">"My profiles"</a>
                     </p>
                     <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs id=pid current="access" />
+                    <ProfileTabs id=pid current="access" settings=profile.has_settings() />
                     <section class="card" aria-labelledby="access-heading">
                         <h2 id="access-heading">"Who had access on a date"</h2>
                         <form method="get" action="" class="row-form" autocomplete="off">

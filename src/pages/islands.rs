@@ -269,6 +269,64 @@ rows_island! {
     SessionRows { end: EndSession }
 }
 
+/// The bulk bar's container: hidden, once the page is live, while nothing is ticked.
+pub const BULK_BAR: &str = "bulk-bar";
+/// Where the bulk bar says how many are ticked.
+pub const BULK_COUNT: &str = "bulk-count";
+/// The box in the member table's head that ticks the whole page.
+pub const TICK_PAGE: &str = "tick-page";
+
+/// A member table and its bulk bar: keeps the bar out of the way until a row is ticked, says
+/// how many are ("3 selected"), and ticks the whole page from the box in the table's head.
+/// Without JavaScript the bar is always there, and each row's box is ticked by hand.
+#[island]
+pub fn TickedCount(children: Children) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    {
+        // A page come back to may have ticks the browser kept.
+        Effect::new(|_| count_ticks(None));
+    }
+    let on_change = move |_ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use leptos::wasm_bindgen::JsCast;
+            let target = _ev.target().and_then(|t| t.dyn_into::<leptos::web_sys::HtmlInputElement>().ok());
+            count_ticks(target.filter(|t| t.id() == TICK_PAGE).map(|t| t.checked()));
+        }
+    };
+    view! { <div on:change=on_change>{children()}</div> }
+}
+
+/// Ticks or clears every row with `page` (the head's box, when it changed), then shows the
+/// bar with the count of ticked rows, or hides it when there are none.
+#[cfg(feature = "hydrate")]
+fn count_ticks(page: Option<bool>) {
+    use leptos::wasm_bindgen::JsCast;
+    let document = document();
+    let inputs = document.get_elements_by_tag_name("input");
+    let rows: Vec<_> = (0..inputs.length())
+        .filter_map(|i| inputs.item(i)?.dyn_into::<leptos::web_sys::HtmlInputElement>().ok())
+        .filter(|input| input.name() == "users[]")
+        .collect();
+    if let Some(ticked) = page {
+        rows.iter().for_each(|row| row.set_checked(ticked));
+    }
+    let ticked = rows.iter().filter(|row| row.checked()).count();
+    if let Some(head) = document.get_element_by_id(TICK_PAGE) {
+        if let Ok(head) = head.dyn_into::<leptos::web_sys::HtmlInputElement>() {
+            head.set_checked(ticked > 0 && ticked == rows.len());
+            head.set_indeterminate(ticked > 0 && ticked < rows.len());
+        }
+    }
+    if let Some(count) = document.get_element_by_id(BULK_COUNT) {
+        count.set_text_content(Some(&format!("{ticked} selected")));
+    }
+    if let Some(bar) = document.get_element_by_id(BULK_BAR) {
+        let _ =
+            if ticked > 0 { bar.remove_attribute("data-empty") } else { bar.set_attribute("data-empty", "") };
+    }
+}
+
 fn check_email(raw: &str) -> Result<(), AppError> {
     Email::parse(raw).map(drop)
 }

@@ -3,13 +3,14 @@
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
+use super::thousands;
 use super::{
     error_view,
     history::ProfileTabs,
     id_or_not_found,
     islands::{
         BulkAddForm, BulkChangeForm, CreateProfileForm, DeleteProfileForm, LeaveProfileForm, Look,
-        MemberPicker, MemberRows, UndoForm, UpdateProfileForm,
+        MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR, BULK_COUNT, TICK_PAGE,
     },
     param_id, push_escaped, query, AccessChoice, ConfirmDelete, DangerZone, Empty, Field, ListControls,
     ListQuery, Pager, Suggested, Total,
@@ -486,7 +487,7 @@ fn ProfileSections(
             {if profile.member_count == 1 { " member" } else { " members" }}
             {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
         </p>
-        <ProfileTabs id=pid current="members" />
+        <ProfileTabs id=pid current="members" settings=profile.has_settings() />
         {removal.map(|entry| view! { <UndoBanner entry /> })}
         {changed
             .map(|entry| {
@@ -516,18 +517,57 @@ fn ProfileSections(
             <MembersList members profile=pid can_manage list />
         </section>
         {can_manage.then(|| view! { <BulkAddSection profile=pid /> })}
-        {can_manage
-            .then(|| {
+    }
+}
+
+/// A profile's settings tab: renaming and deleting it for those who manage it, leaving it
+/// for those on it; apart from the members, so no one meets them on the way to a member.
+#[component]
+pub fn ProfileSettingsPage() -> impl IntoView {
+    let id = param_id("id");
+    let profile = Resource::new(
+        move || id.get(),
+        |id| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
+    );
+    view! {
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                let profile = match profile.await {
+                    Ok(profile) => profile,
+                    Err(err) => return error_view(err),
+                };
+                let (pid, can_manage) = (profile.id, profile.can_manage);
                 view! {
-                    <EditProfileSection
-                        profile=pid
-                        name=profile.name.clone()
-                        description=profile.description.clone()
-                    />
+                    <Title text=format!("Settings · {}", profile.name) />
+                    <p class="crumbs">
+                        <a href="/profiles">"My profiles"</a>
+                    </p>
+                    <h1>{profile.name.clone()}</h1>
+                    <ProfileTabs id=pid current="settings" settings=profile.has_settings() />
+                    {(!profile.has_settings())
+                        .then(|| {
+                            view! {
+                                <Empty>"You are not on this profile: nothing here is yours to change."</Empty>
+                            }
+                        })}
+                    {can_manage
+                        .then(|| {
+                            view! {
+                                <EditProfileSection
+                                    profile=pid
+                                    name=profile.name.clone()
+                                    description=profile.description.clone()
+                                />
+                            }
+                        })}
+                    {profile.my_access.is_some().then(|| view! { <LeaveSection profile=pid /> })}
+                    {can_manage.then(|| view! { <DeleteProfileSection profile=pid /> })}
                 }
+                    .into_any()
             })}
-        {profile.my_access.is_some().then(|| view! { <LeaveSection profile=pid /> })}
-        {can_manage.then(|| view! { <DeleteProfileSection profile=pid /> })}
+        </Transition>
     }
 }
 
@@ -563,26 +603,35 @@ fn MembersList(
         Ok(page) => page,
     };
     let table = view! { <MembersTable items=&page.items profile can_manage /> };
+    // More than this page: the bar offers every match, chosen by the server from the search.
+    let every = page.next.is_some().then(|| EveryMatch::of(&page, &list));
     view! {
         <Total total=page.total more=page.more noun="member" narrowed=list.narrowed() />
         {if can_manage {
             view! {
-                // The ticked boxes in the rows belong to this form, by their form attribute.
-                <BulkChangeForm look=Look::new("Preview", "Preparing…")
-                    .id("bulk-change")
-                    .class("row-form bulk-bar")
-                    .named("Change the ticked members")>
-                    <input type="hidden" name="profile" value=profile.0 />
-                    <div class="field">
-                        <label for="bulk-change-to">"With the ticked members"</label>
-                        <select id="bulk-change-to" name="change">
-                            <option value="member">"Make members"</option>
-                            <option value="manager">"Make managers"</option>
-                            <option value="remove">"Remove"</option>
-                        </select>
+                <TickedCount>
+                    // Hidden until something is ticked, once the page is live (style/main.css).
+                    <div class="bulk-bar" id=BULK_BAR data-empty="">
+                        // The ticked boxes in the rows belong to this form, by their form attribute.
+                        <BulkChangeForm look=Look::new("Preview", "Preparing…")
+                            .id("bulk-change")
+                            .class("row-form")
+                            .named("Change the ticked members")>
+                            <input type="hidden" name="profile" value=profile.0 />
+                            <p class="bulk-count js-only" id=BULK_COUNT data-testid="bulk-count"></p>
+                            <div class="field">
+                                <label for="bulk-change-to">"With the ticked members"</label>
+                                <select id="bulk-change-to" name="change">
+                                    <option value="member">"Make members"</option>
+                                    <option value="manager">"Make managers"</option>
+                                    <option value="remove">"Remove"</option>
+                                </select>
+                            </div>
+                            {every.map(|every| view! { <EveryMatchChoice every /> })}
+                        </BulkChangeForm>
                     </div>
-                </BulkChangeForm>
-                <MemberRows>{table}</MemberRows>
+                    <MemberRows>{table}</MemberRows>
+                </TickedCount>
             }
                 .into_any()
         } else {
@@ -595,6 +644,44 @@ fn MembersList(
         />
     }
     .into_any()
+}
+
+/// "All N matching": the whole of a list longer than its page, as its search and filter
+/// choose it.
+#[derive(Clone, Debug)]
+struct EveryMatch {
+    label: String,
+    q: Option<String>,
+    access: Option<String>,
+}
+
+impl EveryMatch {
+    fn of(page: &Page<Member>, list: &ListQuery) -> Self {
+        let (q, access) = (list.q.get_untracked(), list.access.get_untracked());
+        let noun = match access.as_deref() {
+            Some("manager") => "managers",
+            Some("member") => "members (not managers)",
+            _ => "members",
+        };
+        let count = if page.more { format!("{}+", thousands(page.total)) } else { thousands(page.total) };
+        let label = match &q {
+            Some(q) => format!("All {count} {noun} matching “{q}”, on every page"),
+            None => format!("All {count} {noun}, on every page"),
+        };
+        EveryMatch { label, q, access }
+    }
+}
+
+#[component]
+fn EveryMatchChoice(every: EveryMatch) -> impl IntoView {
+    view! {
+        <label class="check">
+            <input type="checkbox" name="matching" value="yes" data-testid="every-match" />
+            {every.label}
+        </label>
+        <input type="hidden" name="q" value=every.q />
+        <input type="hidden" name="access" value=every.access />
+    }
 }
 
 /// The members table. Its rows are written as a string, not built as views: see
@@ -611,11 +698,24 @@ fn MembersTable<'a>(items: &'a [Member], profile: ProfileId, can_manage: bool) -
             }
         })
     };
+    // Ticking the page at once is the live page's (`TickedCount`); without it, each row's box.
+    let select_page = can_manage.then(|| {
+        view! {
+            <th scope="col">
+                <input
+                    type="checkbox"
+                    id=TICK_PAGE
+                    class="js-only"
+                    aria-label="Select everyone on this page"
+                />
+            </th>
+        }
+    });
     view! {
         <table class="table" data-testid="members">
             <thead>
                 <tr>
-                    {hidden_heading("Select")} <th scope="col">"Name"</th> <th scope="col">"Email"</th>
+                    {select_page} <th scope="col">"Name"</th> <th scope="col">"Email"</th>
                     <th scope="col">"Access"</th> <th scope="col">"Since"</th> <th scope="col">"Added by"</th>
                     {hidden_heading("Actions")}
                 </tr>

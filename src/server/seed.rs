@@ -108,9 +108,9 @@ fn profile_name(seed: u64, n: u32) -> String {
     let h = hash(seed, 2, n as u64);
     let word = WORDS[(h % WORDS.len() as u64) as usize];
     let kind = KINDS[((h >> 16) % KINDS.len() as u64) as usize];
-    match (h >> 40) % 3 {
-        0 => format!("{word} {kind}"),
-        1 => format!("{kind} {word} {}", n % 100),
+    // Numbered, so no maker has two of the same name (profiles_creator_name_idx).
+    match (h >> 40) % 2 {
+        0 => format!("{kind} {word} {n}"),
         _ => format!("{word} {kind} {n}"),
     }
 }
