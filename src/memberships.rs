@@ -95,7 +95,8 @@ pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppE
     let (me, _) = crate::access::require_manage(profile).await?;
     let state = crate::server::state::current()?;
     let entry = ssr::remove(&state.db, profile, user, me.id).await?;
-    leptos_axum::redirect(&format!("/profiles/{profile}?removed={entry}"));
+    // At the notice that offers the undo, just above where the row was.
+    leptos_axum::redirect(&format!("/profiles/{profile}?removed={entry}#removed"));
     Ok(entry)
 }
 

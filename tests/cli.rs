@@ -489,6 +489,21 @@ async fn user_list_disable_enable_delete_and_role_list_create_delete() {
     );
     let searched = String::from_utf8_lossy(&run(&["user", "list", "--search", "GR"], "").stdout).into_owned();
     assert!(searched.contains("grace@example.com") && !searched.contains("ada@"), "{searched}");
+    // A later word of a name, or of an email, finds its person too.
+    assert!(run(
+        &["user", "create", "--email", "a.turing@example.com", "--name", "Alan Mathison Turing"],
+        "a long password\n"
+    )
+    .status
+    .success());
+    for later in ["mathison", "TUR"] {
+        let searched =
+            String::from_utf8_lossy(&run(&["user", "list", "--search", later], "").stdout).into_owned();
+        assert!(
+            searched.contains("a.turing@example.com") && !searched.contains("grace@"),
+            "{later}: {searched}"
+        );
+    }
 
     assert!(run(&["user", "disable", "--email", "ada@example.com"], "").status.success());
     let out = String::from_utf8_lossy(&run(&["user", "list"], "").stdout).into_owned();

@@ -178,8 +178,12 @@ async fn undo_restores_the_access_and_the_original_since() {
         .await;
     let location = res.location().unwrap().to_owned();
     assert!(location.starts_with(&format!("/profiles/{p}?removed=")), "{location}");
+    // The page opens at the notice, where the row was.
+    let (location, at) = location.split_once('#').expect("an anchor");
+    assert_eq!(at, "removed");
     let entry = location.rsplit('=').next().unwrap().to_owned();
-    let page = w.app.get(&location, Some(&w.manager)).await;
+    let page = w.app.get(location, Some(&w.manager)).await;
+    assert!(page.body.contains("id=\"removed\""), "the page offers to undo, at its anchor");
     assert!(page.body.contains("data-testid=\"undo-banner\""), "the page offers to undo");
     // A member may not undo; a manager may, once.
     assert_eq!(

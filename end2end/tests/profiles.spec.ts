@@ -122,7 +122,10 @@ test("an admin creates a role, grants it, and sees it on the role's page", async
   await page.getByRole("link", { name: `Dana ${nonce}` }).click();
   await expect(page.getByTestId("user-roles")).toContainText(`mentor-${nonce}`);
 
-  // Taking it away offers it back, on the page it was taken from.
+  // Taking it away offers it back, on the page it was taken from, as the page says before.
+  await expect(page.getByTestId("undo-hint")).toHaveText(
+    "Taking a role away can be undone: the page then offers to grant it back.",
+  );
   await page.getByRole("button", { name: `Remove role mentor-${nonce}` }).click();
   const banner = page.getByTestId("revoked-banner");
   await expect(banner).toContainText(`Took the role mentor-${nonce} away.`);

@@ -124,11 +124,16 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   page.on("request", (r) => {
     if (r.method() === "POST") sent.push(r.resourceType());
   });
+  // The page says before the click that a removal can be taken back.
+  await expect(page.getByTestId("undo-hint")).toContainText("Removing someone can be undone");
   await page.getByRole("button", { name: `Remove Dan ${nonce}` }).click();
   await expect(page.getByTestId("member-count")).toHaveText("2");
   expect(sent).toEqual([javaScriptEnabled ? "fetch" : "document"]);
   const banner = page.getByTestId("undo-banner");
   await expect(banner).toContainText(`Removed Dan ${nonce} (was member).`);
+  // The page opens at the notice, where the row was, not at its top.
+  await expect(page).toHaveURL(/#removed$/);
+  await expect(banner).toBeInViewport();
   await banner.getByRole("button", { name: "Undo" }).click();
   await expect(page.getByTestId("member-count")).toHaveText("3");
   await expect(memberRow(page, people.dan).locator("time")).toHaveAttribute("datetime", since!);

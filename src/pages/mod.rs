@@ -580,6 +580,16 @@ pub fn errors_of(sources: Vec<Signal<Option<AppError>>>) -> Signal<Option<AppErr
     Signal::derive(move || sources.iter().find_map(|s| s.get()))
 }
 
+/// Said before a destructive action that can be taken back: how.
+#[component]
+pub fn UndoHint(children: Children) -> impl IntoView {
+    view! {
+        <p class="hint" data-testid="undo-hint">
+            {children()}
+        </p>
+    }
+}
+
 /// A small note that a list is empty, saying what to do about it.
 #[component]
 pub fn Empty(children: Children) -> impl IntoView {

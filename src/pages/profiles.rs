@@ -13,7 +13,7 @@ use super::{
         MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR, BULK_COUNT, TICK_PAGE,
     },
     param_id, push_escaped, query, AccessChoice, ConfirmDelete, DangerZone, Empty, Field, ListControls,
-    ListQuery, Pager, Suggested, Total,
+    ListQuery, Pager, Suggested, Total, UndoHint,
 };
 use crate::{
     bulk::MAX_ROWS,
@@ -514,6 +514,10 @@ fn ProfileSections(
                 people=true
                 sorts=&[("name", "Name"), ("since", "Since")]
             />
+            {can_manage
+                .then(|| {
+                    view! { <UndoHint>{REMOVE_HINT}</UndoHint> }
+                })}
             <MembersList members profile=pid can_manage list />
         </section>
         {can_manage.then(|| view! { <BulkAddSection profile=pid /> })}
@@ -571,13 +575,16 @@ pub fn ProfileSettingsPage() -> impl IntoView {
     }
 }
 
+const REMOVE_HINT: &str =
+    "Removing someone can be undone: from the notice that follows, or from the history.";
+
 /// The removal just made, with the way to take it back.
 #[component]
 fn UndoBanner(entry: Entry) -> impl IntoView {
     let who = entry.user_name.clone().unwrap_or_default();
     let was = entry.access_before.map_or("", Access::as_str);
     view! {
-        <div class="notice" role="status" data-testid="undo-banner">
+        <div class="notice" role="status" data-testid="undo-banner" id="removed">
             <span>{format!("Removed {who} (was {was}).")}</span>
             <UndoForm look=Look::new("Undo", "Undoing…").class("inline-form").button("button small")>
                 <input type="hidden" name="entry" value=entry.id />

@@ -8,7 +8,7 @@ use super::{
     history::{HistoryList, SubjectChanges},
     id_or_not_found,
     islands::{AssignRoleForm, CreateRoleForm, DeleteRoleForm, Look, UnassignRows, UpdateRoleForm},
-    param_id, query, ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
+    param_id, query, ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total, UndoHint,
 };
 use crate::{
     domain::{RoleId, UserId},
@@ -16,7 +16,7 @@ use crate::{
     history::{list_role_changes, list_role_history, Entry, SubjectEntry},
     pages::{
         profiles::{NameAndDescription, NewNameAndDescription},
-        users::GrantBack,
+        users::{GrantBack, REVOKE_HINT},
     },
     paging::Page,
     roles::{get_role, list_holders, list_roles, Holder, Role, UnassignRole, DESCRIPTION_MAX, NAME_MAX},
@@ -211,6 +211,7 @@ fn HoldersSection(
         }
         Ok(page) => view! {
             <Total total=page.total more=page.more noun="holder" narrowed=list.narrowed() />
+            <UndoHint>{REVOKE_HINT}</UndoHint>
             <UnassignRows>
                 <HoldersTable role holders=page.items />
             </UnassignRows>

@@ -13,7 +13,7 @@ use super::{
     },
     param_id, query,
     security::SignInSummary,
-    ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total,
+    ConfirmDelete, DangerZone, Empty, ListControls, ListQuery, Pager, Total, UndoHint,
 };
 use crate::{
     domain::{RoleId, UserId},
@@ -406,6 +406,7 @@ fn UserRolesSection(
     } else {
         let items = held.into_iter().map(|role| view! { <HeldRoleItem user role is_admin /> }).collect_view();
         view! {
+            {is_admin.then(|| view! { <UndoHint>{REVOKE_HINT}</UndoHint> })}
             <UnassignRows>
                 <ul class="plain-list" data-testid="user-roles">
                     {items}
@@ -442,6 +443,9 @@ fn UserRolesSection(
         </section>
     }
 }
+
+/// What the page says before a role is taken away: it can be given back.
+pub const REVOKE_HINT: &str = "Taking a role away can be undone: the page then offers to grant it back.";
 
 /// After a role is taken away: what happened, and the way to grant it back (from today: a
 /// grant's date is when it was made).

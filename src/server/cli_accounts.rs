@@ -114,8 +114,8 @@ struct Listed {
     deactivated: bool,
 }
 
-/// A page of accounts after the id `after`, whose email or lower-cased name starts with
-/// `search`.
+/// A page of accounts after the id `after`, whose email or lower-cased name, or any later
+/// word of either (`lists::words`), starts with `search`.
 async fn list(db: &Db, search: Option<&str>, after: i64) -> Result<(), Failure> {
     // A prefix, with LIKE's own characters taken literally.
     let prefix = search.unwrap_or_default().trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%");
@@ -126,7 +126,9 @@ async fn list(db: &Db, search: Option<&str>, after: i64) -> Result<(), Failure> 
              EXISTS (SELECT 1 FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
                      WHERE ur.user_id = u.id AND r.name = 'admin') AS admin \
              FROM users u WHERE u.id > $1 \
-             AND (u.email LIKE $2 ESCAPE '\\' OR u.name_key LIKE $2 ESCAPE '\\') \
+             AND (u.email LIKE $2 ESCAPE '\\' OR u.name_key LIKE $2 ESCAPE '\\' \
+                  OR EXISTS (SELECT 1 FROM search_words w WHERE w.user_id = u.id \
+                             AND w.word LIKE $2 ESCAPE '\\')) \
              ORDER BY u.id LIMIT $3",
         )
         .bind(after)
