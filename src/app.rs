@@ -175,7 +175,7 @@ fn Header() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">
                     "R"
                 </span>
-                "Roster"
+                <span class="brand-name">"Roster"</span>
             </a>
             <nav class="account" aria-label="Account">
                 <Transition fallback=|| ()>{account}</Transition>

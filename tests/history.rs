@@ -379,7 +379,8 @@ async fn why_lists_every_path_to_access() {
 fn entries_matching(profile: &str, q: &str) -> String {
     format!(
         "FROM history h JOIN users u ON u.id = h.user_id WHERE h.profile_id = {profile} \
-         AND (u.name_key LIKE '{q}%' OR u.email LIKE '{q}%')"
+         AND (u.name_key LIKE '{q}%' OR u.email LIKE '{q}%' \
+              OR EXISTS (SELECT 1 FROM search_words w WHERE w.user_id = u.id AND w.word LIKE '{q}%'))"
     )
 }
 
@@ -580,4 +581,48 @@ async fn renaming_describing_and_deleting_a_profile_are_recorded() {
         "SELECT COUNT(*) FROM subject_history WHERE profile_id = {p} AND action = 'deleted' AND old_value = 'Compiler Club'"
     );
     assert_eq!(w.app.count(&deleted).await, 1);
+}
+
+/// A profile's history is searched by any later word of a name or an email, as the lists of
+/// people are: each entry found once, in order, and counted once, whichever way the search
+/// and its count go (from the people, or walking the entries).
+#[tokio::test]
+async fn a_history_is_searched_by_any_word_of_a_name_or_email() {
+    let w = world().await;
+    let p = w.profile.as_str();
+    // 30 Tess Marlowes (mar1@…: their email starts with "mar" too) and 20 people whose email
+    // alone has a later word "marlo…" (x.marlo1@…).
+    w.app.accounts("mar", "Tess Marlowe", 30).await;
+    w.app.accounts("x.marlo", "Ivo", 20).await;
+    w.app
+        .exec(&format!(
+            "INSERT INTO history (user_id, profile_id, action, access_after) \
+             SELECT id, {p}, 'added', 'member' FROM users \
+             WHERE email LIKE 'mar%' OR email LIKE 'x.marlo%' ORDER BY (id * 7919) % 10007"
+        ))
+        .await;
+    let check = |q: &'static str| {
+        let w = &w;
+        async move {
+            let sql = format!("SELECT h.id {} ORDER BY h.id DESC", entries_matching(p, q));
+            let expected: Vec<i64> =
+                roster::with_db!(&w.app.db, |pool| sqlx::query_scalar(&sql).fetch_all(pool).await).unwrap();
+            let form = [("profile", p), ("q", q)];
+            let (ids, totals) = w.app.walk("/api/history/profile", &form, "id", &w.member).await;
+            assert_eq!(ids, expected, "{q:?}");
+            assert_eq!(totals[0], expected.len().min(1_000) as i64, "{q:?}");
+            expected.len()
+        }
+    };
+    // Few people, fewer than the entries: found and counted from the people.
+    assert_eq!(check("marlowe").await, 30, "by surname");
+    assert_eq!(check("marlo").await, 50, "by surname or a later word of an email");
+    assert_eq!(check("mar").await, 50, "the Marlowes by email and surname at once, each once");
+    assert_eq!(check("tess mar").await, 30, "by the name's start");
+    // More people match than the profile has entries: counted walking the entries. And past
+    // three times `sort_at_most` (1,000 here) words, the page walks them too.
+    w.app.accounts("crowd", "Crowd Marlowe", 3_100).await;
+    assert_eq!(check("marlowe").await, 30);
+    assert_eq!(check("marlo").await, 50);
+    assert_eq!(check("nobody").await, 0);
 }

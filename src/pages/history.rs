@@ -47,7 +47,7 @@ pub fn HistoryFilter(
                                 name="q"
                                 type="search"
                                 maxlength=crate::paging::SEARCH_MAX
-                                placeholder="Name or email starts with…"
+                                placeholder="Any word of a name, or of an email…"
                                 value=q.get_untracked()
                             />
                         </div>
@@ -143,12 +143,13 @@ fn HistoryRow(entry: Entry, show_subject: bool, undo: bool) -> impl IntoView {
             }
             (None, None) => ().into_any(),
         };
-        view! { <td>{lead} {name} {rest} {e.undone.then_some(" · undone")}</td> }.into_any()
+        view! { <td data-label="Change">{lead} {name} {rest} {e.undone.then_some(" · undone")}</td> }
+            .into_any()
     } else {
         let name = e.user_name.clone().unwrap_or_else(|| format!("Account #{} (deleted)", e.user_id));
         view! {
-            <td>{name}</td>
-            <td>{e.describe()} {e.undone.then_some(" · undone")}</td>
+            <td data-label="Person">{name}</td>
+            <td data-label="Change">{e.describe()} {e.undone.then_some(" · undone")}</td>
         }
         .into_any()
     };
@@ -169,7 +170,7 @@ fn HistoryRow(entry: Entry, show_subject: bool, undo: bool) -> impl IntoView {
                 <When at=e.at />
             </td>
             {change}
-            <td>{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
+            <td data-label="By">{e.actor.clone().unwrap_or_else(|| "—".into())}</td>
             {undo.then(|| view! { <td class="row-actions">{undo_form}</td> })}
         </tr>
     }

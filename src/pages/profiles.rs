@@ -302,21 +302,23 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
             push!(out, r#"<td><input type="checkbox" name="users[]" value=""#, id);
             push!(out, r#"" form="bulk-change" aria-label="Select "#, &name, r#""></td>"#);
         }
-        push!(out, "<td>", &name);
+        push!(out, r#"<td class="who-cell">"#, &name);
         if m.deactivated {
             out.push_str(r#" <span class="pill muted">deactivated</span>"#);
         }
-        push!(out, r#"</td><td class="email">"#);
+        // On a phone the cells stack, each after its column's name (data-label, style/main.css).
+        push!(out, r#"</td><td class="email" data-label="Email">"#);
         push_escaped(&mut out, &m.email);
-        push!(out, r#"</td><td><span class=""#, pill_class(m.access), r#"">"#, m.access.label(), "</span> ");
+        push!(out, r#"</td><td data-label="Access"><span class=""#, pill_class(m.access), r#"">"#);
+        push!(out, m.access.label(), "</span> ");
         push!(out, r#"<a class="why" href="/profiles/"#, pid, "/why/", id);
         push!(out, r#"" aria-label="Why "#, &name, r#" has access">why?</a></td>"#);
-        push!(out, r#"<td><time datetime=""#, &date, "T");
+        push!(out, r#"<td data-label="Since"><time datetime=""#, &date, "T");
         for (separator, part) in [("", at.hour()), (":", at.minute()), (":", at.second())] {
             out.push_str(separator);
             push_number(&mut out, part.into(), 2);
         }
-        push!(out, r#"Z">"#, &date, "</time></td><td>");
+        push!(out, r#"Z">"#, &date, r#"</time></td><td data-label="Added by">"#);
         push_escaped(&mut out, m.added_by.as_deref().unwrap_or("—"));
         out.push_str("</td>");
         if can_manage {
@@ -483,7 +485,7 @@ fn ProfileSections(
         {(!profile.description.is_empty())
             .then(|| view! { <p class="lede lines">{profile.description.clone()}</p> })}
         <p class="muted" data-testid="profile-facts">
-            <span data-testid="member-count">{profile.member_count}</span>
+            <span data-testid="member-count">{thousands(profile.member_count)}</span>
             {if profile.member_count == 1 { " member" } else { " members" }}
             {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
         </p>
@@ -921,7 +923,10 @@ mod tests {
         cy.deactivated = true;
         let rows = member_rows(&[cy], ProfileId(3), false);
         assert_balanced(&rows);
-        assert!(rows.contains(r#"<td>Cy <span class="pill muted">deactivated</span></td>"#), "{rows}");
+        assert!(
+            rows.contains(r#"<td class="who-cell">Cy <span class="pill muted">deactivated</span></td>"#),
+            "{rows}"
+        );
     }
 
     #[test]
@@ -938,10 +943,12 @@ mod tests {
         assert_eq!(rows.matches("<tr id=").count(), 2);
         let first = concat!(
             r#"<tr id="member-7"><td><input type="checkbox" name="users[]" value="7" form="bulk-change" "#,
-            r#"aria-label="Select Ada"></td><td>Ada</td><td class="email">ada@example.com</td>"#,
-            r#"<td><span class="pill manager">Manager</span> <a class="why" href="/profiles/3/why/7" "#,
-            r#"aria-label="Why Ada has access">why?</a></td>"#,
-            r#"<td><time datetime="2024-02-29T23:05:09Z">2024-02-29</time></td><td>Bob</td>"#,
+            r#"aria-label="Select Ada"></td><td class="who-cell">Ada</td>"#,
+            r#"<td class="email" data-label="Email">ada@example.com</td>"#,
+            r#"<td data-label="Access"><span class="pill manager">Manager</span> "#,
+            r#"<a class="why" href="/profiles/3/why/7" aria-label="Why Ada has access">why?</a></td>"#,
+            r#"<td data-label="Since"><time datetime="2024-02-29T23:05:09Z">2024-02-29</time></td>"#,
+            r#"<td data-label="Added by">Bob</td>"#,
         );
         assert!(rows.starts_with(first), "{rows}");
         // Each row's one form offers the other level, and removal, for the same profile and user.
@@ -959,8 +966,8 @@ mod tests {
             r#"Make member</button>"#,
         );
         assert!(rows.contains(make_member));
-        assert!(rows.contains(r#"<td><span class="pill">Member</span>"#));
-        assert!(rows.contains("<td>—</td>"), "an adder whose account is gone");
+        assert!(rows.contains(r#"<td data-label="Access"><span class="pill">Member</span>"#));
+        assert!(rows.contains(r#"<td data-label="Added by">—</td>"#), "an adder whose account is gone");
     }
 
     #[test]
@@ -990,10 +997,10 @@ mod tests {
         );
         assert_balanced(&rows);
         assert!(!rows.contains("<img") && !rows.contains("<script"), "{rows}");
-        assert!(rows.contains("<td>&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</td>"));
+        assert!(rows.contains(r#"<td class="who-cell">&lt;img src=x onerror=&quot;alert(1)&quot;&gt;</td>"#));
         assert!(rows.contains(r#"aria-label="Select &lt;img src=x onerror=&quot;alert(1)&quot;&gt;""#));
         assert!(rows.contains("a&amp;b@example.com"));
-        assert!(rows.contains("<td>&lt;/td&gt;&lt;script&gt;</td>"));
+        assert!(rows.contains(r#"<td data-label="Added by">&lt;/td&gt;&lt;script&gt;</td>"#));
     }
 
     #[test]

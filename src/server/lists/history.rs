@@ -33,13 +33,13 @@ pub struct Shown {
 /// A subject's history, newest first; the cursor is the last id shown. Each page reads along
 /// an index newest first and stops after a page: history_profile_idx or history_user_idx, or
 /// with a kind of change, history_profile_action_idx or history_user_action_idx. A profile's
-/// history searched by the person's name or email chooses as a search sorted by "since"
-/// does ([`sort_at_most`], over all users): with few people matching, it reads each one's
-/// entries on the profile (history_profile_user_idx) and sorts them; with many, it walks the
-/// profile's entries and tests each one's person. The total is exact, from history_tallies,
-/// except for a search, which counts its matches to [`COUNT_CAP`], from the people or from
-/// the entries, whichever are fewer; and a role's history, which has no tally and is
-/// counted to [`COUNT_CAP`].
+/// history searched by the person's name, email or a later word of either (`lists::words`)
+/// chooses as a search sorted by "since" does ([`sort_at_most`], over all users): with few
+/// people matching, it reads each one's entries on the profile (history_profile_user_idx)
+/// and sorts them; with many, it walks the profile's entries and tests each one's person.
+/// The total is exact, from history_tallies, except for a search, which counts its matches
+/// to [`COUNT_CAP`], from the people or from the entries, whichever are fewer; and a role's
+/// history, which has no tally and is counted to [`COUNT_CAP`].
 pub async fn entries(
     db: &Db,
     shown: &Shown,
@@ -66,6 +66,15 @@ pub async fn entries(
         Ok::<_, sqlx::Error>((rows, total))
     })?;
     Ok(page(rows, total, |e| e.id).counted_to_cap_if(searched || counted))
+}
+
+/// How a person matches a search, for counting each one once.
+#[derive(Clone, Copy)]
+enum Match {
+    Name,
+    Email,
+    /// By a later word of their name or email alone.
+    Word,
 }
 
 /// One page of a subject's history, as [`entries`] reads it.
@@ -120,6 +129,9 @@ impl Entries {
         push_in_range(sql, "(m.name_key || '')", range);
         sql.push(") OR (");
         push_in_range(sql, "(m.email || '')", range);
+        // A later word, looked up among the person's own (search_words_user_idx).
+        sql.push(") OR EXISTS (SELECT 1 FROM search_words w WHERE w.user_id = m.id AND ");
+        push_in_range(sql, "(w.word || '')", range);
         sql.push(")))");
     }
 
@@ -157,24 +169,33 @@ impl Entries {
         Action: sqlx::Encode<'args, DB> + sqlx::Type<DB>,
     {
         let most = sort_at_most(self.users);
-        // How many people match, by name and by email, each counted along its index.
+        // How many people match, by name, by email and by a later word, each counted along
+        // its index.
         page.push("WITH ");
         push_match_counts(page, ("names", "emails"), most, |sql, column| {
             sql.push("users WHERE ");
             push_in_range(sql, column, range);
         });
+        page.push(", words AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_words WHERE ");
+        push_in_range(page, "word", range);
+        push_chosen_limit(page, &[("names", most), ("emails", 2 * most)], true, 3 * most + 1);
+        page.push(") AS c)");
+        let counts = [("names", most), ("emails", 2 * most), ("words", 3 * most)];
         // Few: the people, then each one's entries on the profile.
         page.push(", who AS MATERIALIZED (SELECT id FROM (SELECT id FROM users WHERE ");
         push_in_range(page, "name_key", range);
-        push_chosen_limit(page, &[("names", most), ("emails", 2 * most)], true, most);
+        push_chosen_limit(page, &counts, true, most);
         page.push(") AS n UNION SELECT id FROM (SELECT id FROM users WHERE ");
         push_in_range(page, "email", range);
-        push_chosen_limit(page, &[("names", most), ("emails", 2 * most)], true, 2 * most);
+        push_chosen_limit(page, &counts, true, 2 * most);
+        page.push(") AS e UNION SELECT id FROM (SELECT user_id AS id FROM search_words WHERE ");
+        push_in_range(page, "word", range);
+        push_chosen_limit(page, &counts, true, 3 * most);
         // Gathered first, unordered, and from the people to their entries (SQLite takes
         // CROSS JOIN's order as given): walking the profile's history and looking for these
         // people in it would read all of it.
         page.push(
-            ") AS e), found AS MATERIALIZED (SELECT h.id FROM who CROSS JOIN history h \
+            ") AS w), found AS MATERIALIZED (SELECT h.id FROM who CROSS JOIN history h \
              WHERE h.user_id = who.id AND ",
         );
         self.push_subject(page, true);
@@ -183,7 +204,7 @@ impl Entries {
         self.push_subject(page, true);
         Self::push_person_matches(page, range);
         page.push(" ORDER BY h.id DESC");
-        push_chosen_limit(page, &[("names", most), ("emails", 2 * most)], false, FETCH);
+        push_chosen_limit(page, &counts, false, FETCH);
         page.push(") AS many");
     }
 
@@ -221,9 +242,9 @@ impl Entries {
     }
 
     /// A search's matches are found one of two ways, whichever reads less:
-    /// - from the people who match, each one's entries on the profile, in name order then
-    ///   email order (history_profile_user_idx): about `COUNT_CAP × users / entries` people
-    ///   before the count is reached, and at most every one who matches;
+    /// - from the people who match, each one's entries on the profile, in name order, then
+    ///   email order, then word order (history_profile_user_idx): about `COUNT_CAP × users /
+    ///   entries` people before the count is reached, and at most every one who matches;
     /// - from the profile's entries, each one's person tested: about `COUNT_CAP × users /
     ///   matches` entries, and at most every entry.
     ///
@@ -263,30 +284,53 @@ impl Entries {
         push_in_range(count, "email", range);
         count.push(
             " LIMIT CASE WHEN (SELECT n FROM names) <= (SELECT n FROM reach) \
-             THEN (SELECT n FROM reach) + 1 - (SELECT n FROM names) ELSE 0 END) AS c) \
-             SELECT COUNT(*) FROM (",
+             THEN (SELECT n FROM reach) + 1 - (SELECT n FROM names) ELSE 0 END) AS c), \
+             words AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1 FROM search_words WHERE ",
         );
-        const PEOPLE: &str = "(SELECT n FROM names) + (SELECT n FROM emails) <= (SELECT n FROM entries)";
-        // The entries of the people who match by name, or with `by_email`, of those who match
-        // by email and not by name, so that no one counts twice.
-        let people = |sql: &mut sqlx::QueryBuilder<'args, DB>, by_email: bool| {
-            sql.push("SELECT 1 FROM (SELECT id FROM users WHERE ");
-            if by_email {
-                push_in_range(sql, "email", range);
-                sql.push(" AND NOT (");
-                push_in_range(sql, "name_key", range);
-                sql.push(")");
-            } else {
-                push_in_range(sql, "name_key", range);
+        push_in_range(count, "word", range);
+        count.push(
+            " LIMIT CASE WHEN (SELECT n FROM names) + (SELECT n FROM emails) <= (SELECT n FROM reach) \
+             THEN (SELECT n FROM reach) + 1 - (SELECT n FROM names) - (SELECT n FROM emails) ELSE 0 END) \
+             AS c) SELECT COUNT(*) FROM (",
+        );
+        const PEOPLE: &str = "(SELECT n FROM names) + (SELECT n FROM emails) + (SELECT n FROM words) \
+                              <= (SELECT n FROM entries)";
+        // The entries of the people who match by name; of those who match by email and not
+        // by name; and of those who match by a later word alone: no one counts twice.
+        let people = |sql: &mut sqlx::QueryBuilder<'args, DB>, by: Match| {
+            match by {
+                Match::Name => {
+                    sql.push("SELECT 1 FROM (SELECT id FROM users WHERE ");
+                    push_in_range(sql, "name_key", range);
+                }
+                Match::Email => {
+                    sql.push("SELECT 1 FROM (SELECT id FROM users WHERE ");
+                    push_in_range(sql, "email", range);
+                    sql.push(" AND NOT (");
+                    push_in_range(sql, "name_key", range);
+                    sql.push(")");
+                }
+                Match::Word => {
+                    // A person may have two words in the range: each counts once.
+                    sql.push("SELECT 1 FROM (SELECT DISTINCT w.user_id AS id FROM search_words w WHERE ");
+                    push_in_range(sql, "w.word", range);
+                    sql.push(" AND NOT (");
+                    push_in_range(sql, "w.name_key", range);
+                    sql.push(") AND NOT (");
+                    push_in_range(sql, "w.email", range);
+                    sql.push(")");
+                }
             }
             sql.push(format_args!(" LIMIT CASE WHEN {PEOPLE} THEN "))
                 .push_bind(i64::MAX)
                 .push(" ELSE 0 END) AS who CROSS JOIN history h WHERE h.user_id = who.id AND ");
             self.push_subject(sql, false);
         };
-        people(count, false);
+        people(count, Match::Name);
         count.push(" UNION ALL ");
-        people(count, true);
+        people(count, Match::Email);
+        count.push(" UNION ALL ");
+        people(count, Match::Word);
         // A count takes its rows in any order: asked for an order, a planner may read them
         // all to sort them.
         count.push(" UNION ALL SELECT * FROM (SELECT 1 FROM history h WHERE ");
