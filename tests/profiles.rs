@@ -112,6 +112,10 @@ async fn the_profile_page_renders_for_members_and_is_a_404_page_for_outsiders() 
         assert!(page.body.contains(text), "member's page shows {text:?}");
     }
     assert!(!page.body.contains("Leave this profile"), "settings have a tab of their own");
+    // Stacked on a phone, each cell says which column it is.
+    for label in ["Email", "Access", "Since", "Added by"] {
+        assert!(page.body.contains(&format!("data-label=\"{label}\"")), "{label}");
+    }
     let settings = w.app.get(&format!("{path}/settings"), Some(&w.member)).await;
     assert!(settings.body.contains("Leave this profile"), "{}", settings.body);
     assert!(!settings.body.contains("Delete profile"), "members get no management forms");

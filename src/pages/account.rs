@@ -173,10 +173,10 @@ fn SessionTable(list: Vec<ActiveSession>) -> impl IntoView {
                             };
                             view! {
                                 <tr data-current=s.current.then_some("true")>
-                                    <td>{s.browser.clone()}</td>
-                                    <td>{s.address.unwrap_or_else(|| "—".into())}</td>
-                                    <td>{when(s.started)}</td>
-                                    <td>{when(s.last_seen)}</td>
+                                    <td class="who-cell">{s.browser.clone()}</td>
+                                    <td data-label="Address">{s.address.unwrap_or_else(|| "—".into())}</td>
+                                    <td data-label="Signed in">{when(s.started)}</td>
+                                    <td data-label="Last seen">{when(s.last_seen)}</td>
                                     <td>{end}</td>
                                 </tr>
                             }

@@ -149,11 +149,13 @@ fn AllProfilesList(page: Page<ProfileListing>, list: ListQuery) -> impl IntoView
         };
         view! {
             <tr>
-                <td>
+                <td class="who-cell">
                     <a href=format!("/profiles/{}", p.id)>{p.name}</a>
                 </td>
-                <td class="num">{super::thousands(p.member_count)}</td>
-                <td>{made}</td>
+                <td class="num" data-label="Members">
+                    {super::thousands(p.member_count)}
+                </td>
+                <td data-label="Created">{made}</td>
             </tr>
         }
     };
@@ -229,13 +231,15 @@ pub fn ProfileTable(
                     .map(|p| {
                         view! {
                             <tr>
-                                <td>
+                                <td class="who-cell">
                                     <a href=format!("/profiles/{}", p.id)>{p.name}</a>
                                 </td>
-                                <td>
+                                <td data-label=access_heading>
                                     <AccessBadge access=p.access />
                                 </td>
-                                <td class="num">{p.member_count}</td>
+                                <td class="num" data-label="Members">
+                                    {thousands(p.member_count)}
+                                </td>
                             </tr>
                         }
                     })

@@ -82,11 +82,15 @@ fn RolesTable(roles: Vec<Role>) -> impl IntoView {
     let row = |r: Role| {
         view! {
             <tr>
-                <td>
+                <td class="who-cell">
                     <a href=format!("/roles/{}", r.id)>{r.name}</a>
                 </td>
-                <td class="lines">{r.description}</td>
-                <td class="num">{r.holder_count}</td>
+                <td class="lines" data-label="Description">
+                    {r.description}
+                </td>
+                <td class="num" data-label="Holders">
+                    {r.holder_count}
+                </td>
             </tr>
         }
     };
@@ -255,11 +259,13 @@ fn HoldersTable(role: RoleId, holders: Vec<Holder>) -> impl IntoView {
         let name = h.display_name.clone();
         view! {
             <tr>
-                <td>
+                <td class="who-cell">
                     <a href=format!("/users/{}", h.user_id)>{h.display_name}</a>
                 </td>
-                <td class="email">{h.email}</td>
-                <td>{h.assigned_at.date()}</td>
+                <td class="email" data-label="Email">
+                    {h.email}
+                </td>
+                <td data-label="Since">{h.assigned_at.date()}</td>
                 <td class="row-actions">
                     <form action=UnassignRole::PATH method="post" class="inline-form">
                         <input type="hidden" name="role" value=role.0 />

@@ -79,11 +79,13 @@ fn UsersTable(page: Page<UserRow>, list: ListQuery) -> impl IntoView {
     let row = |u: UserRow| {
         view! {
             <tr>
-                <td>
+                <td class="who-cell">
                     <a href=format!("/users/{}", u.id)>{u.display_name}</a>
                 </td>
-                <td class="email">{u.email}</td>
-                <td>{u.created_at.date()}</td>
+                <td class="email" data-label="Email">
+                    {u.email}
+                </td>
+                <td data-label="Joined">{u.created_at.date()}</td>
             </tr>
         }
     };
