@@ -362,6 +362,21 @@ async fn sqlite_commits_are_synchronous_full_unless_set_otherwise() {
 }
 
 #[tokio::test]
+async fn migrations_run_to_the_end_however_short_the_statement_timeout() {
+    use roster::server::db::{Db, Open};
+    if common::backend() != "postgres" {
+        return; // SQLite has no statement timeout.
+    }
+    let (url, _dir) = common::fresh_database().await;
+    // A table rewrite on a big database takes minutes; here every migration outlasts 5 ms.
+    let open = Open { statement_timeout: Some(std::time::Duration::from_millis(5)), ..Open::CREATE };
+    let db = Db::open(&url, 2, open).await.unwrap();
+    assert!(db.migrate().await.unwrap() > 20, "every migration ran");
+    assert!(db.execute("SELECT pg_sleep(0.1)").await.is_err(), "the app's own statements keep the limit");
+    db.close().await;
+}
+
+#[tokio::test]
 async fn a_maker_has_one_profile_of_each_name_and_older_repeats_get_their_id() {
     let app = seeded().await;
     app.exec("UPDATE profiles SET name_key = 'compilers' WHERE id = 1").await;
@@ -398,4 +413,42 @@ async fn a_maker_has_one_profile_of_each_name_and_older_repeats_get_their_id() {
         "the rest keep theirs"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM profiles WHERE name = 'Orphan'").await, 2);
+}
+
+#[tokio::test]
+async fn the_migration_names_each_word_before_as_the_app_writes_it() {
+    let app = TestApp::new().await;
+    app.register("bob.brown@mail-box.example.com", "Bob van der Brown", "correct horse battery").await;
+    app.register("ann@ann.org", "Ann Ann", "correct horse battery").await;
+    let words = "SELECT COUNT(*) FROM search_words";
+    let written =
+        "SELECT COUNT(*) FROM search_words w WHERE previous IS NULL OR EXISTS (SELECT 1 FROM search_words v \
+                   WHERE v.user_id = w.user_id AND v.word = w.previous)";
+    assert!(app.count(words).await > 8);
+    assert_eq!(app.count(written).await, app.count(words).await, "the app names a word of the person's");
+    let firsts = "SELECT COUNT(*) FROM search_words WHERE previous IS NULL";
+    assert_eq!(app.count(firsts).await, 2, "one first word each");
+    let app_wrote: Vec<(String, Option<String>)> = roster::with_db!(&app.db, |pool| {
+        sqlx::query_as("SELECT word, previous FROM search_words ORDER BY word, user_id").fetch_all(pool).await
+    })
+    .unwrap();
+
+    // As the migration finds the words of the people already here: none named.
+    app.exec("UPDATE search_words SET previous = NULL").await;
+    let migration = match app.db.dialect() {
+        roster::server::db::Dialect::Sqlite => {
+            include_str!("../migrations/sqlite/0027_search_words_previous.sql")
+        }
+        roster::server::db::Dialect::Postgres => {
+            include_str!("../migrations/postgres/0027_search_words_previous.sql")
+        }
+    };
+    let code: String = migration.lines().filter(|l| !l.starts_with("--")).collect::<Vec<_>>().join("\n");
+    let fill = code.split(';').map(str::trim).find(|s| s.starts_with("UPDATE search_words")).unwrap();
+    app.exec(fill).await;
+    let migrated: Vec<(String, Option<String>)> = roster::with_db!(&app.db, |pool| {
+        sqlx::query_as("SELECT word, previous FROM search_words ORDER BY word, user_id").fetch_all(pool).await
+    })
+    .unwrap();
+    assert_eq!(migrated, app_wrote);
 }

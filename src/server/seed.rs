@@ -248,13 +248,20 @@ pub async fn seed(db: &Db, args: &SeedArgs) -> Result<String, AppError> {
         tx.restore(aside, dialect).await?;
         tx.count().await?;
         tx.commit().await?;
-        if dialect == Dialect::Postgres {
-            sqlx::query("ANALYZE").execute(pool).await?;
-        } else {
+        if dialect == Dialect::Sqlite {
             sqlx::query("PRAGMA optimize").execute(pool).await?;
         }
         Ok::<_, AppError>(())
     })?;
+    if let Db::Postgres(pool) = db {
+        // VACUUM as well as ANALYZE: until it marks the new pages all-visible, reading an
+        // index alone still visits the table for every row (a search's count took 17 ms
+        // where it takes 0.3 ms after).
+        bar.set_message("Vacuum");
+        let mut conn = crate::server::db::unlimited(pool).await?;
+        sqlx::query("VACUUM (ANALYZE)").execute(&mut conn).await?;
+        sqlx::Connection::close(conn).await?;
+    }
     bar.finish_and_clear();
     let took = started.elapsed();
     tracing::info!(seconds = took.as_secs_f64(), "seeded");

@@ -311,14 +311,17 @@ impl Entries {
                     sql.push(")");
                 }
                 Match::Word => {
-                    // A person may have two words in the range: each counts once.
-                    sql.push("SELECT 1 FROM (SELECT DISTINCT w.user_id AS id FROM search_words w WHERE ");
+                    // A person may have two words in the range: each counts once, at the
+                    // first.
+                    sql.push("SELECT 1 FROM (SELECT w.user_id AS id FROM search_words w WHERE ");
                     push_in_range(sql, "w.word", range);
                     sql.push(" AND NOT (");
                     push_in_range(sql, "w.name_key", range);
                     sql.push(") AND NOT (");
                     push_in_range(sql, "w.email", range);
-                    sql.push(")");
+                    sql.push(") AND (w.previous IS NULL OR w.previous < ")
+                        .push_bind(range.0.clone())
+                        .push(")");
                 }
             }
             sql.push(format_args!(" LIMIT CASE WHEN {PEOPLE} THEN "))

@@ -21,7 +21,7 @@ const EMAIL_BREAKS: &[char] = &['.', '-', '_', '+', '@'];
 /// The tally that says the people already here when `search_words` came have no words yet.
 const BACKLOG: &str = "search_words_backlog";
 
-/// People's words written per statement: four parameters each, well within both
+/// People's words written per statement: five parameters each, well within both
 /// databases' limits for the few words a person has.
 const BATCH: usize = 500;
 
@@ -56,6 +56,18 @@ pub fn first_word_in(name_key: &str, email: &str, (low, high): &(String, String)
 /// A person as their words are cut: id, name key, email.
 pub type Person<'a> = (UserId, &'a str, &'a str);
 
+/// A row of `search_words`: the person, the word, their word before it, and what it was cut
+/// from.
+type Row<'a> = (UserId, String, Option<String>, &'a str, &'a str);
+
+/// A person's rows, each word with the one before it, so that a search can tell a person's
+/// first word in its range from the row alone.
+fn rows<'a>(user: UserId, name_key: &'a str, email: &'a str) -> impl Iterator<Item = Row<'a>> {
+    let words = words(name_key, email);
+    let previous = std::iter::once(None).chain(words.iter().cloned().map(Some)).collect::<Vec<_>>();
+    words.into_iter().zip(previous).map(move |(word, previous)| (user, word, previous, name_key, email))
+}
+
 /// Writing a person's words, inside a caller's transaction.
 pub trait SearchWords {
     /// Writes the words of each person, who have none yet (or only these).
@@ -74,17 +86,14 @@ pub trait SearchWords {
 impl_for_connections! {
     impl SearchWords {
         async fn write_words(&mut self, people: &[Person<'_>]) -> Result<(), sqlx::Error> {
-            let rows: Vec<(UserId, String, &str, &str)> = people
-                .iter()
-                .flat_map(|&(user, name_key, email)| {
-                    words(name_key, email).into_iter().map(move |word| (user, word, name_key, email))
-                })
-                .collect();
+            let rows: Vec<Row> = people.iter().flat_map(|&(user, name_key, email)| rows(user, name_key, email)).collect();
             for chunk in rows.chunks(BATCH) {
-                let mut sql =
-                    sqlx::QueryBuilder::new("INSERT INTO search_words (user_id, word, name_key, email) ");
-                sql.push_values(chunk, |mut row, (user, word, name_key, email)| {
-                    row.push_bind(*user).push_bind(word.clone()).push_bind(*name_key).push_bind(*email);
+                let mut sql = sqlx::QueryBuilder::new(
+                    "INSERT INTO search_words (user_id, word, previous, name_key, email) ",
+                );
+                sql.push_values(chunk, |mut row, (user, word, previous, name_key, email)| {
+                    row.push_bind(*user).push_bind(word.clone()).push_bind(previous.clone());
+                    row.push_bind(*name_key).push_bind(*email);
                 });
                 sql.push(" ON CONFLICT (word, user_id) DO NOTHING");
                 sql.build().execute(&mut *self).await?;
@@ -163,6 +172,13 @@ mod tests {
     #[test]
     fn a_word_found_once_is_kept_once() {
         assert_eq!(words("ann ann", "ann@ann"), ["ann"]);
+    }
+
+    #[test]
+    fn each_word_names_the_one_before_it() {
+        let rows: Vec<_> = rows(UserId(7), "al bo", "al.bee@x").map(|(_, w, p, ..)| (w, p)).collect();
+        let named = |w: &str, p: Option<&str>| (w.to_owned(), p.map(str::to_owned));
+        assert_eq!(rows, [named("bee@x", None), named("bo", Some("bee@x")), named("x", Some("bo"))]);
     }
 
     #[test]
