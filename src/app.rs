@@ -18,7 +18,7 @@ use crate::{
         home::HomePage,
         islands::{Look, SignOutForm},
         not_found::NotFound,
-        profiles::{AllProfilesPage, MyProfilesPage, ProfilePage, ProfileSettingsPage},
+        profiles::{AllProfilesPage, MyProfilesPage, ProfileCopyPage, ProfilePage, ProfileSettingsPage},
         reauth::ConfirmPasswordPage,
         roles::{RolePage, RolesPage},
         security::SecurityLogPage,
@@ -89,6 +89,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/profiles/:id/history") view=ProfileHistoryPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/access") view=AccessOnPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/settings") view=ProfileSettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id/copy") view=ProfileCopyPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/why/:user") view=WhyPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/bulk/:bulk") view=BulkPage ssr=SsrMode::Async />
                 <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />

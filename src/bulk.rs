@@ -113,6 +113,36 @@ pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) 
     Ok(id)
 }
 
+/// Saves, for preview, a bulk add of everyone on another profile the caller manages (`from`),
+/// at one access: the same draft as pasting their emails.
+#[server(prefix = "/api", endpoint = "bulk/copy")]
+pub async fn start_bulk_copy(profile: ProfileId, from: ProfileId, access: String) -> Result<i64, AppError> {
+    let (me, _) = crate::access::require_manage(profile).await?;
+    // The same answer whether `from` is someone else's or no profile at all.
+    let not_yours = || AppError::invalid("from", "Choose a profile you manage to copy from.");
+    match crate::access::require_manage(from).await {
+        Ok(_) => {}
+        Err(AppError::NotFound | AppError::Forbidden) => return Err(not_yours()),
+        Err(other) => return Err(other),
+    }
+    if from == profile {
+        return Err(AppError::invalid("from", "Choose another profile than this one to copy from."));
+    }
+    let access = Access::parse(&access)?;
+    ssr::count_bulk_work(me.id).await?;
+    let state = crate::server::state::current()?;
+    let emails = ssr::member_emails(&state.db, from, MAX_ROWS + 1).await?;
+    if emails.len() > MAX_ROWS {
+        return Err(AppError::invalid(
+            "from",
+            format!("That profile has more than {MAX_ROWS} members, more than one bulk change takes."),
+        ));
+    }
+    let id = ssr::save(&state.db, profile, me.id, BulkKind::Add, Some(access), &emails.join("\n")).await?;
+    leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
+    Ok(id)
+}
+
 /// Saves a change to the chosen members (remove, or make manager or member) for preview.
 #[server(prefix = "/api", endpoint = "bulk/change")]
 pub async fn start_bulk_change(
@@ -301,6 +331,19 @@ pub mod ssr {
             tx.commit().await?;
             Ok(id)
         })
+    }
+
+    /// The emails of up to `most` of `profile`'s members, along its key.
+    pub async fn member_emails(db: &Db, profile: ProfileId, most: usize) -> Result<Vec<String>, AppError> {
+        Ok(with_db!(db, |pool| {
+            sqlx::query_scalar(
+                "SELECT email FROM memberships WHERE profile_id = $1 ORDER BY user_id LIMIT $2",
+            )
+            .bind(profile)
+            .bind(most as i64)
+            .fetch_all(pool)
+            .await
+        })?)
     }
 
     /// `by`'s draft `id`; anyone else's is "not found".

@@ -16,6 +16,7 @@ pub mod bulk;
 pub mod confirmation;
 pub mod domain;
 pub mod error;
+pub mod export;
 pub mod flash;
 pub mod history;
 pub mod identity;

@@ -328,3 +328,63 @@ async fn every_member_a_search_matches_is_chosen_on_the_server_across_pages() {
     let refused = app.call("/api/bulk/change", &none, Some(&manager)).await;
     assert_eq!(refused.error().to_string(), "Tick at least one member first.");
 }
+
+#[tokio::test]
+async fn a_manager_copies_the_members_of_another_profile_they_manage_through_the_preview() {
+    let (app, manager, profile) = setup().await;
+    app.people(&["Ann".to_string(), "Bob".to_string()]).await;
+    let other = app
+        .json("/api/profiles/create", &[("name", "Choir"), ("description", "")], Some(&manager))
+        .await
+        .to_string();
+    for email in ["ann@example.com", "bob@example.com"] {
+        let add = [("profile", other.as_str()), ("email", email), ("access", "member")];
+        app.json("/api/members/add", &add, Some(&manager)).await;
+    }
+    let copy = [("profile", profile.as_str()), ("from", other.as_str()), ("access", "member")];
+    let id = app.json("/api/bulk/copy", &copy, Some(&manager)).await.to_string();
+    let preview = app.json("/api/bulk/get", &[("id", &id)], Some(&manager)).await;
+    let mut rows = statuses(&preview);
+    rows.sort();
+    assert_eq!(
+        rows,
+        [
+            ("ann@example.com".to_owned(), "Change".to_owned()),
+            ("bob@example.com".to_owned(), "Change".to_owned()),
+            ("manny@example.com".to_owned(), "Unchanged".to_owned()),
+        ],
+        "everyone on Choir, and Manny is already here"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM memberships").await, 4, "nothing changed before applying");
+    app.json("/api/bulk/apply", &[("id", &id)], Some(&manager)).await;
+    let on_big = format!("SELECT COUNT(*) FROM memberships WHERE profile_id = {profile}");
+    assert_eq!(app.count(&on_big).await, 3);
+}
+
+#[tokio::test]
+async fn copying_from_a_profile_one_does_not_manage_says_the_same_as_from_none() {
+    let (app, manager, profile) = setup().await;
+    let stranger = app.register("stranger@example.com", "Stranger", PW).await;
+    let theirs = app
+        .json("/api/profiles/create", &[("name", "Theirs"), ("description", "")], Some(&stranger))
+        .await
+        .to_string();
+    let refused = |from: &str| {
+        let form = [("profile", profile.clone()), ("from", from.to_owned()), ("access", "member".to_owned())];
+        let app = &app;
+        let manager = manager.clone();
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = app.call("/api/bulk/copy", &form, Some(&manager)).await;
+            (res.status, res.body)
+        }
+    };
+    let (status, body) = refused(&theirs).await;
+    assert_eq!(status.as_u16(), 422, "{body}");
+    assert!(body.contains("Choose a profile you manage"), "{body}");
+    assert_eq!(refused("999999").await, (status, body), "the same as for no profile");
+    let (same, why) = refused(&profile).await;
+    assert_eq!(same.as_u16(), 422);
+    assert!(why.contains("another profile than this one"), "{why}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM bulk_changes").await, 0, "no draft");
+}

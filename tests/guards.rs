@@ -153,6 +153,7 @@ fn calls(w: &World) -> Vec<Call> {
             Open::Guarded,
             vec![p(), ("emails", s("outsider@example.com")), ("access", s("manager"))],
         ),
+        ("/api/bulk/copy", Open::Guarded, vec![p(), ("from", w.profile.clone()), ("access", s("member"))]),
         (
             "/api/bulk/change",
             Open::Guarded,

@@ -49,6 +49,7 @@ async function signedInPages(page: Page): Promise<string[]> {
     `${profile}/history`,
     `${profile}/access`,
     `${profile}/settings`,
+    `${profile}/copy`,
     `${profile}/why/${me!.split("/").pop()}`,
     bulk,
     "/profiles/all",

@@ -240,3 +240,69 @@ test("a second profile of the same name is refused, and what was typed stays", a
   await expect(form.getByLabel("Description (optional)")).toHaveValue("Tuesdays\nand Thursdays");
   await expect(page.getByRole("link", { name: `Choir ${nonce}` })).toHaveCount(1);
 });
+
+test("a manager downloads the members and the history as CSV files", async ({ page, browser, javaScriptEnabled }) => {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const memberEmail = uniqueEmail("csv-member");
+  const member = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  await register(member, memberEmail, `Member ${nonce}`);
+
+  await register(page, uniqueEmail("csv-manager"), `Manager ${nonce}`);
+  const path = await createProfile(page, `Export ${nonce}`);
+  await page.getByLabel("Name or email of the person to add").fill(memberEmail);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(memberRow(page, memberEmail)).toBeVisible();
+
+  const [members] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Download every member as a CSV file" }).click(),
+  ]);
+  expect(members.suggestedFilename()).toMatch(new RegExp(`^export-${nonce}-members-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  const text = (await (await members.createReadStream()).toArray()).join("");
+  const lines = text.trim().split("\n");
+  expect(lines[0]).toBe("email,access,name,added_at,added_by");
+  expect(lines).toHaveLength(3);
+  expect(text).toContain(`${memberEmail},member,Member ${nonce},`);
+
+  await page.getByRole("link", { name: "History" }).click();
+  const [history] = await Promise.all([
+    page.waitForEvent("download"),
+    page.getByRole("link", { name: "Download the whole history as a CSV file" }).click(),
+  ]);
+  const changes = (await (await history.createReadStream()).toArray()).join("").trim().split("\n");
+  expect(changes[0]).toBe("at,change,access_before,access_after,email,name,by");
+  expect(changes[1]).toContain(`,added,,member,${memberEmail},Member ${nonce},`);
+
+  // A member sees neither link.
+  await member.goto(path);
+  await expect(member.getByRole("heading", { level: 1, name: `Export ${nonce}` })).toBeVisible();
+  await expect(member.getByTestId("download")).toHaveCount(0);
+  await member.context().close();
+});
+
+test("a manager copies the members of another profile they manage, through the preview", async ({ page, browser, javaScriptEnabled }) => {
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const memberEmail = uniqueEmail("copied");
+  const member = await (await browser.newContext({ javaScriptEnabled })).newPage();
+  await register(member, memberEmail, `Copied ${nonce}`);
+  await member.context().close();
+
+  await register(page, uniqueEmail("copier"), `Copier ${nonce}`);
+  await createProfile(page, `Source ${nonce}`);
+  await page.getByLabel("Name or email of the person to add").fill(memberEmail);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(memberRow(page, memberEmail)).toBeVisible();
+  const target = await createProfile(page, `Target ${nonce}`);
+
+  await page.getByRole("link", { name: "copy the members of another profile you manage" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Copy members from another profile" })).toBeVisible();
+  if (javaScriptEnabled) await hydrated(page);
+  await page.getByLabel("Copy the members of").selectOption({ label: `Source ${nonce} (2 members)` });
+  await page.getByRole("button", { name: "Preview" }).click();
+  await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
+  await expect(page.getByTestId("bulk-summary")).toHaveText("1 to change · 1 unchanged · 0 unknown · 0 refused");
+  await page.getByRole("button", { name: "Apply 1 change" }).click();
+  await expect(page.getByRole("heading", { name: "Done" })).toBeVisible();
+  await page.goto(target);
+  await expect(memberRow(page, memberEmail)).toContainText("Member");
+});

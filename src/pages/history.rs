@@ -5,11 +5,13 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    error_view, id_or_not_found, islands::UndoRows, param_id, query, Empty, ListQuery, Pager, Total, When,
+    error_view, id_or_not_found, islands::UndoRows, param_id, query, DownloadLink, Empty, ListQuery, Pager,
+    Total, When,
 };
 use crate::{
     domain::{ProfileId, UserId},
     error::AppError,
+    export::Export,
     history::{
         explain_access, list_profile_changes, list_profile_history, who_had_access, AccessAt, AccessPath,
         Action, Entry, SubjectEntry, UndoRemoval,
@@ -305,6 +307,14 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                         <h2 id="history-heading">"History"</h2>
                         <HistoryFilter action search=list.q />
                         {entries}
+                        {profile
+                            .can_manage
+                            .then(|| {
+                                view! {
+                                    <DownloadLink href=Export::History
+                                        .href(pid)>"Download the whole history as a CSV file"</DownloadLink>
+                                }
+                            })}
                     </section>
                     <section class="card" aria-labelledby="changes-heading">
                         <h2 id="changes-heading">"Changes to the profile"</h2>

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::{action_error, errors_of, AccessChoice, Field, FormError, YourPassword};
 use crate::{
     auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
-    bulk::{ApplyBulk, StartBulkAdd, StartBulkChange, UndoBulk},
+    bulk::{ApplyBulk, StartBulkAdd, StartBulkChange, StartBulkCopy, UndoBulk},
     confirmation::{ConfirmEmail, ResendConfirmation},
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
@@ -189,6 +189,7 @@ form_island! {
     LeaveProfileForm => LeaveProfile;
     UndoForm => UndoRemoval;
     BulkAddForm => StartBulkAdd;
+    BulkCopyForm => StartBulkCopy;
     BulkChangeForm => StartBulkChange;
     ApplyBulkForm => ApplyBulk;
     UndoBulkForm => UndoBulk;

@@ -590,6 +590,19 @@ pub fn UndoHint(children: Children) -> impl IntoView {
     }
 }
 
+/// A link to one of a profile's files ([`crate::export::Export`]), shown to those who
+/// manage it: a plain download, the same with or without JavaScript.
+#[component]
+pub fn DownloadLink(href: String, children: Children) -> impl IntoView {
+    view! {
+        <p class="download">
+            <a href=href download="" data-testid="download">
+                {children()}
+            </a>
+        </p>
+    }
+}
+
 /// A small note that a list is empty, saying what to do about it.
 #[component]
 pub fn Empty(children: Children) -> impl IntoView {

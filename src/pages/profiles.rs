@@ -9,16 +9,18 @@ use super::{
     history::ProfileTabs,
     id_or_not_found,
     islands::{
-        BulkAddForm, BulkChangeForm, CreateProfileForm, DeleteProfileForm, LeaveProfileForm, Look,
-        MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR, BULK_COUNT, TICK_PAGE,
+        BulkAddForm, BulkChangeForm, BulkCopyForm, CreateProfileForm, DeleteProfileForm, LeaveProfileForm,
+        Look, MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR, BULK_COUNT,
+        TICK_PAGE,
     },
-    param_id, push_escaped, query, AccessChoice, ConfirmDelete, DangerZone, Empty, Field, ListControls,
-    ListQuery, Pager, Suggested, Total, UndoHint,
+    param_id, push_escaped, query, AccessChoice, ConfirmDelete, DangerZone, DownloadLink, Empty, Field,
+    ListControls, ListQuery, Pager, Suggested, Total, UndoHint,
 };
 use crate::{
     bulk::MAX_ROWS,
     domain::{Access, ProfileId},
     error::AppError,
+    export::Export,
     history::{get_entry, Entry},
     memberships::{list_members, AddMember, ChangeAccess, Member, RemoveMember},
     paging::Page,
@@ -525,6 +527,13 @@ fn ProfileSections(
                     view! { <UndoHint>{REMOVE_HINT}</UndoHint> }
                 })}
             <MembersList members profile=pid can_manage list />
+            {can_manage
+                .then(|| {
+                    view! {
+                        <DownloadLink href=Export::Members
+                            .href(pid)>"Download every member as a CSV file"</DownloadLink>
+                    }
+                })}
         </section>
         {can_manage.then(|| view! { <BulkAddSection profile=pid /> })}
     }
@@ -579,6 +588,98 @@ pub fn ProfileSettingsPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// Copying the members of another profile one manages into this one, through the bulk
+/// preview: the profiles one manages, searched by name a page at a time, to choose from.
+#[component]
+pub fn ProfileCopyPage() -> impl IntoView {
+    let id = param_id("id");
+    let list = ListQuery::from_url();
+    let profile = Resource::new(
+        move || id.get(),
+        |id| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
+    );
+    let managed = Resource::new(
+        move || (list.q.get(), list.after.get()),
+        |(q, after)| list_user_profiles(None, q, Some("manager".into()), Some("name".into()), after),
+    );
+    view! {
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                let profile = match profile.await {
+                    Ok(profile) if profile.can_manage => profile,
+                    Ok(_) => return error_view(AppError::Forbidden),
+                    Err(err) => return error_view(err),
+                };
+                let pid = profile.id;
+                let choices = match managed.await {
+                    Ok(page) => view! { <CopyForm profile=pid page list /> }.into_any(),
+                    Err(err) => error_view(err),
+                };
+                view! {
+                    <Title text=format!("Copy members · {}", profile.name) />
+                    <p class="crumbs">
+                        <a href="/profiles">"My profiles"</a>
+                        " / "
+                        <a href=format!("/profiles/{pid}")>{profile.name.clone()}</a>
+                    </p>
+                    <h1>"Copy members from another profile"</h1>
+                    <section class="card" aria-labelledby="copy-heading">
+                        <h2 id="copy-heading">{format!("Into {}", profile.name)}</h2>
+                        <p class="muted">
+                            "Everyone on the profile you choose, at the access you choose. "
+                            "You see what will happen to each person before anything changes."
+                        </p>
+                        <ListControls list label="Search profiles you manage" />
+                        {choices}
+                    </section>
+                }
+                    .into_any()
+            })}
+        </Transition>
+    }
+}
+
+/// The choice of a profile to copy from, among a page of those one manages (not this one).
+#[component]
+fn CopyForm(profile: ProfileId, page: Page<ProfileSummary>, list: ListQuery) -> impl IntoView {
+    let on_later_page = list.after.get_untracked().is_some();
+    let base = match list.q.get_untracked() {
+        Some(q) => format!("/profiles/{profile}/copy?q={}&", super::urlencode(&q)),
+        None => format!("/profiles/{profile}/copy?"),
+    };
+    let others: Vec<ProfileSummary> = page.items.into_iter().filter(|p| p.id != profile).collect();
+    if others.is_empty() {
+        return view! { <Empty>"You manage no other profile that matches."</Empty> }.into_any();
+    }
+    view! {
+        <BulkCopyForm look=Look::new("Preview", "Preparing…").class("stack").named("Copy members")>
+            <input type="hidden" name="profile" value=profile.0 />
+            <div class="field">
+                <label for="copy-from">"Copy the members of"</label>
+                <select id="copy-from" name="from" required>
+                    {others
+                        .into_iter()
+                        .map(|p| {
+                            let label = format!("{} ({})", p.name, member_total(p.member_count));
+                            view! { <option value=p.id.0>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <AccessChoice id="copy-access" label="Add them as" plural=true />
+        </BulkCopyForm>
+        <Pager next=page.next base on_later_page />
+    }
+    .into_any()
+}
+
+/// "1 member", "1,204 members".
+fn member_total(n: i64) -> String {
+    format!("{} {}", thousands(n), if n == 1 { "member" } else { "members" })
 }
 
 const REMOVE_HINT: &str =
@@ -744,6 +845,12 @@ fn BulkAddSection(profile: ProfileId) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="bulk-heading">
             <h2 id="bulk-heading">"Add many people"</h2>
+            <p class="hint">
+                "Or "
+                <a href=format!(
+                    "/profiles/{profile}/copy",
+                )>"copy the members of another profile you manage"</a> "."
+            </p>
             <BulkAddForm look=Look::new("Preview", "Preparing…").class("stack").named("Add many people")>
                 <input type="hidden" name="profile" value=profile.0 />
                 <div class="field">

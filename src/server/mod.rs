@@ -81,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         move || shell(options.clone())
     };
     let app = Router::new()
+        .merge(crate::export::ssr::routes(context.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .nest_service("/pkg", bundle(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));

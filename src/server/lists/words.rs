@@ -86,7 +86,8 @@ pub trait SearchWords {
 impl_for_connections! {
     impl SearchWords {
         async fn write_words(&mut self, people: &[Person<'_>]) -> Result<(), sqlx::Error> {
-            let rows: Vec<Row> = people.iter().flat_map(|&(user, name_key, email)| rows(user, name_key, email)).collect();
+            let rows: Vec<Row> =
+                people.iter().flat_map(|&(user, name_key, email)| rows(user, name_key, email)).collect();
             for chunk in rows.chunks(BATCH) {
                 let mut sql = sqlx::QueryBuilder::new(
                     "INSERT INTO search_words (user_id, word, previous, name_key, email) ",
