@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -260,6 +261,7 @@ end
         ("Picker suggestions (POST)", "/api/users/suggest", suggest),
     ]
     return {"name": name, "users": users, "profiles": profiles, "links": links, "biggest": int(biggest_size),
+            "biggest_id": biggest,
             "seed_seconds": seed_seconds, "url": url, "server": server, "cookie": cookie, "reads": reads,
             "add_remove": str(add_remove), "rounds": [[] for _ in reads]}
 
@@ -293,6 +295,44 @@ def measure_writes(scale):
         bulk_cpu.append((cpu_ticks(server.proc.pid) - ticks) * TICK_MS)
     scale["bulk"], scale["bulk_cpu"] = statistics.median(bulk_seconds), statistics.median(bulk_cpu)
     scale["bulk_steal"] = steal_since(host)
+
+
+def rss_kib(pid):
+    """The process's resident memory now, in KiB (`/proc/PID/status`)."""
+    for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure_export(scale):
+    """Downloads the biggest profile's members as CSV, reading as fast as it comes: the
+    time, the size and the rows, the server's CPU, and how far its resident memory rose
+    above where it started (sampled every 20 ms)."""
+    server = scale["server"]
+    print(f"   {scale['name']}: export of the biggest profile …", flush=True)
+    baseline = rss_kib(server.proc.pid)
+    peak, done = [baseline], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kib(server.proc.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    request = urllib.request.Request(f"{server.base}/profiles/{scale['biggest_id']}/members.csv",
+                                     headers={"Cookie": scale["cookie"]})
+    t0, ticks, size, lines = time.time(), cpu_ticks(server.proc.pid), 0, 0
+    with urllib.request.urlopen(request) as res:
+        while chunk := res.read(1 << 16):
+            size, lines = size + len(chunk), lines + chunk.count(b"\n")
+    seconds = time.time() - t0
+    done.set()
+    sampler.join()
+    scale["export"] = {"seconds": seconds, "bytes": size, "rows": lines - 1,
+                       "cpu_ms": (cpu_ticks(server.proc.pid) - ticks) * TICK_MS,
+                       "rss_mib": (peak[0] - baseline) / 1024}
 
 
 def median_run(runs):
@@ -335,6 +375,7 @@ def main():
                     measure_read(scale, index)
         for scale in runs:
             measure_writes(scale)
+            measure_export(scale)
     finally:
         for scale in runs:
             scale["server"].stop()
@@ -383,6 +424,12 @@ def main():
         lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | | "
                      f"{run['bulk_cpu']:.0f} | {run['bulk_steal']:.0f} | |")
         lines.append("")
+        if "export" in run:
+            e = run["export"]
+            lines.append(f"Export of the biggest profile's members as CSV: {e['rows']:,} rows, {e['bytes'] / 1e6:.1f} MB "
+                         f"in {e['seconds']:.2f} s ({e['bytes'] / 1e6 / e['seconds']:.0f} MB/s), server CPU "
+                         f"{e['cpu_ms']:,.0f} ms, its resident memory up {e['rss_mib']:.1f} MiB at most.")
+            lines.append("")
         first, deep = run["rounds"][0], run["rounds"][1]
         if first and deep:
             p50, low, high = per_round(first, deep, 1)
