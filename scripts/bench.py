@@ -459,7 +459,23 @@ def main():
     lines.append(f"Release WASM: {wasm_raw:,} bytes, {wasm_gz:,} bytes gzipped (-9){served}.")
     report = "\n".join(lines)
     print("\n" + report)
-    pathlib.Path("bench-results.md").write_text(report + "\n")
+    keep_latest(report, "PostgreSQL" if args.postgres else "SQLite")
+
+
+def keep_latest(report, database):
+    """Writes `report` to bench-results.md as the latest of `database`, keeping the latest
+    report of the other database beside it."""
+    path = pathlib.Path("bench-results.md")
+    sections = {}
+    if path.exists():
+        for part in path.read_text().split("\n## ")[1:]:
+            sections[part.split(" ", 1)[0]] = "## " + part.rstrip("\n")
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    sections[database] = f"## {database} (finished {stamp}, on {commit or 'an unknown commit'})\n\n{report}"
+    head = "# Benchmark reports: the latest run on each database\n\nWritten by `scripts/bench.sh`; BENCHMARKS.md reads them.\n"
+    body = "\n\n".join(sections[name] for name in ("SQLite", "PostgreSQL") if name in sections)
+    path.write_text(f"{head}\n{body}\n")
 
 
 if __name__ == "__main__":
