@@ -16,6 +16,7 @@ use crate::{
         bulk::BulkPage,
         history::{AccessOnPage, ProfileHistoryPage, WhyPage},
         home::HomePage,
+        invitations::InvitationPage,
         islands::{Look, SignOutForm},
         not_found::NotFound,
         profiles::{AllProfilesPage, MyProfilesPage, ProfileCopyPage, ProfilePage, ProfileSettingsPage},
@@ -81,6 +82,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/forgot") view=ForgotPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/confirm") view=ConfirmPage ssr=SsrMode::Async />
                 <Route path=path!("/reset") view=ResetPasswordPage ssr=SsrMode::Async />
+                <Route path=path!("/invitation") view=InvitationPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/account/confirm-password") view=ConfirmPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />

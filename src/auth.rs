@@ -88,9 +88,24 @@ pub async fn setup_admin(
     Ok(())
 }
 
-/// Signs in. A wrong password and an unknown email get the same answer.
+/// Where a sign-in may send the browser afterwards: a path on this site, never another site
+/// (`//host`, `/\host`), so a link can't make the sign-in page an open redirect.
+pub fn local_path(next: &str) -> Option<&str> {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control);
+    local.then_some(next)
+}
+
+/// Signs in, then goes to `next` (a path on this site) or home. A wrong password and an
+/// unknown email get the same answer.
 #[server(prefix = "/api", endpoint = "sign_in")]
-pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    #[server(default)] next: Option<String>,
+) -> Result<(), AppError> {
     use crate::access::session;
     use crate::server::limits::{self, Guesser, Limited};
     // Public by design: this is how one becomes authorized. Limited instead: past too many
@@ -117,7 +132,7 @@ pub async fn sign_in(email: String, password: String) -> Result<(), AppError> {
                 return Err(AppError::Unauthorized(crate::lifecycle::DEACTIVATED.into()));
             }
             ssr::begin_session(&state, id, device.is_none()).await?;
-            leptos_axum::redirect("/");
+            leptos_axum::redirect(next.as_deref().and_then(local_path).unwrap_or("/"));
         }
         ssr::Checked::Waiting => {
             // The password of a registration still waiting for its address to be confirmed:

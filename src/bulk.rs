@@ -22,9 +22,12 @@ pub const MAX_OPEN_DRAFTS: i64 = 20;
 pub enum RowStatus {
     /// Will be (or was) added, changed or removed.
     Change,
-    /// Nothing to do: already there, already at that level, not on the profile, listed twice.
+    /// Nothing to do: already there, already at that level, not on the profile, listed twice,
+    /// already invited.
     Unchanged,
-    /// Not an email address, or no account uses it.
+    /// Will be (or was) invited: no account its author may see uses the address.
+    Invite,
+    /// Not an email address.
     Unknown,
     /// Not allowed: it would leave no manager, or lock you out.
     Refused,
@@ -35,7 +38,7 @@ pub struct BulkRow {
     /// The email as pasted, or the member's name.
     pub label: String,
     pub status: RowStatus,
-    /// "will add as member", "already a manager", "no account uses this email"…
+    /// "will add as member", "already a manager", "will invite as member"…
     pub note: String,
 }
 
@@ -69,6 +72,11 @@ pub struct BulkChange {
 impl BulkChange {
     pub fn count(&self, status: RowStatus) -> usize {
         self.rows.iter().filter(|r| r.status == status).count()
+    }
+
+    /// How many rows do something: a change or an invitation.
+    pub fn actionable(&self) -> usize {
+        self.count(RowStatus::Change) + self.count(RowStatus::Invite)
     }
 
     pub fn title(&self) -> String {
@@ -202,7 +210,8 @@ pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
     let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
     crate::access::require_manage(draft.profile).await?;
-    let mut bulk = ssr::run(&state.db, &draft, me.id, me.is_admin, false).await?;
+    let mine = ssr::Mine { me: me.id, me_admin: me.is_admin, findable: crate::access::findable(&me)? };
+    let mut bulk = ssr::run(&state, &draft, mine, false).await?;
     if bulk.applied && bulk.kind == BulkKind::Remove {
         bulk.undoable = crate::history::ssr::undoable(&state.db, id).await?;
     }
@@ -217,9 +226,10 @@ pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
     let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
     crate::access::require_manage(draft.profile).await?;
-    let report = ssr::run(&state.db, &draft, me.id, me.is_admin, true).await?;
-    let changed = report.count(RowStatus::Change);
-    tracing::info!(bulk = id, profile = %draft.profile, changed, "bulk change applied");
+    let mine = ssr::Mine { me: me.id, me_admin: me.is_admin, findable: crate::access::findable(&me)? };
+    let report = ssr::run(&state, &draft, mine, true).await?;
+    let (changed, invited) = (report.count(RowStatus::Change), report.count(RowStatus::Invite));
+    tracing::info!(bulk = id, profile = %draft.profile, changed, invited, "bulk change applied");
     leptos_axum::redirect(&format!("/profiles/{}/bulk/{id}", draft.profile));
     Ok(())
 }
@@ -248,12 +258,17 @@ pub mod ssr {
 
     use super::{BulkChange, BulkKind, BulkRow, RowStatus, MAX_OPEN_DRAFTS};
     use crate::{
+        access::Findable,
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
         history::{ssr::Change, Action},
+        invitations::ssr::{InvitationStatements, Terms},
         memberships::ssr::rule_to_error,
         record_history_all,
-        server::db::{dialect_of, Db, Dialect, Pool},
+        server::{
+            db::{dialect_of, Db, Dialect, Pool},
+            state::AppState,
+        },
         with_db,
     };
 
@@ -365,9 +380,10 @@ pub mod ssr {
     }
 
     /// What one row will do, worked out from the profile's current state.
-    #[derive(Clone, Copy)]
+    #[derive(Clone)]
     enum Plan {
         Add(UserId),
+        Invite(Email),
         Remove(UserId),
         Set(UserId),
         Nothing,
@@ -392,12 +408,19 @@ pub mod ssr {
     /// The reads and writes of a bulk change, inside its transaction. Written once for both
     /// backends' connections by [`impl_for_connections!`].
     trait BulkStatements {
-        /// The accounts among `emails`, by email.
+        /// The accounts among `emails` that `findable` may see, by email.
         async fn accounts(
             &mut self,
             profile: ProfileId,
             emails: &[String],
+            findable: Findable,
         ) -> Result<HashMap<String, Account>, AppError>;
+        /// The addresses among `emails` with an open invitation to the profile.
+        async fn invited(
+            &mut self,
+            profile: ProfileId,
+            emails: &[String],
+        ) -> Result<HashSet<String>, AppError>;
         /// The members among `ids`, with their name and access.
         async fn members(
             &mut self,
@@ -434,6 +457,7 @@ pub mod ssr {
                 &mut self,
                 profile: ProfileId,
                 emails: &[String],
+                findable: Findable,
             ) -> Result<HashMap<String, Account>, AppError> {
                 let mut found = HashMap::new();
                 for chunk in emails.chunks(CHUNK) {
@@ -443,12 +467,41 @@ pub mod ssr {
                     );
                     sql.push_bind(profile).push(" WHERE u.email IN (");
                     push_list(&mut sql, chunk.iter().cloned());
+                    // An account its author may not see is left out: the row invites it,
+                    // as it would an address with no account.
+                    if let Findable::SharingWith(me) = findable {
+                        sql.push(
+                            " AND (m.access IS NOT NULL OR EXISTS (SELECT 1 FROM memberships theirs \
+                             JOIN memberships mine ON mine.profile_id = theirs.profile_id \
+                             AND mine.user_id = ",
+                        );
+                        sql.push_bind(me).push(" WHERE theirs.user_id = u.id))");
+                    }
                     let rows: Vec<(String, UserId, String, Option<Access>)> =
                         sql.build_query_as().fetch_all(&mut *self).await?;
                     found.extend(rows.into_iter().map(|(email, id, name, access)| {
                         let account: Account = (id, name, access);
                         (email, account)
                     }));
+                }
+                Ok(found)
+            }
+
+            async fn invited(
+                &mut self,
+                profile: ProfileId,
+                emails: &[String],
+            ) -> Result<HashSet<String>, AppError> {
+                let mut found = HashSet::new();
+                let now = Timestamp(chrono::Utc::now());
+                for chunk in emails.chunks(CHUNK) {
+                    let mut sql =
+                        sqlx::QueryBuilder::new("SELECT email FROM invitations WHERE profile_id = ");
+                    sql.push_bind(profile).push(" AND outcome IS NULL AND expires_at > ").push_bind(now);
+                    sql.push(" AND email IN (");
+                    push_list(&mut sql, chunk.iter().cloned());
+                    let rows: Vec<String> = sql.build_query_scalar().fetch_all(&mut *self).await?;
+                    found.extend(rows);
                 }
                 Ok(found)
             }
@@ -593,12 +646,12 @@ pub mod ssr {
     /// row is locked first (SQLite's write lock does the same), so no other change to its
     /// members can slip between the check and the change.
     pub async fn run(
-        db: &Db,
+        state: &AppState,
         draft: &Draft,
-        me: UserId,
-        me_admin: bool,
+        mine: Mine,
         apply: bool,
     ) -> Result<BulkChange, AppError> {
+        let db = &state.db;
         let profile_name: String = with_db!(db, |pool| {
             sqlx::query_scalar("SELECT name FROM profiles WHERE id = $1")
                 .bind(draft.profile)
@@ -636,8 +689,9 @@ pub mod ssr {
                 BulkKind::Add => {
                     let access = draft.access.unwrap_or(Access::Member);
                     let (emails, parsed) = parse_emails(&draft.items);
-                    let accounts = tx.accounts(draft.profile, &emails).await?;
-                    plan_adds(draft, parsed, &accounts, access, apply)
+                    let accounts = tx.accounts(draft.profile, &emails, mine.findable).await?;
+                    let invited = tx.invited(draft.profile, &emails).await?;
+                    plan_adds(draft, parsed, (&accounts, &invited), access, apply)
                 }
                 BulkKind::Remove | BulkKind::SetAccess => {
                     let ids: Vec<UserId> =
@@ -648,13 +702,14 @@ pub mod ssr {
                             .bind(draft.profile)
                             .fetch_one(&mut *tx)
                             .await?;
-                    let mine = Mine { me, me_admin };
                     plan_member_changes(draft, &ids, &current, managers, mine, apply)
                 }
             };
             let (rows, plans): (Vec<BulkRow>, Vec<Plan>) = planned.into_iter().unzip();
             if apply {
-                let mut changes = carry_out(&mut *tx, draft, me, &plans).await?;
+                let terms = Terms::new(state, draft.profile, draft.access.unwrap_or(Access::Member), mine.me);
+                tx.invite_all(&state.mail, terms, &invitees(&plans)).await?;
+                let mut changes = carry_out(&mut *tx, draft, mine.me, &plans).await?;
                 for change in &mut changes {
                     change.bulk = Some(draft.id);
                 }
@@ -667,12 +722,24 @@ pub mod ssr {
             }
             Ok::<_, AppError>(rows)
         })?;
+        if apply {
+            state.mail.wake();
+        }
         Ok(done(rows, apply))
     }
 
     const ALREADY_APPLIED: &str = "This change has been applied already.";
 
-    /// Carries out the planned rows: adds, then removals, then changes of access.
+    /// The addresses the planned rows invite.
+    fn invitees(plans: &[Plan]) -> Vec<Email> {
+        plans
+            .iter()
+            .filter_map(|p| if let Plan::Invite(email) = p { Some(email.clone()) } else { None })
+            .collect()
+    }
+
+    /// Carries out the planned rows but invitations: adds, then removals, then changes of
+    /// access.
     async fn carry_out<C: BulkStatements>(
         conn: &mut C,
         draft: &Draft,
@@ -706,15 +773,16 @@ pub mod ssr {
         (emails, parsed)
     }
 
-    /// Each pasted line of a bulk add: whom it adds, or why no one.
+    /// Each pasted line of a bulk add: whom it adds or invites, or why no one.
     fn plan_adds(
         draft: &Draft,
         parsed: Vec<Result<Email, Unusable>>,
-        accounts: &HashMap<String, Account>,
+        (accounts, invited): (&HashMap<String, Account>, &HashSet<String>),
         access: Access,
         apply: bool,
     ) -> Vec<Planned> {
         let verb = if apply { "added" } else { "will add" };
+        let invite = if apply { "invited" } else { "will invite" };
         let plan = |raw: &String, parsed: Result<Email, Unusable>| {
             let label = raw.clone();
             let email = match parsed {
@@ -727,7 +795,12 @@ pub mod ssr {
                 Ok(email) => email,
             };
             match accounts.get(email.as_str()) {
-                None => planned(label, RowStatus::Unknown, "no account uses this email", Plan::Nothing),
+                None if invited.contains(email.as_str()) => {
+                    planned(label, RowStatus::Unchanged, "invited already", Plan::Nothing)
+                }
+                None => {
+                    planned(label, RowStatus::Invite, format!("{invite} as {access}"), Plan::Invite(email))
+                }
                 Some((_, name, Some(current))) => planned(
                     label,
                     RowStatus::Unchanged,
@@ -742,11 +815,13 @@ pub mod ssr {
         draft.items.iter().zip(parsed).map(|(raw, parsed)| plan(raw, parsed)).collect()
     }
 
-    /// Who runs a bulk change: no one loses their own right to manage by it, but an admin.
+    /// Who runs a bulk change: no one loses their own right to manage by it, but an admin;
+    /// and whose accounts they may see, whom its rows add rather than invite.
     #[derive(Clone, Copy)]
-    struct Mine {
-        me: UserId,
-        me_admin: bool,
+    pub struct Mine {
+        pub me: UserId,
+        pub me_admin: bool,
+        pub findable: Findable,
     }
 
     /// Each chosen member of a removal or a change of access: what happens to them, or why

@@ -32,6 +32,10 @@ pub struct Entry {
     pub since: Option<Timestamp>,
     /// For a removal: whether it has been undone.
     pub undone: bool,
+    /// For an addition: whether the person joined by accepting an invitation.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub by_invitation: bool,
 }
 
 impl Entry {
@@ -42,6 +46,7 @@ impl Entry {
         match (self.role_id.is_some(), self.action) {
             (true, Action::Added | Action::Restored) => "was granted the role".into(),
             (true, Action::Removed | Action::Changed) => "lost the role".into(),
+            (false, Action::Added) if self.by_invitation => format!("joined by invitation as {after}"),
             (false, Action::Added) => format!("added as {after}"),
             (false, Action::Restored) => format!("restored as {after} (undo)"),
             (false, Action::Changed) => format!("changed from {before} to {after}"),
@@ -57,6 +62,7 @@ impl Entry {
         match (self.role_id.is_some(), self.action) {
             (true, Action::Added | Action::Restored) => ("was granted ", String::new()),
             (true, Action::Removed | Action::Changed) => ("lost ", String::new()),
+            (false, Action::Added) if self.by_invitation => ("joined ", format!(" by invitation as {after}")),
             (false, Action::Added) => ("added to ", format!(" as {after}")),
             (false, Action::Restored) => ("restored to ", format!(" as {after} (undo)")),
             (false, Action::Changed) => ("changed on ", format!(" from {before} to {after}")),
@@ -293,6 +299,8 @@ pub mod ssr {
         pub undo_of: Option<i64>,
         /// The bulk change it is part of, if any: what undoes a bulk removal whole.
         pub bulk: Option<i64>,
+        /// The invitation whose acceptance it is, if any.
+        pub invitation: Option<i64>,
     }
 
     #[derive(Clone, Copy, Debug)]
@@ -314,6 +322,7 @@ pub mod ssr {
                 added_by: None,
                 undo_of: None,
                 bulk: None,
+                invitation: None,
             }
         }
 
@@ -322,7 +331,7 @@ pub mod ssr {
         }
     }
 
-    /// How many entries one statement writes: eleven values each, well under either backend's
+    /// How many entries one statement writes: twelve values each, well under either backend's
     /// limit on a statement's values.
     pub const CHUNK: usize = 500;
 
@@ -332,7 +341,7 @@ pub mod ssr {
         ($changes:expr) => {{
             let mut sql = sqlx::QueryBuilder::new(
                 "INSERT INTO history (actor_id, user_id, profile_id, role_id, action, \
-                 access_before, access_after, since, added_by, undo_of, bulk_id) ",
+                 access_before, access_after, since, added_by, undo_of, bulk_id, invitation_id) ",
             );
             sql.push_values($changes, |mut row, change: &$crate::history::ssr::Change| {
                 let (profile, role) = match change.on {
@@ -349,7 +358,8 @@ pub mod ssr {
                     .push_bind(change.since)
                     .push_bind(change.added_by)
                     .push_bind(change.undo_of)
-                    .push_bind(change.bulk);
+                    .push_bind(change.bulk)
+                    .push_bind(change.invitation);
             });
             sql
         }};
@@ -465,7 +475,8 @@ pub mod ssr {
     const COLUMNS: &str =
         "SELECT h.id, h.at, a.display_name AS actor, h.user_id, u.display_name AS user_name, \
         h.profile_id, p.name AS profile_name, h.role_id, r.name AS role_name, h.action, h.access_before, \
-        h.access_after, h.since, EXISTS (SELECT 1 FROM history x WHERE x.undo_of = h.id) AS undone";
+        h.access_after, h.since, EXISTS (SELECT 1 FROM history x WHERE x.undo_of = h.id) AS undone, \
+        h.invitation_id IS NOT NULL AS by_invitation";
     const JOINS: &str = " LEFT JOIN users a ON a.id = h.actor_id \
         LEFT JOIN users u ON u.id = h.user_id \
         LEFT JOIN profiles p ON p.id = h.profile_id \

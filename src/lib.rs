@@ -20,6 +20,7 @@ pub mod export;
 pub mod flash;
 pub mod history;
 pub mod identity;
+pub mod invitations;
 pub mod lifecycle;
 pub mod mail_status;
 pub mod memberships;

@@ -57,16 +57,29 @@ pub async fn list_members(
     Ok(page)
 }
 
-/// Puts the person with `email` on the profile. Adding someone already there changes nothing
-/// and says so.
+/// Puts the person with `email` on the profile, when the caller may see their account
+/// (`access::Findable`); invites the address otherwise, whether or not it has an account,
+/// so the answer tells nothing the caller couldn't see. Adding someone already there
+/// changes nothing and says so.
 #[server(prefix = "/api", endpoint = "members/add")]
 pub async fn add_member(profile: ProfileId, email: String, access: String) -> Result<(), AppError> {
+    use crate::invitations::ssr as invitations;
     let (me, _) = crate::access::require_manage(profile).await?;
     let email = crate::domain::Email::parse(&email)?;
     let access = Access::parse(&access)?;
     let state = crate::server::state::current()?;
-    let (user, entry) = ssr::add(&state.db, profile, &email, access, me.id).await?;
-    confirm_change(profile, user, Some(entry));
+    let findable = crate::access::findable(&me)?;
+    match invitations::findable_account(&state.db, findable, &email).await? {
+        Some(user) => {
+            let entry = ssr::add(&state.db, profile, user, access, me.id).await?;
+            confirm_change(profile, user, Some(entry));
+        }
+        None => {
+            let terms = invitations::Terms::new(&state, profile, access, me.id);
+            let id = invitations::invite(&state, terms, &email).await?;
+            leptos_axum::redirect(&format!("/profiles/{profile}?invited={id}#invitation-{id}"));
+        }
+    }
     Ok(())
 }
 
@@ -122,7 +135,7 @@ pub async fn leave_profile(profile: ProfileId, confirm: Option<String>) -> Resul
 pub mod ssr {
     use super::{Member, LAST_MANAGER};
     use crate::{
-        domain::{Access, Email, ProfileId, Timestamp, UserId},
+        domain::{Access, ProfileId, Timestamp, UserId},
         error::AppError,
         history::{ssr::Change, Action},
         paging::Page,
@@ -210,66 +223,56 @@ pub mod ssr {
         }
     }
 
-    /// Adds the person with `email` to the profile and records it, in one transaction. The
-    /// primary key settles a race between two identical adds.
+    /// Adds `user` to the profile and records it, in one transaction; the history entry.
+    /// The primary key settles a race between two identical adds.
     pub async fn add(
         db: &Db,
         profile: ProfileId,
-        email: &Email,
+        user: UserId,
         access: Access,
         by: UserId,
-    ) -> Result<(UserId, i64), AppError> {
-        let added = with_db!(db, |pool| {
+    ) -> Result<i64, AppError> {
+        with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let added: Option<(UserId, Timestamp)> = sqlx::query_as(
+            let added: Option<Timestamp> = sqlx::query_scalar(
                 "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
-                 SELECT $1, u.id, $3, $4, u.name_key, u.email FROM users u WHERE u.email = $2 \
-                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id, added_at",
+                 SELECT $1, u.id, $3, $4, u.name_key, u.email FROM users u WHERE u.id = $2 \
+                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING added_at",
             )
             .bind(profile)
-            .bind(email.as_str())
+            .bind(user)
             .bind(access.as_str())
             .bind(by)
             .fetch_optional(&mut *tx)
             .await?;
-            match added {
-                Some((user, since)) => {
-                    let change = Change {
-                        after: Some(access),
-                        since: Some(since),
-                        added_by: Some(by),
-                        ..Change::membership(by, user, profile, Action::Added)
-                    };
-                    let entry = record_history!(&mut *tx, &change)?;
-                    tx.commit().await?;
-                    Ok::<_, AppError>(Some((user, entry)))
-                }
-                None => Ok(None),
+            if let Some(since) = added {
+                let change = Change {
+                    after: Some(access),
+                    since: Some(since),
+                    added_by: Some(by),
+                    ..Change::membership(by, user, profile, Action::Added)
+                };
+                let entry = record_history!(&mut *tx, &change)?;
+                tx.commit().await?;
+                return Ok(entry);
             }
-        })?;
-        if let Some(added) = added {
-            return Ok(added);
-        }
-        // Nothing was added: say why.
-        let existing: Option<(String, String)> = with_db!(db, |pool| {
-            sqlx::query_as(
+            // Nothing was added: say why.
+            let existing: Option<(String, String)> = sqlx::query_as(
                 "SELECT u.display_name, m.access FROM users u \
-                 JOIN memberships m ON m.user_id = u.id AND m.profile_id = $1 WHERE u.email = $2",
+                 JOIN memberships m ON m.user_id = u.id AND m.profile_id = $1 WHERE u.id = $2",
             )
             .bind(profile)
-            .bind(email.as_str())
-            .fetch_optional(pool)
-            .await
-        })?;
-        match existing {
-            Some((name, access)) => {
-                Err(AppError::Conflict(format!("{name} is already on this profile, as {access}.")))
+            .bind(user)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match existing {
+                Some((name, access)) => {
+                    Err(AppError::Conflict(format!("{name} is already on this profile, as {access}.")))
+                }
+                // The account went meanwhile.
+                None => Err(AppError::NotFound),
             }
-            None => Err(AppError::invalid(
-                "email",
-                format!("No account uses {email}. Ask them to register first."),
-            )),
-        }
+        })
     }
 
     /// Sets someone's access and records the change; returns the history entry. Setting the

@@ -141,56 +141,84 @@ pub mod ssr {
     ) -> Result<UserId, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let grant_admin = match admin {
-                AdminGrant::Always => true,
-                AdminGrant::Never => false,
-                AdminGrant::SetupToken(digest) => {
-                    // Used up here, in the transaction that makes the admin: of two uses at
-                    // once, one deletes the row and the other finds none.
-                    let spent: Option<String> = sqlx::query_scalar(
-                        "DELETE FROM setup_tokens WHERE id = $1 AND expires_at > $2 RETURNING id",
-                    )
-                    .bind(&digest)
-                    .bind(chrono::Utc::now().timestamp())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if spent.is_none() {
-                        return Err(AppError::Conflict(SETUP_LINK_SPENT.into()));
-                    }
-                    true
-                }
-            };
-            let inserted = sqlx::query_scalar(
-                "INSERT INTO users (email, display_name, name_key, password_hash) \
-                 VALUES ($1, $2, $3, $4) RETURNING id",
-            )
-            .bind(email.as_str())
-            .bind(name.as_str())
-            .bind(name.key())
-            .bind(password_hash)
-            .fetch_one(&mut *tx)
-            .await;
-            let id: UserId = match inserted {
-                Ok(id) => id,
-                Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(EMAIL_TAKEN.into())),
-                Err(e) => return Err(e.into()),
-            };
-            tx.write_words(&[(id, &name.key(), email.as_str())]).await?;
-            if grant_admin {
-                let (role, since): (RoleId, Timestamp) = sqlx::query_as(
-                    "INSERT INTO user_roles (user_id, role_id, name_key, email) \
-                     SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r \
-                     WHERE u.id = $1 AND r.name = 'admin' RETURNING role_id, assigned_at",
-                )
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-                let change = Change { since: Some(since), ..Change::role(None, id, role, Action::Added) };
-                record_history!(&mut *tx, &change)?;
-            }
+            let id = tx.insert_account(email, name, password_hash, admin).await?;
             tx.commit().await?;
             Ok(id)
         })
+    }
+
+    /// Making an account inside a caller's transaction, as [`create`] and joining by
+    /// invitation do.
+    pub trait NewAccounts {
+        /// The new account's id; a taken email is a [`AppError::Conflict`].
+        fn insert_account(
+            &mut self,
+            email: &Email,
+            name: &DisplayName,
+            password_hash: &str,
+            admin: AdminGrant,
+        ) -> impl std::future::Future<Output = Result<UserId, AppError>> + Send;
+    }
+
+    crate::impl_for_connections! {
+        impl NewAccounts {
+            async fn insert_account(
+                &mut self,
+                email: &Email,
+                name: &DisplayName,
+                password_hash: &str,
+                admin: AdminGrant,
+            ) -> Result<UserId, AppError> {
+                let grant_admin = match admin {
+                    AdminGrant::Always => true,
+                    AdminGrant::Never => false,
+                    AdminGrant::SetupToken(digest) => {
+                        // Used up here, in the transaction that makes the admin: of two uses at
+                        // once, one deletes the row and the other finds none.
+                        let spent: Option<String> = sqlx::query_scalar(
+                            "DELETE FROM setup_tokens WHERE id = $1 AND expires_at > $2 RETURNING id",
+                        )
+                        .bind(&digest)
+                        .bind(chrono::Utc::now().timestamp())
+                        .fetch_optional(&mut *self)
+                        .await?;
+                        if spent.is_none() {
+                            return Err(AppError::Conflict(SETUP_LINK_SPENT.into()));
+                        }
+                        true
+                    }
+                };
+                let inserted = sqlx::query_scalar(
+                    "INSERT INTO users (email, display_name, name_key, password_hash) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(email.as_str())
+                .bind(name.as_str())
+                .bind(name.key())
+                .bind(password_hash)
+                .fetch_one(&mut *self)
+                .await;
+                let id: UserId = match inserted {
+                    Ok(id) => id,
+                    Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict(EMAIL_TAKEN.into())),
+                    Err(e) => return Err(e.into()),
+                };
+                self.write_words(&[(id, &name.key(), email.as_str())]).await?;
+                if grant_admin {
+                    let (role, since): (RoleId, Timestamp) = sqlx::query_as(
+                        "INSERT INTO user_roles (user_id, role_id, name_key, email) \
+                         SELECT u.id, r.id, u.name_key, u.email FROM users u, roles r \
+                         WHERE u.id = $1 AND r.name = 'admin' RETURNING role_id, assigned_at",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *self)
+                    .await?;
+                    let change = Change { since: Some(since), ..Change::role(None, id, role, Action::Added) };
+                    record_history!(&mut *self, &change)?;
+                }
+                Ok(id)
+            }
+        }
     }
 
     /// The id and password hash for `email`, if an account has it.

@@ -55,7 +55,7 @@ async fn a_bulk_add_previews_every_row_then_applies_in_one_go() {
         [
             ("ann@example.com", "Change"),
             ("bob@example.com", "Unchanged"),
-            ("nobody@example.com", "Unknown"),
+            ("nobody@example.com", "Invite"),
             ("not-an-email", "Unknown"),
             ("ANN@example.com", "Unchanged"),
             ("cy@example.com", "Change"),

@@ -33,22 +33,28 @@ async fn a_registration_makes_no_account_until_its_mailed_link_confirms_the_addr
     assert_eq!(asked.session_cookie(), None, "no one is signed in");
     assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 0, "no account yet");
 
-    // Until then the address can't be found or added: there is no account to find.
+    // Until then the address can't be found or added: there is no account, and adding it
+    // invites it, as any address with none.
     let admin = app.admin("root@example.com", "Root", PW).await;
     let profile =
         app.json("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&admin)).await;
     let add =
         [("profile", profile.to_string()), ("email", "ada@example.com".into()), ("access", "member".into())];
     let add: Vec<(&str, &str)> = add.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert!(!app.call("/api/members/add", &add, Some(&admin)).await.status.is_success());
+    assert!(app.call("/api/members/add", &add, Some(&admin)).await.status.is_success());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM memberships m JOIN profiles p ON p.id = m.profile_id").await,
+        1
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM invitations WHERE email = 'ada@example.com'").await, 1);
 
     // Signing in with the registration's password says to confirm first.
     let early = app.call("/api/sign_in", &[("email", "ada@example.com"), ("password", PW)], None).await;
     assert!(early.status.is_success(), "{} {}", early.status, early.body);
     assert_eq!(early.session_cookie(), None);
 
-    let mail = app.mail_arriving("ada@example.com", 1).await.remove(0);
-    assert_eq!(mail.subject, "Confirm your address for Roster");
+    let mail = app.mail_arriving("ada@example.com", 2).await;
+    let mail = mail.into_iter().find(|m| m.subject == "Confirm your address for Roster").expect("its link");
     let link = mail.link("/confirm?token=");
     assert!(link.starts_with("http://roster.test/confirm?token="), "{link}");
     let page = app.get(&mail.local_link("/confirm?token="), None).await;

@@ -195,6 +195,8 @@ const PAGES: &[&str] = &[
     "/register",
     "/setup",
     "/setup?token=x",
+    "/invitation",
+    "/invitation?token=x",
     "/nowhere",
     "/pkg/../Cargo.toml",
 ];
@@ -221,6 +223,8 @@ const READERS: &[&str] = &[
     "/api/profiles/of_user",
     "/api/profiles/all",
     "/api/bulk/get",
+    "/api/invitations/list",
+    "/api/invitations/get",
     "/api/roles/list",
     "/api/roles/get",
     "/api/roles/holders",
@@ -243,7 +247,9 @@ const OUTSIDER_MAY: &[&str] = &[
 /// The data: every table's rows, as text, but the sign-in bookkeeping.
 async fn data(app: &TestApp) -> Vec<String> {
     let mut all = Vec::new();
-    for table in ["users", "profiles", "memberships", "history", "roles", "user_roles", "bulk_changes"] {
+    for table in
+        ["users", "profiles", "memberships", "history", "roles", "user_roles", "bulk_changes", "invitations"]
+    {
         all.push(format!("{table}: {}", app.count(&format!("SELECT COUNT(*) FROM {table}")).await));
     }
     for sql in [

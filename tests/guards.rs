@@ -34,6 +34,7 @@ struct World {
     removal: String,
     bulk: String,
     role: String,
+    invitation: String,
 }
 
 async fn world() -> World {
@@ -70,7 +71,15 @@ async fn world() -> World {
         .json("/api/roles/create", &[("name", "mentor"), ("description", "")], Some(&admin))
         .await
         .to_string();
-    World { app, owner, outsider, owner_id, profile, removal, bulk, role }
+    // No account uses the address: an invitation, whoever's directory.
+    app.json(
+        "/api/members/add",
+        &[("profile", &profile), ("email", "stranger@example.com"), ("access", "member")],
+        Some(&owner),
+    )
+    .await;
+    let invitation = app.count("SELECT id FROM invitations").await.to_string();
+    World { app, owner, outsider, owner_id, profile, removal, bulk, role, invitation }
 }
 
 /// A server function's path, who may call it, and its form.
@@ -162,6 +171,16 @@ fn calls(w: &World) -> Vec<Call> {
         ("/api/bulk/get", Open::Guarded, vec![("id", w.bulk.clone())]),
         ("/api/bulk/apply", Open::Guarded, vec![("id", w.bulk.clone())]),
         ("/api/bulk/undo", Open::Guarded, vec![("id", w.bulk.clone())]),
+        ("/api/invitations/list", Open::Guarded, vec![p(), ("all", s("yes"))]),
+        ("/api/invitations/resend", Open::Guarded, vec![p(), ("invitation", w.invitation.clone())]),
+        ("/api/invitations/revoke", Open::Guarded, vec![p(), ("invitation", w.invitation.clone())]),
+        ("/api/invitations/get", Open::Public, vec![("token", s("not-a-token"))]),
+        ("/api/invitations/accept", Open::Own, vec![("token", s("not-a-token"))]),
+        (
+            "/api/invitations/join",
+            Open::Public,
+            vec![("token", s("not-a-token")), ("display_name", s("New")), ("password", s(PW))],
+        ),
         ("/api/users/get", Open::Guarded, vec![("id", w.owner_id.clone())]),
         ("/api/users/list", Open::Guarded, vec![]),
         ("/api/profiles/all", Open::Guarded, vec![]),
@@ -199,12 +218,15 @@ fn calls(w: &World) -> Vec<Call> {
 /// Row counts of everything a call could change.
 async fn snapshot(app: &TestApp) -> Vec<i64> {
     let mut counts = Vec::new();
-    for table in ["users", "profiles", "memberships", "history", "roles", "user_roles", "bulk_changes"] {
+    for table in
+        ["users", "profiles", "memberships", "history", "roles", "user_roles", "bulk_changes", "invitations"]
+    {
         counts.push(app.count(&format!("SELECT COUNT(*) FROM {table}")).await);
     }
     counts.push(app.count("SELECT COUNT(*) FROM profiles WHERE name = 'Private'").await);
     counts.push(app.count("SELECT COUNT(*) FROM roles WHERE name = 'mentor'").await);
     counts.push(app.count("SELECT COUNT(*) FROM bulk_changes WHERE applied_at IS NULL").await);
+    counts.push(app.count("SELECT COUNT(*) FROM invitations WHERE outcome IS NULL").await);
     counts
 }
 

@@ -118,11 +118,8 @@ async fn a_preview_with_nothing_to_change_offers_no_button_that_would_do_nothing
     let profile =
         app.json("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&boss)).await;
     let profile = profile.to_string();
-    let form = [
-        ("profile", profile.as_str()),
-        ("emails", "nobody@example.com\nboss@example.com"),
-        ("access", "member"),
-    ];
+    let form =
+        [("profile", profile.as_str()), ("emails", "not an email\nboss@example.com"), ("access", "member")];
     let draft = app.call("/api/bulk/add", &form, Some(&boss)).await.body;
     let page = app.get(&format!("/profiles/{profile}/bulk/{}", draft.trim()), Some(&boss)).await.body;
     assert!(page.contains("data-testid=\"nothing-to-apply\""), "{page}");

@@ -29,7 +29,7 @@ const GHOST: i64 = 734_529;
 
 async fn world(directory: Directory) -> World {
     let app = TestApp::with_settings(|s| s.people_directory = directory).await;
-    app.admin("admin@example.com", "Admin", PW).await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
     let carl = app.register("carl@example.com", "Carl Caller", PW).await;
     app.register("fay@example.com", "Fay Friend", PW).await;
     let hash = roster::auth::ssr::hash_password(roster::domain::Password::parse(PW).unwrap()).await.unwrap();
@@ -42,9 +42,10 @@ async fn world(directory: Directory) -> World {
     let stan_cookie = app.sign_in("stan@example.com", PW).await;
     let mine = make_profile(&app, "Mine", &carl).await;
     let theirs = make_profile(&app, "Theirs", &stan_cookie).await;
-    for (profile, cookie) in [(&mine, &carl), (&theirs, &stan_cookie)] {
+    // An admin, who sees everyone, adds her to both (their managers would invite her).
+    for profile in [&mine, &theirs] {
         let add = [("profile", profile.as_str()), ("email", "fay@example.com"), ("access", "member")];
-        app.json("/api/members/add", &add, Some(cookie)).await;
+        app.json("/api/members/add", &add, Some(&admin)).await;
     }
     let fay = app.count("SELECT id FROM users WHERE email = 'fay@example.com'").await;
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM users WHERE id = {GHOST}")).await, 0);
@@ -150,13 +151,17 @@ async fn people_one_shares_a_profile_with_stay_findable_and_explainable() {
     let theirs = app.count("SELECT id FROM profiles WHERE name = 'Theirs'").await.to_string();
     let add = [("profile", theirs.as_str()), ("email", "carl@example.com"), ("access", "member")];
     app.json("/api/members/add", &add, Some(&stan_cookie)).await;
+    app.accept_invitation("carl@example.com", carl.unwrap(), 1).await;
     let found = app.json("/api/users/suggest", &[("profile", mine), ("q", "stan")], carl).await;
     assert_eq!(found[0]["id"], w.stan);
-    // Adding a stranger still works by their exact email.
-    let brand_new = app.register("nell@example.com", "Nell New", PW).await;
-    drop(brand_new);
+    // Adding a stranger by their exact email invites them, as it would an address with no
+    // account: nothing says the account exists until they accept.
+    app.register("nell@example.com", "Nell New", PW).await;
     let add = [("profile", mine), ("email", "nell@example.com"), ("access", "member")];
     app.json("/api/members/add", &add, carl).await;
+    let nell = "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = 'nell@example.com'";
+    assert_eq!(app.count(nell).await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM invitations WHERE email = 'nell@example.com'").await, 1);
 }
 
 #[tokio::test]

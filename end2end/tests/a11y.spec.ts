@@ -1,7 +1,17 @@
 import AxeBuilder from "@axe-core/playwright";
 import { type Page } from "@playwright/test";
 
-import { ADMIN_EMAIL, ADMIN_PASSWORD, expect, hydrated, signedInAs, signIn, signOut, test } from "./helpers";
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  expect,
+  hydrated,
+  invitationLink,
+  signedInAs,
+  signIn,
+  signOut,
+  test,
+} from "./helpers";
 
 /** axe-core's findings on the page as it is now, one line each, to read in a failure. */
 async function violations(page: Page): Promise<string[]> {
@@ -35,6 +45,12 @@ async function signedInPages(page: Page): Promise<string[]> {
   await expect(page.getByRole("heading", { level: 1, name: `Audit ${nonce}` })).toBeVisible();
   const profile = new URL(page.url()).pathname;
   const me = await page.getByTestId("signed-in-as").getByRole("link").getAttribute("href");
+  // An invitation waiting on the profile, and the page its link lands on.
+  const invited = `invited.${nonce}@example.com`;
+  await page.getByLabel("Name or email of the person to add").fill(invited);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByTestId("invitations")).toContainText(invited);
+  const invitation = await invitationLink(invited);
   // A bulk change's preview, with a row for each kind of answer.
   await page.getByLabel(/^Emails, one per line/).fill(`${ADMIN_EMAIL}\nnobody.${nonce}@example.com`);
   await page.getByRole("button", { name: "Preview" }).last().click();
@@ -60,6 +76,7 @@ async function signedInPages(page: Page): Promise<string[]> {
     `${admin}`,
     "/account",
     "/account/confirm-password",
+    invitation,
   ];
 }
 

@@ -139,6 +139,45 @@ export async function mailedLink(to: string, path: string, nth = 1): Promise<str
   return new URL(link![0]).pathname + new URL(link![0]).search;
 }
 
+/** The `nth` invitation link mailed to `to` (its path and query), once it has arrived. */
+export async function invitationLink(to: string, nth = 1): Promise<string> {
+  let links: string[] = [];
+  await expect
+    .poll(
+      () => {
+        links = mailTo(to).flatMap((mail) => mail.match(/https?:\/\/[^\s"<>]*\/invitation\?token=[A-Za-z0-9_\-]*/) ?? []);
+        return links.length;
+      },
+      { message: `an invitation to ${to}`, timeout: 30_000 },
+    )
+    .toBeGreaterThanOrEqual(nth);
+  const url = new URL(links[nth - 1]);
+  return url.pathname + url.search;
+}
+
+/** Accepts, on `page` (signed in as the invitee), the `nth` invitation mailed to `email`. */
+export async function acceptInvitation(page: Page, email: string, nth = 1) {
+  await page.goto(await invitationLink(email, nth));
+  await page.getByRole("button", { name: "Accept and join" }).click();
+  await expect(page.getByTestId("joined-notice")).toBeVisible();
+}
+
+/**
+ * Adds `email`, an account the manager on `page` shares no profile with, as the default
+ * directory has it: the add invites the address, and the invitee (signed in on `invitee`)
+ * accepts from the mailed link. Ends with `page` back on the profile, the invitee on it.
+ */
+export async function inviteAndAccept(page: Page, invitee: Page, email: string, access = "member") {
+  const path = new URL(page.url()).pathname;
+  await page.getByLabel("Name or email of the person to add").fill(email);
+  await page.getByLabel("As", { exact: true }).selectOption(access);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByTestId("invitation-notice")).toContainText(`Invited ${email} as ${access}`);
+  await acceptInvitation(invitee, email);
+  await page.goto(path);
+  await expect(membersTable(page).getByRole("row").filter({ hasText: email })).toBeVisible();
+}
+
 /** The plain text of every message from this run's server to `to`, oldest first. */
 function mailTo(to: string): string[] {
   const maildir = process.env.ROSTER_TEST_MAILDIR;

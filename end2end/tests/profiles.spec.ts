@@ -1,10 +1,12 @@
 import {
+  acceptInvitation,
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
   createProfile,
   expect,
   holdWasm,
   hydrated,
+  inviteAndAccept,
   membersTable,
   register,
   signedInAs,
@@ -30,15 +32,21 @@ test("two people share a profile, hand it over, and outsiders see nothing", asyn
   const bobEmail = uniqueEmail("bob");
   await register(bob, bobEmail, "Bob Baker");
 
-  // Alice adds Bob as a member.
+  // Alice adds Bob, whom she shares no profile with: that invites his address, and says no
+  // more than it would of an address with no account. The page is at the invitation's row.
   await alice.getByLabel("Name or email of the person to add").fill(bobEmail);
   await alice.getByLabel("As", { exact: true }).selectOption("member");
   await alice.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(alice.getByTestId("invitation-notice")).toContainText(`Invited ${bobEmail} as member`);
+  expect(new URL(alice.url()).hash).toMatch(/^#invitation-\d+$/);
+  await expect(alice.getByTestId("invitations").getByRole("row").filter({ hasText: bobEmail })).toContainText("Alice Able");
+  await expect(alice.getByTestId("member-count")).toHaveText("1");
+  // Bob accepts from the mailed link, and is a member.
+  await acceptInvitation(bob, bobEmail);
+  await alice.goto(path);
   await expect(memberRow(alice, bobEmail)).toContainText("Member");
   await expect(alice.getByTestId("member-count")).toHaveText("2");
-  // Said where it happened, and the page is at Bob's row.
-  await expect(alice.getByTestId("change-notice")).toHaveText("Bob Baker added as member.");
-  expect(new URL(alice.url()).hash).toMatch(/^#member-\d+$/);
+  await expect(alice.getByTestId("invitation-count")).toHaveText("(0)");
 
   // Adding him again changes nothing and says so. (The add reloaded the page: with
   // JavaScript, wait for its islands, or the form goes as a plain post.)
@@ -199,9 +207,7 @@ test("a member leaves a profile only once they tick that they understand", async
   await register(member, memberEmail, `Leaver ${nonce}`);
   await register(page, uniqueEmail("keeper"), `Keeper ${nonce}`);
   const path = await createProfile(page, `Left ${nonce}`);
-  await page.getByLabel("Name or email of the person to add").fill(memberEmail);
-  await page.getByRole("button", { name: "Add", exact: true }).click();
-  await expect(memberRow(page, memberEmail)).toBeVisible();
+  await inviteAndAccept(page, member, memberEmail);
 
   // The members tab has no settings in the way; they are a tab of their own.
   await member.goto(path);
@@ -249,9 +255,7 @@ test("a manager downloads the members and the history as CSV files", async ({ pa
 
   await register(page, uniqueEmail("csv-manager"), `Manager ${nonce}`);
   const path = await createProfile(page, `Export ${nonce}`);
-  await page.getByLabel("Name or email of the person to add").fill(memberEmail);
-  await page.getByRole("button", { name: "Add", exact: true }).click();
-  await expect(memberRow(page, memberEmail)).toBeVisible();
+  await inviteAndAccept(page, member, memberEmail);
 
   const [members] = await Promise.all([
     page.waitForEvent("download"),
@@ -285,13 +289,11 @@ test("a manager copies the members of another profile they manage, through the p
   const memberEmail = uniqueEmail("copied");
   const member = await (await browser.newContext({ javaScriptEnabled })).newPage();
   await register(member, memberEmail, `Copied ${nonce}`);
-  await member.context().close();
 
   await register(page, uniqueEmail("copier"), `Copier ${nonce}`);
   await createProfile(page, `Source ${nonce}`);
-  await page.getByLabel("Name or email of the person to add").fill(memberEmail);
-  await page.getByRole("button", { name: "Add", exact: true }).click();
-  await expect(memberRow(page, memberEmail)).toBeVisible();
+  await inviteAndAccept(page, member, memberEmail);
+  await member.context().close();
   const target = await createProfile(page, `Target ${nonce}`);
 
   await page.getByRole("link", { name: "copy the members of another profile you manage" }).click();
@@ -300,7 +302,7 @@ test("a manager copies the members of another profile they manage, through the p
   await page.getByLabel("Copy the members of").selectOption({ label: `Source ${nonce} (2 members)` });
   await page.getByRole("button", { name: "Preview" }).click();
   await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
-  await expect(page.getByTestId("bulk-summary")).toHaveText("1 to change · 1 unchanged · 0 unknown · 0 refused");
+  await expect(page.getByTestId("bulk-summary")).toHaveText("1 to change · 0 to invite · 1 unchanged · 0 unknown · 0 refused");
   await page.getByRole("button", { name: "Apply 1 change" }).click();
   await expect(page.getByRole("heading", { name: "Done" })).toBeVisible();
   await page.goto(target);

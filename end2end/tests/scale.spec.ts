@@ -1,10 +1,12 @@
 import {
+  acceptInvitation,
   ADMIN_EMAIL,
   ADMIN_PASSWORD,
   createProfile,
   expect,
   holdWasm,
   hydrated,
+  inviteAndAccept,
   membersTable,
   register,
   signedInAs,
@@ -26,20 +28,20 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   const nonce = Math.random().toString(36).slice(2, 8);
   const alice = uniqueEmail("alice");
   await register(page, alice, `Alice ${nonce}`);
-  // Carol shares a profile with Alice (her own, where she adds Alice); Dan shares nothing.
-  // People are private: Alice's picker finds Carol, and Dan only by his exact email.
+  // Carol shares a profile with Alice (her own, which Alice joins by Carol's invitation); Dan
+  // shares nothing. People are private: Alice's picker finds Carol, and not Dan, whom adding
+  // by his email invites.
   const people: Record<string, string> = {};
+  const dan = await (await browser.newContext({ javaScriptEnabled })).newPage();
   for (const who of ["carol", "dan"]) {
-    const other = await (await browser.newContext({ javaScriptEnabled })).newPage();
+    const other = who === "dan" ? dan : await (await browser.newContext({ javaScriptEnabled })).newPage();
     people[who] = uniqueEmail(who);
     await register(other, people[who], `${who[0].toUpperCase()}${who.slice(1)} ${nonce}`);
     if (who === "carol") {
       await createProfile(other, `Carol's club ${nonce}`);
-      await other.getByLabel("Name or email of the person to add").fill(alice);
-      await other.getByRole("button", { name: "Add", exact: true }).click();
-      await expect(membersTable(other).getByRole("row").filter({ hasText: alice })).toBeVisible();
+      await inviteAndAccept(other, page, alice);
+      await other.context().close();
     }
-    await other.context().close();
   }
   const path = await createProfile(page, `Crowd ${nonce}`);
 
@@ -104,14 +106,21 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   await page.getByLabel(/^Emails, one per line/).fill(`${people.dan}, ${nobody}\n${people.carol}`);
   await page.getByRole("button", { name: "Preview" }).last().click();
   await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
-  await expect(page.getByTestId("bulk-summary")).toHaveText("1 to change · 1 unchanged · 1 unknown · 0 refused");
+  await expect(page.getByTestId("bulk-summary")).toHaveText("0 to change · 2 to invite · 1 unchanged · 0 unknown · 0 refused");
+  // Dan's account and an address with none read the same: neither is named.
   const rows = page.getByTestId("bulk-rows");
-  await expect(rows.getByRole("row").filter({ hasText: people.dan })).toContainText(`will add Dan ${nonce} as member`);
-  await expect(rows.getByRole("row").filter({ hasText: nobody })).toContainText("no account uses this email");
+  await expect(rows.getByRole("row").filter({ hasText: people.dan })).toContainText("will invite as member");
+  await expect(rows.getByRole("row").filter({ hasText: nobody })).toContainText("will invite as member");
   await expect(rows.getByRole("row").filter({ hasText: people.carol })).toContainText("is already a member");
-  await page.getByRole("button", { name: "Apply 1 change" }).click();
+  await expect(rows).not.toContainText(`Dan ${nonce}`);
+  await page.getByRole("button", { name: "Apply 2 changes" }).click();
   await expect(page.getByRole("heading", { name: "Done" })).toBeVisible();
-  await expect(page.getByTestId("bulk-summary")).toHaveText("1 changed · 1 unchanged · 1 unknown · 0 refused");
+  await expect(page.getByTestId("bulk-summary")).toHaveText("0 changed · 2 invited · 1 unchanged · 0 unknown · 0 refused");
+  await page.goto(path);
+  await expect(page.getByTestId("member-count")).toHaveText("2");
+  await expect(page.getByTestId("invitation-count")).toHaveText("(2)");
+  await acceptInvitation(dan, people.dan);
+  await dan.context().close();
   await page.goto(path);
   await expect(page.getByTestId("member-count")).toHaveText("3");
   const since = await memberRow(page, people.dan).locator("time").getAttribute("datetime");
@@ -174,10 +183,8 @@ test("member lists search, filter and sort from the address and from the form", 
     const other = await (await browser.newContext({ javaScriptEnabled })).newPage();
     const email = uniqueEmail(name.toLowerCase());
     await register(other, email, `${name} ${nonce}`);
+    await inviteAndAccept(page, other, email);
     await other.context().close();
-    await page.getByLabel("Name or email of the person to add").fill(email);
-    await page.getByRole("button", { name: "Add", exact: true }).click();
-    await expect(memberRow(page, email)).toBeVisible();
   }
   await expect(page.getByTestId("total")).toHaveText("4 members");
   const names = () => membersTable(page).locator("tbody tr td:nth-child(2)").allTextContents();
@@ -228,10 +235,8 @@ test("a manager ticks members, previews the change with its refusals, and applie
     const other = await (await browser.newContext({ javaScriptEnabled })).newPage();
     others[name] = uniqueEmail(name.toLowerCase());
     await register(other, others[name], `${name} ${nonce}`);
+    await inviteAndAccept(page, other, others[name]);
     await other.context().close();
-    await page.getByLabel("Name or email of the person to add").fill(others[name]);
-    await page.getByRole("button", { name: "Add", exact: true }).click();
-    await expect(memberRow(page, others[name])).toBeVisible();
   }
 
   const zedSince = await memberRow(page, others.Zed).locator("time").getAttribute("datetime");

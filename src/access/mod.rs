@@ -3,14 +3,16 @@
 //! | who                      | may                                                          |
 //! | ------------------------ | ------------------------------------------------------------ |
 //! | anyone                   | register, sign in, sign out, ask who is signed in; ask for a |
-//! |                          | reset link, and set a password with one                      |
+//! |                          | reset link, and set a password with one; with an invitation's|
+//! |                          | link, see what it offers and register to accept it           |
 //! | a signed-in person       | create a profile; see and change their own account, their    |
 //! |                          | own page, their own profiles, their own history and their    |
-//! |                          | own security log                                             |
+//! |                          | own security log; accept an invitation to their address      |
 //! | a profile's member       | see the profile, its members, its history, who had access on |
 //! |                          | a day and why someone on it (now or in its history) has it;  |
 //! |                          | leave it                                                     |
-//! | a profile's manager      | all a member may, and change the profile and its members     |
+//! | a profile's manager      | all a member may, and change the profile and its members;    |
+//! |                          | invite, see, resend and withdraw its invitations             |
 //! | an admin                 | everything: every profile, person, history and security log; |
 //! |                          | roles, their holders and their history, and sending someone  |
 //! |                          | a reset link, are admins' alone                              |
@@ -18,7 +20,8 @@
 //! People are private ([`Directory`]): a person who is not an admin learns another account's
 //! name, email, admin status or existence only through a profile they share (its members,
 //! its history), or from anyone when the operator opens the directory to everyone. Adding
-//! someone they can't see takes that person's exact email.
+//! an address whose account they can't see invites it ([`crate::invitations`]), exactly as
+//! an address with no account: the answer tells them nothing.
 //!
 //! Whoever may not see a thing gets the same "not found" (404) as for a thing that doesn't
 //! exist, so ids can't be probed; a member who may see a profile but not change it gets 403.

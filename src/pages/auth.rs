@@ -13,11 +13,13 @@ use crate::confirmation::{registration_rules, Rules};
 
 #[component]
 pub fn SignInPage() -> impl IntoView {
+    // Where to go once signed in, such as the invitation that asked to sign in first.
+    let next = use_query_map().read_untracked().get("next").filter(|n| crate::auth::local_path(n).is_some());
     view! {
         <Title text="Sign in" />
         <section class="card narrow">
             <h1>"Sign in"</h1>
-            <SignInForm />
+            <SignInForm next />
             <p class="muted">
                 <a href="/forgot">"Forgot your password?"</a>
             </p>

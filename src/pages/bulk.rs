@@ -35,16 +35,20 @@ pub fn BulkPage() -> impl IntoView {
 fn BulkView(bulk: BulkChange) -> impl IntoView {
     let counts = [
         (RowStatus::Change, if bulk.applied { "changed" } else { "to change" }),
+        (RowStatus::Invite, if bulk.applied { "invited" } else { "to invite" }),
         (RowStatus::Unchanged, "unchanged"),
         (RowStatus::Unknown, "unknown"),
         (RowStatus::Refused, "refused"),
     ];
+    // Only an add invites anyone.
+    let adding = bulk.kind == BulkKind::Add;
     let summary = counts
         .iter()
+        .filter(|(status, _)| adding || *status != RowStatus::Invite)
         .map(|(status, label)| format!("{} {label}", bulk.count(*status)))
         .collect::<Vec<_>>()
         .join(" · ");
-    let changes = bulk.count(RowStatus::Change);
+    let changes = bulk.actionable();
     let profile = format!("/profiles/{}", bulk.profile_id);
     let undo = (bulk.kind == BulkKind::Remove).then_some(UndoRemovals {
         id: bulk.id,
@@ -84,7 +88,7 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
     };
     let row = |row: BulkRow| {
         let class = match row.status {
-            RowStatus::Change => "ok",
+            RowStatus::Change | RowStatus::Invite => "ok",
             RowStatus::Unchanged => "muted",
             RowStatus::Unknown | RowStatus::Refused => "bad",
         };

@@ -5,8 +5,8 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    error_view, id_or_not_found, islands::UndoRows, param_id, query, DownloadLink, Empty, ListQuery, Pager,
-    Total, When,
+    error_view, id_or_not_found, invitations::InvitationRecords, islands::UndoRows, param_id, query,
+    DownloadLink, Empty, ListQuery, Pager, Total, When,
 };
 use crate::{
     domain::{ProfileId, UserId},
@@ -16,6 +16,7 @@ use crate::{
         explain_access, list_profile_changes, list_profile_history, who_had_access, AccessAt, AccessPath,
         Action, Entry, SubjectEntry, UndoRemoval,
     },
+    invitations::list_invitations,
     paging::Page,
     profiles::get_profile,
 };
@@ -264,6 +265,13 @@ pub fn ProfileHistoryPage() -> impl IntoView {
         move || id.get(),
         |id| async move { list_profile_changes(ProfileId(id_or_not_found(id)?)).await },
     );
+    // Every invitation and what became of it, for a manager (anyone else is refused).
+    let invitations = Resource::new(
+        move || (id.get(), query("invitations_after").get()),
+        |(id, after)| async move {
+            list_invitations(ProfileId(id_or_not_found(id)?), Some("yes".into()), after).await
+        },
+    );
     view! {
         <Transition fallback=|| {
             view! { <p class="muted">"Loading…"</p> }
@@ -323,6 +331,19 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                             Err(err) => error_view(err),
                         }}
                     </section>
+                    {invitations
+                        .await
+                        .ok()
+                        .filter(|_| profile.can_manage)
+                        .map(|page| {
+                            let base = format!("/profiles/{pid}/history?");
+                            view! {
+                                <section class="card" aria-labelledby="invitations-heading">
+                                    <h2 id="invitations-heading">"Invitations"</h2>
+                                    <InvitationRecords page base />
+                                </section>
+                            }
+                        })}
                 }
                     .into_any()
             })}

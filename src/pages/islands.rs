@@ -24,6 +24,7 @@ use crate::{
     flash::FORM_FIELD,
     history::UndoRemoval,
     identity::{ChangeEmail, ChangeName},
+    invitations::{AcceptInvitation, JoinByInvitation, ResendInvitation, RevokeInvitation},
     lifecycle::{DeactivateUser, DeleteMyAccount, DeleteUser, ReactivateUser},
     memberships::{AddMember, ChangeAccess, LeaveProfile, RemoveMember},
     profiles::{CreateProfile, DeleteProfile, UpdateProfile},
@@ -205,6 +206,7 @@ form_island! {
     DeleteMyAccountForm => DeleteMyAccount;
     ConfirmPasswordForm => ConfirmPassword;
     ResendLinkForm => ResendConfirmation;
+    AcceptInvitationForm => AcceptInvitation;
 }
 
 /// Sends `ev`'s form through `action` if the form posts to it; whether it did.
@@ -268,6 +270,8 @@ rows_island! {
     UnassignRows { unassign: UnassignRole }
     /// The account page's sessions: each one's "sign out".
     SessionRows { end: EndSession }
+    /// A profile's open invitations: each one's "send again" and "withdraw".
+    InvitationRows { resend: ResendInvitation, revoke: RevokeInvitation }
 }
 
 /// The bulk bar's container: hidden, once the page is live, while nothing is ticked.
@@ -376,8 +380,10 @@ macro_rules! account_form {
 }
 
 account_form! {
-    SignInForm() => SignIn, "Sign in", ("Sign in", "Signing in…"), |error| {
+    /// Signing in, then going to `next` (a path on this site) or home.
+    SignInForm(next: Option<String>) => SignIn, "Sign in", ("Sign in", "Signing in…"), |error| {
         view! {
+            <input type="hidden" name="next" value=next />
             <Field name="email" label="Email" kind="email" autocomplete="username" server_error=error />
             <Field
                 name="password"
@@ -400,6 +406,38 @@ account_form! {
         view! {
             <input type="hidden" name="token" value=token />
             <NewAccountFields error />
+        }
+    }
+
+    /// An account for the address an invitation (`token`) went to, which joins its profile.
+    JoinByInvitationForm(token: String, email: String) => JoinByInvitation, "Create your account and join",
+    ("Create account and join", "Joining…"),
+    |error| {
+        view! {
+            <input type="hidden" name="token" value=token />
+            <div class="field">
+                <label for="invited-email">"Email"</label>
+                <input
+                    id="invited-email"
+                    type="email"
+                    value=email
+                    readonly
+                    aria-describedby="invited-email-hint"
+                />
+                <p class="hint" id="invited-email-hint">
+                    "The address the invitation went to: following its link confirmed it."
+                </p>
+            </div>
+            <Field
+                name="display_name"
+                label="Display name"
+                autocomplete="name"
+                hint="How other people will see you."
+                maxlength=DisplayName::MAX_CHARS
+                validate=check_name
+                server_error=error
+            />
+            <NewPasswordField name="password" label="Password" error />
         }
     }
 
@@ -644,7 +682,7 @@ fn picker_hint(everyone: bool) -> &'static str {
     } else {
         concat!(
             "Type to see up to ten people you share a profile with, then pick one with the ",
-            "arrow keys and Enter; add anyone else by their exact email.",
+            "arrow keys and Enter; type anyone else's email to invite them.",
         )
     }
 }

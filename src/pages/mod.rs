@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bulk;
 pub mod history;
 pub mod home;
+pub mod invitations;
 pub mod islands;
 pub mod not_found;
 pub mod profiles;

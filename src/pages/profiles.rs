@@ -8,6 +8,7 @@ use super::{
     error_view,
     history::ProfileTabs,
     id_or_not_found,
+    invitations::InvitationsSection,
     islands::{
         BulkAddForm, BulkChangeForm, BulkCopyForm, CreateProfileForm, DeleteProfileForm, LeaveProfileForm,
         Look, MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR, BULK_COUNT,
@@ -22,6 +23,7 @@ use crate::{
     error::AppError,
     export::Export,
     history::{get_entry, Entry},
+    invitations::{list_invitations, Invitation},
     memberships::{list_members, AddMember, ChangeAccess, Member, RemoveMember},
     paging::Page,
     profiles::{
@@ -429,6 +431,11 @@ pub fn ProfilePage() -> impl IntoView {
         .get_untracked()
         .and_then(|r| r.parse::<i64>().ok())
         .map(|entry| Resource::new(|| (), move |_| async move { get_entry(entry).await.ok() }));
+    // The open invitations, for a manager (anyone else is refused, and sees none).
+    let invitations = Resource::new(
+        move || (id.get(), query("invitations_after").get()),
+        |(id, after)| async move { list_invitations(ProfileId(id_or_not_found(id)?), None, after).await },
+    );
     // People to add, found by the "Find" form (`?find=`): the picker's way without JS.
     let found = id.get_untracked().zip(query("find").get_untracked()).map(|(id, q)| {
         Resource::new(
@@ -462,7 +469,9 @@ pub fn ProfilePage() -> impl IntoView {
                     None => None,
                 };
                 let members = members.await;
-                view! { <ProfileSections profile removal changed found members list /> }.into_any()
+                let invitations = invitations.await.ok().filter(|_| profile.can_manage);
+                view! { <ProfileSections profile removal changed found members invitations list /> }
+                    .into_any()
             })}
         </Transition>
     }
@@ -477,9 +486,18 @@ fn ProfileSections(
     changed: Option<Entry>,
     found: Option<Vec<Suggestion>>,
     members: Result<Page<Member>, AppError>,
+    invitations: Option<Page<Invitation>>,
     list: ListQuery,
 ) -> impl IntoView {
     let pid = profile.id;
+    // Just joined by accepting an invitation.
+    let joined = query("joined").get_untracked().and(profile.my_access).map(|access| {
+        view! {
+            <p class="notice" role="status" data-testid="joined-notice">
+                {format!("Welcome: you joined {} as a {access}.", profile.name)}
+            </p>
+        }
+    });
     let can_manage = profile.can_manage;
     let everyone = profile.finds_everyone;
     view! {
@@ -496,6 +514,7 @@ fn ProfileSections(
             {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
         </p>
         <ProfileTabs id=pid current="members" settings=profile.has_settings() />
+        {joined}
         {removal.map(|entry| view! { <UndoBanner entry /> })}
         {changed
             .map(|entry| {
@@ -535,6 +554,7 @@ fn ProfileSections(
                     }
                 })}
         </section>
+        {invitations.map(|page| view! { <InvitationsSection profile=pid page /> })}
         {can_manage.then(|| view! { <BulkAddSection profile=pid /> })}
     }
 }
@@ -938,7 +958,7 @@ fn FindPeople(
         Some(found) if found.is_empty() => Some(if everyone {
             "No one matches. Add them by their email above."
         } else {
-            "No one you share a profile with matches. Add anyone else by their exact email above."
+            "No one you share a profile with matches. Type anyone else's email above to invite them."
         }),
         _ => None,
     };

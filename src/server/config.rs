@@ -58,6 +58,8 @@ pub struct Settings {
     /// How many bulk requests (a bulk change started or applied) one person may make in a
     /// minute. `ROSTER_BULK_PER_MINUTE`.
     pub bulk_per_minute: u32,
+    /// How many days an invitation's link works (1 to 90). `ROSTER_INVITATION_DAYS`.
+    pub invitation_days: u32,
     /// A request that takes longer than this many seconds is cut off with 503 (a slow body
     /// included), and on PostgreSQL no statement runs longer. `ROSTER_REQUEST_TIMEOUT_SECS`.
     pub request_timeout_secs: u32,
@@ -245,6 +247,7 @@ impl Default for Settings {
             people_directory: Directory::Shared,
             signups_per_address: 20,
             bulk_per_minute: 60,
+            invitation_days: 14,
             request_timeout_secs: 30,
             header_timeout_secs: 10,
             database_wait_secs: 5,
@@ -344,6 +347,7 @@ impl Settings {
             ("ROSTER_DATABASE_WAIT_SECS", &mut self.database_wait_secs),
             ("ROSTER_SHUTDOWN_GRACE_SECS", &mut self.shutdown_grace_secs),
             ("ROSTER_BULK_PER_MINUTE", &mut self.bulk_per_minute),
+            ("ROSTER_INVITATION_DAYS", &mut self.invitation_days),
         ] {
             if let Some(v) = var(key) {
                 *field = parsed(key, v)?;
@@ -393,6 +397,9 @@ impl Settings {
         }
         if self.signups_per_address == 0 || self.bulk_per_minute == 0 {
             bail!("signups_per_address and bulk_per_minute must be at least 1");
+        }
+        if !(1..=90).contains(&self.invitation_days) {
+            bail!("invitation_days must be from 1 to 90");
         }
         let waits = [self.request_timeout_secs, self.header_timeout_secs, self.database_wait_secs];
         if waits.contains(&0) {

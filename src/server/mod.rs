@@ -12,6 +12,7 @@ pub mod mail;
 pub mod security;
 pub mod seed;
 pub mod state;
+pub mod sweep;
 pub mod tokens;
 
 pub use state::AppState;
@@ -226,6 +227,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let state = AppState::new(with_public_url(settings, &address), db.clone());
     tracing::info!(site_root = %state.leptos_options.site_root, "serving the site");
     let sender = mail::spawn(db.clone(), state.mail.clone());
+    let sweeper = sweep::spawn(db.clone());
     // A fresh install has no administrator, and no one who registers becomes one: the
     // operator opens this link (or runs `roster user create --admin`).
     if let Some(link) = crate::auth::ssr::offer_setup_link(&db, state.mail.site()).await? {
@@ -239,6 +241,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     http::serve(listener, router(state), patience, shutdown_signal()).await;
     // A mail cut off mid-delivery stays claimed, and goes again once its claim lapses.
     sender.abort();
+    sweeper.abort();
     db.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -82,6 +82,11 @@ impl TestApp {
         // Most tests register accounts to use them at once. The default, `required`, is
         // tests/confirmation.rs's (and every browser test's), through the mail.
         settings.email_confirmation = roster::server::config::Confirmation::Off;
+        // Most tests add the people they register to profiles directly, as in an
+        // organisation whose directory is open to all. The default, `shared`, in which adding
+        // an account one may not see invites it, is tests/privacy.rs's and
+        // tests/invitations.rs's (and every browser test's).
+        settings.people_directory = roster::server::config::Directory::Everyone;
         adjust(&mut settings);
         let connections = settings.database_max_connections.unwrap_or(5);
         let db = Db::open(&settings.database_url, connections, Open::from_settings(&settings, true))
@@ -112,6 +117,17 @@ impl TestApp {
         let mailer = roster::server::mail::Mailer::from_settings(&self.settings);
         roster::server::mail::deliver_due(&self.db, &mailer).await.expect("deliver the mail that is due");
         self.inbox.messages(&format!("roster-{}@", self.mail_tag), to)
+    }
+
+    /// Accepts, as the invitee signed in with `cookie`, the `nth` invitation mailed to
+    /// `email`, and checks that it worked.
+    pub async fn accept_invitation(&self, email: &str, cookie: &str, nth: usize) {
+        let mail = self.mail_arriving(email, nth).await;
+        let invitations: Vec<_> = mail.iter().filter(|m| m.text.contains("/invitation?token=")).collect();
+        let link = invitations.get(nth - 1).expect("the invitation's mail").link("/invitation?token=");
+        let token = link.split_once("token=").map(|(_, t)| t.to_owned()).expect("a token");
+        let res = self.call("/api/invitations/accept", &[("token", &token)], Some(cookie)).await;
+        assert!(res.status.is_success(), "accept the invitation to {email}: {} {}", res.status, res.body);
     }
 
     /// The same database behind a brand-new router: what a restart or a second process sees.

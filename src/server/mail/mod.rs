@@ -125,6 +125,8 @@ pub enum Landing {
     Reset,
     /// Makes the first administrator.
     Setup,
+    /// Joins a profile one was invited to.
+    Invitation,
 }
 
 impl Landing {
@@ -134,6 +136,7 @@ impl Landing {
             Landing::Confirm => "/confirm",
             Landing::Reset => "/reset",
             Landing::Setup => "/setup",
+            Landing::Invitation => "/invitation",
         };
         format!("{}{path}?token={token}", site.trim_end_matches('/'))
     }
