@@ -306,3 +306,27 @@ async fn internal_errors_never_reach_the_browser_in_detail() {
     assert!(res.error().to_string().ends_with(&format!("(Reference: {id})")));
     assert!(!res.body.contains("sessions"), "no SQL or table names: {}", res.body);
 }
+
+#[tokio::test]
+async fn signing_in_goes_on_to_a_path_of_this_site_and_never_to_another_site() {
+    let app = TestApp::new().await;
+    app.register("ada@example.com", "Ada", PW).await;
+    let cases = [
+        ("/invitation?token=abc", "/invitation?token=abc"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("", "/"),
+    ];
+    for (next, to) in cases {
+        let form = [("email", "ada@example.com"), ("password", PW), ("next", next)];
+        let res = app.submit("/api/sign_in", &form, "/signin", None).await;
+        assert_eq!(res.status, StatusCode::FOUND, "{next}");
+        assert_eq!(res.location(), Some(to), "{next}");
+    }
+    // The page keeps a local `next` for its form, and drops any other.
+    let page = app.get("/signin?next=%2Finvitation%3Ftoken%3Dabc", None).await.body;
+    assert!(page.contains(r#"name="next" value="/invitation?token=abc""#), "{page}");
+    let page = app.get("/signin?next=%2F%2Fevil.example", None).await.body;
+    assert!(!page.contains("evil.example"), "{page}");
+}

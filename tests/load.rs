@@ -28,7 +28,8 @@ async fn two_hundred_fifty_six_clients_mixing_reads_and_writes_see_no_errors() {
     let seconds: u64 = std::env::var("ROSTER_LOAD_SECONDS").ok().and_then(|n| n.parse().ok()).unwrap_or(5);
     let (url, _dir) = common::fresh_database().await;
     // A realistic dataset, and an admin to drive it.
-    assert!(roster(&url).arg("migrate").output().unwrap().status.success());
+    let migrated = roster(&url).arg("migrate").output().unwrap();
+    assert!(migrated.status.success(), "roster migrate: {}", String::from_utf8_lossy(&migrated.stderr));
     let seeded = roster(&url)
         .args(["seed", "--users", "5000", "--profiles", "200", "--per-user", "5"])
         .output()

@@ -26,7 +26,7 @@ test("a manager invites addresses, sends one again, withdraws one; the invitee r
   await expect(page.getByTestId("invitation-notice")).toHaveText("Invitation withdrawn: its link no longer works.");
   await expect(invitations.getByRole("row").filter({ hasText: dropped })).toHaveCount(0);
   if (javaScriptEnabled) await hydrated(page);
-  await page.getByRole("button", { name: `Send the invitation to ${newbie} again` }).click();
+  await page.getByRole("button", { name: `Send again to ${newbie}` }).click();
   await expect(page.getByTestId("invitation-notice")).toContainText(`Sent the invitation to ${newbie} again`);
   const first = await invitationLink(newbie, 1);
   const second = await invitationLink(newbie, 2);

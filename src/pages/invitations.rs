@@ -128,11 +128,7 @@ fn InvitationRow(profile: ProfileId, invitation: Invitation) -> impl IntoView {
                 <form action=ResendInvitation::PATH method="post" class="inline-form">
                     <input type="hidden" name="profile" value=profile.0 />
                     <input type="hidden" name="invitation" value=id />
-                    <button
-                        type="submit"
-                        class="button small"
-                        aria-label=format!("Send the invitation to {email} again")
-                    >
+                    <button type="submit" class="button small" aria-label=format!("Send again to {email}")>
                         "Send again"
                     </button>
                     <button

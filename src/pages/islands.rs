@@ -383,7 +383,7 @@ account_form! {
     /// Signing in, then going to `next` (a path on this site) or home.
     SignInForm(next: Option<String>) => SignIn, "Sign in", ("Sign in", "Signing in…"), |error| {
         view! {
-            <input type="hidden" name="next" value=next />
+            <input type="hidden" name="next" value=next.unwrap_or_default() />
             <Field name="email" label="Email" kind="email" autocomplete="username" server_error=error />
             <Field
                 name="password"
