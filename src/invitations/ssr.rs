@@ -114,6 +114,12 @@ pub trait InvitationStatements {
         email: &str,
     ) -> impl std::future::Future<Output = Result<Option<ProfileId>, AppError>> + Send;
 
+    /// The address of the open invitation with `token`, if there is one.
+    fn open_email(
+        &mut self,
+        token: &str,
+    ) -> impl std::future::Future<Output = Result<Option<String>, AppError>> + Send;
+
     /// Why the invitation with `token` can't be used by the person with `email` (or by
     /// anyone, with `None`): the error to answer with.
     fn why_not(
@@ -234,6 +240,16 @@ crate::impl_for_connections! {
             Ok(Some(profile))
         }
 
+        async fn open_email(&mut self, token: &str) -> Result<Option<String>, AppError> {
+            Ok(sqlx::query_scalar(
+                "SELECT email FROM invitations WHERE token = $1 AND outcome IS NULL AND expires_at > $2",
+            )
+            .bind(digest(token.trim()))
+            .bind(Timestamp(chrono::Utc::now()))
+            .fetch_optional(&mut *self)
+            .await?)
+        }
+
         async fn why_not(&mut self, token: &str, email: Option<&str>) -> Result<AppError, AppError> {
             let row: Option<(String, Option<Outcome>, Timestamp)> = sqlx::query_as(
                 "SELECT email, outcome, expires_at FROM invitations WHERE token = $1",
@@ -264,14 +280,7 @@ crate::impl_for_connections! {
 pub async fn open_address(db: &Db, token: &str) -> Result<Email, AppError> {
     with_db!(db, |pool| {
         let mut conn = pool.acquire().await?;
-        let email: Option<String> = sqlx::query_scalar(
-            "SELECT email FROM invitations WHERE token = $1 AND outcome IS NULL AND expires_at > $2",
-        )
-        .bind(digest(token.trim()))
-        .bind(Timestamp(chrono::Utc::now()))
-        .fetch_optional(&mut *conn)
-        .await?;
-        match email {
+        match conn.open_email(token).await? {
             Some(email) => Email::parse(&email),
             None => Err(conn.why_not(token, None).await?),
         }
@@ -335,14 +344,7 @@ pub async fn join(
 ) -> Result<(UserId, ProfileId), AppError> {
     with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let email: Option<String> = sqlx::query_scalar(
-            "SELECT email FROM invitations WHERE token = $1 AND outcome IS NULL AND expires_at > $2",
-        )
-        .bind(digest(token.trim()))
-        .bind(Timestamp(chrono::Utc::now()))
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(email) = email else { return Err(tx.why_not(token, None).await?) };
+        let Some(email) = tx.open_email(token).await? else { return Err(tx.why_not(token, None).await?) };
         let user =
             match tx.insert_account(&Email::parse(&email)?, name, password_hash, AdminGrant::Never).await {
                 Err(AppError::Conflict(message)) if message == EMAIL_TAKEN => {

@@ -428,16 +428,7 @@ account_form! {
                     "The address the invitation went to: following its link confirmed it."
                 </p>
             </div>
-            <Field
-                name="display_name"
-                label="Display name"
-                autocomplete="name"
-                hint="How other people will see you."
-                maxlength=DisplayName::MAX_CHARS
-                validate=check_name
-                server_error=error
-            />
-            <NewPasswordField name="password" label="Password" error />
+            <NameAndPasswordFields error />
         }
     }
 
@@ -528,6 +519,14 @@ fn NewAccountFields(error: Signal<Option<AppError>>) -> impl IntoView {
             validate=check_email
             server_error=error
         />
+        <NameAndPasswordFields error />
+    }
+}
+
+/// A new account's name and password, each checked as it changes.
+#[component]
+fn NameAndPasswordFields(error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
         <Field
             name="display_name"
             label="Display name"
