@@ -234,18 +234,7 @@ pub mod ssr {
     ) -> Result<i64, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            let added: Option<Timestamp> = sqlx::query_scalar(
-                "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
-                 SELECT $1, u.id, $3, $4, u.name_key, u.email FROM users u WHERE u.id = $2 \
-                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING added_at",
-            )
-            .bind(profile)
-            .bind(user)
-            .bind(access.as_str())
-            .bind(by)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let Some(since) = added {
+            if let Some(since) = tx.insert_member(profile, user, access, Some(by)).await? {
                 let change = Change {
                     after: Some(access),
                     since: Some(since),
@@ -273,6 +262,44 @@ pub mod ssr {
                 None => Err(AppError::NotFound),
             }
         })
+    }
+
+    /// Putting one person on a profile, inside a caller's transaction.
+    pub trait MemberRows {
+        /// Adds `user` at `access`, `added_by` whom, with the copies of their name key and
+        /// email the profile's lists read: when the link was made, or `None` if they are on
+        /// the profile already (the primary key decides, so two at once add one link).
+        fn insert_member(
+            &mut self,
+            profile: ProfileId,
+            user: UserId,
+            access: Access,
+            added_by: Option<UserId>,
+        ) -> impl std::future::Future<Output = Result<Option<Timestamp>, sqlx::Error>> + Send;
+    }
+
+    crate::impl_for_connections! {
+        impl MemberRows {
+            async fn insert_member(
+                &mut self,
+                profile: ProfileId,
+                user: UserId,
+                access: Access,
+                added_by: Option<UserId>,
+            ) -> Result<Option<Timestamp>, sqlx::Error> {
+                sqlx::query_scalar(
+                    "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
+                     SELECT $1, u.id, $3, $4, u.name_key, u.email FROM users u WHERE u.id = $2 \
+                     ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING added_at",
+                )
+                .bind(profile)
+                .bind(user)
+                .bind(access)
+                .bind(added_by)
+                .fetch_optional(&mut *self)
+                .await
+            }
+        }
     }
 
     /// Sets someone's access and records the change; returns the history entry. Setting the

@@ -13,6 +13,7 @@ use crate::{
     domain::{Access, DisplayName, Email, ProfileId, SessionUser, Timestamp, UserId},
     error::AppError,
     history::{ssr::Change, Action},
+    memberships::ssr::MemberRows,
     paging::{Page, COUNT_CAP},
     record_history,
     server::{
@@ -185,7 +186,7 @@ crate::impl_for_connections! {
                 for (email, _) in &rows {
                     let letter = Letter::Invitation {
                         profile: profile.clone(),
-                        inviter: Some(inviter.clone()),
+                        inviter: inviter.clone(),
                         access: terms.access,
                         link: mailer.link(Landing::Invitation, &tokens[email.as_str()]),
                         days: terms.days.into(),
@@ -216,18 +217,7 @@ crate::impl_for_connections! {
             .fetch_optional(&mut *self)
             .await?;
             let Some((invitation, profile, access, invited_by)) = taken else { return Ok(None) };
-            let since: Option<Timestamp> = sqlx::query_scalar(
-                "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
-                 SELECT $1, u.id, $3, $4, u.name_key, u.email FROM users u WHERE u.id = $2 \
-                 ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING added_at",
-            )
-            .bind(profile)
-            .bind(user)
-            .bind(access)
-            .bind(invited_by)
-            .fetch_optional(&mut *self)
-            .await?;
-            if let Some(since) = since {
+            if let Some(since) = self.insert_member(profile, user, access, invited_by).await? {
                 let change = Change {
                     after: Some(access),
                     since: Some(since),
@@ -445,7 +435,7 @@ pub async fn resend(
             Some((email, access, profile_name, inviter)) => {
                 let letter = Letter::Invitation {
                     profile: profile_name,
-                    inviter: Some(inviter),
+                    inviter,
                     access,
                     link: mailer.link(Landing::Invitation, &token),
                     days: days.into(),

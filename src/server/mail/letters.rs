@@ -21,7 +21,7 @@ pub enum Letter {
     /// To the old address, once the account has moved to `new_email`.
     EmailChanged { name: String, new_email: String },
     /// To an address invited onto a profile: the link that joins it, good for `days`.
-    Invitation { profile: String, inviter: Option<String>, access: Access, link: String, days: i64 },
+    Invitation { profile: String, inviter: String, access: Access, link: String, days: i64 },
 }
 
 /// One paragraph of a letter.
@@ -116,25 +116,20 @@ impl Letter {
                     Link { label: "Set a new password", url: format!("{site}/forgot") },
                 ],
             ),
-            Letter::Invitation { profile, inviter, access, link, days } => {
-                let who = inviter.as_deref().unwrap_or("A manager");
-                (
-                    format!("You're invited to {profile} on Roster"),
-                    vec![
-                        Text(format!("{who} invited you to join {profile} on Roster, as a {access}.")),
-                        Text(
-                            "Follow this link to accept. If you have no Roster account yet, you can \
-                              make one there with this address."
-                                .into(),
-                        ),
-                        Link { label: "Accept the invitation", url: link.clone() },
-                        Text(format!("The link works once, within {days} days.")),
-                        Text(
-                            "If you don't want to join, ignore this mail: nothing happens without it.".into(),
-                        ),
-                    ],
-                )
-            }
+            Letter::Invitation { profile, inviter, access, link, days } => (
+                format!("You're invited to {profile} on Roster"),
+                vec![
+                    Text(format!("{inviter} invited you to join {profile} on Roster, as a {access}.")),
+                    Text(
+                        "Follow this link to accept. If you have no Roster account yet, you can \
+                          make one there with this address."
+                            .into(),
+                    ),
+                    Link { label: "Accept the invitation", url: link.clone() },
+                    Text(format!("The link works once, within {days} days.")),
+                    Text("If you don't want to join, ignore this mail: nothing happens without it.".into()),
+                ],
+            ),
             Letter::RegistrationAttempt { name } => (
                 "Someone tried to register with your address".into(),
                 vec![
