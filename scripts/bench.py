@@ -208,6 +208,13 @@ def prepare_targets(name, url, server, seed_seconds, links, biggest, biggest_siz
     # The bench admin is on twenty profiles, so "my profiles" has something to show.
     for p in range(2, 22):
         server.call("/api/members/add", {"profile": p, "email": "bench@example.com", "access": "member"}, cookie)
+    # The biggest profile as a team that uses Roster has it: fifty invitations waiting, and
+    # one member in fifty with a last day (read on every page of it, the first included).
+    for i in range(50):
+        server.call("/api/members/add", {"profile": biggest, "email": f"invitee{i}@bench.example", "access": "member"},
+                    cookie)
+    sql(url, f"UPDATE memberships SET ends_at = '2036-01-01T00:00:00.000Z' "
+             f"WHERE profile_id = {biggest} AND user_id % 50 = 0 AND access = 'member'")
     # Page 1000 of the biggest profile (by "since"): follow the cursors there.
     after = None
     for _ in range(999):

@@ -21,6 +21,7 @@ use crate::{
         not_found::NotFound,
         profiles::{AllProfilesPage, MyProfilesPage, ProfileCopyPage, ProfilePage, ProfileSettingsPage},
         reauth::ConfirmPasswordPage,
+        reviews::ReviewPage,
         roles::{RolePage, RolesPage},
         security::SecurityLogPage,
         users::{UserPage, UsersPage},
@@ -94,6 +95,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/profiles/:id/copy") view=ProfileCopyPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/why/:user") view=WhyPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/bulk/:bulk") view=BulkPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id/review") view=ReviewPage ssr=SsrMode::Async />
                 <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async />
                 <Route path=path!("/users/:id/security") view=SecurityLogPage ssr=SsrMode::Async />

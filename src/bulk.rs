@@ -7,9 +7,17 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    domain::{Access, ProfileId, UserId},
+    domain::{Access, ProfileId, Timestamp, UserId},
     error::AppError,
 };
+
+#[cfg(feature = "ssr")]
+mod import;
+#[cfg(feature = "ssr")]
+pub use import::routes as import_routes;
+
+/// Where a CSV file of members is posted, as a multipart form ([`import`]).
+pub const IMPORT_PATH: &str = "/api/bulk/import";
 
 /// The most rows one bulk change takes.
 pub const MAX_ROWS: usize = 10_000;
@@ -37,6 +45,9 @@ pub enum RowStatus {
 pub struct BulkRow {
     /// The email as pasted, or the member's name.
     pub label: String,
+    /// For an import: the row's line in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
     pub status: RowStatus,
     /// "will add as member", "already a manager", "will invite as member"…
     pub note: String,
@@ -50,6 +61,8 @@ crate::text_enum! {
         Remove = "remove",
         /// Moves chosen members to the change's access.
         SetAccess = "set_access",
+        /// Sets each row's person to the row's access and last day, from a CSV file.
+        Import = "import",
     }
     invalid: ("change", "Choose a bulk change.")
 }
@@ -61,6 +74,9 @@ pub struct BulkChange {
     pub profile_name: String,
     pub kind: BulkKind,
     pub access: Option<Access>,
+    /// For an add: the end everyone it adds gets, if any.
+    #[serde(default)]
+    pub ends: Option<Timestamp>,
     /// Whether it has been applied; `rows` are then the report, else the preview.
     pub applied: bool,
     pub rows: Vec<BulkRow>,
@@ -84,6 +100,7 @@ impl BulkChange {
             (BulkKind::Add, Some(a)) => format!("Add people as {a}s"),
             (BulkKind::Remove, _) => "Remove members".into(),
             (BulkKind::SetAccess, Some(a)) => format!("Make members {a}s"),
+            (BulkKind::Import, _) => "Import members".into(),
             (_, None) => "Bulk change".into(),
         }
     }
@@ -99,12 +116,19 @@ pub fn split_emails(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Saves a bulk add for preview and opens its page.
+/// Saves a bulk add for preview and opens its page. `ends_on`, if given, is the last day of
+/// everyone it adds.
 #[server(prefix = "/api", endpoint = "bulk/add")]
-pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) -> Result<i64, AppError> {
+pub async fn start_bulk_add(
+    profile: ProfileId,
+    emails: String,
+    access: String,
+    ends_on: Option<String>,
+) -> Result<i64, AppError> {
     let (me, _) = crate::access::require_manage(profile).await?;
     ssr::count_bulk_work(me.id).await?;
     let access = Access::parse(&access)?;
+    let ends = crate::expiry::parse_last_day(ends_on.as_deref(), chrono::Utc::now().date_naive())?;
     let items = split_emails(&emails);
     if items.is_empty() {
         return Err(AppError::invalid("emails", "Paste at least one email."));
@@ -116,7 +140,8 @@ pub async fn start_bulk_add(profile: ProfileId, emails: String, access: String) 
         ));
     }
     let state = crate::server::state::current()?;
-    let id = ssr::save(&state.db, profile, me.id, BulkKind::Add, Some(access), &items.join("\n")).await?;
+    let kind = (BulkKind::Add, Some(access), ends);
+    let id = ssr::save(&state.db, profile, me.id, kind, &items.join("\n")).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
     Ok(id)
 }
@@ -146,7 +171,8 @@ pub async fn start_bulk_copy(profile: ProfileId, from: ProfileId, access: String
             format!("That profile has more than {MAX_ROWS} members, more than one bulk change takes."),
         ));
     }
-    let id = ssr::save(&state.db, profile, me.id, BulkKind::Add, Some(access), &emails.join("\n")).await?;
+    let id =
+        ssr::save(&state.db, profile, me.id, (BulkKind::Add, Some(access), None), &emails.join("\n")).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
     Ok(id)
 }
@@ -197,7 +223,7 @@ pub async fn start_bulk_change(
         return Err(AppError::invalid("users", format!("Choose at most {MAX_ROWS} members at once.")));
     }
     let items: Vec<String> = users.iter().map(|u| u.to_string()).collect();
-    let id = ssr::save(&state.db, profile, me.id, kind, access_to, &items.join("\n")).await?;
+    let id = ssr::save(&state.db, profile, me.id, (kind, access_to, None), &items.join("\n")).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/bulk/{id}"));
     Ok(id)
 }
@@ -254,13 +280,14 @@ pub async fn undo_bulk(id: i64) -> Result<(), AppError> {
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::collections::{HashMap, HashSet};
+    use std::collections::{BTreeMap, HashMap, HashSet};
 
     use super::{BulkChange, BulkKind, BulkRow, RowStatus, MAX_OPEN_DRAFTS};
     use crate::{
         access::Findable,
         domain::{Access, Email, ProfileId, Timestamp, UserId},
         error::AppError,
+        expiry::ssr::{Ends, Moved},
         history::{ssr::Change, Action},
         invitations::ssr::{InvitationStatements, Terms},
         memberships::ssr::rule_to_error,
@@ -280,6 +307,7 @@ pub mod ssr {
         pub profile: ProfileId,
         pub kind: BulkKind,
         pub access: Option<Access>,
+        pub ends: Option<Timestamp>,
         pub items: Vec<String>,
         pub report: Option<Vec<BulkRow>>,
     }
@@ -302,8 +330,7 @@ pub mod ssr {
         db: &Db,
         profile: ProfileId,
         by: UserId,
-        kind: BulkKind,
-        access: Option<Access>,
+        (kind, access, ends): (BulkKind, Option<Access>, Option<Timestamp>),
         items: &str,
     ) -> Result<i64, AppError> {
         let day_ago = Timestamp(chrono::Utc::now() - chrono::Duration::days(1));
@@ -333,13 +360,14 @@ pub mod ssr {
                 return Err(AppError::TooManyRequests { message: TOO_MANY_DRAFTS.into(), retry_after: 3600 });
             }
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO bulk_changes (profile_id, created_by, kind, access, items) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                "INSERT INTO bulk_changes (profile_id, created_by, kind, access, ends_at, items) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             )
             .bind(profile)
             .bind(by)
             .bind(kind)
             .bind(access)
+            .bind(ends)
             .bind(items)
             .fetch_one(&mut *tx)
             .await?;
@@ -363,10 +391,10 @@ pub mod ssr {
 
     /// `by`'s draft `id`; anyone else's is "not found".
     pub async fn load(db: &Db, id: i64, by: UserId) -> Result<Draft, AppError> {
-        type Row = (ProfileId, BulkKind, Option<Access>, String, Option<String>);
+        type Row = (ProfileId, BulkKind, Option<Access>, Option<Timestamp>, String, Option<String>);
         let row: Option<Row> = with_db!(db, |pool| {
             sqlx::query_as(
-                "SELECT profile_id, kind, access, items, report FROM bulk_changes \
+                "SELECT profile_id, kind, access, ends_at, items, report FROM bulk_changes \
                  WHERE id = $1 AND created_by = $2",
             )
             .bind(id)
@@ -374,26 +402,37 @@ pub mod ssr {
             .fetch_optional(pool)
             .await
         })?;
-        let (profile, kind, access, items, report) = row.ok_or(AppError::NotFound)?;
+        let (profile, kind, access, ends, items, report) = row.ok_or(AppError::NotFound)?;
         let report = report.map(|r| serde_json::from_str(&r)).transpose().map_err(AppError::internal)?;
-        Ok(Draft { id, profile, kind, access, items: items.lines().map(str::to_owned).collect(), report })
+        let items = items.lines().map(str::to_owned).collect();
+        Ok(Draft { id, profile, kind, access, ends, items, report })
     }
+
+    /// What a row gives the person it adds or invites: access, and the end if any.
+    pub(super) type Grant = (Access, Option<Timestamp>);
 
     /// What one row will do, worked out from the profile's current state.
     #[derive(Clone)]
-    enum Plan {
-        Add(UserId),
-        Invite(Email),
+    pub(super) enum Plan {
+        Add(UserId, Grant),
+        Invite(Email, Grant),
         Remove(UserId),
         Set(UserId),
+        /// An import's change to a member: the access to move to, and the end's move.
+        Update(UserId, Option<Access>, Option<Moved>),
         Nothing,
     }
 
     /// A row of the preview or the report, and what applying it does.
-    type Planned = (BulkRow, Plan);
+    pub(super) type Planned = (BulkRow, Plan);
 
-    fn planned(label: String, status: RowStatus, note: impl Into<String>, plan: Plan) -> Planned {
-        (BulkRow { label, status, note: note.into() }, plan)
+    pub(super) fn planned(label: String, status: RowStatus, note: impl Into<String>, plan: Plan) -> Planned {
+        (BulkRow { label, line: None, status, note: note.into() }, plan)
+    }
+
+    /// " until 2026-12-31" for an end, nothing for none.
+    pub(super) fn until(ends: Option<Timestamp>) -> String {
+        ends.map(|ends| format!(" until {}", crate::expiry::last_day(ends))).unwrap_or_default()
     }
 
     /// Why a pasted line adds no one before any account is looked up.
@@ -402,12 +441,13 @@ pub mod ssr {
         ListedTwice,
     }
 
-    /// An account a pasted email belongs to, and its access to the profile if it is on it.
-    type Account = (UserId, String, Option<Access>);
+    /// An account a pasted email belongs to, and its access and end on the profile if it is
+    /// on it.
+    pub(super) type Account = (UserId, String, Option<Grant>);
 
     /// The reads and writes of a bulk change, inside its transaction. Written once for both
     /// backends' connections by [`impl_for_connections!`].
-    trait BulkStatements {
+    pub(super) trait BulkStatements {
         /// The accounts among `emails` that `findable` may see, by email.
         async fn accounts(
             &mut self,
@@ -431,7 +471,7 @@ pub mod ssr {
             &mut self,
             by: UserId,
             profile: ProfileId,
-            access: Access,
+            grant: Grant,
             ids: &[UserId],
         ) -> Result<Vec<Change>, AppError>;
         async fn remove(
@@ -462,7 +502,7 @@ pub mod ssr {
                 let mut found = HashMap::new();
                 for chunk in emails.chunks(CHUNK) {
                     let mut sql = sqlx::QueryBuilder::new(
-                        "SELECT u.email, u.id, u.display_name, m.access FROM users u \
+                        "SELECT u.email, u.id, u.display_name, m.access, m.ends_at FROM users u \
                          LEFT JOIN memberships m ON m.user_id = u.id AND m.profile_id = ",
                     );
                     sql.push_bind(profile).push(" WHERE u.email IN (");
@@ -477,10 +517,10 @@ pub mod ssr {
                         );
                         sql.push_bind(me).push(" WHERE theirs.user_id = u.id))");
                     }
-                    let rows: Vec<(String, UserId, String, Option<Access>)> =
-                        sql.build_query_as().fetch_all(&mut *self).await?;
-                    found.extend(rows.into_iter().map(|(email, id, name, access)| {
-                        let account: Account = (id, name, access);
+                    type Row = (String, UserId, String, Option<Access>, Option<Timestamp>);
+                    let rows: Vec<Row> = sql.build_query_as().fetch_all(&mut *self).await?;
+                    found.extend(rows.into_iter().map(|(email, id, name, access, ends)| {
+                        let account: Account = (id, name, access.map(|access| (access, ends)));
                         (email, account)
                     }));
                 }
@@ -530,20 +570,25 @@ pub mod ssr {
                 &mut self,
                 by: UserId,
                 profile: ProfileId,
-                access: Access,
+                (access, ends): Grant,
                 ids: &[UserId],
             ) -> Result<Vec<Change>, AppError> {
                 let mut changes = Vec::new();
                 for chunk in ids.chunks(CHUNK) {
                     let mut sql = sqlx::QueryBuilder::new(
-                        "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
+                        "INSERT INTO memberships \
+                         (profile_id, user_id, access, added_by, ends_at, name_key, email) \
                          SELECT ",
                     );
                     sql.push_bind(profile).push(", id, ").push_bind(access).push(", ").push_bind(by);
-                    sql.push(", name_key, email FROM users WHERE id IN (");
+                    sql.push(", ").push_bind(ends).push(", name_key, email FROM users WHERE id IN (");
                     push_list(&mut sql, chunk.iter().copied());
                     sql.push(" ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id, added_at");
                     let added: Vec<(UserId, Timestamp)> = sql.build_query_as().fetch_all(&mut *self).await?;
+                    if ends.is_some() {
+                        let moved: Vec<Moved> = added.iter().map(|&(user, _)| (user, None, ends)).collect();
+                        self.record_ends(by, profile, &moved).await?;
+                    }
                     changes.extend(added.into_iter().map(|(user, since)| Change {
                         after: Some(access),
                         since: Some(since),
@@ -665,6 +710,7 @@ pub mod ssr {
             profile_name: profile_name.clone(),
             kind: draft.kind,
             access: draft.access,
+            ends: draft.ends,
             applied,
             rows,
             undoable: 0,
@@ -685,13 +731,32 @@ pub mod ssr {
                     .execute(&mut *tx)
                     .await?;
             }
+            if apply {
+                use crate::expiry::ssr::{Due, Ends};
+                tx.expire_due(Due::Profile(draft.profile), Timestamp(chrono::Utc::now())).await?;
+            }
             let planned = match draft.kind {
                 BulkKind::Add => {
-                    let access = draft.access.unwrap_or(Access::Member);
+                    let grant = (draft.access.unwrap_or(Access::Member), draft.ends);
                     let (emails, parsed) = parse_emails(&draft.items);
                     let accounts = tx.accounts(draft.profile, &emails, mine.findable).await?;
                     let invited = tx.invited(draft.profile, &emails).await?;
-                    plan_adds(draft, parsed, (&accounts, &invited), access, apply)
+                    plan_adds(draft, parsed, (&accounts, &invited), grant, apply)
+                }
+                BulkKind::Import => {
+                    let lines =
+                        super::import::read(&draft.items.join("\n"), chrono::Utc::now().date_naive())?;
+                    let emails = super::import::addresses(&lines);
+                    let accounts = tx.accounts(draft.profile, &emails, mine.findable).await?;
+                    let invited = tx.invited(draft.profile, &emails).await?;
+                    let lasting: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM memberships \
+                         WHERE profile_id = $1 AND access = 'manager' AND ends_at IS NULL",
+                    )
+                    .bind(draft.profile)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    super::import::plan(lines, (&accounts, &invited), lasting, mine, apply)
                 }
                 BulkKind::Remove | BulkKind::SetAccess => {
                     let ids: Vec<UserId> =
@@ -707,8 +772,10 @@ pub mod ssr {
             };
             let (rows, plans): (Vec<BulkRow>, Vec<Plan>) = planned.into_iter().unzip();
             if apply {
-                let terms = Terms::new(state, draft.profile, draft.access.unwrap_or(Access::Member), mine.me);
-                tx.invite_all(&state.mail, terms, &invitees(&plans)).await?;
+                for (grant, emails) in invitees(&plans) {
+                    let terms = Terms { ends: grant.1, ..Terms::new(state, draft.profile, grant.0, mine.me) };
+                    tx.invite_all(&state.mail, terms, &emails).await?;
+                }
                 let mut changes = carry_out(&mut *tx, draft, mine.me, &plans).await?;
                 for change in &mut changes {
                     change.bulk = Some(draft.id);
@@ -730,30 +797,56 @@ pub mod ssr {
 
     const ALREADY_APPLIED: &str = "This change has been applied already.";
 
-    /// The addresses the planned rows invite.
-    fn invitees(plans: &[Plan]) -> Vec<Email> {
-        plans
-            .iter()
-            .filter_map(|p| if let Plan::Invite(email) = p { Some(email.clone()) } else { None })
-            .collect()
+    /// The addresses the planned rows invite, by what they are offered.
+    fn invitees(plans: &[Plan]) -> BTreeMap<Grant, Vec<Email>> {
+        let mut by_grant: BTreeMap<Grant, Vec<Email>> = BTreeMap::new();
+        for plan in plans {
+            if let Plan::Invite(email, grant) = plan {
+                by_grant.entry(*grant).or_default().push(email.clone());
+            }
+        }
+        by_grant
     }
 
-    /// Carries out the planned rows but invitations: adds, then removals, then changes of
-    /// access.
-    async fn carry_out<C: BulkStatements>(
+    /// Carries out the planned rows but invitations: adds (by what they give), then
+    /// removals, then changes of access, then moves of ends.
+    async fn carry_out<C: BulkStatements + Ends>(
         conn: &mut C,
         draft: &Draft,
         me: UserId,
         plans: &[Plan],
     ) -> Result<Vec<Change>, AppError> {
-        let of = |want: fn(&Plan) -> Option<UserId>| plans.iter().filter_map(want).collect::<Vec<_>>();
-        let adds = of(|p| if let Plan::Add(id) = p { Some(*id) } else { None });
-        let removes = of(|p| if let Plan::Remove(id) = p { Some(*id) } else { None });
-        let sets = of(|p| if let Plan::Set(id) = p { Some(*id) } else { None });
-        let access = draft.access.unwrap_or(Access::Member);
-        let mut changes = conn.add(me, draft.profile, access, &adds).await?;
+        let (mut adds, mut sets) =
+            (BTreeMap::<Grant, Vec<UserId>>::new(), BTreeMap::<Access, Vec<UserId>>::new());
+        let (mut removes, mut moves) = (Vec::new(), Vec::new());
+        for plan in plans {
+            match plan {
+                Plan::Add(id, grant) => adds.entry(*grant).or_default().push(*id),
+                Plan::Remove(id) => removes.push(*id),
+                Plan::Set(id) => sets.entry(draft.access.unwrap_or(Access::Member)).or_default().push(*id),
+                Plan::Update(id, access, moved) => {
+                    if let Some(access) = access {
+                        sets.entry(*access).or_default().push(*id);
+                    }
+                    moves.extend(*moved);
+                }
+                Plan::Invite(..) | Plan::Nothing => {}
+            }
+        }
+        // In the order that keeps a manager without an end at every step, as the schema
+        // checks after each statement: what makes one first, then what may take one away.
+        let (clearing, ending): (Vec<Moved>, Vec<Moved>) = moves.into_iter().partition(|m| m.2.is_none());
+        let mut changes = Vec::new();
+        for (grant, ids) in adds {
+            changes.extend(conn.add(me, draft.profile, grant, &ids).await?);
+        }
+        let promote = sets.remove(&Access::Manager).unwrap_or_default();
+        changes.extend(conn.set(me, draft.profile, Access::Manager, &promote).await?);
+        conn.move_ends(me, draft.profile, &clearing).await.map_err(rule_to_error)?;
         changes.extend(conn.remove(me, draft.profile, &removes).await?);
-        changes.extend(conn.set(me, draft.profile, access, &sets).await?);
+        let demote = sets.remove(&Access::Member).unwrap_or_default();
+        changes.extend(conn.set(me, draft.profile, Access::Member, &demote).await?);
+        conn.move_ends(me, draft.profile, &ending).await.map_err(rule_to_error)?;
         Ok(changes)
     }
 
@@ -778,11 +871,12 @@ pub mod ssr {
         draft: &Draft,
         parsed: Vec<Result<Email, Unusable>>,
         (accounts, invited): (&HashMap<String, Account>, &HashSet<String>),
-        access: Access,
+        grant: Grant,
         apply: bool,
     ) -> Vec<Planned> {
         let verb = if apply { "added" } else { "will add" };
         let invite = if apply { "invited" } else { "will invite" };
+        let (access, until) = (grant.0, until(grant.1));
         let plan = |raw: &String, parsed: Result<Email, Unusable>| {
             let label = raw.clone();
             let email = match parsed {
@@ -799,16 +893,18 @@ pub mod ssr {
                     planned(label, RowStatus::Unchanged, "invited already", Plan::Nothing)
                 }
                 None => {
-                    planned(label, RowStatus::Invite, format!("{invite} as {access}"), Plan::Invite(email))
+                    let note = format!("{invite} as {access}{until}");
+                    planned(label, RowStatus::Invite, note, Plan::Invite(email, grant))
                 }
-                Some((_, name, Some(current))) => planned(
+                Some((_, name, Some((current, _)))) => planned(
                     label,
                     RowStatus::Unchanged,
                     format!("{name} is already a {current}"),
                     Plan::Nothing,
                 ),
                 Some((id, name, None)) => {
-                    planned(label, RowStatus::Change, format!("{verb} {name} as {access}"), Plan::Add(*id))
+                    let note = format!("{verb} {name} as {access}{until}");
+                    planned(label, RowStatus::Change, note, Plan::Add(*id, grant))
                 }
             }
         };

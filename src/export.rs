@@ -203,12 +203,13 @@ pub mod ssr {
     }
 
     /// One member, as the file has them.
-    type MemberRow = (UserId, String, String, String, Timestamp, Option<String>);
+    type MemberRow = (UserId, String, String, Option<Timestamp>, String, Timestamp, Option<String>);
     /// One change, as the file has them.
     type ChangeRow = (
         i64,
         Timestamp,
         String,
+        bool,
         Option<String>,
         Option<String>,
         Option<String>,
@@ -220,7 +221,7 @@ pub mod ssr {
         fn header(self) -> &'static [&'static str] {
             match self {
                 // Email and access first: the columns an import reads.
-                Export::Members => &["email", "access", "name", "added_at", "added_by"],
+                Export::Members => &["email", "access", "last_day", "name", "added_at", "added_by"],
                 Export::History => &["at", "change", "access_before", "access_after", "email", "name", "by"],
             }
         }
@@ -259,7 +260,7 @@ pub mod ssr {
         // Along the profile's key (profile_id, user_id); each person's name by their id.
         let rows: Vec<MemberRow> = with_db!(db, |pool| {
             sqlx::query_as(
-                "SELECT x.user_id, x.email, u.display_name, x.access, x.added_at, a.email \
+                "SELECT x.user_id, x.email, x.access, x.ends_at, u.display_name, x.added_at, a.email \
                  FROM memberships x CROSS JOIN users u LEFT JOIN users a ON a.id = x.added_by \
                  WHERE x.profile_id = $1 AND x.user_id > $2 AND u.id = x.user_id \
                  ORDER BY x.user_id LIMIT $3",
@@ -270,9 +271,10 @@ pub mod ssr {
             .fetch_all(pool)
             .await
         })?;
-        for (_, email, name, access, since, by) in &rows {
+        for (_, email, access, ends, name, since, by) in &rows {
             let by = by.as_deref().map(cell).unwrap_or_default();
-            let record = [cell(email), access.into(), cell(name), instant(since).into(), by];
+            let last_day = ends.map(crate::expiry::last_day).unwrap_or_default();
+            let record = [cell(email), access.into(), last_day.into(), cell(name), instant(since).into(), by];
             out.write_record(record.iter().map(|c| c.as_bytes())).map_err(AppError::internal)?;
         }
         Ok((rows.len(), rows.last().map(|r| r.0 .0)))
@@ -287,7 +289,7 @@ pub mod ssr {
         // Newest first along history_profile_idx (profile_id, id); the people by their ids.
         let rows: Vec<ChangeRow> = with_db!(db, |pool| {
             sqlx::query_as(
-                "SELECT h.id, h.at, h.action, h.access_before, h.access_after, u.email, \
+                "SELECT h.id, h.at, h.action, h.expired, h.access_before, h.access_after, u.email, \
                         u.display_name, a.email \
                  FROM history h LEFT JOIN users u ON u.id = h.user_id \
                  LEFT JOIN users a ON a.id = h.actor_id \
@@ -302,10 +304,12 @@ pub mod ssr {
         fn text(value: &Option<String>) -> Cow<'_, str> {
             value.as_deref().map(cell).unwrap_or_default()
         }
-        for (_, at, action, was, now, email, name, by) in &rows {
+        for (_, at, action, expired, was, now, email, name, by) in &rows {
+            // An end is a removal by no one: the file says which.
+            let action = if *expired { "expired" } else { action.as_str() };
             let record = [
                 instant(at).into(),
-                Cow::from(action.as_str()),
+                Cow::from(action),
                 text(was),
                 text(now),
                 text(email),

@@ -69,6 +69,13 @@ pub fn enter(paths: &[&str], key: Option<&str>) {
     provide_context(Kept(flash.map(|f| f.input).unwrap_or_default()));
 }
 
+/// This page's flash, if it is the failure of a form posting to `path` that is no server
+/// function's (an upload): its error.
+pub fn error_for(path: &str) -> Option<crate::error::AppError> {
+    let flash = use_context::<Flash>().filter(|flash| flash.path == path)?;
+    Some(leptos::server_fn::error::ServerFnUrlError::<crate::error::AppError>::decode_err(&flash.err))
+}
+
 /// What was typed into the field `name` of this form before its post failed.
 pub fn kept(name: &str) -> Option<String> {
     use_context::<Kept>()?.0.into_iter().find(|(field, _)| field == name).map(|(_, value)| value)

@@ -36,11 +36,28 @@ pub struct Entry {
     #[cfg_attr(feature = "ssr", sqlx(default))]
     #[serde(default)]
     pub by_invitation: bool,
+    /// For a removal: whether it was the membership's end, not anyone's doing.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub expired: bool,
+    /// The access review that made the change, if one did.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub review_id: Option<i64>,
 }
 
 impl Entry {
-    /// "added as member", "changed from member to manager", "removed (was manager)"…
+    /// "added as member", "changed from member to manager", "removed (was manager)"…, and
+    /// "in an access review" when one made it.
     pub fn describe(&self) -> String {
+        let mut said = self.describe_change();
+        if self.review_id.is_some() {
+            said.push_str(" in an access review");
+        }
+        said
+    }
+
+    fn describe_change(&self) -> String {
         let before = self.access_before.map_or("", Access::as_str);
         let after = self.access_after.map_or("", Access::as_str);
         match (self.role_id.is_some(), self.action) {
@@ -50,6 +67,7 @@ impl Entry {
             (false, Action::Added) => format!("added as {after}"),
             (false, Action::Restored) => format!("restored as {after} (undo)"),
             (false, Action::Changed) => format!("changed from {before} to {after}"),
+            (false, Action::Removed) if self.expired => format!("access ended (was {before})"),
             (false, Action::Removed) => format!("removed (was {before})"),
         }
     }
@@ -57,6 +75,14 @@ impl Entry {
     /// The change as a sentence around the profile's or role's name, for a person's own
     /// history: ("added to ", " as manager") reads "added to Platform team as manager".
     pub fn describe_around(&self) -> (&'static str, String) {
+        let (lead, mut tail) = self.around_change();
+        if self.review_id.is_some() {
+            tail.push_str(" in an access review");
+        }
+        (lead, tail)
+    }
+
+    fn around_change(&self) -> (&'static str, String) {
         let before = self.access_before.map_or("", Access::as_str);
         let after = self.access_after.map_or("", Access::as_str);
         match (self.role_id.is_some(), self.action) {
@@ -66,13 +92,15 @@ impl Entry {
             (false, Action::Added) => ("added to ", format!(" as {after}")),
             (false, Action::Restored) => ("restored to ", format!(" as {after} (undo)")),
             (false, Action::Changed) => ("changed on ", format!(" from {before} to {after}")),
+            (false, Action::Removed) if self.expired => ("access to ", format!(" ended (was {before})")),
             (false, Action::Removed) => ("removed from ", format!(" (was {before})")),
         }
     }
 
-    /// Whether a manager can still undo this: a profile removal not undone yet.
+    /// Whether a manager can still undo this: a profile removal not undone yet. An end is
+    /// not undone: the person is added again, with a new end or none.
     pub fn undoable(&self) -> bool {
-        self.profile_id.is_some() && self.action == Action::Removed && !self.undone
+        self.profile_id.is_some() && self.action == Action::Removed && !self.undone && !self.expired
     }
 }
 
@@ -90,8 +118,8 @@ pub struct AccessAt {
 /// One reason a user can see or change a profile.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum AccessPath {
-    /// A direct membership: its level, since when, and who added them.
-    Membership { access: Access, since: Timestamp, added_by: Option<String> },
+    /// A direct membership: its level, since when, who added them, and when it ends.
+    Membership { access: Access, since: Timestamp, added_by: Option<String>, ends: Option<Timestamp> },
     /// The `admin` role, which sees and changes every profile.
     AdminRole { since: Timestamp },
 }
@@ -105,6 +133,9 @@ pub struct Explanation {
     pub profile_name: String,
     /// Every path that grants access; empty means no access.
     pub paths: Vec<AccessPath>,
+    /// Whether the viewer may set, move or clear the end of the membership.
+    #[serde(default)]
+    pub may_set_end: bool,
 }
 
 crate::text_enum! {
@@ -180,6 +211,7 @@ pub async fn list_profile_history(
     let action = action_filter(action.as_deref())?;
     let q = crate::paging::search_text(q.as_deref())?;
     let state = crate::server::state::current()?;
+    crate::expiry::ssr::settle(&state.db).await?;
     ssr::list(&state.db, ssr::Subject::Profile(profile), action, q.as_deref(), after.as_deref()).await
 }
 
@@ -221,6 +253,8 @@ pub async fn who_had_access(
     let end = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| Timestamp(t.and_utc()));
     let end = end.ok_or_else(|| AppError::invalid("on", "Enter a date as YYYY-MM-DD."))?;
     let state = crate::server::state::current()?;
+    // Ends are in history once settled, at the moment each came.
+    crate::expiry::ssr::settle(&state.db).await?;
     crate::server::lists::history::access_at(&state.db, profile, end, after.as_deref()).await
 }
 
@@ -243,9 +277,14 @@ pub async fn undo_removal(entry: i64) -> Result<(), AppError> {
 pub async fn explain_access(profile: ProfileId, user: UserId) -> Result<Explanation, AppError> {
     // Only about someone the caller may know through this profile: anyone else is "not
     // found", as a missing account is.
-    crate::access::require_person_on(profile, user).await?;
+    let me = crate::access::require_person_on(profile, user).await?;
+    let (_, standing) = crate::access::require_view(profile).await?;
     let state = crate::server::state::current()?;
-    ssr::explain(&state.db, profile, user).await
+    crate::expiry::ssr::settle(&state.db).await?;
+    let mut why = ssr::explain(&state.db, profile, user).await?;
+    let member = why.paths.iter().any(|path| matches!(path, AccessPath::Membership { .. }));
+    why.may_set_end = member && standing.can_manage() && (me.id != user || me.is_admin);
+    Ok(why)
 }
 
 /// A role's history, newest first: who gained or lost it. Admins only.
@@ -301,6 +340,8 @@ pub mod ssr {
         pub bulk: Option<i64>,
         /// The invitation whose acceptance it is, if any.
         pub invitation: Option<i64>,
+        /// The access review that made it, if any.
+        pub review: Option<i64>,
     }
 
     #[derive(Clone, Copy, Debug)]
@@ -323,6 +364,7 @@ pub mod ssr {
                 undo_of: None,
                 bulk: None,
                 invitation: None,
+                review: None,
             }
         }
 
@@ -331,7 +373,7 @@ pub mod ssr {
         }
     }
 
-    /// How many entries one statement writes: twelve values each, well under either backend's
+    /// How many entries one statement writes: thirteen values each, well under either backend's
     /// limit on a statement's values.
     pub const CHUNK: usize = 500;
 
@@ -341,7 +383,7 @@ pub mod ssr {
         ($changes:expr) => {{
             let mut sql = sqlx::QueryBuilder::new(
                 "INSERT INTO history (actor_id, user_id, profile_id, role_id, action, \
-                 access_before, access_after, since, added_by, undo_of, bulk_id, invitation_id) ",
+                 access_before, access_after, since, added_by, undo_of, bulk_id, invitation_id, review_id) ",
             );
             sql.push_values($changes, |mut row, change: &$crate::history::ssr::Change| {
                 let (profile, role) = match change.on {
@@ -359,7 +401,8 @@ pub mod ssr {
                     .push_bind(change.added_by)
                     .push_bind(change.undo_of)
                     .push_bind(change.bulk)
-                    .push_bind(change.invitation);
+                    .push_bind(change.invitation)
+                    .push_bind(change.review);
             });
             sql
         }};
@@ -476,7 +519,7 @@ pub mod ssr {
         "SELECT h.id, h.at, a.display_name AS actor, h.user_id, u.display_name AS user_name, \
         h.profile_id, p.name AS profile_name, h.role_id, r.name AS role_name, h.action, h.access_before, \
         h.access_after, h.since, EXISTS (SELECT 1 FROM history x WHERE x.undo_of = h.id) AS undone, \
-        h.invitation_id IS NOT NULL AS by_invitation";
+        h.invitation_id IS NOT NULL AS by_invitation, h.expired, h.review_id";
     const JOINS: &str = " LEFT JOIN users a ON a.id = h.actor_id \
         LEFT JOIN users u ON u.id = h.user_id \
         LEFT JOIN profiles p ON p.id = h.profile_id \
@@ -524,6 +567,11 @@ pub mod ssr {
                     return Err(AppError::Conflict("That account no longer exists.".into()))
                 }
                 Restore::UndoneAlready => return Err(AppError::Conflict(ALREADY_UNDONE.into())),
+                Restore::Ended => {
+                    return Err(AppError::Conflict(
+                        "Their access ended on its date; add them again instead.".into(),
+                    ))
+                }
             }
             tx.commit().await?;
             Ok(())
@@ -540,6 +588,8 @@ pub mod ssr {
         OnAgain,
         AccountGone,
         UndoneAlready,
+        /// The entry is a membership's end, which is not undone.
+        Ended,
     }
 
     /// Undoing removals, inside a caller's transaction.
@@ -556,18 +606,32 @@ pub mod ssr {
     crate::impl_for_connections! {
         impl Restores {
             async fn restore(&mut self, entry: i64, actor: UserId) -> Result<Restore, AppError> {
-                type Removed =
-                    (Action, Option<ProfileId>, UserId, Option<Access>, Option<Timestamp>, Option<UserId>);
+                type Removed = (
+                    Action,
+                    Option<ProfileId>,
+                    UserId,
+                    Option<Access>,
+                    Option<Timestamp>,
+                    Option<UserId>,
+                    bool,
+                );
                 let removed: Option<Removed> = sqlx::query_as(
-                    "SELECT action, profile_id, user_id, access_before, since, added_by \
+                    "SELECT action, profile_id, user_id, access_before, since, added_by, expired \
                      FROM history WHERE id = $1",
                 )
                 .bind(entry)
                 .fetch_optional(&mut *self)
                 .await?;
-                let Some((action, profile, user, access, since, added_by)) = removed else {
+                let Some((action, profile, user, access, since, added_by, expired)) = removed else {
                     return Ok(Restore::Missing);
                 };
+                if expired {
+                    return Ok(Restore::Ended);
+                }
+                if let Some(profile) = profile {
+                    use crate::expiry::ssr::{Due, Ends};
+                    self.expire_due(Due::Pair(profile, user), Timestamp(chrono::Utc::now())).await?;
+                }
                 let (Some(profile), Some(access), Some(since), Action::Removed) =
                     (profile, access, since, action)
                 else {
@@ -668,32 +732,51 @@ pub mod ssr {
     }
 
     pub async fn explain(db: &Db, profile: ProfileId, user: UserId) -> Result<Explanation, AppError> {
-        type Row =
-            (String, String, String, Option<String>, Option<Timestamp>, Option<String>, Option<Timestamp>);
+        type Row = (
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<Timestamp>,
+            Option<String>,
+            Option<Timestamp>,
+            Option<Timestamp>,
+        );
         let row: Option<Row> = with_db!(db, |pool| {
             sqlx::query_as(
                 "SELECT u.display_name, u.email, p.name, m.access, m.added_at, a.display_name, \
                         (SELECT ur.assigned_at FROM user_roles ur JOIN roles r ON r.id = ur.role_id \
-                         WHERE ur.user_id = u.id AND r.name = 'admin') \
+                         WHERE ur.user_id = u.id AND r.name = 'admin'), m.ends_at \
                  FROM users u CROSS JOIN profiles p \
                  LEFT JOIN memberships m ON m.profile_id = p.id AND m.user_id = u.id \
+                 AND (m.ends_at IS NULL OR m.ends_at > $3) \
                  LEFT JOIN users a ON a.id = m.added_by \
                  WHERE u.id = $1 AND p.id = $2",
             )
             .bind(user)
             .bind(profile)
+            .bind(Timestamp(chrono::Utc::now()))
             .fetch_optional(pool)
             .await
         })?;
-        let (user_name, email, profile_name, access, added_at, added_by, admin_since) =
+        let (user_name, email, profile_name, access, added_at, added_by, admin_since, ends) =
             row.ok_or(AppError::NotFound)?;
         let mut paths = Vec::new();
         if let (Some(access), Some(since)) = (access, added_at) {
-            paths.push(AccessPath::Membership { access: Access::parse(&access)?, since, added_by });
+            paths.push(AccessPath::Membership { access: Access::parse(&access)?, since, added_by, ends });
         }
         if let Some(since) = admin_since {
             paths.push(AccessPath::AdminRole { since });
         }
-        Ok(Explanation { user_id: user, user_name, email, profile_id: profile, profile_name, paths })
+        let may_set_end = false;
+        Ok(Explanation {
+            user_id: user,
+            user_name,
+            email,
+            profile_id: profile,
+            profile_name,
+            paths,
+            may_set_end,
+        })
     }
 }

@@ -89,6 +89,9 @@ pub struct Offer {
     pub access: Access,
     pub invited_by: Option<String>,
     pub expires_at: Timestamp,
+    /// When the membership it offers ends, if it does.
+    #[serde(default)]
+    pub membership_ends_at: Option<Timestamp>,
     pub standing: Standing,
 }
 

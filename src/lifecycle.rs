@@ -202,10 +202,16 @@ pub mod ssr {
                 .fetch_optional(&mut *tx)
                 .await?;
             exists.ok_or(AppError::NotFound)?;
+            {
+                use crate::expiry::ssr::{Due, Ends};
+                tx.expire_due(Due::User(user), crate::domain::Timestamp(chrono::Utc::now())).await?;
+            }
+            // The rule of migrations/*/0029: a profile keeps a manager whose access doesn't end.
             let sole: Vec<String> = sqlx::query_scalar(
                 "SELECT p.name FROM memberships m JOIN profiles p ON p.id = m.profile_id \
-                 WHERE m.user_id = $1 AND m.access = 'manager' AND NOT EXISTS (SELECT 1 FROM memberships o \
-                 WHERE o.profile_id = m.profile_id AND o.access = 'manager' AND o.user_id <> $1) \
+                 WHERE m.user_id = $1 AND m.access = 'manager' AND m.ends_at IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.profile_id = m.profile_id \
+                 AND o.access = 'manager' AND o.ends_at IS NULL AND o.user_id <> $1) \
                  ORDER BY p.name LIMIT 11",
             )
             .bind(user)

@@ -27,9 +27,14 @@ pub struct Member {
     #[cfg_attr(feature = "ssr", sqlx(default))]
     #[serde(default)]
     pub deactivated: bool,
+    /// When the membership ends, if it does ([`crate::expiry`]).
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub ends_at: Option<Timestamp>,
 }
 
-pub const LAST_MANAGER: &str = "A profile needs at least one manager. Make someone else a manager first.";
+pub const LAST_MANAGER: &str =
+    "A profile needs at least one manager whose access doesn't end. Make someone else one first.";
 
 /// A profile's members a page at a time: searched by name or email prefix, filtered by
 /// access, sorted by name or by "since".
@@ -42,12 +47,13 @@ pub async fn list_members(
     after: Option<String>,
 ) -> Result<Page<Member>, AppError> {
     let (_, seen) = crate::access::require_seen(profile).await?;
+    let state = crate::server::state::current()?;
+    crate::expiry::ssr::settle(&state.db).await?;
     let filter = crate::server::lists::Filter {
         q: crate::paging::search_text(q.as_deref())?,
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
-    let state = crate::server::state::current()?;
     let mut page = ssr::members(&state.db, profile, seen.counts(), &filter, after.as_deref()).await?;
     let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
     let deactivated = crate::lifecycle::ssr::deactivated_among(&state.db, &ids).await?;
@@ -60,22 +66,29 @@ pub async fn list_members(
 /// Puts the person with `email` on the profile, when the caller may see their account
 /// (`access::Findable`); invites the address otherwise, whether or not it has an account,
 /// so the answer tells nothing the caller couldn't see. Adding someone already there
-/// changes nothing and says so.
+/// changes nothing and says so. `ends_on`, if given, is the membership's last day.
 #[server(prefix = "/api", endpoint = "members/add")]
-pub async fn add_member(profile: ProfileId, email: String, access: String) -> Result<(), AppError> {
+pub async fn add_member(
+    profile: ProfileId,
+    email: String,
+    access: String,
+    ends_on: Option<String>,
+) -> Result<(), AppError> {
     use crate::invitations::ssr as invitations;
     let (me, _) = crate::access::require_manage(profile).await?;
     let email = crate::domain::Email::parse(&email)?;
     let access = Access::parse(&access)?;
+    let ends = crate::expiry::parse_last_day(ends_on.as_deref(), chrono::Utc::now().date_naive())?;
     let state = crate::server::state::current()?;
     let findable = crate::access::findable(&me)?;
     match invitations::findable_account(&state.db, findable, &email).await? {
         Some(user) => {
-            let entry = ssr::add(&state.db, profile, user, access, me.id).await?;
+            let entry = ssr::add(&state.db, (profile, user), (access, ends), me.id).await?;
             confirm_change(profile, user, Some(entry));
         }
         None => {
-            let terms = invitations::Terms::new(&state, profile, access, me.id);
+            let terms =
+                invitations::Terms { ends, ..invitations::Terms::new(&state, profile, access, me.id) };
             let id = invitations::invite(&state, terms, &email).await?;
             leptos_axum::redirect(&format!("/profiles/{profile}?invited={id}#invitation-{id}"));
         }
@@ -137,6 +150,7 @@ pub mod ssr {
     use crate::{
         domain::{Access, ProfileId, Timestamp, UserId},
         error::AppError,
+        expiry::ssr::{Due, Ends, ENDED_ALREADY},
         history::{ssr::Change, Action},
         paging::Page,
         record_history,
@@ -194,7 +208,7 @@ pub mod ssr {
         let people = People { table: "memberships", person: "user_id", since: "added_at", scopes, size: all };
         let shown = Rows {
             select: "x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, \
-                     a.display_name AS added_by",
+                     a.display_name AS added_by, x.ends_at",
             joins: "JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by",
         };
         people.page(db, &shown, unsearched, (filter.q.as_deref(), filter.sort, after)).await
@@ -223,18 +237,19 @@ pub mod ssr {
         }
     }
 
-    /// Adds `user` to the profile and records it, in one transaction; the history entry.
-    /// The primary key settles a race between two identical adds.
+    /// Adds `user` to the profile at `access` until `ends` (if it ends) and records it, in
+    /// one transaction; the history entry. The primary key settles a race between two
+    /// identical adds. A membership of theirs that has ended is settled first.
     pub async fn add(
         db: &Db,
-        profile: ProfileId,
-        user: UserId,
-        access: Access,
+        (profile, user): (ProfileId, UserId),
+        (access, ends): (Access, Option<Timestamp>),
         by: UserId,
     ) -> Result<i64, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            if let Some(since) = tx.insert_member(profile, user, access, Some(by)).await? {
+            tx.expire_due(Due::Pair(profile, user), now()).await?;
+            if let Some(since) = tx.insert_member(profile, user, (access, ends), Some(by)).await? {
                 let change = Change {
                     after: Some(access),
                     since: Some(since),
@@ -266,14 +281,15 @@ pub mod ssr {
 
     /// Putting one person on a profile, inside a caller's transaction.
     pub trait MemberRows {
-        /// Adds `user` at `access`, `added_by` whom, with the copies of their name key and
-        /// email the profile's lists read: when the link was made, or `None` if they are on
-        /// the profile already (the primary key decides, so two at once add one link).
+        /// Adds `user` at `access` until `ends` (if it ends), `added_by` whom, with the
+        /// copies of their name key and email the profile's lists read: when the link was
+        /// made, or `None` if they are on the profile already (the primary key decides, so
+        /// two at once add one link). An end is recorded as set by `added_by`.
         fn insert_member(
             &mut self,
             profile: ProfileId,
             user: UserId,
-            access: Access,
+            terms: (Access, Option<Timestamp>),
             added_by: Option<UserId>,
         ) -> impl std::future::Future<Output = Result<Option<Timestamp>, sqlx::Error>> + Send;
     }
@@ -284,22 +300,43 @@ pub mod ssr {
                 &mut self,
                 profile: ProfileId,
                 user: UserId,
-                access: Access,
+                (access, ends): (Access, Option<Timestamp>),
                 added_by: Option<UserId>,
             ) -> Result<Option<Timestamp>, sqlx::Error> {
-                sqlx::query_scalar(
-                    "INSERT INTO memberships (profile_id, user_id, access, added_by, name_key, email) \
-                     SELECT $1, u.id, $3, $4, u.name_key, u.email FROM users u WHERE u.id = $2 \
+                let since: Option<Timestamp> = sqlx::query_scalar(
+                    "INSERT INTO memberships \
+                     (profile_id, user_id, access, added_by, name_key, email, ends_at) \
+                     SELECT $1, u.id, $3, $4, u.name_key, u.email, $5 FROM users u WHERE u.id = $2 \
                      ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING added_at",
                 )
                 .bind(profile)
                 .bind(user)
                 .bind(access)
                 .bind(added_by)
+                .bind(ends)
                 .fetch_optional(&mut *self)
-                .await
+                .await?;
+                if let (Some(_), Some(ends), Some(by)) = (since, ends, added_by) {
+                    self.record_ends(by, profile, &[(user, None, Some(ends))]).await?;
+                }
+                Ok(since)
             }
         }
+    }
+
+    fn now() -> Timestamp {
+        Timestamp(chrono::Utc::now())
+    }
+
+    /// Settles `user`'s membership of `profile` in `tx` before a change to it: if it has
+    /// ended, the end is recorded and kept, and the change is refused.
+    macro_rules! refuse_if_ended {
+        ($tx:expr, $profile:expr, $user:expr) => {
+            if $tx.expire_due(Due::Pair($profile, $user), now()).await? > 0 {
+                $tx.commit().await?;
+                return Err(AppError::Conflict(ENDED_ALREADY.into()));
+            }
+        };
     }
 
     /// Sets someone's access and records the change; returns the history entry. Setting the
@@ -313,6 +350,7 @@ pub mod ssr {
     ) -> Result<Option<i64>, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
+            refuse_if_ended!(tx, profile, user);
             let changed: Option<(Timestamp, Option<UserId>)> = sqlx::query_as(
                 "UPDATE memberships SET access = $3 WHERE profile_id = $1 AND user_id = $2 AND access <> $3 \
                  RETURNING added_at, added_by",
@@ -355,6 +393,7 @@ pub mod ssr {
     pub async fn remove(db: &Db, profile: ProfileId, user: UserId, by: UserId) -> Result<i64, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
+            refuse_if_ended!(tx, profile, user);
             let removed: Option<(String, Timestamp, Option<UserId>)> = sqlx::query_as(
                 "DELETE FROM memberships WHERE profile_id = $1 AND user_id = $2 \
                  RETURNING access, added_at, added_by",

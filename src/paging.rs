@@ -32,6 +32,16 @@ pub struct Page<T> {
 pub const COUNT_CAP: i64 = 1_000;
 
 impl<T> Page<T> {
+    /// The same page with each item made into another.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            next: self.next,
+            total: self.total,
+            more: self.more,
+        }
+    }
+
     /// For a total counted with `LIMIT COUNT_CAP + 1` (`searched`): "more than COUNT_CAP"
     /// when the count hit the limit. Other totals are exact counts the schema keeps.
     pub fn counted_to_cap_if(mut self, searched: bool) -> Self {

@@ -70,6 +70,7 @@ pub async fn list_user_profiles(
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
     let state = crate::server::state::current()?;
+    crate::expiry::ssr::settle(&state.db).await?;
     crate::server::lists::links::profiles_of(&state.db, user, &filter, after.as_deref()).await
 }
 

@@ -39,15 +39,15 @@ async fn a_manager_downloads_the_members_as_a_csv_file_safe_to_open_in_a_spreads
     let named = res.headers[header::CONTENT_DISPOSITION].to_str().unwrap();
     assert!(named.starts_with("attachment; filename=\"platform-team-members-20"), "{named}");
     let rows = records(&res.body);
-    assert_eq!(rows[0], ["email", "access", "name", "added_at", "added_by"]);
+    assert_eq!(rows[0], ["email", "access", "last_day", "name", "added_at", "added_by"]);
     assert_eq!(rows.len(), 3, "the header and two people: {rows:?}");
     let pat_row = rows.iter().find(|r| r[0] == "pat@example.com").unwrap();
-    assert_eq!(&pat_row[1..3], ["manager", "Pat Manager"]);
-    assert!(chrono::DateTime::parse_from_rfc3339(&pat_row[3]).is_ok(), "{}", pat_row[3]);
+    assert_eq!(&pat_row[1..4], ["manager", "", "Pat Manager"]);
+    assert!(chrono::DateTime::parse_from_rfc3339(&pat_row[4]).is_ok(), "{}", pat_row[4]);
     let sam_row = rows.iter().find(|r| r[0] == "sam@example.com").unwrap();
     assert_eq!(sam_row[1], "member");
-    assert_eq!(sam_row[2], "'=HYPERLINK(\"http://evil\")", "a formula is kept as text");
-    assert_eq!(sam_row[4], "pat@example.com", "added by Pat");
+    assert_eq!(sam_row[3], "'=HYPERLINK(\"http://evil\")", "a formula is kept as text");
+    assert_eq!(sam_row[5], "pat@example.com", "added by Pat");
 }
 
 #[tokio::test]

@@ -183,6 +183,7 @@ const PAGES: &[&str] = &[
     "/profiles/x/members.csv",
     "/profiles/1/why/2",
     "/profiles/1/bulk/1",
+    "/profiles/1/review",
     "/profiles/x",
     "/profiles/99999999999999999999",
     "/users",
@@ -213,6 +214,8 @@ const READERS: &[&str] = &[
     "/api/history/get",
     "/api/history/access_on",
     "/api/history/why",
+    "/api/history/end_changes",
+    "/api/reviews/get",
     "/api/history/role",
     "/api/history/role_changes",
     "/api/history/profile_changes",
@@ -247,9 +250,7 @@ const OUTSIDER_MAY: &[&str] = &[
 /// The data: every table's rows, as text, but the sign-in bookkeeping.
 async fn data(app: &TestApp) -> Vec<String> {
     let mut all = Vec::new();
-    for table in
-        ["users", "profiles", "memberships", "history", "roles", "user_roles", "bulk_changes", "invitations"]
-    {
+    for table in common::DATA_TABLES {
         all.push(format!("{table}: {}", app.count(&format!("SELECT COUNT(*) FROM {table}")).await));
     }
     for sql in [

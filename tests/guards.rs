@@ -157,6 +157,21 @@ fn calls(w: &World) -> Vec<Call> {
         ("/api/history/role_changes", Open::Guarded, vec![("role", w.role.clone())]),
         ("/api/history/profile_changes", Open::Guarded, vec![p()]),
         ("/api/history/why", Open::Guarded, vec![p(), ("user", w.owner_id.clone())]),
+        ("/api/history/end_changes", Open::Guarded, vec![p()]),
+        ("/api/reviews/get", Open::Guarded, vec![p()]),
+        ("/api/reviews/start", Open::Guarded, vec![p()]),
+        (
+            "/api/reviews/decide",
+            Open::Guarded,
+            vec![p(), ("user", w.owner_id.clone()), ("decision", s("keep"))],
+        ),
+        ("/api/reviews/complete", Open::Guarded, vec![p(), ("keep_rest", s("yes"))]),
+        ("/api/reviews/schedule", Open::Guarded, vec![p(), ("every_days", s("30"))]),
+        (
+            "/api/members/set_end",
+            Open::Guarded,
+            vec![p(), ("user", w.owner_id.clone()), ("ends_on", s("2030-06-30"))],
+        ),
         (
             "/api/bulk/add",
             Open::Guarded,
@@ -218,9 +233,7 @@ fn calls(w: &World) -> Vec<Call> {
 /// Row counts of everything a call could change.
 async fn snapshot(app: &TestApp) -> Vec<i64> {
     let mut counts = Vec::new();
-    for table in
-        ["users", "profiles", "memberships", "history", "roles", "user_roles", "bulk_changes", "invitations"]
-    {
+    for table in common::DATA_TABLES {
         counts.push(app.count(&format!("SELECT COUNT(*) FROM {table}")).await);
     }
     counts.push(app.count("SELECT COUNT(*) FROM profiles WHERE name = 'Private'").await);

@@ -508,6 +508,21 @@ async fn no_statement_reads_more_than_its_page() {
     ask("/api/profiles/update", vec![("id", p()), ("name", "Renamed".into()), ("description", "".into())])
         .await;
     ask("/api/history/profile_changes", vec![("profile", p())]).await;
+    // Ends of access, and an access review.
+    let member = ids[5].to_string();
+    let last_day = (chrono::Utc::now() + chrono::Duration::days(30)).format("%Y-%m-%d").to_string();
+    ask("/api/members/set_end", vec![("profile", p()), ("user", member.clone()), ("ends_on", last_day)])
+        .await;
+    ask("/api/history/end_changes", vec![("profile", p())]).await;
+    ask("/api/reviews/start", vec![("profile", p())]).await;
+    ask(
+        "/api/reviews/decide",
+        vec![("profile", p()), ("user", member.clone()), ("decision", "remove".into())],
+    )
+    .await;
+    ask("/api/reviews/get", vec![("profile", p())]).await;
+    ask("/api/reviews/complete", vec![("profile", p()), ("keep_rest", "yes".into())]).await;
+    ask("/api/reviews/schedule", vec![("profile", p()), ("every_days", "90".into())]).await;
     let doomed = ask("/api/roles/create", vec![("name", "Doomed".into()), ("description", "".into())]).await;
     ask("/api/roles/assign", vec![("role", doomed.clone()), ("email", "person.03@example.com".into())]).await;
     ask("/api/roles/delete", vec![("id", doomed), ("confirm", "yes".into())]).await;

@@ -53,9 +53,13 @@ async function signedInPages(page: Page): Promise<string[]> {
   const invitation = await invitationLink(invited);
   // A bulk change's preview, with a row for each kind of answer.
   await page.getByLabel(/^Emails, one per line/).fill(`${ADMIN_EMAIL}\nnobody.${nonce}@example.com`);
-  await page.getByRole("button", { name: "Preview" }).last().click();
+  await page.getByRole("button", { name: "Preview", exact: true }).last().click();
   await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
   const bulk = new URL(page.url()).pathname;
+  // An access review under way, with its table of decisions.
+  await page.goto(`${profile}/review`);
+  await page.getByRole("button", { name: "Start a review" }).click();
+  await expect(page.getByTestId("review-progress")).toBeVisible();
   await page.goto("/roles");
   const admin = await page.getByRole("link", { name: "admin", exact: true }).getAttribute("href");
   return [
@@ -65,6 +69,7 @@ async function signedInPages(page: Page): Promise<string[]> {
     `${profile}/history`,
     `${profile}/access`,
     `${profile}/settings`,
+    `${profile}/review`,
     `${profile}/copy`,
     `${profile}/why/${me!.split("/").pop()}`,
     bulk,

@@ -264,9 +264,9 @@ test("a manager downloads the members and the history as CSV files", async ({ pa
   expect(members.suggestedFilename()).toMatch(new RegExp(`^export-${nonce}-members-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
   const text = (await (await members.createReadStream()).toArray()).join("");
   const lines = text.trim().split("\n");
-  expect(lines[0]).toBe("email,access,name,added_at,added_by");
+  expect(lines[0]).toBe("email,access,last_day,name,added_at,added_by");
   expect(lines).toHaveLength(3);
-  expect(text).toContain(`${memberEmail},member,Member ${nonce},`);
+  expect(text).toContain(`${memberEmail},member,,Member ${nonce},`);
 
   await page.getByRole("link", { name: "History" }).click();
   const [history] = await Promise.all([
@@ -300,7 +300,7 @@ test("a manager copies the members of another profile they manage, through the p
   await expect(page.getByRole("heading", { level: 1, name: "Copy members from another profile" })).toBeVisible();
   if (javaScriptEnabled) await hydrated(page);
   await page.getByLabel("Copy the members of").selectOption({ label: `Source ${nonce} (2 members)` });
-  await page.getByRole("button", { name: "Preview" }).click();
+  await page.getByRole("button", { name: "Preview", exact: true }).click();
   await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
   await expect(page.getByTestId("bulk-summary")).toHaveText("1 to change · 0 to invite · 1 unchanged · 0 unknown · 0 refused");
   await page.getByRole("button", { name: "Apply 1 change" }).click();

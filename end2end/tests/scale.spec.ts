@@ -104,7 +104,7 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   const nobody = `nobody.${nonce}@example.com`;
   await page.goto(path);
   await page.getByLabel(/^Emails, one per line/).fill(`${people.dan}, ${nobody}\n${people.carol}`);
-  await page.getByRole("button", { name: "Preview" }).last().click();
+  await page.getByRole("button", { name: "Preview", exact: true }).last().click();
   await expect(page.getByRole("heading", { name: "Preview: nothing has changed yet" })).toBeVisible();
   await expect(page.getByTestId("bulk-summary")).toHaveText("0 to change · 2 to invite · 1 unchanged · 0 unknown · 0 refused");
   // Dan's account and an address with none read the same: neither is named.

@@ -130,10 +130,13 @@ async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Op
             "SELECT p.name, p.description, p.member_count, p.manager_count, p.created_at, m.access \
              FROM profiles p \
              LEFT JOIN memberships m ON m.profile_id = p.id AND m.user_id = $2 \
+             AND (m.ends_at IS NULL OR m.ends_at > $3) \
              WHERE p.id = $1",
         )
         .bind(profile)
         .bind(user.id)
+        // A membership grants nothing from its end on, swept or not (crate::expiry).
+        .bind(Timestamp(chrono::Utc::now()))
         .fetch_optional(pool)
         .await
     })?;

@@ -12,6 +12,7 @@ use crate::{
     },
     domain::{Access, DisplayName, Email, ProfileId, SessionUser, Timestamp, UserId},
     error::AppError,
+    expiry::ssr::{Due, Ends},
     history::{ssr::Change, Action},
     memberships::ssr::MemberRows,
     paging::{Page, COUNT_CAP},
@@ -67,18 +68,20 @@ pub async fn findable_account(
     })?)
 }
 
-/// An invitation's terms: to which profile, as what, from whom, for how many days.
+/// An invitation's terms: to which profile, as what, from whom, for how many days, and when
+/// the membership it offers ends (the link stops working then at the latest).
 #[derive(Clone, Copy, Debug)]
 pub struct Terms {
     pub profile: ProfileId,
     pub access: Access,
     pub by: UserId,
     pub days: u32,
+    pub ends: Option<Timestamp>,
 }
 
 impl Terms {
     pub fn new(state: &AppState, profile: ProfileId, access: Access, by: UserId) -> Terms {
-        Terms { profile, access, by, days: state.settings.invitation_days }
+        Terms { profile, access, by, days: state.settings.invitation_days, ends: None }
     }
 }
 
@@ -143,6 +146,7 @@ crate::impl_for_connections! {
             }
             let now = Timestamp(chrono::Utc::now());
             let expires = Timestamp(now.0 + chrono::Duration::days(terms.days.into()));
+            let expires = terms.ends.map_or(expires, |ends| expires.min(ends));
             sqlx::query(
                 "UPDATE invitations SET outcome = 'expired', closed_at = expires_at \
                  WHERE profile_id = $1 AND outcome IS NULL AND expires_at <= $2",
@@ -166,7 +170,8 @@ crate::impl_for_connections! {
                     chunk.iter().map(|email| (email.as_str(), random_token())).collect();
                 let mut sql = sqlx::QueryBuilder::new(
                     "INSERT INTO invitations \
-                     (profile_id, email, access, token, invited_by, invited_at, sent_at, expires_at) ",
+                     (profile_id, email, access, token, invited_by, invited_at, sent_at, expires_at, \
+                     membership_ends_at) ",
                 );
                 sql.push_values(&tokens, |mut row, (email, token)| {
                     row.push_bind(terms.profile)
@@ -176,7 +181,8 @@ crate::impl_for_connections! {
                         .push_bind(terms.by)
                         .push_bind(now)
                         .push_bind(now)
-                        .push_bind(expires);
+                        .push_bind(expires)
+                        .push_bind(terms.ends);
                 });
                 sql.push(
                     " ON CONFLICT (profile_id, email) WHERE outcome IS NULL \
@@ -205,10 +211,11 @@ crate::impl_for_connections! {
             email: &str,
         ) -> Result<Option<ProfileId>, AppError> {
             let now = Timestamp(chrono::Utc::now());
-            let taken: Option<(i64, ProfileId, Access, Option<UserId>)> = sqlx::query_as(
+            type Taken = (i64, ProfileId, Access, Option<UserId>, Option<Timestamp>);
+            let taken: Option<Taken> = sqlx::query_as(
                 "UPDATE invitations SET outcome = 'accepted', closed_at = $4, closed_by = $3 \
                  WHERE token = $1 AND email = $2 AND outcome IS NULL AND expires_at > $4 \
-                 RETURNING id, profile_id, access, invited_by",
+                 RETURNING id, profile_id, access, invited_by, membership_ends_at",
             )
             .bind(digest(token.trim()))
             .bind(email)
@@ -216,8 +223,9 @@ crate::impl_for_connections! {
             .bind(now)
             .fetch_optional(&mut *self)
             .await?;
-            let Some((invitation, profile, access, invited_by)) = taken else { return Ok(None) };
-            if let Some(since) = self.insert_member(profile, user, access, invited_by).await? {
+            let Some((invitation, profile, access, invited_by, ends)) = taken else { return Ok(None) };
+            self.expire_due(Due::Pair(profile, user), now).await?;
+            if let Some(since) = self.insert_member(profile, user, (access, ends), invited_by).await? {
                 let change = Change {
                     after: Some(access),
                     since: Some(since),
@@ -279,11 +287,21 @@ pub async fn open_address(db: &Db, token: &str) -> Result<Email, AppError> {
 
 /// What the invitation with `token` offers, and where `me` (signed in or not) stands.
 pub async fn offer(state: &AppState, token: &str, me: Option<&SessionUser>) -> Result<Offer, AppError> {
-    type Row = (ProfileId, String, String, Access, Option<String>, Timestamp, Option<Outcome>, bool);
+    type Row = (
+        ProfileId,
+        String,
+        String,
+        Access,
+        Option<String>,
+        Timestamp,
+        Option<Timestamp>,
+        Option<Outcome>,
+        bool,
+    );
     let row: Option<Row> = with_db!(&state.db, |pool| {
         sqlx::query_as(
-            "SELECT i.profile_id, p.name, i.email, i.access, u.display_name, i.expires_at, i.outcome, \
-                    EXISTS (SELECT 1 FROM users a WHERE a.email = i.email) \
+            "SELECT i.profile_id, p.name, i.email, i.access, u.display_name, i.expires_at, \
+                    i.membership_ends_at, i.outcome, EXISTS (SELECT 1 FROM users a WHERE a.email = i.email) \
              FROM invitations i JOIN profiles p ON p.id = i.profile_id \
              LEFT JOIN users u ON u.id = i.invited_by WHERE i.token = $1",
         )
@@ -291,7 +309,8 @@ pub async fn offer(state: &AppState, token: &str, me: Option<&SessionUser>) -> R
         .fetch_optional(pool)
         .await
     })?;
-    let Some((profile_id, profile_name, email, access, invited_by, expires_at, outcome, has_account)) = row
+    let Some((profile_id, profile_name, email, access, invited_by, expires_at, ends, outcome, has_account)) =
+        row
     else {
         return Err(AppError::BadRequest(LINK_UNKNOWN.into()));
     };
@@ -307,7 +326,17 @@ pub async fn offer(state: &AppState, token: &str, me: Option<&SessionUser>) -> R
             Standing::NoAccount { may_register }
         }
     };
-    Ok(Offer { profile_id, profile_name, email, access, invited_by, expires_at, standing })
+    let membership_ends_at = ends;
+    Ok(Offer {
+        profile_id,
+        profile_name,
+        email,
+        access,
+        invited_by,
+        expires_at,
+        membership_ends_at,
+        standing,
+    })
 }
 
 /// Accepts the invitation with `token` as `me`: the profile they are on now.
@@ -418,7 +447,8 @@ pub async fn resend(
     let sent = with_db!(&state.db, |pool| {
         let mut tx = pool.begin_write().await?;
         let row: Option<(String, Access, String, String)> = sqlx::query_as(
-            "UPDATE invitations SET token = $1, sent_at = $2, expires_at = $3 \
+            "UPDATE invitations SET token = $1, sent_at = $2, \
+             expires_at = CASE WHEN membership_ends_at < $3 THEN membership_ends_at ELSE $3 END \
              WHERE id = $4 AND profile_id = $5 AND outcome IS NULL AND expires_at > $2 \
              RETURNING email, access, (SELECT name FROM profiles WHERE id = $5), \
                        (SELECT display_name FROM users WHERE id = $6)",

@@ -40,8 +40,10 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
         (RowStatus::Unknown, "unknown"),
         (RowStatus::Refused, "refused"),
     ];
-    // Only an add invites anyone.
-    let adding = bulk.kind == BulkKind::Add;
+    // Only an add or an import invites anyone.
+    let adding = matches!(bulk.kind, BulkKind::Add | BulkKind::Import);
+    // An import's rows are its file's lines.
+    let lines = bulk.rows.iter().any(|row| row.line.is_some());
     let summary = counts
         .iter()
         .filter(|(status, _)| adding || *status != RowStatus::Invite)
@@ -92,13 +94,10 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
             RowStatus::Unchanged => "muted",
             RowStatus::Unknown | RowStatus::Refused => "bad",
         };
-        view! {
-            <tr class=class>
-                <td>{row.label}</td>
-                <td>{row.note}</td>
-            </tr>
-        }
+        let line = lines.then(|| view! { <td>{row.line.map(|n| n.to_string()).unwrap_or_default()}</td> });
+        view! { <tr class=class>{line} <td>{row.label}</td> <td>{row.note}</td></tr> }
     };
+    let line_heading = lines.then(|| view! { <th scope="col">"Line"</th> });
     view! {
         <Title text=bulk.title() />
         <p class="crumbs">
@@ -114,10 +113,7 @@ fn BulkView(bulk: BulkChange) -> impl IntoView {
             {undo.map(|undo| view! { <UndoRemovalsView undo /> })}
             <table class="table" data-testid="bulk-rows">
                 <thead>
-                    <tr>
-                        <th scope="col">"Row"</th>
-                        <th scope="col">"Outcome"</th>
-                    </tr>
+                    <tr>{line_heading} <th scope="col">"Row"</th> <th scope="col">"Outcome"</th></tr>
                 </thead>
                 <tbody>{bulk.rows.into_iter().map(row).collect_view()}</tbody>
             </table>

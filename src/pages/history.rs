@@ -5,16 +5,19 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 
 use super::{
-    error_view, id_or_not_found, invitations::InvitationRecords, islands::UndoRows, param_id, query,
-    DownloadLink, Empty, ListQuery, Pager, Total, When,
+    error_view, id_or_not_found,
+    invitations::InvitationRecords,
+    islands::{Look, SetEndForm, UndoRows},
+    param_id, query, DownloadLink, Empty, ListQuery, Pager, Total, When,
 };
 use crate::{
     domain::{ProfileId, UserId},
     error::AppError,
+    expiry::{list_end_changes, EndChange},
     export::Export,
     history::{
         explain_access, list_profile_changes, list_profile_history, who_had_access, AccessAt, AccessPath,
-        Action, Entry, SubjectEntry, UndoRemoval,
+        Action, Entry, Explanation, SubjectEntry, UndoRemoval,
     },
     invitations::list_invitations,
     paging::Page,
@@ -222,6 +225,9 @@ pub fn ProfileTabs(
     current: &'static str,
     /// Whether to offer the settings tab (`ProfileDetail::has_settings`).
     settings: bool,
+    /// Whether to offer the access review's tab: to managers.
+    #[prop(optional)]
+    review: bool,
 ) -> impl IntoView {
     let tabs = [
         ("members", "Members", format!("/profiles/{id}")),
@@ -229,6 +235,7 @@ pub fn ProfileTabs(
         ("access", "Access on a date", format!("/profiles/{id}/access")),
     ]
     .into_iter()
+    .chain(review.then(|| ("review", "Review", format!("/profiles/{id}/review"))))
     .chain(settings.then(|| ("settings", "Settings", format!("/profiles/{id}/settings"))));
     view! {
         <nav class="tabs" aria-label="Profile">
@@ -272,6 +279,10 @@ pub fn ProfileHistoryPage() -> impl IntoView {
             list_invitations(ProfileId(id_or_not_found(id)?), Some("yes".into()), after).await
         },
     );
+    let ends = Resource::new(
+        move || id.get(),
+        |id| async move { list_end_changes(ProfileId(id_or_not_found(id)?)).await },
+    );
     view! {
         <Transition fallback=|| {
             view! { <p class="muted">"Loading…"</p> }
@@ -310,7 +321,12 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                         <a href="/profiles">"My profiles"</a>
                     </p>
                     <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs id=pid current="history" settings=profile.has_settings() />
+                    <ProfileTabs
+                        id=pid
+                        current="history"
+                        settings=profile.has_settings()
+                        review=profile.can_manage
+                    />
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
                         <HistoryFilter action search=list.q />
@@ -328,6 +344,13 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                         <h2 id="changes-heading">"Changes to the profile"</h2>
                         {match changes.await {
                             Ok(changes) => view! { <SubjectChanges changes /> }.into_any(),
+                            Err(err) => error_view(err),
+                        }}
+                    </section>
+                    <section class="card" aria-labelledby="ends-heading">
+                        <h2 id="ends-heading">"Ends of access"</h2>
+                        {match ends.await {
+                            Ok(changes) => view! { <EndChanges changes /> }.into_any(),
                             Err(err) => error_view(err),
                         }}
                     </section>
@@ -389,7 +412,12 @@ pub fn AccessOnPage() -> impl IntoView {
                         <a href="/profiles">"My profiles"</a>
                     </p>
                     <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs id=pid current="access" settings=profile.has_settings() />
+                    <ProfileTabs
+                        id=pid
+                        current="access"
+                        settings=profile.has_settings()
+                        review=profile.can_manage
+                    />
                     <section class="card" aria-labelledby="access-heading">
                         <h2 id="access-heading">"Who had access on a date"</h2>
                         <form method="get" action="" class="row-form" autocomplete="off">
@@ -469,6 +497,7 @@ fn AccessOnAnswer(
 pub fn WhyPage() -> impl IntoView {
     let id = param_id("id");
     let user = param_id("user");
+    let saved = query("saved").get_untracked().is_some();
     let why = Resource::new(
         move || (id.get(), user.get()),
         |(id, user)| async move {
@@ -491,9 +520,18 @@ pub fn WhyPage() -> impl IntoView {
                         <a href=format!("/profiles/{}", why.profile_id)>{why.profile_name.clone()}</a>
                     </p>
                     <h1>{title}</h1>
+                    {saved
+                        .then(|| {
+                            view! {
+                                <p class="notice" role="status" data-testid="end-saved">
+                                    "The end of their access is saved."
+                                </p>
+                            }
+                        })}
                     <section class="card" data-testid="why">
-                        <AccessPaths who=why.user_name paths=why.paths />
+                        <AccessPaths who=why.user_name.clone() paths=why.paths.clone() />
                     </section>
+                    {why.may_set_end.then(|| view! { <EndSection why /> })}
                 }
                     .into_any()
             })}
@@ -509,9 +547,12 @@ fn AccessPaths(who: String, paths: Vec<AccessPath>) -> impl IntoView {
     }
     let item = |path: AccessPath| {
         let text = match path {
-            AccessPath::Membership { access, since, added_by } => {
+            AccessPath::Membership { access, since, added_by, ends } => {
                 let adder = added_by.unwrap_or_else(|| "someone whose account is gone".into());
-                format!("A direct membership as {access}, since {}, added by {adder}.", since.date())
+                let until = ends
+                    .map(|ends| format!(" It ends after {} (UTC).", crate::expiry::last_day(ends)))
+                    .unwrap_or_default();
+                format!("A direct membership as {access}, since {}, added by {adder}.{until}", since.date())
             }
             AccessPath::AdminRole { since } => {
                 format!("The admin role, held since {}: admins see and change every profile.", since.date())
@@ -520,4 +561,97 @@ fn AccessPaths(who: String, paths: Vec<AccessPath>) -> impl IntoView {
         view! { <li>{text}</li> }
     };
     view! { <ul class="plain-list">{paths.into_iter().map(item).collect_view()}</ul> }.into_any()
+}
+
+/// The latest ends set, moved or cleared on a profile, newest first.
+#[component]
+fn EndChanges(changes: Vec<EndChange>) -> impl IntoView {
+    if changes.is_empty() {
+        return view! { <p class="muted">"No one's access to this profile has been given an end."</p> }
+            .into_any();
+    }
+    let row = |c: EndChange| {
+        let who = c.user_name.clone().unwrap_or_else(|| "an account that is gone".into());
+        let by = c.actor.clone().unwrap_or_else(|| "—".into());
+        view! {
+            <tr>
+                <td>
+                    <When at=c.at />
+                </td>
+                <td>{who}</td>
+                <td>{c.describe()}</td>
+                <td>{by}</td>
+            </tr>
+        }
+    };
+    view! {
+        <p class="hint">
+            "Each end is the last day of access, UTC. Access that ended shows in the history above \
+             as “access ended”."
+        </p>
+        <table class="table" data-testid="end-changes">
+            <thead>
+                <tr>
+                    <th scope="col">"When"</th>
+                    <th scope="col">"Who"</th>
+                    <th scope="col">"Change"</th>
+                    <th scope="col">"By"</th>
+                </tr>
+            </thead>
+            <tbody>{changes.into_iter().map(row).collect_view()}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// A manager's forms for the end of someone's membership: a last day to set or move, and,
+/// when it has one, taking the end away.
+#[component]
+fn EndSection(why: Explanation) -> impl IntoView {
+    let ends = why.paths.iter().find_map(|path| match path {
+        AccessPath::Membership { ends, .. } => *ends,
+        AccessPath::AdminRole { .. } => None,
+    });
+    let last_day = ends.map(crate::expiry::last_day);
+    let (profile, user) = (why.profile_id.0, why.user_id.0);
+    let clear = last_day.is_some().then(|| {
+        view! {
+            <SetEndForm look=Look::new("Remove the end", "Removing…")
+                .id("clear-end")
+                .named("Remove the end of their access")>
+                <input type="hidden" name="profile" value=profile />
+                <input type="hidden" name="user" value=user />
+                <input type="hidden" name="ends_on" value="" />
+            </SetEndForm>
+        }
+    });
+    view! {
+        <section class="card stack" aria-labelledby="end-heading" data-testid="end-of-access">
+            <h2 id="end-heading">"End of access"</h2>
+            <p class="hint">
+                {match &last_day {
+                    Some(day) => format!("Their access ends after {day} (UTC)."),
+                    None => "Their access doesn't end.".to_owned(),
+                }}
+            </p>
+            <SetEndForm look=Look::new("Save the last day", "Saving…")
+                .class("row-form")
+                .id("set-end")
+                .named("Set the last day of their access")>
+                <input type="hidden" name="profile" value=profile />
+                <input type="hidden" name="user" value=user />
+                <div class="field">
+                    <label for="ends-on">"Last day of access"</label>
+                    <input
+                        id="ends-on"
+                        name="ends_on"
+                        type="date"
+                        required
+                        value=last_day.unwrap_or_default()
+                    />
+                </div>
+            </SetEndForm>
+            {clear}
+        </section>
+    }
 }

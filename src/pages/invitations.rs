@@ -279,7 +279,15 @@ fn OfferView(offer: Offer, token: String) -> impl IntoView {
         <section class="card narrow">
             <h1>{format!("Join {profile}")}</h1>
             <p class="lede">
-                {format!("{who} invited {} to join {profile} as a {}.", offer.email, offer.access)}
+                {format!(
+                    "{who} invited {} to join {profile} as a {}{}.",
+                    offer.email,
+                    offer.access,
+                    offer
+                        .membership_ends_at
+                        .map(|ends| format!(", until {} (UTC)", crate::expiry::last_day(ends)))
+                        .unwrap_or_default(),
+                )}
             </p>
             {next}
             {open

@@ -17,10 +17,12 @@ use serde::{Deserialize, Serialize};
 use super::{action_error, errors_of, AccessChoice, Field, FormError, YourPassword};
 use crate::{
     auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
+    bulk::IMPORT_PATH,
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange, StartBulkCopy, UndoBulk},
     confirmation::{ConfirmEmail, ResendConfirmation},
     domain::{DisplayName, Email, Password, ProfileId},
     error::AppError,
+    expiry::SetEnd,
     flash::FORM_FIELD,
     history::UndoRemoval,
     identity::{ChangeEmail, ChangeName},
@@ -30,6 +32,7 @@ use crate::{
     profiles::{CreateProfile, DeleteProfile, UpdateProfile},
     reauth::ConfirmPassword,
     recovery::{RequestPasswordReset, ResetPassword, SendResetLink},
+    reviews::{CompleteReview, Decide, ScheduleReviews, StartReview},
     roles::{AssignRole, CreateRole, DeleteRole, UnassignRole, UpdateRole},
     users::{suggest_users, Suggestion},
 };
@@ -40,12 +43,18 @@ use crate::{
 static LEAVING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Follows server functions' redirects (`leptos_axum::redirect`) with a full page load: with
-/// no router in the browser, nothing else would. Called once, as the WASM starts.
+/// no router in the browser, nothing else would. Called once, as the WASM starts. Back to
+/// this same page at an anchor (`#member-7`), the browser would only scroll: it loads it too.
 #[cfg(feature = "hydrate")]
 pub fn follow_redirects() {
     let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
         LEAVING.store(true, std::sync::atomic::Ordering::Relaxed);
-        let _ = window().location().assign(to);
+        let here = window().location();
+        let page = format!("{}{}", here.pathname().unwrap_or_default(), here.search().unwrap_or_default());
+        let _ = here.assign(to);
+        if to.split_once('#').is_some_and(|(target, _)| target == page) {
+            let _ = here.reload();
+        }
     });
 }
 
@@ -194,6 +203,10 @@ form_island! {
     BulkChangeForm => StartBulkChange;
     ApplyBulkForm => ApplyBulk;
     UndoBulkForm => UndoBulk;
+    SetEndForm => SetEnd;
+    StartReviewForm => StartReview;
+    CompleteReviewForm => CompleteReview;
+    ScheduleReviewsForm => ScheduleReviews;
     CreateRoleForm => CreateRole;
     UpdateRoleForm => UpdateRole;
     DeleteRoleForm => DeleteRole;
@@ -272,6 +285,8 @@ rows_island! {
     SessionRows { end: EndSession }
     /// A profile's open invitations: each one's "send again" and "withdraw".
     InvitationRows { resend: ResendInvitation, revoke: RevokeInvitation }
+    /// An access review's members: each one's "keep", "change" and "remove".
+    DecisionRows { decide: Decide }
 }
 
 /// The bulk bar's container: hidden, once the page is live, while nothing is ticked.
@@ -663,6 +678,10 @@ pub fn MemberPicker(profile: ProfileId, everyone: bool) -> impl IntoView {
                 </p>
             </div>
             <AccessChoice id="add-access" label="As" />
+            <div class="field">
+                <label for="add-ends-on">"Last day (optional)"</label>
+                <input id="add-ends-on" name="ends_on" type="date" />
+            </div>
             <button type="submit" class="button primary" disabled=busy on:click=move |_| typing.stop()>
                 {move || if busy.get() { "Adding…" } else { "Add" }}
             </button>
@@ -861,5 +880,34 @@ impl Debounced {
             std::time::Duration::from_millis(PICKER_PAUSE_MS),
         );
         self.waiting.try_set_value(timer.ok());
+    }
+}
+
+/// Importing members from a CSV file: a plain multipart post to [`IMPORT_PATH`] (the browser
+/// sends the file; no server function takes one), which answers with the preview's page or
+/// this form again with its error. With JavaScript the button says the file is on its way.
+#[island]
+pub fn ImportForm(profile: ProfileId) -> impl IntoView {
+    let error = crate::flash::error_for(IMPORT_PATH);
+    let (busy, set_busy) = signal(false);
+    view! {
+        <FormError error=Signal::stored(error) all=true />
+        <form
+            action=IMPORT_PATH
+            method="post"
+            enctype="multipart/form-data"
+            class="row-form"
+            aria-label="Import members from a CSV file"
+            on:submit=move |_| set_busy.set(true)
+        >
+            <input type="hidden" name="profile" value=profile.0 />
+            <div class="field grow">
+                <label for="import-file">"CSV file"</label>
+                <input id="import-file" name="file" type="file" accept=".csv,text/csv" required />
+            </div>
+            <button type="submit" class="button" disabled=busy>
+                {move || if busy.get() { "Uploading…" } else { "Preview the import" }}
+            </button>
+        </form>
     }
 }

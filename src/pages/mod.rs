@@ -10,6 +10,7 @@ pub mod islands;
 pub mod not_found;
 pub mod profiles;
 pub mod reauth;
+pub mod reviews;
 pub mod roles;
 pub mod security;
 pub mod users;

@@ -10,9 +10,9 @@ use super::{
     id_or_not_found,
     invitations::InvitationsSection,
     islands::{
-        BulkAddForm, BulkChangeForm, BulkCopyForm, CreateProfileForm, DeleteProfileForm, LeaveProfileForm,
-        Look, MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR, BULK_COUNT,
-        TICK_PAGE,
+        BulkAddForm, BulkChangeForm, BulkCopyForm, CreateProfileForm, DeleteProfileForm, ImportForm,
+        LeaveProfileForm, Look, MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR,
+        BULK_COUNT, TICK_PAGE,
     },
     param_id, push_escaped, query, AccessChoice, ConfirmDelete, DangerZone, DownloadLink, Empty, Field,
     ListControls, ListQuery, Pager, Suggested, Total, UndoHint,
@@ -319,6 +319,10 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
         push_escaped(&mut out, &m.email);
         push!(out, r#"</td><td data-label="Access"><span class=""#, pill_class(m.access), r#"">"#);
         push!(out, m.access.label(), "</span> ");
+        if let Some(ends) = m.ends_at {
+            push!(out, r#"<span class="pill muted" title="Last day of access (UTC)">until "#);
+            push!(out, &crate::expiry::last_day(ends), "</span> ");
+        }
         push!(out, r#"<a class="why" href="/profiles/"#, pid, "/why/", id);
         push!(out, r#"" aria-label="Why "#, &name, r#" has access">why?</a></td>"#);
         push!(out, r#"<td data-label="Since"><time datetime=""#, &date, "T");
@@ -513,7 +517,7 @@ fn ProfileSections(
             {if profile.member_count == 1 { " member" } else { " members" }}
             {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
         </p>
-        <ProfileTabs id=pid current="members" settings=profile.has_settings() />
+        <ProfileTabs id=pid current="members" settings=profile.has_settings() review=profile.can_manage />
         {joined}
         {removal.map(|entry| view! { <UndoBanner entry /> })}
         {changed
@@ -584,7 +588,12 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                         <a href="/profiles">"My profiles"</a>
                     </p>
                     <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs id=pid current="settings" settings=profile.has_settings() />
+                    <ProfileTabs
+                        id=pid
+                        current="settings"
+                        settings=profile.has_settings()
+                        review=profile.can_manage
+                    />
                     {(!profile.has_settings())
                         .then(|| {
                             view! {
@@ -882,7 +891,19 @@ fn BulkAddSection(profile: ProfileId) -> impl IntoView {
                     <textarea id="bulk-emails" name="emails" rows="5" required></textarea>
                 </div>
                 <AccessChoice id="bulk-access" label="Add them as" plural=true />
+                <div class="field">
+                    <label for="bulk-ends-on">"Last day (optional)"</label>
+                    <input id="bulk-ends-on" name="ends_on" type="date" />
+                </div>
             </BulkAddForm>
+            <h3 id="import">"Import a CSV file"</h3>
+            <p class="hint">
+                "One person a row: email, access (manager or member) and an optional last day \
+                 (YYYY-MM-DD). A header row naming the columns is optional: a members file \
+                 downloaded here imports as it is. Everyone in the file is set to what their row \
+                 says; you see every row before anything changes."
+            </p>
+            <ImportForm profile />
         </section>
     }
 }
@@ -1031,6 +1052,7 @@ mod tests {
             added_at: Timestamp("2024-02-29T23:05:09.123456Z".parse().unwrap()),
             added_by: added_by.map(Into::into),
             deactivated: false,
+            ends_at: None,
         }
     }
 

@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
     };
     let app = Router::new()
         .merge(crate::export::ssr::routes(context.clone()))
+        .merge(crate::bulk::import_routes(context.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .nest_service("/pkg", bundle(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
@@ -227,7 +228,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let state = AppState::new(with_public_url(settings, &address), db.clone());
     tracing::info!(site_root = %state.leptos_options.site_root, "serving the site");
     let sender = mail::spawn(db.clone(), state.mail.clone());
-    let sweeper = sweep::spawn(db.clone());
+    let sweeper = sweep::spawn(state.clone());
     // A fresh install has no administrator, and no one who registers becomes one: the
     // operator opens this link (or runs `roster user create --admin`).
     if let Some(link) = crate::auth::ssr::offer_setup_link(&db, state.mail.site()).await? {

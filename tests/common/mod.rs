@@ -60,6 +60,22 @@ pub async fn fresh_database() -> (String, tempfile::TempDir) {
     }
 }
 
+/// The tables that hold what people made: a call that may change nothing leaves them as
+/// they were (tests/guards.rs, tests/fuzz.rs).
+pub const DATA_TABLES: &[&str] = &[
+    "users",
+    "profiles",
+    "memberships",
+    "history",
+    "roles",
+    "user_roles",
+    "bulk_changes",
+    "invitations",
+    "end_date_changes",
+    "reviews",
+    "review_decisions",
+];
+
 pub fn backend() -> &'static str {
     if std::env::var("ROSTER_TEST_POSTGRES_URL").is_ok() {
         "postgres"

@@ -22,6 +22,12 @@ pub enum Letter {
     EmailChanged { name: String, new_email: String },
     /// To an address invited onto a profile: the link that joins it, good for `days`.
     Invitation { profile: String, inviter: String, access: Access, link: String, days: i64 },
+    /// To a member: their access to a profile ends after `last_day` (UTC).
+    AccessEnding { name: String, profile: String, last_day: String, link: String },
+    /// To a profile's managers: these people's access ends soon, each after its last day.
+    MembersEnding { profile: String, people: Vec<(String, String)>, link: String },
+    /// To a profile's managers: its access review was due on `due`.
+    ReviewDue { profile: String, due: String, link: String },
 }
 
 /// One paragraph of a letter.
@@ -128,6 +134,52 @@ impl Letter {
                     Link { label: "Accept the invitation", url: link.clone() },
                     Text(format!("The link works once, within {days} days.")),
                     Text("If you don't want to join, ignore this mail: nothing happens without it.".into()),
+                ],
+            ),
+            Letter::AccessEnding { name, profile, last_day, link } => (
+                format!("Your access to {profile} ends after {last_day}"),
+                vec![
+                    Text(format!("Hello {name},")),
+                    Text(format!(
+                        "Your membership of {profile} on Roster ends at the end of {last_day} (UTC). \
+                         After that you can no longer see or use it."
+                    )),
+                    Text("If you still need it, ask one of its managers to extend it.".into()),
+                    Link { label: "Open the profile", url: link.clone() },
+                ],
+            ),
+            Letter::MembersEnding { profile, people, link } => (
+                format!(
+                    "Access to {profile} ends soon for {} {}",
+                    people.len(),
+                    if people.len() == 1 { "person" } else { "people" }
+                ),
+                vec![
+                    Text(format!("Access to {profile} on Roster ends within a week for:")),
+                    Text(
+                        people
+                            .iter()
+                            .map(|(name, day)| format!("{name}, after {day}"))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                    Text("As a manager you can extend or clear an end on the profile's page.".into()),
+                    Link { label: "Open the profile", url: link.clone() },
+                ],
+            ),
+            Letter::ReviewDue { profile, due, link } => (
+                format!("An access review of {profile} is due"),
+                vec![
+                    Text(format!(
+                        "{profile} on Roster must have its access reviewed regularly, and a review was \
+                         due on {due}."
+                    )),
+                    Text(
+                        "Go through its members and keep, change or remove each; completing the review \
+                          applies your decisions at once."
+                            .into(),
+                    ),
+                    Link { label: "Review its members", url: link.clone() },
                 ],
             ),
             Letter::RegistrationAttempt { name } => (
