@@ -142,7 +142,7 @@ pub async fn complete_review(profile: ProfileId, keep_rest: Option<String>) -> R
 /// Requires a review every `every_days` days (empty: none required).
 #[server(prefix = "/api", endpoint = "reviews/schedule")]
 pub async fn schedule_reviews(profile: ProfileId, every_days: Option<String>) -> Result<(), AppError> {
-    let (_, _) = crate::access::require_manage(profile).await?;
+    crate::access::require_manage(profile).await?;
     let every = match every_days.as_deref().map(str::trim).unwrap_or("") {
         "" => None,
         raw => Some(raw.parse::<i32>().ok().filter(|n| (1..=MOST_DAYS).contains(n)).ok_or_else(|| {
