@@ -379,7 +379,7 @@ pub mod ssr {
         address: Option<std::net::IpAddr>,
     ) -> Result<(), AppError> {
         use crate::{domain::Timestamp, security_log::ssr::SecurityLog, server::db::Pool, with_db};
-        let now = Timestamp(chrono::Utc::now());
+        let now = Timestamp::now();
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             sqlx::query(

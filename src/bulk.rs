@@ -533,7 +533,7 @@ pub mod ssr {
                 emails: &[String],
             ) -> Result<HashSet<String>, AppError> {
                 let mut found = HashSet::new();
-                let now = Timestamp(chrono::Utc::now());
+                let now = Timestamp::now();
                 for chunk in emails.chunks(CHUNK) {
                     let mut sql =
                         sqlx::QueryBuilder::new("SELECT email FROM invitations WHERE profile_id = ");
@@ -661,7 +661,7 @@ pub mod ssr {
                      WHERE id = $1 AND applied_at IS NULL",
                 )
                 .bind(id)
-                .bind(Timestamp(chrono::Utc::now()))
+                .bind(Timestamp::now())
                 .bind(report)
                 .execute(&mut *self)
                 .await?;
@@ -733,7 +733,7 @@ pub mod ssr {
             }
             if apply {
                 use crate::expiry::ssr::{Due, Ends};
-                tx.expire_due(Due::Profile(draft.profile), Timestamp(chrono::Utc::now())).await?;
+                tx.expire_due(Due::Profile(draft.profile), Timestamp::now()).await?;
             }
             let planned = match draft.kind {
                 BulkKind::Add => {

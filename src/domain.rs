@@ -143,6 +143,12 @@ pub struct SessionUser {
 pub struct Timestamp(pub chrono::DateTime<chrono::Utc>);
 
 impl Timestamp {
+    /// This moment.
+    #[cfg(feature = "ssr")]
+    pub fn now() -> Self {
+        Timestamp(chrono::Utc::now())
+    }
+
     /// The same instant as a whole number of microseconds, for cursors.
     pub fn micros(&self) -> i64 {
         self.0.timestamp_micros()

@@ -630,7 +630,7 @@ pub mod ssr {
                 }
                 if let Some(profile) = profile {
                     use crate::expiry::ssr::{Due, Ends};
-                    self.expire_due(Due::Pair(profile, user), Timestamp(chrono::Utc::now())).await?;
+                    self.expire_due(Due::Pair(profile, user), Timestamp::now()).await?;
                 }
                 let (Some(profile), Some(access), Some(since), Action::Removed) =
                     (profile, access, since, action)
@@ -755,7 +755,7 @@ pub mod ssr {
             )
             .bind(user)
             .bind(profile)
-            .bind(Timestamp(chrono::Utc::now()))
+            .bind(Timestamp::now())
             .fetch_optional(pool)
             .await
         })?;

@@ -111,7 +111,7 @@ pub mod ssr {
         active: bool,
         actor: Option<UserId>,
     ) -> Result<(), AppError> {
-        let now = Timestamp(chrono::Utc::now());
+        let now = Timestamp::now();
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             if dialect_of(pool) == Dialect::Postgres {
@@ -204,7 +204,7 @@ pub mod ssr {
             exists.ok_or(AppError::NotFound)?;
             {
                 use crate::expiry::ssr::{Due, Ends};
-                tx.expire_due(Due::User(user), crate::domain::Timestamp(chrono::Utc::now())).await?;
+                tx.expire_due(Due::User(user), crate::domain::Timestamp::now()).await?;
             }
             // The rule of migrations/*/0029: a profile keeps a manager whose access doesn't end.
             let sole: Vec<String> = sqlx::query_scalar(

@@ -248,7 +248,7 @@ pub mod ssr {
     ) -> Result<i64, AppError> {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
-            tx.expire_due(Due::Pair(profile, user), now()).await?;
+            tx.expire_due(Due::Pair(profile, user), Timestamp::now()).await?;
             if let Some(since) = tx.insert_member(profile, user, (access, ends), Some(by)).await? {
                 let change = Change {
                     after: Some(access),
@@ -292,6 +292,14 @@ pub mod ssr {
             terms: (Access, Option<Timestamp>),
             added_by: Option<UserId>,
         ) -> impl std::future::Future<Output = Result<Option<Timestamp>, sqlx::Error>> + Send;
+
+        /// The addresses of the profile's managers whose access hasn't ended by `now`: whom a
+        /// notice about the profile goes to.
+        fn manager_emails(
+            &mut self,
+            profile: ProfileId,
+            now: Timestamp,
+        ) -> impl std::future::Future<Output = Result<Vec<String>, sqlx::Error>> + Send;
     }
 
     crate::impl_for_connections! {
@@ -321,18 +329,30 @@ pub mod ssr {
                 }
                 Ok(since)
             }
-        }
-    }
 
-    fn now() -> Timestamp {
-        Timestamp(chrono::Utc::now())
+            async fn manager_emails(
+                &mut self,
+                profile: ProfileId,
+                now: Timestamp,
+            ) -> Result<Vec<String>, sqlx::Error> {
+                sqlx::query_scalar(
+                    "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+                     WHERE m.profile_id = $1 AND m.access = 'manager' \
+                     AND (m.ends_at IS NULL OR m.ends_at > $2) ORDER BY m.user_id",
+                )
+                .bind(profile)
+                .bind(now)
+                .fetch_all(&mut *self)
+                .await
+            }
+        }
     }
 
     /// Settles `user`'s membership of `profile` in `tx` before a change to it: if it has
     /// ended, the end is recorded and kept, and the change is refused.
     macro_rules! refuse_if_ended {
         ($tx:expr, $profile:expr, $user:expr) => {
-            if $tx.expire_due(Due::Pair($profile, $user), now()).await? > 0 {
+            if $tx.expire_due(Due::Pair($profile, $user), Timestamp::now()).await? > 0 {
                 $tx.commit().await?;
                 return Err(AppError::Conflict(ENDED_ALREADY.into()));
             }

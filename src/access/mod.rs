@@ -136,7 +136,7 @@ async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Op
         .bind(profile)
         .bind(user.id)
         // A membership grants nothing from its end on, swept or not (crate::expiry).
-        .bind(Timestamp(chrono::Utc::now()))
+        .bind(Timestamp::now())
         .fetch_optional(pool)
         .await
     })?;

@@ -7,7 +7,7 @@ use crate::{
     domain::{Access, Email, ProfileId, Timestamp, UserId},
     error::AppError,
     history::Action,
-    memberships::ssr::rule_to_error,
+    memberships::ssr::{rule_to_error, MemberRows},
     server::{
         db::{Db, Pool},
         mail::{Letter, Mailer, Queue},
@@ -181,7 +181,7 @@ pub async fn set_end(
     let (profile, user) = member;
     with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        if tx.expire_due(Due::Pair(profile, user), now()).await? > 0 {
+        if tx.expire_due(Due::Pair(profile, user), Timestamp::now()).await? > 0 {
             tx.commit().await?;
             return Err(AppError::Conflict(ENDED_ALREADY.into()));
         }
@@ -209,15 +209,11 @@ pub async fn set_end(
     })
 }
 
-fn now() -> Timestamp {
-    Timestamp(chrono::Utc::now())
-}
-
 /// Settles every membership that has ended, if any has: what a view of who has access does
 /// before it reads, so it never shows someone whose access ended a moment ago. Asking costs
 /// one look at the start of memberships_ends_idx.
 pub async fn settle(db: &Db) -> Result<u64, AppError> {
-    let now = now();
+    let now = Timestamp::now();
     let due: bool = with_db!(db, |pool| {
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM memberships WHERE ends_at <= $1)")
             .bind(now)
@@ -267,7 +263,7 @@ pub async fn send_notices(db: &Db, mailer: &Mailer, now: Timestamp) -> Result<u6
             .await?;
             let mut by_profile: BTreeMap<ProfileId, (String, Vec<(String, String)>)> = BTreeMap::new();
             for (profile, user, ends, name, email, profile_name) in &ending {
-                let link = format!("{}/profiles/{profile}", mailer.site().trim_end_matches('/'));
+                let link = mailer.page(&format!("/profiles/{profile}"));
                 let letter = Letter::AccessEnding {
                     name: name.clone(),
                     profile: profile_name.clone(),
@@ -289,16 +285,8 @@ pub async fn send_notices(db: &Db, mailer: &Mailer, now: Timestamp) -> Result<u6
                 .await?;
             }
             for (profile, (profile_name, people)) in by_profile {
-                let managers: Vec<String> = sqlx::query_scalar(
-                    "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-                     WHERE m.profile_id = $1 AND m.access = 'manager' \
-                     AND (m.ends_at IS NULL OR m.ends_at > $2) ORDER BY m.user_id",
-                )
-                .bind(profile)
-                .bind(now)
-                .fetch_all(&mut *tx)
-                .await?;
-                let link = format!("{}/profiles/{profile}", mailer.site().trim_end_matches('/'));
+                let managers = tx.manager_emails(profile, now).await?;
+                let link = mailer.page(&format!("/profiles/{profile}"));
                 let letter = Letter::MembersEnding { profile: profile_name, people, link };
                 let mail = mailer.render(&letter);
                 for manager in managers {

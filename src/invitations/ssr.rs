@@ -144,7 +144,7 @@ crate::impl_for_connections! {
             if emails.is_empty() {
                 return Ok(Vec::new());
             }
-            let now = Timestamp(chrono::Utc::now());
+            let now = Timestamp::now();
             let expires = Timestamp(now.0 + chrono::Duration::days(terms.days.into()));
             let expires = terms.ends.map_or(expires, |ends| expires.min(ends));
             sqlx::query(
@@ -210,7 +210,7 @@ crate::impl_for_connections! {
             user: UserId,
             email: &str,
         ) -> Result<Option<ProfileId>, AppError> {
-            let now = Timestamp(chrono::Utc::now());
+            let now = Timestamp::now();
             type Taken = (i64, ProfileId, Access, Option<UserId>, Option<Timestamp>);
             let taken: Option<Taken> = sqlx::query_as(
                 "UPDATE invitations SET outcome = 'accepted', closed_at = $4, closed_by = $3 \
@@ -243,7 +243,7 @@ crate::impl_for_connections! {
                 "SELECT email FROM invitations WHERE token = $1 AND outcome IS NULL AND expires_at > $2",
             )
             .bind(digest(token.trim()))
-            .bind(Timestamp(chrono::Utc::now()))
+            .bind(Timestamp::now())
             .fetch_optional(&mut *self)
             .await?)
         }
@@ -386,7 +386,7 @@ pub async fn list(
     all: bool,
     after: Option<i64>,
 ) -> Result<Page<Invitation>, AppError> {
-    let now = Timestamp(chrono::Utc::now());
+    let now = Timestamp::now();
     let (mut items, total): (Vec<Invitation>, i64) = with_db!(db, |pool| {
         // Open: not closed, and not past its expiry though the sweeper hasn't closed it yet.
         let of_profile = |sql: &mut sqlx::QueryBuilder<_>| {
@@ -442,7 +442,7 @@ pub async fn resend(
 ) -> Result<(), AppError> {
     let (mailer, days) = (&state.mail, state.settings.invitation_days);
     let token = random_token();
-    let now = Timestamp(chrono::Utc::now());
+    let now = Timestamp::now();
     let expires = Timestamp(now.0 + chrono::Duration::days(days.into()));
     let sent = with_db!(&state.db, |pool| {
         let mut tx = pool.begin_write().await?;
@@ -486,7 +486,7 @@ pub async fn resend(
 
 /// Withdraws an open invitation, recording who did.
 pub async fn revoke(db: &Db, profile: ProfileId, invitation: i64, by: UserId) -> Result<(), AppError> {
-    let now = Timestamp(chrono::Utc::now());
+    let now = Timestamp::now();
     let revoked = with_db!(db, |pool| {
         sqlx::query(
             "UPDATE invitations SET outcome = 'revoked', closed_at = $3, closed_by = $4 \
@@ -509,7 +509,7 @@ pub async fn revoke(db: &Db, profile: ProfileId, invitation: i64, by: UserId) ->
 /// Closes every invitation past its expiry, as expired at that moment, a batch a statement:
 /// how many it closed.
 pub async fn sweep(db: &Db) -> Result<u64, AppError> {
-    let now = Timestamp(chrono::Utc::now());
+    let now = Timestamp::now();
     let mut closed = 0;
     loop {
         let done = with_db!(db, |pool| {

@@ -9,7 +9,7 @@ use crate::{
     error::AppError,
     expiry::ssr::{Due, Ends},
     history::{ssr::Change, Action},
-    memberships::ssr::rule_to_error,
+    memberships::ssr::{rule_to_error, MemberRows},
     paging::Sort,
     record_history_all,
     server::{
@@ -19,10 +19,6 @@ use crate::{
     },
     with_db,
 };
-
-fn now() -> Timestamp {
-    Timestamp(chrono::Utc::now())
-}
 
 pub const NONE_UNDER_WAY: &str = "No review of this profile is under way. Start one first.";
 
@@ -135,7 +131,7 @@ pub async fn decide(
         )
         .bind(profile)
         .bind(user)
-        .bind(now())
+        .bind(Timestamp::now())
         .fetch_optional(&mut *tx)
         .await?;
         let access = access.ok_or(AppError::NotFound)?;
@@ -156,7 +152,7 @@ pub async fn decide(
         .bind(decision)
         .bind(changed_to(decision, access))
         .bind(by)
-        .bind(now())
+        .bind(Timestamp::now())
         .execute(&mut *tx)
         .await?;
         let count = |d: Option<Decision>, which: Decision| i64::from(d == Some(which));
@@ -188,7 +184,7 @@ pub async fn complete(db: &Db, profile: ProfileId, by: UserId, keep_rest: bool) 
     with_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let review = tx.open_review(profile).await?;
-        let now = now();
+        let now = Timestamp::now();
         tx.expire_due(Due::Profile(profile), now).await?;
         let undecided = tx.undecided(profile, review).await?;
         if undecided > 0 && !keep_rest {
@@ -350,7 +346,7 @@ pub async fn schedule(db: &Db, profile: ProfileId, every: Option<i32>) -> Result
         .fetch_optional(pool)
         .await?
         .flatten();
-        let from = last.unwrap_or_else(now);
+        let from = last.unwrap_or_else(Timestamp::now);
         let due = every.map(|days| Timestamp(from.0 + chrono::Duration::days(days.into())));
         sqlx::query(
             "UPDATE profiles SET review_every_days = $2, review_due_at = $3, review_reminded_at = NULL \
@@ -380,16 +376,8 @@ pub async fn remind(db: &Db, mailer: &Mailer, now: Timestamp) -> Result<u64, App
         .fetch_all(&mut *tx)
         .await?;
         for (profile, name, due_at) in &due {
-            let managers: Vec<String> = sqlx::query_scalar(
-                "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-                 WHERE m.profile_id = $1 AND m.access = 'manager' AND (m.ends_at IS NULL OR m.ends_at > $2) \
-                 ORDER BY m.user_id",
-            )
-            .bind(profile)
-            .bind(now)
-            .fetch_all(&mut *tx)
-            .await?;
-            let link = format!("{}/profiles/{profile}/review", mailer.site().trim_end_matches('/'));
+            let managers = tx.manager_emails(*profile, now).await?;
+            let link = mailer.page(&format!("/profiles/{profile}/review"));
             let letter = Letter::ReviewDue { profile: name.clone(), due: due_at.date(), link };
             let mail = mailer.render(&letter);
             for manager in managers {

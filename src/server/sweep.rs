@@ -33,7 +33,7 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
     if closed > 0 {
         tracing::info!(invitations = closed, "expired invitations closed");
     }
-    let now = Timestamp(chrono::Utc::now());
+    let now = Timestamp::now();
     let ended = crate::expiry::ssr::expire(&state.db, now).await?;
     if ended > 0 {
         tracing::info!(memberships = ended, "ended memberships recorded");

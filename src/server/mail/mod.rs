@@ -178,6 +178,11 @@ impl Mailer {
         &self.site
     }
 
+    /// The link to the page at `path` ("/profiles/7"), on this site.
+    pub fn page(&self, path: &str) -> String {
+        format!("{}{path}", self.site)
+    }
+
     /// The link to `landing` with `token`, on this site.
     pub fn link(&self, landing: Landing, token: &str) -> String {
         landing.link(&self.site, token)
