@@ -160,13 +160,65 @@ impl Timestamp {
 
     /// "2026-11-22", for tables.
     pub fn date(&self) -> String {
-        self.0.format("%Y-%m-%d").to_string()
+        let mut out = String::with_capacity(10);
+        self.push_date(&mut out);
+        out
     }
 
     /// "2026-11-22 14:03 UTC", to the minute, its time zone named.
     pub fn minute(&self) -> String {
-        self.0.format("%Y-%m-%d %H:%M UTC").to_string()
+        let mut out = String::with_capacity(20);
+        self.push_minute(&mut out);
+        out
     }
+
+    /// Appends "2026-11-22". Written digit by digit: pages show dozens of these, and
+    /// chrono's `format` reads its pattern again for each one.
+    pub fn push_date(&self, out: &mut String) {
+        use chrono::Datelike;
+        let day = self.0.date_naive();
+        push_padded(out, day.year().into(), 4);
+        for part in [day.month(), day.day()] {
+            out.push('-');
+            push_padded(out, part.into(), 2);
+        }
+    }
+
+    /// Appends "2026-11-22 14:03 UTC", as `minute`.
+    pub fn push_minute(&self, out: &mut String) {
+        self.push_date(out);
+        out.push(' ');
+        self.push_time(out, false);
+        out.push_str(" UTC");
+    }
+
+    /// Appends "2026-11-22T14:03:09Z", for a `<time datetime>`.
+    pub fn push_iso(&self, out: &mut String) {
+        self.push_date(out);
+        out.push('T');
+        self.push_time(out, true);
+        out.push('Z');
+    }
+
+    /// Appends "14:03", or "14:03:09" with `seconds`.
+    fn push_time(&self, out: &mut String, seconds: bool) {
+        use chrono::Timelike;
+        let parts = [self.0.hour(), self.0.minute(), self.0.second()];
+        for (i, part) in parts.into_iter().take(if seconds { 3 } else { 2 }).enumerate() {
+            if i > 0 {
+                out.push(':');
+            }
+            push_padded(out, part.into(), 2);
+        }
+    }
+}
+
+/// Appends `n` in decimal, with leading zeros up to `width` digits.
+fn push_padded(out: &mut String, n: i64, width: usize) {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
+    out.push_str(digits);
 }
 
 #[cfg(feature = "ssr")]
@@ -392,6 +444,20 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_written_as_chrono_would_write_them() {
+        for micros in [0, 1_764_000_000_123_456, 1_767_225_599_999_999, 253_402_300_799_000_000] {
+            let at = Timestamp::from_micros(micros).unwrap();
+            assert_eq!(at.date(), at.0.format("%Y-%m-%d").to_string());
+            assert_eq!(at.minute(), at.0.format("%Y-%m-%d %H:%M UTC").to_string());
+            let mut iso = String::new();
+            at.push_iso(&mut iso);
+            assert_eq!(iso, at.0.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+        let early = Timestamp::from_micros(-62_135_596_800_000_000).unwrap(); // 0001-01-01
+        assert_eq!(early.minute(), "0001-01-01 00:00 UTC");
+    }
 
     #[test]
     fn email_is_trimmed_and_lower_cased() {

@@ -8,8 +8,8 @@ use leptos_router::hooks::use_query_map;
 use super::{
     error_view,
     islands::{AcceptInvitationForm, InvitationRows, JoinByInvitationForm, Look},
-    profiles::AccessBadge,
-    query, thousands,
+    profiles::{push_access_pill, AccessBadge},
+    push_escaped, query, thousands,
 };
 use crate::{
     domain::ProfileId,
@@ -55,11 +55,7 @@ pub fn InvitationsSection(profile: ProfileId, page: Page<Invitation>) -> impl In
     let said = notice(&page);
     let count = if page.more { format!("{}+", thousands(page.total)) } else { thousands(page.total) };
     let next = page.next.clone();
-    let rows = page
-        .items
-        .into_iter()
-        .map(|invitation| view! { <InvitationRow profile invitation /> })
-        .collect_view();
+    let rows = invitation_rows(&page.items, profile);
     view! {
         <section class="card" aria-labelledby="invitations-heading" id="invitations">
             <h2 id="invitations-heading">
@@ -93,7 +89,7 @@ pub fn InvitationsSection(profile: ProfileId, page: Page<Invitation>) -> impl In
                                     </th>
                                 </tr>
                             </thead>
-                            <tbody>{rows}</tbody>
+                            <tbody inner_html=rows></tbody>
                         </table>
                     </InvitationRows>
                 }
@@ -111,38 +107,41 @@ pub fn InvitationsSection(profile: ProfileId, page: Page<Invitation>) -> impl In
     }
 }
 
-#[component]
-fn InvitationRow(profile: ProfileId, invitation: Invitation) -> impl IntoView {
-    let Invitation { id, email, access, invited_by, invited_at, sent_at, expires_at, .. } = invitation;
-    let resent = (sent_at != invited_at).then(|| format!(" (sent again {})", sent_at.date()));
-    view! {
-        <tr id=format!("invitation-{id}")>
-            <td>{email.clone()}</td>
-            <td>
-                <AccessBadge access />
-            </td>
-            <td>{invited_by.unwrap_or_else(|| "—".into())}</td>
-            <td>{invited_at.date()} {resent}</td>
-            <td>{expires_at.minute()}</td>
-            <td>
-                <form action=ResendInvitation::PATH method="post" class="inline-form">
-                    <input type="hidden" name="profile" value=profile.0 />
-                    <input type="hidden" name="invitation" value=id />
-                    <button type="submit" class="button small" aria-label=format!("Send again to {email}")>
-                        "Send again"
-                    </button>
-                    <button
-                        type="submit"
-                        class="button small danger"
-                        formaction=RevokeInvitation::PATH
-                        aria-label=format!("Withdraw the invitation to {email}")
-                    >
-                        "Withdraw"
-                    </button>
-                </form>
-            </td>
-        </tr>
+/// A page of open invitations as the rows of their table, written straight into a string,
+/// as the member rows beside them are (`profiles::member_rows`, which says why): the
+/// section sits on the most visited page, and a manager's view of a busy profile fills it.
+fn invitation_rows(items: &[Invitation], profile: ProfileId) -> String {
+    let mut out = String::with_capacity(items.len() * 1_000);
+    let mut pid = itoa::Buffer::new();
+    let pid = pid.format(profile.0);
+    let (mut email, mut id) = (String::new(), itoa::Buffer::new());
+    for invitation in items {
+        let id = id.format(invitation.id);
+        email.clear();
+        push_escaped(&mut email, &invitation.email);
+        push!(out, r#"<tr id="invitation-"#, id, r#""><td>"#, &email, "</td><td>");
+        push_access_pill(&mut out, invitation.access);
+        out.push_str("</td><td>");
+        push_escaped(&mut out, invitation.invited_by.as_deref().unwrap_or("—"));
+        out.push_str("</td><td>");
+        invitation.invited_at.push_date(&mut out);
+        if invitation.sent_at != invitation.invited_at {
+            out.push_str(" (sent again ");
+            invitation.sent_at.push_date(&mut out);
+            out.push(')');
+        }
+        out.push_str("</td><td>");
+        invitation.expires_at.push_minute(&mut out);
+        push!(out, r#"</td><td><form action=""#, ResendInvitation::PATH);
+        push!(out, r#"" method="post" class="inline-form">"#);
+        push!(out, r#"<input type="hidden" name="profile" value=""#, pid, r#"">"#);
+        push!(out, r#"<input type="hidden" name="invitation" value=""#, id, r#"">"#);
+        push!(out, r#"<button type="submit" class="button small" aria-label="Send again to "#, &email);
+        push!(out, r#"">Send again</button><button type="submit" class="button small danger" formaction=""#);
+        push!(out, RevokeInvitation::PATH, r#"" aria-label="Withdraw the invitation to "#, &email);
+        out.push_str(r#"">Withdraw</button></form></td></tr>"#);
     }
+    out
 }
 
 /// Every invitation the profile has had, newest first, and what became of each.
@@ -299,5 +298,57 @@ fn OfferView(offer: Offer, token: String) -> impl IntoView {
                     }
                 })}
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::invitation_rows;
+    use crate::{
+        domain::{Access, ProfileId, Timestamp},
+        invitations::Invitation,
+        pages::tests::assert_balanced,
+    };
+
+    fn at(text: &str) -> Timestamp {
+        Timestamp(text.parse().unwrap())
+    }
+
+    #[test]
+    fn each_row_escapes_what_people_typed_and_offers_resend_and_withdraw() {
+        let invitation = Invitation {
+            id: 41,
+            email: "o'brien@example.com".into(),
+            access: Access::Manager,
+            invited_by: Some("<Ada & co>".into()),
+            invited_at: at("2026-12-01T09:30:00Z"),
+            sent_at: at("2026-12-03T10:00:00Z"),
+            expires_at: at("2026-12-17T10:00:00Z"),
+            outcome: None,
+            closed_at: None,
+            closed_by: None,
+        };
+        let gone =
+            Invitation { id: 42, invited_by: None, sent_at: invitation.invited_at, ..invitation.clone() };
+        let rows = invitation_rows(&[invitation, gone], ProfileId(3));
+        assert_balanced(&rows);
+        let first = concat!(
+            r#"<tr id="invitation-41"><td>o&#39;brien@example.com</td>"#,
+            r#"<td><span class="pill manager">Manager</span></td><td>&lt;Ada &amp; co&gt;</td>"#,
+            r#"<td>2026-12-01 (sent again 2026-12-03)</td><td>2026-12-17 10:00 UTC</td>"#,
+            r#"<td><form action="/api/invitations/resend" method="post" class="inline-form">"#,
+            r#"<input type="hidden" name="profile" value="3">"#,
+            r#"<input type="hidden" name="invitation" value="41">"#,
+            r#"<button type="submit" class="button small" "#,
+            r#"aria-label="Send again to o&#39;brien@example.com">Send again</button>"#,
+            r#"<button type="submit" class="button small danger" formaction="/api/invitations/revoke" "#,
+            r#"aria-label="Withdraw the invitation to o&#39;brien@example.com">Withdraw</button>"#,
+            "</form></td></tr>",
+        );
+        assert!(rows.starts_with(first), "{rows}");
+        assert!(rows.contains(r#"<tr id="invitation-42"><td>o&#39;brien@example.com</td>"#), "{rows}");
+        // Sent once, by an account that is gone: no "sent again", and a dash for who.
+        let second = "<td>—</td><td>2026-12-01</td><td>2026-12-17 10:00 UTC</td>";
+        assert!(rows.split("invitation-42").nth(1).is_some_and(|row| row.contains(second)), "{rows}");
     }
 }

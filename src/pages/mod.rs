@@ -1,5 +1,10 @@
 //! Pages, one module each, and the small pieces of UI they share.
 
+/// Appends each piece in turn to a `String`: for rows written as a string (`push_escaped`).
+macro_rules! push {
+    ($out:expr, $($piece:expr),+ $(,)?) => {{ $($out.push_str($piece);)+ }};
+}
+
 pub mod account;
 pub mod auth;
 pub mod bulk;
@@ -634,8 +639,23 @@ pub fn push_escaped(out: &mut String, text: &str) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::push_escaped;
+
+    /// The open elements of rows written as a string, checked closed in order: a typo in
+    /// the string would break the page.
+    pub(crate) fn assert_balanced(html: &str) {
+        let mut open = Vec::new();
+        for tag in html.split('<').skip(1) {
+            let tag = tag.split(['>', ' ']).next().unwrap();
+            if let Some(closing) = tag.strip_prefix('/') {
+                assert_eq!(open.pop(), Some(closing), "in {html}");
+            } else if tag != "input" {
+                open.push(tag);
+            }
+        }
+        assert!(open.is_empty(), "left open: {open:?}");
+    }
 
     fn escaped(text: &str) -> String {
         let mut out = String::new();

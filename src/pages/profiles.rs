@@ -276,35 +276,14 @@ fn pill_class(access: Access) -> &'static str {
 /// never renders them. Every text goes through `push_escaped`; ids, dates and our own words
 /// need none.
 pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can_manage: bool) -> String {
-    use chrono::{Datelike, Timelike};
-
-    /// Appends each piece in turn.
-    macro_rules! push {
-        ($out:expr, $($piece:expr),+ $(,)?) => {{ $($out.push_str($piece);)+ }};
-    }
-    /// Appends `n` in decimal, with leading zeros up to `width` digits.
-    fn push_number(out: &mut String, n: i64, width: usize) {
-        let mut digits = itoa::Buffer::new();
-        let digits = digits.format(n);
-        out.extend(std::iter::repeat_n('0', width.saturating_sub(digits.len())));
-        out.push_str(digits);
-    }
-
     let mut out = String::with_capacity(items.len() * if can_manage { 1_100 } else { 450 });
     let mut pid = itoa::Buffer::new();
     let pid = pid.format(profile.0);
-    let (mut name, mut id, mut date) = (String::new(), itoa::Buffer::new(), String::new());
+    let (mut name, mut id) = (String::new(), itoa::Buffer::new());
     for m in items {
         let id = id.format(m.user_id.0);
         name.clear();
         push_escaped(&mut name, &m.display_name);
-        let at = m.added_at.0;
-        date.clear();
-        push_number(&mut date, at.year().into(), 4);
-        for (separator, part) in [('-', at.month()), ('-', at.day())] {
-            date.push(separator);
-            push_number(&mut date, part.into(), 2);
-        }
         push!(out, r#"<tr id="member-"#, id, r#"">"#);
         if can_manage {
             push!(out, r#"<td><input type="checkbox" name="users[]" value=""#, id);
@@ -317,20 +296,20 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
         // On a phone the cells stack, each after its column's name (data-label, style/main.css).
         push!(out, r#"</td><td class="email" data-label="Email">"#);
         push_escaped(&mut out, &m.email);
-        push!(out, r#"</td><td data-label="Access"><span class=""#, pill_class(m.access), r#"">"#);
-        push!(out, m.access.label(), "</span> ");
+        push!(out, r#"</td><td data-label="Access">"#);
+        push_access_pill(&mut out, m.access);
+        out.push(' ');
         if let Some(ends) = m.ends_at {
             push!(out, r#"<span class="pill muted" title="Last day of access (UTC)">until "#);
             push!(out, &crate::expiry::last_day(ends), "</span> ");
         }
         push!(out, r#"<a class="why" href="/profiles/"#, pid, "/why/", id);
         push!(out, r#"" aria-label="Why "#, &name, r#" has access">why?</a></td>"#);
-        push!(out, r#"<td data-label="Since"><time datetime=""#, &date, "T");
-        for (separator, part) in [("", at.hour()), (":", at.minute()), (":", at.second())] {
-            out.push_str(separator);
-            push_number(&mut out, part.into(), 2);
-        }
-        push!(out, r#"Z">"#, &date, r#"</time></td><td data-label="Added by">"#);
+        push!(out, r#"<td data-label="Since"><time datetime=""#);
+        m.added_at.push_iso(&mut out);
+        out.push_str(r#"">"#);
+        m.added_at.push_date(&mut out);
+        push!(out, r#"</time></td><td data-label="Added by">"#);
         push_escaped(&mut out, m.added_by.as_deref().unwrap_or("—"));
         out.push_str("</td>");
         if can_manage {
@@ -339,6 +318,11 @@ pub fn member_rows(items: &[crate::memberships::Member], profile: ProfileId, can
         out.push_str("</tr>");
     }
     out
+}
+
+/// An access level's badge, as `AccessBadge` draws it, for rows written as a string.
+pub fn push_access_pill(out: &mut String, access: Access) {
+    push!(out, r#"<span class=""#, pill_class(access), r#"">"#, access.label(), "</span>");
 }
 
 /// A manager's cell of a member's row: one form, two buttons. The change sends its level as
@@ -1037,6 +1021,7 @@ fn FindPeople(
 #[cfg(test)]
 mod tests {
     use super::member_rows;
+    use crate::pages::tests::assert_balanced;
     use crate::{
         domain::{Access, ProfileId, Timestamp, UserId},
         memberships::Member,
@@ -1054,20 +1039,6 @@ mod tests {
             deactivated: false,
             ends_at: None,
         }
-    }
-
-    /// The open elements, checked closed in order: a typo in the string would break the page.
-    fn assert_balanced(html: &str) {
-        let mut open = Vec::new();
-        for tag in html.split('<').skip(1) {
-            let tag = tag.split(['>', ' ']).next().unwrap();
-            if let Some(closing) = tag.strip_prefix('/') {
-                assert_eq!(open.pop(), Some(closing), "in {html}");
-            } else if tag != "input" {
-                open.push(tag);
-            }
-        }
-        assert!(open.is_empty(), "left open: {open:?}");
     }
 
     #[test]
