@@ -445,6 +445,14 @@ pub mod ssr {
     /// on it.
     pub(super) type Account = (UserId, String, Option<Grant>);
 
+    /// A member a removal or a change of access names, as they are on the profile.
+    pub(super) struct Current {
+        name: String,
+        access: Access,
+        /// Whether their access has no end date.
+        lasting: bool,
+    }
+
     /// The reads and writes of a bulk change, inside its transaction. Written once for both
     /// backends' connections by [`impl_for_connections!`].
     pub(super) trait BulkStatements {
@@ -466,7 +474,10 @@ pub mod ssr {
             &mut self,
             profile: ProfileId,
             ids: &[UserId],
-        ) -> Result<HashMap<UserId, (String, Access)>, AppError>;
+        ) -> Result<HashMap<UserId, Current>, AppError>;
+        /// How many of the profile's managers have no end date: the managers the profile
+        /// must keep one of (`crate::expiry`).
+        async fn lasting_managers(&mut self, profile: ProfileId) -> Result<i64, AppError>;
         async fn add(
             &mut self,
             by: UserId,
@@ -550,20 +561,32 @@ pub mod ssr {
                 &mut self,
                 profile: ProfileId,
                 ids: &[UserId],
-            ) -> Result<HashMap<UserId, (String, Access)>, AppError> {
+            ) -> Result<HashMap<UserId, Current>, AppError> {
                 let mut found = HashMap::new();
                 for chunk in ids.chunks(CHUNK) {
                     let mut sql = sqlx::QueryBuilder::new(
-                        "SELECT m.user_id, u.display_name, m.access FROM memberships m \
+                        "SELECT m.user_id, u.display_name, m.access, m.ends_at IS NULL FROM memberships m \
                          JOIN users u ON u.id = m.user_id WHERE m.profile_id = ",
                     );
                     sql.push_bind(profile).push(" AND m.user_id IN (");
                     push_list(&mut sql, chunk.iter().copied());
-                    let rows: Vec<(UserId, String, Access)> =
+                    let rows: Vec<(UserId, String, Access, bool)> =
                         sql.build_query_as().fetch_all(&mut *self).await?;
-                    found.extend(rows.into_iter().map(|(id, name, access)| (id, (name, access))));
+                    let current = |(id, name, access, lasting)| (id, Current { name, access, lasting });
+                    found.extend(rows.into_iter().map(current));
                 }
                 Ok(found)
+            }
+
+            async fn lasting_managers(&mut self, profile: ProfileId) -> Result<i64, AppError> {
+                let count = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM memberships \
+                     WHERE profile_id = $1 AND access = 'manager' AND ends_at IS NULL",
+                )
+                .bind(profile)
+                .fetch_one(&mut *self)
+                .await?;
+                Ok(count)
             }
 
             async fn add(
@@ -610,13 +633,14 @@ pub mod ssr {
                     let mut sql = sqlx::QueryBuilder::new("DELETE FROM memberships WHERE profile_id = ");
                     sql.push_bind(profile).push(" AND user_id IN (");
                     push_list(&mut sql, chunk.iter().copied());
-                    sql.push(" RETURNING user_id, access, added_at, added_by");
-                    let removed: Vec<(UserId, Access, Timestamp, Option<UserId>)> =
+                    sql.push(" RETURNING user_id, access, added_at, added_by, ends_at");
+                    let removed: Vec<crate::memberships::ssr::Removed> =
                         sql.build_query_as().fetch_all(&mut *self).await.map_err(rule_to_error)?;
-                    changes.extend(removed.into_iter().map(|(user, was, since, added_by)| Change {
+                    changes.extend(removed.into_iter().map(|(user, was, since, added_by, ends)| Change {
                         before: Some(was),
                         since: Some(since),
                         added_by,
+                        ends_before: ends,
                         ..Change::membership(by, user, profile, Action::Removed)
                     }));
                 }
@@ -749,25 +773,15 @@ pub mod ssr {
                     let emails = super::import::addresses(&lines);
                     let accounts = tx.accounts(draft.profile, &emails, mine.findable).await?;
                     let invited = tx.invited(draft.profile, &emails).await?;
-                    let lasting: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM memberships \
-                         WHERE profile_id = $1 AND access = 'manager' AND ends_at IS NULL",
-                    )
-                    .bind(draft.profile)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    let lasting = tx.lasting_managers(draft.profile).await?;
                     super::import::plan(lines, (&accounts, &invited), lasting, mine, apply)
                 }
                 BulkKind::Remove | BulkKind::SetAccess => {
                     let ids: Vec<UserId> =
                         draft.items.iter().filter_map(|s| s.parse().ok().map(UserId)).collect();
                     let current = tx.members(draft.profile, &ids).await?;
-                    let managers: i64 =
-                        sqlx::query_scalar("SELECT manager_count FROM profiles WHERE id = $1")
-                            .bind(draft.profile)
-                            .fetch_one(&mut *tx)
-                            .await?;
-                    plan_member_changes(draft, &ids, &current, managers, mine, apply)
+                    let lasting = tx.lasting_managers(draft.profile).await?;
+                    plan_member_changes(draft, &ids, &current, lasting, mine, apply)
                 }
             };
             let (rows, plans): (Vec<BulkRow>, Vec<Plan>) = planned.into_iter().unzip();
@@ -926,32 +940,34 @@ pub mod ssr {
     fn plan_member_changes(
         draft: &Draft,
         ids: &[UserId],
-        current: &HashMap<UserId, (String, Access)>,
-        managers: i64,
+        current: &HashMap<UserId, Current>,
+        lasting: i64,
         mine: Mine,
         apply: bool,
     ) -> Vec<Planned> {
         let removing = draft.kind == BulkKind::Remove;
-        // Managers this change would take away: if that is all of them, it is refused.
+        // Managers with no end date this change would take away: if that is all of them,
+        // their rows are refused (managers whose access ends anyway may go).
+        let keeps_the_profile = |c: &Current| c.access == Access::Manager && c.lasting;
         let losing = ids
             .iter()
             .collect::<HashSet<_>>()
             .into_iter()
-            .filter(|id| matches!(current.get(id), Some((_, Access::Manager))))
+            .filter(|id| current.get(id).is_some_and(keeps_the_profile))
             .filter(|_| removing || draft.access == Some(Access::Member))
             .count() as i64;
-        let no_manager_left = losing > 0 && losing >= managers;
+        let no_manager_left = losing > 0 && losing >= lasting;
         let to = draft.access.map(Access::as_str).unwrap_or_default();
         let mut seen = HashSet::new();
         let mut plan = |id: UserId| {
-            let name = current.get(&id).map_or_else(|| format!("Account #{id}"), |(name, _)| name.clone());
+            let name = current.get(&id).map_or_else(|| format!("Account #{id}"), |c| c.name.clone());
             let (status, note, plan) = match current.get(&id) {
                 _ if !seen.insert(id) => (RowStatus::Unchanged, "listed twice".to_owned(), Plan::Nothing),
                 None => (RowStatus::Unchanged, "not on this profile".to_owned(), Plan::Nothing),
-                Some((_, access)) if !removing && Some(*access) == draft.access => {
-                    (RowStatus::Unchanged, format!("already a {access}"), Plan::Nothing)
+                Some(c) if !removing && Some(c.access) == draft.access => {
+                    (RowStatus::Unchanged, format!("already a {}", c.access), Plan::Nothing)
                 }
-                Some((_, Access::Manager)) if no_manager_left => (
+                Some(c) if no_manager_left && keeps_the_profile(c) => (
                     RowStatus::Refused,
                     "refused: the profile would have no manager left".into(),
                     Plan::Nothing,
@@ -961,13 +977,13 @@ pub mod ssr {
                     "refused: you would lose your own right to manage this profile".into(),
                     Plan::Nothing,
                 ),
-                Some((_, access)) if removing => {
+                Some(c) if removing => {
                     let verb = if apply { "removed" } else { "will remove" };
-                    (RowStatus::Change, format!("{verb} (was {access})"), Plan::Remove(id))
+                    (RowStatus::Change, format!("{verb} (was {})", c.access), Plan::Remove(id))
                 }
-                Some((_, access)) => {
+                Some(c) => {
                     let verb = if apply { "changed" } else { "will change" };
-                    (RowStatus::Change, format!("{verb} from {access} to {to}"), Plan::Set(id))
+                    (RowStatus::Change, format!("{verb} from {} to {to}", c.access), Plan::Set(id))
                 }
             };
             planned(name, status, note, plan)

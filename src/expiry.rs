@@ -30,7 +30,7 @@ const MAX_YEARS: i32 = 10;
 /// The last day a membership ending at `ends` grants access: the day before the midnight
 /// (UTC) it ends at, as "2026-12-31".
 pub fn last_day(ends: Timestamp) -> String {
-    (ends.0 - chrono::Duration::microseconds(1)).format("%Y-%m-%d").to_string()
+    Timestamp(ends.0 - chrono::Duration::microseconds(1)).date()
 }
 
 /// The end a form's last day ("YYYY-MM-DD"; empty for none) gives: the midnight after it,

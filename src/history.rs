@@ -342,6 +342,8 @@ pub mod ssr {
         pub invitation: Option<i64>,
         /// The access review that made it, if any.
         pub review: Option<i64>,
+        /// A removal's: the end date the membership had, which undoing it restores.
+        pub ends_before: Option<Timestamp>,
     }
 
     #[derive(Clone, Copy, Debug)]
@@ -365,6 +367,7 @@ pub mod ssr {
                 bulk: None,
                 invitation: None,
                 review: None,
+                ends_before: None,
             }
         }
 
@@ -373,7 +376,7 @@ pub mod ssr {
         }
     }
 
-    /// How many entries one statement writes: thirteen values each, well under either backend's
+    /// How many entries one statement writes: fourteen values each, well under either backend's
     /// limit on a statement's values.
     pub const CHUNK: usize = 500;
 
@@ -383,7 +386,8 @@ pub mod ssr {
         ($changes:expr) => {{
             let mut sql = sqlx::QueryBuilder::new(
                 "INSERT INTO history (actor_id, user_id, profile_id, role_id, action, \
-                 access_before, access_after, since, added_by, undo_of, bulk_id, invitation_id, review_id) ",
+                 access_before, access_after, since, added_by, undo_of, bulk_id, invitation_id, review_id, \
+                 ends_before) ",
             );
             sql.push_values($changes, |mut row, change: &$crate::history::ssr::Change| {
                 let (profile, role) = match change.on {
@@ -402,7 +406,8 @@ pub mod ssr {
                     .push_bind(change.undo_of)
                     .push_bind(change.bulk)
                     .push_bind(change.invitation)
-                    .push_bind(change.review);
+                    .push_bind(change.review)
+                    .push_bind(change.ends_before);
             });
             sql
         }};
@@ -572,6 +577,13 @@ pub mod ssr {
                         "Their access ended on its date; add them again instead.".into(),
                     ))
                 }
+                Restore::WouldHaveEnded(ends) => {
+                    return Err(AppError::Conflict(format!(
+                        "Their access was to end after {}, so there is nothing to put back; add them \
+                         again instead.",
+                        crate::expiry::last_day(ends)
+                    )))
+                }
             }
             tx.commit().await?;
             Ok(())
@@ -590,12 +602,14 @@ pub mod ssr {
         UndoneAlready,
         /// The entry is a membership's end, which is not undone.
         Ended,
+        /// The membership removed had an end date, now past: it would grant nothing.
+        WouldHaveEnded(Timestamp),
     }
 
     /// Undoing removals, inside a caller's transaction.
     pub trait Restores {
-        /// Puts back the person removal `entry` took off its profile, at their access then
-        /// and their original "since", and records it.
+        /// Puts back the person removal `entry` took off its profile, at their access then,
+        /// their original "since" and the end date they had, and records it.
         fn restore(
             &mut self,
             entry: i64,
@@ -614,23 +628,28 @@ pub mod ssr {
                     Option<Timestamp>,
                     Option<UserId>,
                     bool,
+                    Option<Timestamp>,
                 );
                 let removed: Option<Removed> = sqlx::query_as(
-                    "SELECT action, profile_id, user_id, access_before, since, added_by, expired \
-                     FROM history WHERE id = $1",
+                    "SELECT action, profile_id, user_id, access_before, since, added_by, expired, \
+                     ends_before FROM history WHERE id = $1",
                 )
                 .bind(entry)
                 .fetch_optional(&mut *self)
                 .await?;
-                let Some((action, profile, user, access, since, added_by, expired)) = removed else {
+                let Some((action, profile, user, access, since, added_by, expired, ends)) = removed else {
                     return Ok(Restore::Missing);
                 };
+                let now = Timestamp::now();
                 if expired {
                     return Ok(Restore::Ended);
                 }
+                if let Some(ends) = ends.filter(|ends| *ends <= now) {
+                    return Ok(Restore::WouldHaveEnded(ends));
+                }
                 if let Some(profile) = profile {
                     use crate::expiry::ssr::{Due, Ends};
-                    self.expire_due(Due::Pair(profile, user), Timestamp::now()).await?;
+                    self.expire_due(Due::Pair(profile, user), now).await?;
                 }
                 let (Some(profile), Some(access), Some(since), Action::Removed) =
                     (profile, access, since, action)
@@ -639,8 +658,8 @@ pub mod ssr {
                 };
                 let restored: Option<UserId> = sqlx::query_scalar(
                     "INSERT INTO memberships \
-                     (profile_id, user_id, access, added_at, added_by, name_key, email) \
-                     SELECT $1, u.id, $3, $4, (SELECT id FROM users WHERE id = $5), u.name_key, u.email \
+                     (profile_id, user_id, access, added_at, added_by, ends_at, name_key, email) \
+                     SELECT $1, u.id, $3, $4, (SELECT id FROM users WHERE id = $5), $6, u.name_key, u.email \
                      FROM users u WHERE u.id = $2 \
                      ON CONFLICT (profile_id, user_id) DO NOTHING RETURNING user_id",
                 )
@@ -649,6 +668,7 @@ pub mod ssr {
                 .bind(access.as_str())
                 .bind(since)
                 .bind(added_by)
+                .bind(ends)
                 .fetch_optional(&mut *self)
                 .await?;
                 if restored.is_none() {
@@ -705,7 +725,7 @@ pub mod ssr {
             if restored == 0 {
                 return Err(AppError::Conflict(
                     "No one is left to put back: everyone this change removed is on the profile again, \
-                     or their account is gone."
+                     their account is gone, or their access would have ended by now."
                         .into(),
                 ));
             }
@@ -715,17 +735,20 @@ pub mod ssr {
     }
 
     /// How many people a bulk change removed could be put back now: their removal not undone,
-    /// not on the profile again, their account still here.
+    /// not on the profile again, their account still here, and their end date, if they had
+    /// one, still to come.
     pub async fn undoable(db: &Db, bulk: i64) -> Result<i64, AppError> {
         Ok(with_db!(db, |pool| {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM history h JOIN users u ON u.id = h.user_id \
                  WHERE h.bulk_id = $1 AND h.action = 'removed' \
+                 AND (h.ends_before IS NULL OR h.ends_before > $2) \
                  AND NOT EXISTS (SELECT 1 FROM history r WHERE r.undo_of = h.id) \
                  AND NOT EXISTS (SELECT 1 FROM memberships m \
                  WHERE m.profile_id = h.profile_id AND m.user_id = h.user_id)",
             )
             .bind(bulk)
+            .bind(Timestamp::now())
             .fetch_one(pool)
             .await
         })?)

@@ -170,6 +170,10 @@ pub mod ssr {
         }
     }
 
+    /// A membership as a removal's `DELETE … RETURNING user_id, access, added_at, added_by,
+    /// ends_at` gives it back: what its history entry keeps, so that an undo can restore it.
+    pub type Removed = (UserId, Access, Timestamp, Option<UserId>, Option<Timestamp>);
+
     pub fn rule_to_error(err: sqlx::Error) -> AppError {
         match broken_rule(&err) {
             Some(Rule::ProfileNeedsAManager) => AppError::Conflict(LAST_MANAGER.into()),
@@ -414,20 +418,21 @@ pub mod ssr {
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             refuse_if_ended!(tx, profile, user);
-            let removed: Option<(String, Timestamp, Option<UserId>)> = sqlx::query_as(
+            let removed: Option<(String, Timestamp, Option<UserId>, Option<Timestamp>)> = sqlx::query_as(
                 "DELETE FROM memberships WHERE profile_id = $1 AND user_id = $2 \
-                 RETURNING access, added_at, added_by",
+                 RETURNING access, added_at, added_by, ends_at",
             )
             .bind(profile)
             .bind(user)
             .fetch_optional(&mut *tx)
             .await
             .map_err(rule_to_error)?;
-            let (access, since, added_by) = removed.ok_or(AppError::NotFound)?;
+            let (access, since, added_by, ends_before) = removed.ok_or(AppError::NotFound)?;
             let change = Change {
                 before: Some(Access::parse(&access)?),
                 since: Some(since),
                 added_by,
+                ends_before,
                 ..Change::membership(by, user, profile, Action::Removed)
             };
             let entry = record_history!(&mut *tx, &change)?;

@@ -177,6 +177,24 @@ async fn a_profile_keeps_a_manager_whose_access_does_not_end() {
     last(w.app.call("/api/members/change_access", &demote, Some(&w.ann)).await);
     let leave = [("profile", w.profile.as_str()), ("confirm", "yes")];
     last(w.app.call("/api/members/leave", &leave, Some(&w.manny)).await);
+    // A bulk removal's preview counts the same way: Manny's row is refused, Ann's may go.
+    let both = [
+        ("profile", w.profile.as_str()),
+        ("change", "remove"),
+        ("users[]", manny_id.as_str()),
+        ("users[]", w.ann_id.as_str()),
+    ];
+    let bulk = w.app.json("/api/bulk/change", &both, Some(&w.ann)).await.to_string();
+    let preview = w.app.json("/api/bulk/get", &[("id", &bulk)], Some(&w.ann)).await;
+    let rows: Vec<_> =
+        preview["rows"].as_array().unwrap().iter().map(|r| (&r["status"], &r["note"])).collect();
+    assert_eq!(rows[0].0, "Refused", "{preview}");
+    assert_eq!(rows[0].1, "refused: the profile would have no manager left");
+    assert_eq!(rows[1].0, "Refused", "Ann may not remove herself: {preview}");
+    let bulk = w.app.json("/api/bulk/change", &both, Some(&w.manny)).await.to_string();
+    let preview = w.app.json("/api/bulk/get", &[("id", &bulk)], Some(&w.manny)).await;
+    let statuses: Vec<_> = preview["rows"].as_array().unwrap().iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, ["Refused", "Change"], "{preview}");
     let delete = [("password", PW), ("confirm", "yes")];
     let res = w.app.call("/api/account/delete", &delete, Some(&w.manny)).await;
     assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
@@ -280,4 +298,39 @@ async fn an_end_and_an_extension_racing_leave_one_story() {
         }
         w.app.assert_history_tallies_add_up().await;
     }
+}
+
+#[tokio::test]
+async fn undoing_a_removal_gives_back_its_end_date_and_never_a_lapsed_one() {
+    let w = world().await;
+    assert!(w.add("ann@example.com", "member", &day(5)).await.status.is_success());
+    let ends = || async {
+        let members = w.app.json("/api/members/list", &[("profile", &w.profile)], Some(&w.manny)).await;
+        let ann =
+            members["items"].as_array().unwrap().iter().find(|m| m["email"] == "ann@example.com").cloned();
+        ann.map(|ann| ann["ends_at"].clone())
+    };
+    let before = ends().await.expect("Ann is on it");
+    assert!(before.is_string());
+    let remove = [("profile", w.profile.as_str()), ("user", w.ann_id.as_str())];
+    let last_removal = "SELECT MAX(id) FROM history WHERE action = 'removed'";
+    assert!(w.app.call("/api/members/remove", &remove, Some(&w.manny)).await.status.is_success());
+    let entry = w.app.count(last_removal).await.to_string();
+    let undo = w.app.call("/api/history/undo", &[("entry", &entry)], Some(&w.manny)).await;
+    assert!(undo.status.is_success(), "{} {}", undo.status, undo.body);
+    assert_eq!(ends().await, Some(before), "back with the end it had");
+
+    // Removed a moment before its end, it has nothing to come back to after it.
+    let end = Utc::now() + Duration::milliseconds(800);
+    w.app
+        .exec(&format!("UPDATE memberships SET ends_at = {} WHERE user_id = {}", sql_time(end), w.ann_id))
+        .await;
+    assert!(w.app.call("/api/members/remove", &remove, Some(&w.manny)).await.status.is_success());
+    let entry = w.app.count(last_removal).await.to_string();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let undo = w.app.call("/api/history/undo", &[("entry", &entry)], Some(&w.manny)).await;
+    assert_eq!(undo.status, StatusCode::CONFLICT, "{}", undo.body);
+    assert!(undo.error().to_string().contains("was to end after"), "{}", undo.body);
+    assert_eq!(ends().await, None, "Ann stays off");
+    w.app.assert_history_tallies_add_up().await;
 }

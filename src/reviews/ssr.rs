@@ -172,8 +172,6 @@ pub async fn decide(
     })
 }
 
-/// A person a review took off: id, access, since, adder.
-type Removed = (UserId, Access, Timestamp, Option<UserId>);
 /// A person a review changed: id, since, adder.
 type Moved = (UserId, Timestamp, Option<UserId>);
 
@@ -267,10 +265,10 @@ crate::impl_for_connections! {
                 .bind(review)
                 .fetch_all(&mut *self)
                 .await?;
-            let removed: Vec<Removed> = sqlx::query_as(
+            let removed: Vec<crate::memberships::ssr::Removed> = sqlx::query_as(
                 "DELETE FROM memberships WHERE profile_id = $1 AND user_id IN \
                  (SELECT user_id FROM review_decisions WHERE review_id = $2 AND decision = 'remove') \
-                 RETURNING user_id, access, added_at, added_by",
+                 RETURNING user_id, access, added_at, added_by, ends_at",
             )
             .bind(profile)
             .bind(review)
@@ -295,10 +293,11 @@ crate::impl_for_connections! {
                     ..change(user, Action::Changed)
                 }));
             }
-            changes.extend(removed.into_iter().map(|(user, was, since, added_by)| Change {
+            changes.extend(removed.into_iter().map(|(user, was, since, added_by, ends_before)| Change {
                 before: Some(was),
                 since: Some(since),
                 added_by,
+                ends_before,
                 ..change(user, Action::Removed)
             }));
             // In person order: on PostgreSQL the entries lock their people's history tallies.
