@@ -16,7 +16,7 @@ use crate::{
         bulk::BulkPage,
         history::{AccessOnPage, ProfileHistoryPage, WhyPage},
         home::HomePage,
-        invitations::InvitationPage,
+        invitations::{InvitationPage, InvitationsPage},
         islands::{Look, SignOutForm},
         not_found::NotFound,
         profiles::{AllProfilesPage, MyProfilesPage, ProfileCopyPage, ProfilePage, ProfileSettingsPage},
@@ -96,6 +96,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/profiles/:id/why/:user") view=WhyPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/bulk/:bulk") view=BulkPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/:id/review") view=ReviewPage ssr=SsrMode::Async />
+                <Route path=path!("/profiles/:id/invitations") view=InvitationsPage ssr=SsrMode::Async />
                 <Route path=path!("/users") view=UsersPage ssr=SsrMode::Async />
                 <Route path=path!("/users/:id") view=UserPage ssr=SsrMode::Async />
                 <Route path=path!("/users/:id/security") view=SecurityLogPage ssr=SsrMode::Async />

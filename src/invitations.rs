@@ -138,7 +138,9 @@ pub async fn resend_invitation(profile: ProfileId, invitation: i64) -> Result<()
     let (me, _) = crate::access::require_manage(profile).await?;
     let state = crate::server::state::current()?;
     ssr::resend(&state, profile, invitation, me.id).await?;
-    leptos_axum::redirect(&format!("/profiles/{profile}?resent={invitation}#invitation-{invitation}"));
+    leptos_axum::redirect(&format!(
+        "/profiles/{profile}/invitations?resent={invitation}#invitation-{invitation}"
+    ));
     Ok(())
 }
 
@@ -148,7 +150,7 @@ pub async fn revoke_invitation(profile: ProfileId, invitation: i64) -> Result<()
     let (me, _) = crate::access::require_manage(profile).await?;
     let state = crate::server::state::current()?;
     ssr::revoke(&state.db, profile, invitation, me.id).await?;
-    leptos_axum::redirect(&format!("/profiles/{profile}?revoked_invitation={invitation}#invitations"));
+    leptos_axum::redirect(&format!("/profiles/{profile}/invitations?revoked_invitation={invitation}"));
     Ok(())
 }
 

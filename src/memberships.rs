@@ -90,7 +90,7 @@ pub async fn add_member(
             let terms =
                 invitations::Terms { ends, ..invitations::Terms::new(&state, profile, access, me.id) };
             let id = invitations::invite(&state, terms, &email).await?;
-            leptos_axum::redirect(&format!("/profiles/{profile}?invited={id}#invitation-{id}"));
+            leptos_axum::redirect(&format!("/profiles/{profile}/invitations?invited={id}#invitation-{id}"));
         }
     }
     Ok(())

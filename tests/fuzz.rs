@@ -184,6 +184,8 @@ const PAGES: &[&str] = &[
     "/profiles/1/why/2",
     "/profiles/1/bulk/1",
     "/profiles/1/review",
+    "/profiles/1/invitations",
+    "/profiles/1/invitations?invitations_after=x",
     "/profiles/x",
     "/profiles/99999999999999999999",
     "/users",

@@ -363,10 +363,18 @@ async fn only_managers_see_invitations_and_a_bulk_add_invites_in_its_one_transac
     // A member sees no invitations.
     let listed = app.call("/api/invitations/list", &[("profile", &profile)], Some(&mia)).await;
     assert_eq!(listed.status, StatusCode::FORBIDDEN);
-    let page = app.get(&format!("/profiles/{profile}"), Some(&mia)).await;
+    let tab = format!("/profiles/{profile}/invitations");
+    let page = app.get(&tab, Some(&mia)).await;
     assert!(!page.body.contains("alpha@example.com"));
-    let page = app.get(&format!("/profiles/{profile}"), Some(&manager)).await;
+    assert!(
+        !app.get(&format!("/profiles/{profile}"), Some(&mia)).await.body.contains(&tab),
+        "no tab for her"
+    );
+    let page = app.get(&tab, Some(&manager)).await;
     assert!(page.body.contains("alpha@example.com") && page.body.contains("Invitations waiting"));
+    // They have a tab of their own: the members' page doesn't read them.
+    let members = app.get(&format!("/profiles/{profile}"), Some(&manager)).await;
+    assert!(members.body.contains(&tab) && !members.body.contains("alpha@example.com"));
 }
 
 #[tokio::test]

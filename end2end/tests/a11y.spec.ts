@@ -51,6 +51,7 @@ async function signedInPages(page: Page): Promise<string[]> {
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await expect(page.getByTestId("invitations")).toContainText(invited);
   const invitation = await invitationLink(invited);
+  await page.goto(profile);
   // A bulk change's preview, with a row for each kind of answer.
   await page.getByLabel(/^Emails, one per line/).fill(`${ADMIN_EMAIL}\nnobody.${nonce}@example.com`);
   await page.getByRole("button", { name: "Preview", exact: true }).last().click();
@@ -70,6 +71,7 @@ async function signedInPages(page: Page): Promise<string[]> {
     `${profile}/access`,
     `${profile}/settings`,
     `${profile}/review`,
+    `${profile}/invitations`,
     `${profile}/copy`,
     `${profile}/why/${me!.split("/").pop()}`,
     bulk,

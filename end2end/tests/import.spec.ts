@@ -43,6 +43,6 @@ test("a manager imports a CSV file: every row previewed with its line, then appl
   await page.getByRole("button", { name: "Apply 1 change" }).click();
   await expect(page.getByRole("heading", { level: 2, name: "Done" })).toBeVisible();
   await expect(rows.nth(1)).toContainText(`invited as member until ${day(9)}`);
-  await page.goto(path);
+  await page.goto(`${path}/invitations`);
   await expect(page.getByTestId("invitation-count")).toHaveText("(1)");
 });

@@ -10,15 +10,18 @@ test("a manager invites addresses, sends one again, withdraws one; the invitee r
   const path = await createProfile(page, `Guild ${nonce}`);
   const newbie = uniqueEmail("newbie");
   const dropped = uniqueEmail("dropped");
+  // Each invitation lands on the profile's invitations tab, which says what was done.
   for (const email of [newbie, dropped]) {
+    await page.goto(path);
     if (javaScriptEnabled) await hydrated(page);
     await page.getByLabel("Name or email of the person to add").fill(email);
     await page.getByRole("button", { name: "Add", exact: true }).click();
+    await expect(page).toHaveURL(new RegExp(`${path}/invitations\\?invited=\\d+#invitation-\\d+$`));
     await expect(page.getByTestId("invitation-notice")).toContainText(`Invited ${email} as member`);
   }
   const invitations = page.getByTestId("invitations");
   await expect(page.getByTestId("invitation-count")).toHaveText("(2)");
-  await expect(page.getByTestId("member-count")).toHaveText("1");
+  await expect(page.getByRole("link", { name: "Invitations" })).toHaveAttribute("aria-current", "page");
 
   // Withdrawn: its link stops working. Sent again: a new link, and the first stops working.
   if (javaScriptEnabled) await hydrated(page);
@@ -57,6 +60,7 @@ test("a manager invites addresses, sends one again, withdraws one; the invitee r
   await page.goto(path);
   await expect(membersTable(page).getByRole("row").filter({ hasText: newbie })).toContainText(`Newbie ${nonce}`);
   await expect(page.getByTestId("member-count")).toHaveText("2");
+  await page.getByRole("link", { name: "Invitations" }).click();
   await expect(page.getByTestId("invitation-count")).toHaveText("(0)");
   await page.getByRole("link", { name: "History" }).click();
   await expect(page.getByTestId("history")).toContainText("joined by invitation as member");

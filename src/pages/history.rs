@@ -225,9 +225,9 @@ pub fn ProfileTabs(
     current: &'static str,
     /// Whether to offer the settings tab (`ProfileDetail::has_settings`).
     settings: bool,
-    /// Whether to offer the access review's tab: to managers.
+    /// Whether to offer the managers' tabs: invitations and the access review.
     #[prop(optional)]
-    review: bool,
+    manage: bool,
 ) -> impl IntoView {
     let tabs = [
         ("members", "Members", format!("/profiles/{id}")),
@@ -235,7 +235,8 @@ pub fn ProfileTabs(
         ("access", "Access on a date", format!("/profiles/{id}/access")),
     ]
     .into_iter()
-    .chain(review.then(|| ("review", "Review", format!("/profiles/{id}/review"))))
+    .chain(manage.then(|| ("invitations", "Invitations", format!("/profiles/{id}/invitations"))))
+    .chain(manage.then(|| ("review", "Review", format!("/profiles/{id}/review"))))
     .chain(settings.then(|| ("settings", "Settings", format!("/profiles/{id}/settings"))));
     view! {
         <nav class="tabs" aria-label="Profile">
@@ -325,7 +326,7 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                         id=pid
                         current="history"
                         settings=profile.has_settings()
-                        review=profile.can_manage
+                        manage=profile.can_manage
                     />
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
@@ -416,7 +417,7 @@ pub fn AccessOnPage() -> impl IntoView {
                         id=pid
                         current="access"
                         settings=profile.has_settings()
-                        review=profile.can_manage
+                        manage=profile.can_manage
                     />
                     <section class="card" aria-labelledby="access-heading">
                         <h2 id="access-heading">"Who had access on a date"</h2>

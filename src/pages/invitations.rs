@@ -1,5 +1,6 @@
-//! Invitations' pages: a profile's open invitations, for its managers; the page an
-//! invitation's link lands on; and every invitation the profile has had, on its history.
+//! Invitations' pages: a profile's open invitations, on a tab of their own for its
+//! managers; the page an invitation's link lands on; and every invitation the profile has
+//! had, on its history.
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
@@ -7,17 +8,68 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     error_view,
+    history::ProfileTabs,
+    id_or_not_found,
     islands::{AcceptInvitationForm, InvitationRows, JoinByInvitationForm, Look},
+    param_id,
     profiles::{push_access_pill, AccessBadge},
     push_escaped, query, thousands,
 };
 use crate::{
     domain::ProfileId,
     invitations::{
-        closed_message, get_invitation, Invitation, Offer, ResendInvitation, RevokeInvitation, Standing,
+        closed_message, get_invitation, list_invitations, Invitation, Offer, ResendInvitation,
+        RevokeInvitation, Standing,
     },
     paging::Page,
+    profiles::get_profile,
 };
+
+/// A profile's invitations tab (`/profiles/:id/invitations`): the invitations waiting, for
+/// its managers. Apart from the members, so the most visited page doesn't pay for them.
+#[component]
+pub fn InvitationsPage() -> impl IntoView {
+    let id = param_id("id");
+    let profile = Resource::new(
+        move || id.get(),
+        |id| async move { get_profile(ProfileId(id_or_not_found(id)?)).await },
+    );
+    let invitations = Resource::new(
+        move || (id.get(), query("invitations_after").get()),
+        |(id, after)| async move { list_invitations(ProfileId(id_or_not_found(id)?), None, after).await },
+    );
+    view! {
+        <Transition fallback=|| {
+            view! { <p class="muted">"Loading…"</p> }
+        }>
+            {move || Suspend::new(async move {
+                let profile = match profile.await {
+                    Ok(profile) => profile,
+                    Err(err) => return error_view(err),
+                };
+                let page = match invitations.await {
+                    Ok(page) => page,
+                    Err(err) => return error_view(err),
+                };
+                view! {
+                    <Title text=format!("Invitations · {}", profile.name) />
+                    <p class="crumbs">
+                        <a href="/profiles">"My profiles"</a>
+                    </p>
+                    <h1>{profile.name.clone()}</h1>
+                    <ProfileTabs
+                        id=profile.id
+                        current="invitations"
+                        settings=profile.has_settings()
+                        manage=profile.can_manage
+                    />
+                    <InvitationsSection profile=profile.id page />
+                }
+                    .into_any()
+            })}
+        </Transition>
+    }
+}
 
 /// What the address says was just done to an invitation, for the notice above the list.
 fn notice(page: &Page<Invitation>) -> Option<String> {
@@ -46,12 +98,12 @@ fn notice(page: &Page<Invitation>) -> Option<String> {
 }
 
 /// What the list says when no invitation is waiting.
-const NONE_WAITING: &str = "None. Adding the email of someone you can't find here invites them; they \
-    count as members once they accept.";
+const NONE_WAITING: &str = "None. Adding, on the Members tab, the email of someone you can't find \
+    there invites them; they count as members once they accept.";
 
 /// A profile's open invitations, newest first, each with "send again" and "withdraw".
 #[component]
-pub fn InvitationsSection(profile: ProfileId, page: Page<Invitation>) -> impl IntoView {
+fn InvitationsSection(profile: ProfileId, page: Page<Invitation>) -> impl IntoView {
     let said = notice(&page);
     let count = if page.more { format!("{}+", thousands(page.total)) } else { thousands(page.total) };
     let next = page.next.clone();

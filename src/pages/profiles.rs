@@ -8,7 +8,6 @@ use super::{
     error_view,
     history::ProfileTabs,
     id_or_not_found,
-    invitations::InvitationsSection,
     islands::{
         BulkAddForm, BulkChangeForm, BulkCopyForm, CreateProfileForm, DeleteProfileForm, ImportForm,
         LeaveProfileForm, Look, MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR,
@@ -23,7 +22,6 @@ use crate::{
     error::AppError,
     export::Export,
     history::{get_entry, Entry},
-    invitations::{list_invitations, Invitation},
     memberships::{list_members, AddMember, ChangeAccess, Member, RemoveMember},
     paging::Page,
     profiles::{
@@ -419,11 +417,6 @@ pub fn ProfilePage() -> impl IntoView {
         .get_untracked()
         .and_then(|r| r.parse::<i64>().ok())
         .map(|entry| Resource::new(|| (), move |_| async move { get_entry(entry).await.ok() }));
-    // The open invitations, for a manager (anyone else is refused, and sees none).
-    let invitations = Resource::new(
-        move || (id.get(), query("invitations_after").get()),
-        |(id, after)| async move { list_invitations(ProfileId(id_or_not_found(id)?), None, after).await },
-    );
     // People to add, found by the "Find" form (`?find=`): the picker's way without JS.
     let found = id.get_untracked().zip(query("find").get_untracked()).map(|(id, q)| {
         Resource::new(
@@ -457,9 +450,7 @@ pub fn ProfilePage() -> impl IntoView {
                     None => None,
                 };
                 let members = members.await;
-                let invitations = invitations.await.ok().filter(|_| profile.can_manage);
-                view! { <ProfileSections profile removal changed found members invitations list /> }
-                    .into_any()
+                view! { <ProfileSections profile removal changed found members list /> }.into_any()
             })}
         </Transition>
     }
@@ -474,7 +465,6 @@ fn ProfileSections(
     changed: Option<Entry>,
     found: Option<Vec<Suggestion>>,
     members: Result<Page<Member>, AppError>,
-    invitations: Option<Page<Invitation>>,
     list: ListQuery,
 ) -> impl IntoView {
     let pid = profile.id;
@@ -501,7 +491,7 @@ fn ProfileSections(
             {if profile.member_count == 1 { " member" } else { " members" }}
             {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
         </p>
-        <ProfileTabs id=pid current="members" settings=profile.has_settings() review=profile.can_manage />
+        <ProfileTabs id=pid current="members" settings=profile.has_settings() manage=profile.can_manage />
         {joined}
         {removal.map(|entry| view! { <UndoBanner entry /> })}
         {changed
@@ -542,7 +532,6 @@ fn ProfileSections(
                     }
                 })}
         </section>
-        {invitations.map(|page| view! { <InvitationsSection profile=pid page /> })}
         {can_manage.then(|| view! { <BulkAddSection profile=pid /> })}
     }
 }
@@ -576,7 +565,7 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                         id=pid
                         current="settings"
                         settings=profile.has_settings()
-                        review=profile.can_manage
+                        manage=profile.can_manage
                     />
                     {(!profile.has_settings())
                         .then(|| {

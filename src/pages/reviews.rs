@@ -45,7 +45,7 @@ pub fn ReviewPage() -> impl IntoView {
                         <a href="/profiles">"My profiles"</a>
                     </p>
                     <h1>{state.profile_name.clone()}</h1>
-                    <ProfileTabs id=state.profile_id current="review" settings=true review=true />
+                    <ProfileTabs id=state.profile_id current="review" settings=true manage=true />
                     {completed
                         .then(|| {
                             view! {
