@@ -77,8 +77,6 @@ pub async fn delete_my_account(password: String, confirm: Option<String>) -> Res
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::collections::HashSet;
-
     use crate::{
         domain::{Timestamp, UserId},
         error::AppError,
@@ -158,24 +156,6 @@ pub mod ssr {
                 .await
         })?
         .unwrap_or(false))
-    }
-
-    /// Which of `ids` are deactivated: one indexed lookup for a page of a list.
-    pub async fn deactivated_among(db: &Db, ids: &[UserId]) -> Result<HashSet<UserId>, AppError> {
-        if ids.is_empty() {
-            return Ok(HashSet::new());
-        }
-        let found: Vec<UserId> = with_db!(db, |pool| {
-            let mut sql =
-                sqlx::QueryBuilder::new("SELECT id FROM users WHERE deactivated_at IS NOT NULL AND id IN (");
-            let mut list = sql.separated(", ");
-            for id in ids {
-                list.push_bind(*id);
-            }
-            sql.push(")");
-            sql.build_query_scalar().fetch_all(pool).await
-        })?;
-        Ok(found.into_iter().collect())
     }
 
     /// Deletes `user`, as `actor` (`None` for the CLI): each of their links to a profile or a

@@ -23,7 +23,7 @@ pub struct Member {
     pub added_at: Timestamp,
     /// `None` when the link was made by someone whose account is gone.
     pub added_by: Option<String>,
-    /// Whether their account is deactivated (set after the page is read).
+    /// Whether their account is deactivated.
     #[cfg_attr(feature = "ssr", sqlx(default))]
     #[serde(default)]
     pub deactivated: bool,
@@ -54,13 +54,7 @@ pub async fn list_members(
         access: crate::paging::access_filter(access.as_deref())?,
         sort: crate::paging::Sort::parse(sort.as_deref())?,
     };
-    let mut page = ssr::members(&state.db, profile, seen.counts(), &filter, after.as_deref()).await?;
-    let ids: Vec<UserId> = page.items.iter().map(|m| m.user_id).collect();
-    let deactivated = crate::lifecycle::ssr::deactivated_among(&state.db, &ids).await?;
-    for member in &mut page.items {
-        member.deactivated = deactivated.contains(&member.user_id);
-    }
-    Ok(page)
+    ssr::members(&state.db, profile, seen.counts(), &filter, after.as_deref()).await
 }
 
 /// Puts the person with `email` on the profile, when the caller may see their account
@@ -212,7 +206,7 @@ pub mod ssr {
         let people = People { table: "memberships", person: "user_id", since: "added_at", scopes, size: all };
         let shown = Rows {
             select: "x.user_id, u.display_name, x.email, x.name_key, x.access, x.added_at, \
-                     a.display_name AS added_by, x.ends_at",
+                     a.display_name AS added_by, x.ends_at, u.deactivated_at IS NOT NULL AS deactivated",
             joins: "JOIN users u ON u.id = x.user_id LEFT JOIN users a ON a.id = x.added_by",
         };
         people.page(db, &shown, unsearched, (filter.q.as_deref(), filter.sort, after)).await
