@@ -260,6 +260,7 @@ end
     reads = [
         ("Profile page, first page (biggest profile)", f"/profiles/{biggest}", None),
         ("Profile page, page 1000 (biggest profile)", deep_page, None),
+        ("Invitations tab (biggest profile)", f"/profiles/{biggest}/invitations", None),
         ("Member search: q=ma, members only (biggest)", f"/profiles/{biggest}?q=ma&access=member", None),
         ("My profiles", "/profiles", None),
         ("Users directory search: q=mar", "/users?q=mar", None),
