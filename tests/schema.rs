@@ -342,7 +342,8 @@ async fn history_is_append_only() {
         try_exec(&app, "INSERT INTO history (user_id, profile_id, action) VALUES (2, 1, 'changed')").await;
     assert!(err.is_err());
     // Only a removal keeps the end date the membership had.
-    let ended_addition = "INSERT INTO history (user_id, profile_id, action, access_after, since, ends_before) \
+    let ended_addition =
+        "INSERT INTO history (user_id, profile_id, action, access_after, since, ends_before) \
         VALUES (2, 1, 'added', 'member', '2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z')";
     assert!(try_exec(&app, ended_addition).await.is_err());
     assert_eq!(app.count("SELECT COUNT(*) FROM history").await, 1);

@@ -21,7 +21,7 @@ use crate::{
     },
     invitations::list_invitations,
     paging::Page,
-    profiles::get_profile,
+    profiles::{get_profile, ProfileDetail},
 };
 
 /// The filter above a history list: one kind of change, as a GET form.
@@ -253,6 +253,20 @@ pub fn ProfileTabs(
     }
 }
 
+/// The head of one of a profile's tabs: the page's title, the way back, the profile's name
+/// and its tabs, `current` marked.
+#[component]
+pub fn ProfileHead(profile: ProfileDetail, current: &'static str, title: &'static str) -> impl IntoView {
+    view! {
+        <Title text=format!("{title} · {}", profile.name) />
+        <p class="crumbs">
+            <a href="/profiles">"My profiles"</a>
+        </p>
+        <h1>{profile.name.clone()}</h1>
+        <ProfileTabs id=profile.id current settings=profile.has_settings() manage=profile.can_manage />
+    }
+}
+
 #[component]
 pub fn ProfileHistoryPage() -> impl IntoView {
     let id = param_id("id");
@@ -317,17 +331,7 @@ pub fn ProfileHistoryPage() -> impl IntoView {
                     }
                 };
                 view! {
-                    <Title text=format!("History · {}", profile.name) />
-                    <p class="crumbs">
-                        <a href="/profiles">"My profiles"</a>
-                    </p>
-                    <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs
-                        id=pid
-                        current="history"
-                        settings=profile.has_settings()
-                        manage=profile.can_manage
-                    />
+                    <ProfileHead profile=profile.clone() current="history" title="History" />
                     <section class="card" aria-labelledby="history-heading">
                         <h2 id="history-heading">"History"</h2>
                         <HistoryFilter action search=list.q />
@@ -408,17 +412,7 @@ pub fn AccessOnPage() -> impl IntoView {
                 let on_later_page = after.get_untracked().is_some();
                 let answer = view! { <AccessOnAnswer answer=rows.await day base on_later_page /> };
                 view! {
-                    <Title text=format!("Access on a date · {}", profile.name) />
-                    <p class="crumbs">
-                        <a href="/profiles">"My profiles"</a>
-                    </p>
-                    <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs
-                        id=pid
-                        current="access"
-                        settings=profile.has_settings()
-                        manage=profile.can_manage
-                    />
+                    <ProfileHead profile=profile.clone() current="access" title="Access on a date" />
                     <section class="card" aria-labelledby="access-heading">
                         <h2 id="access-heading">"Who had access on a date"</h2>
                         <form method="get" action="" class="row-form" autocomplete="off">

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::{
     error_view,
-    history::ProfileTabs,
+    history::ProfileHead,
     id_or_not_found,
     islands::{AcceptInvitationForm, InvitationRows, JoinByInvitationForm, Look},
     param_id,
@@ -52,17 +52,7 @@ pub fn InvitationsPage() -> impl IntoView {
                     Err(err) => return error_view(err),
                 };
                 view! {
-                    <Title text=format!("Invitations · {}", profile.name) />
-                    <p class="crumbs">
-                        <a href="/profiles">"My profiles"</a>
-                    </p>
-                    <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs
-                        id=profile.id
-                        current="invitations"
-                        settings=profile.has_settings()
-                        manage=profile.can_manage
-                    />
+                    <ProfileHead profile=profile.clone() current="invitations" title="Invitations" />
                     <InvitationsSection profile=profile.id page />
                 }
                     .into_any()

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use super::thousands;
 use super::{
     error_view,
-    history::ProfileTabs,
+    history::{ProfileHead, ProfileTabs},
     id_or_not_found,
     islands::{
         BulkAddForm, BulkChangeForm, BulkCopyForm, CreateProfileForm, DeleteProfileForm, ImportForm,
@@ -556,17 +556,7 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                 };
                 let (pid, can_manage) = (profile.id, profile.can_manage);
                 view! {
-                    <Title text=format!("Settings · {}", profile.name) />
-                    <p class="crumbs">
-                        <a href="/profiles">"My profiles"</a>
-                    </p>
-                    <h1>{profile.name.clone()}</h1>
-                    <ProfileTabs
-                        id=pid
-                        current="settings"
-                        settings=profile.has_settings()
-                        manage=profile.can_manage
-                    />
+                    <ProfileHead profile=profile.clone() current="settings" title="Settings" />
                     {(!profile.has_settings())
                         .then(|| {
                             view! {
