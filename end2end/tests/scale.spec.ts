@@ -118,6 +118,7 @@ test("a manager picks a person, bulk-adds with a preview, removes, undoes, and r
   await expect(page.getByTestId("bulk-summary")).toHaveText("0 changed · 2 invited · 1 unchanged · 0 unknown · 0 refused");
   await page.goto(path);
   await expect(page.getByTestId("member-count")).toHaveText("2");
+  await page.goto(`${path}/invitations`);
   await expect(page.getByTestId("invitation-count")).toHaveText("(2)");
   await acceptInvitation(dan, people.dan);
   await dan.context().close();
