@@ -24,6 +24,7 @@ use crate::{
         reviews::ReviewPage,
         roles::{RolePage, RolesPage},
         security::SecurityLogPage,
+        tokens::TokensPage,
         users::{UserPage, UsersPage},
     },
 };
@@ -85,6 +86,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/reset") view=ResetPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/invitation") view=InvitationPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                <Route path=path!("/account/tokens") view=TokensPage ssr=SsrMode::Async />
                 <Route path=path!("/account/confirm-password") view=ConfirmPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/all") view=AllProfilesPage ssr=SsrMode::Async />

@@ -110,6 +110,11 @@ id_type!(
     /// A user's primary key.
     UserId
 );
+impl UserId {
+    /// No account's id (keys start at 1): whom a service token acts for, which is no one.
+    pub const NO_ONE: UserId = UserId(0);
+}
+
 id_type!(
     /// A role's primary key.
     RoleId

@@ -124,7 +124,8 @@ pub mod ssr {
         if !wants_page {
             return next.run(request).await;
         }
-        if request.method() == Method::POST && request.uri().path().starts_with("/api/") {
+        let path = request.uri().path();
+        if request.method() == Method::POST && path.starts_with("/api/") && !crate::api::is_api_path(path) {
             return carry_post(secure, request, next).await;
         }
         if request.method() != Method::GET {

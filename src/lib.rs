@@ -10,6 +10,9 @@
 
 #[cfg(feature = "ssr")]
 pub mod access;
+#[cfg(feature = "ssr")]
+pub mod api;
+pub mod api_tokens;
 pub mod app;
 pub mod auth;
 pub mod bulk;

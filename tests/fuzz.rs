@@ -194,6 +194,16 @@ const PAGES: &[&str] = &[
     "/roles",
     "/roles/1",
     "/account",
+    "/account/tokens",
+    "/api/v1",
+    "/api/v1/docs",
+    "/api/v1/openapi.json",
+    "/api/v1/me",
+    "/api/v1/users/1",
+    "/api/v1/users/x/profiles",
+    "/api/v1/profiles/1/members?limit=0",
+    "/api/v1/profiles/1/members?limit=x&cursor=%ff",
+    "/api/v1/nowhere",
     "/signin",
     "/register",
     "/setup",
@@ -233,6 +243,8 @@ const READERS: &[&str] = &[
     "/api/roles/list",
     "/api/roles/get",
     "/api/roles/holders",
+    "/api/tokens/list",
+    "/api/tokens/new",
 ];
 
 /// Writers a signed-in outsider may use successfully, so they never get the outsider's
@@ -247,6 +259,8 @@ const OUTSIDER_MAY: &[&str] = &[
     "/api/account/name",
     "/api/account/email",
     "/api/account/delete",
+    "/api/tokens/create",
+    "/api/tokens/revoke",
 ];
 
 /// The data: every table's rows, as text, but the sign-in bookkeeping.

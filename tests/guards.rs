@@ -35,6 +35,7 @@ struct World {
     bulk: String,
     role: String,
     invitation: String,
+    token: String,
 }
 
 async fn world() -> World {
@@ -79,7 +80,16 @@ async fn world() -> World {
     )
     .await;
     let invitation = app.count("SELECT id FROM invitations").await.to_string();
-    World { app, owner, outsider, owner_id, profile, removal, bulk, role, invitation }
+    let made = app
+        .call(
+            "/api/tokens/create",
+            &[("kind", "personal"), ("name", "script"), ("scopes[]", "read"), ("expires", "30")],
+            Some(&owner),
+        )
+        .await;
+    assert!(made.status.is_success(), "a token: {}", made.body);
+    let token = app.count("SELECT id FROM api_tokens").await.to_string();
+    World { app, owner, outsider, owner_id, profile, removal, bulk, role, invitation, token }
 }
 
 /// A server function's path, who may call it, and its form.
@@ -227,6 +237,14 @@ fn calls(w: &World) -> Vec<Call> {
             vec![("role", w.role.clone()), ("email", s("outsider@example.com"))],
         ),
         ("/api/roles/unassign", Open::Guarded, vec![("role", w.role.clone()), ("user", w.owner_id.clone())]),
+        ("/api/tokens/list", Open::Own, vec![]),
+        (
+            "/api/tokens/create",
+            Open::Own,
+            vec![("kind", s("personal")), ("name", s("sync")), ("scopes[]", s("read")), ("expires", s("90"))],
+        ),
+        ("/api/tokens/revoke", Open::Guarded, vec![("id", w.token.clone())]),
+        ("/api/tokens/new", Open::Own, vec![]),
     ]
 }
 

@@ -234,6 +234,14 @@ pub async fn lookup(db: &Db, settings: &Settings, token: &str) -> Result<Option<
 #[derive(Clone, Default)]
 pub struct RequestSession(std::sync::Arc<tokio::sync::OnceCell<Option<SessionUser>>>);
 
+impl RequestSession {
+    /// A request whose caller is known already, with no cookie to look up: an access
+    /// token's (`crate::api`).
+    pub fn known(user: SessionUser) -> Self {
+        RequestSession(std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(Some(user)))))
+    }
+}
+
 /// The signed-in user of the current request, or `None`.
 pub async fn session_user() -> Result<Option<SessionUser>, AppError> {
     let find = || async {

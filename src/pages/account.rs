@@ -56,7 +56,8 @@ fn YourAccount(user: crate::domain::SessionUser) -> impl IntoView {
         <p class="lede">
             {format!("Signed in as {} <{}>", user.display_name, user.email)} " · "
             <a href=format!("/users/{}", user.id)>"Your page"</a> " (as others see it) · "
-            <a href=format!("/users/{}/security", user.id)>"Your security log"</a>
+            <a href=format!("/users/{}/security", user.id)>"Your security log"</a> " · "
+            <a href="/account/tokens">"Access tokens"</a>
         </p>
         {reset
             .get_untracked()

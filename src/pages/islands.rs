@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{action_error, errors_of, AccessChoice, Field, FormError, YourPassword};
 use crate::{
+    api_tokens::{CreateToken, RevokeToken},
     auth::{ChangePassword, EndSession, Register, SetupAdmin, SignIn, SignOut, SignOutEverywhere},
     bulk::IMPORT_PATH,
     bulk::{ApplyBulk, StartBulkAdd, StartBulkChange, StartBulkCopy, UndoBulk},
@@ -220,6 +221,8 @@ form_island! {
     ConfirmPasswordForm => ConfirmPassword;
     ResendLinkForm => ResendConfirmation;
     AcceptInvitationForm => AcceptInvitation;
+    CreateTokenForm => CreateToken;
+    RevokeTokenForm => RevokeToken;
 }
 
 /// Sends `ev`'s form through `action` if the form posts to it; whether it did.

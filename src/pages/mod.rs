@@ -18,6 +18,7 @@ pub mod reauth;
 pub mod reviews;
 pub mod roles;
 pub mod security;
+pub mod tokens;
 pub mod users;
 
 use leptos::prelude::*;

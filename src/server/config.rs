@@ -58,6 +58,10 @@ pub struct Settings {
     /// How many bulk requests (a bulk change started or applied) one person may make in a
     /// minute. `ROSTER_BULK_PER_MINUTE`.
     pub bulk_per_minute: u32,
+    /// How many requests one access token may make to the API and SCIM in a minute, in
+    /// bursts of up to as many; past it, 429 with `Retry-After`. Counted by each server
+    /// process. `ROSTER_API_REQUESTS_PER_MINUTE`.
+    pub api_requests_per_minute: u32,
     /// How many days an invitation's link works (1 to 90). `ROSTER_INVITATION_DAYS`.
     pub invitation_days: u32,
     /// A request that takes longer than this many seconds is cut off with 503 (a slow body
@@ -247,6 +251,7 @@ impl Default for Settings {
             people_directory: Directory::Shared,
             signups_per_address: 20,
             bulk_per_minute: 60,
+            api_requests_per_minute: 600,
             invitation_days: 14,
             request_timeout_secs: 30,
             header_timeout_secs: 10,
@@ -347,6 +352,7 @@ impl Settings {
             ("ROSTER_DATABASE_WAIT_SECS", &mut self.database_wait_secs),
             ("ROSTER_SHUTDOWN_GRACE_SECS", &mut self.shutdown_grace_secs),
             ("ROSTER_BULK_PER_MINUTE", &mut self.bulk_per_minute),
+            ("ROSTER_API_REQUESTS_PER_MINUTE", &mut self.api_requests_per_minute),
             ("ROSTER_INVITATION_DAYS", &mut self.invitation_days),
         ] {
             if let Some(v) = var(key) {
@@ -395,8 +401,8 @@ impl Settings {
         if self.database_max_connections == Some(0) {
             bail!("database_max_connections must be at least 1");
         }
-        if self.signups_per_address == 0 || self.bulk_per_minute == 0 {
-            bail!("signups_per_address and bulk_per_minute must be at least 1");
+        if self.signups_per_address == 0 || self.bulk_per_minute == 0 || self.api_requests_per_minute == 0 {
+            bail!("signups_per_address, bulk_per_minute and api_requests_per_minute must be at least 1");
         }
         if !(1..=90).contains(&self.invitation_days) {
             bail!("invitation_days must be from 1 to 90");

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .merge(crate::export::ssr::routes(context.clone()))
         .merge(crate::bulk::import_routes(context.clone()))
+        .merge(crate::api::routes(state.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .nest_service("/pkg", bundle(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
@@ -157,7 +158,10 @@ async fn deadline(
         Ok(response) => response,
         Err(_) => {
             tracing::warn!(path, seconds = limit.as_secs_f32(), "request cut off at its deadline");
-            let mut response = if path.starts_with("/api/") {
+            let mut response = if crate::api::is_api_path(&path) {
+                use axum::response::IntoResponse;
+                crate::api::problem::Problem::from(AppError::Busy { retry_after: 5 }).into_response()
+            } else if path.starts_with("/api/") {
                 // A server function's caller reads its errors as JSON.
                 let busy = AppError::Busy { retry_after: 5 };
                 let mut json = Response::new(Body::from(serde_json::to_string(&busy).unwrap_or_default()));

@@ -6,7 +6,8 @@
 //! - a request that takes too long, its body's arrival included, is cut off with 503
 //!   (`server::deadline`);
 //! - bodies over [`BODY_LIMIT`] are refused with 413;
-//! - a state-changing request from another site is refused with 403 ([`refuse_cross_site`]);
+//! - a state-changing request from another site is refused with 403 ([`refuse_cross_site`]),
+//!   but for the API's, which carry a token and never a cookie;
 //! - every response carries the security headers ([`security_headers`]); pages add a
 //!   Content-Security-Policy with their own nonce ([`page_policy`]).
 
@@ -113,7 +114,10 @@ fn too_large() -> Response<Body> {
 /// cookies, since the session cookie is `SameSite=Lax`, and is let through.
 pub async fn refuse_cross_site(request: Request, next: Next) -> Response<Body> {
     let safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && is_cross_site(request.headers()) {
+    // The API takes a token and never a cookie (`crate::api::auth`): a forged request has no
+    // credential to ride on.
+    let api = crate::api::is_api_path(request.uri().path());
+    if !safe && !api && is_cross_site(request.headers()) {
         let (method, path) = (request.method(), request.uri().path());
         tracing::warn!(%method, path, "cross-site request refused");
         return text(StatusCode::FORBIDDEN, "This request came from another site, so it was refused.");

@@ -16,6 +16,8 @@ pub struct AppState {
     pub db: Db,
     pub settings: Arc<Settings>,
     pub mail: Mailer,
+    /// Each access token's allowance of API requests.
+    pub api_limits: Arc<crate::api::auth::Limiter>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -34,7 +36,8 @@ impl AppState {
             .env(leptos::config::Env::PROD)
             .build();
         let mail = Mailer::from_settings(&settings);
-        AppState { leptos_options, db, settings: Arc::new(settings), mail }
+        let api_limits = Arc::new(crate::api::auth::limiter(settings.api_requests_per_minute));
+        AppState { leptos_options, db, settings: Arc::new(settings), mail, api_limits }
     }
 }
 

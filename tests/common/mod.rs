@@ -74,6 +74,7 @@ pub const DATA_TABLES: &[&str] = &[
     "end_date_changes",
     "reviews",
     "review_decisions",
+    "api_tokens",
 ];
 
 pub fn backend() -> &'static str {

@@ -3,8 +3,8 @@
 //! `history::ssr`'s to say ([`Shown`]).
 
 use super::{
-    decode, page, prefix_range, push_chosen_limit, push_in_range, push_match_counts, sort_at_most, COUNT_CAP,
-    FETCH,
+    decode, fetch, page, prefix_range, push_chosen_limit, push_in_range, push_match_counts, sort_at_most,
+    COUNT_CAP,
 };
 use crate::{
     domain::{ProfileId, RoleId, Timestamp, UserId},
@@ -150,11 +150,11 @@ impl Entries {
             None => {
                 page.push("SELECT h.id FROM history h WHERE ");
                 self.push_subject(&mut page, true);
-                page.push(" ORDER BY h.id DESC LIMIT ").push_bind(FETCH);
+                page.push(" ORDER BY h.id DESC LIMIT ").push_bind(fetch());
             }
             Some(range) => self.push_searched_ids(&mut page, range),
         }
-        page.push(") AS ids ORDER BY id DESC LIMIT ").push_bind(FETCH);
+        page.push(") AS ids ORDER BY id DESC LIMIT ").push_bind(fetch());
         page.push(format_args!(") AS k JOIN history h ON h.id = k.id{} ORDER BY k.id DESC", shown.joins));
         page
     }
@@ -199,12 +199,12 @@ impl Entries {
              WHERE h.user_id = who.id AND ",
         );
         self.push_subject(page, true);
-        page.push(") SELECT * FROM (SELECT id FROM found ORDER BY id DESC LIMIT ").push_bind(FETCH);
+        page.push(") SELECT * FROM (SELECT id FROM found ORDER BY id DESC LIMIT ").push_bind(fetch());
         page.push(") AS few UNION ALL SELECT * FROM (SELECT h.id FROM history h WHERE ");
         self.push_subject(page, true);
         Self::push_person_matches(page, range);
         page.push(" ORDER BY h.id DESC");
-        push_chosen_limit(page, &counts, false, FETCH);
+        push_chosen_limit(page, &counts, false, fetch());
         page.push(") AS many");
     }
 
@@ -353,7 +353,7 @@ impl Entries {
 ///
 /// Which way is cheaper depends on how many of the profile's entries come before `end`,
 /// so they are counted first, along history_profile_at_idx, up to
-/// [`sort_at_most`] of the profile's entries (`√(FETCH × entries)`, as
+/// [`sort_at_most`] of the profile's entries (`√(fetch() × entries)`, as
 /// History's totals keep them):
 /// - **Few** (an early date): all of them are read in time order, each tested for being
 ///   its person's last before `end`, and a page of those sorted by person.
@@ -422,7 +422,7 @@ pub async fn access_at(
         } else {
             sqlx::query_as(&many_sql).bind(profile).bind(end)
         };
-        let rows = rows.bind(user).bind(FETCH).fetch_all(pool).await?;
+        let rows = rows.bind(user).bind(fetch()).fetch_all(pool).await?;
         Ok::<_, sqlx::Error>((rows, total))
     })?;
     Ok(page(rows, total, |r| r.user_id).counted_to_cap_if(true))

@@ -3,7 +3,7 @@
 //! profiles are; and every profile, for admins, along the profiles' own indexes.
 
 use super::{
-    decode_name, decode_since, page, prefix_range, push_in_range, sort_at_most, Filter, COUNT_CAP, FETCH,
+    decode_name, decode_since, fetch, page, prefix_range, push_in_range, sort_at_most, Filter, COUNT_CAP,
 };
 use crate::{
     domain::{ProfileId, Timestamp, UserId},
@@ -57,7 +57,7 @@ pub async fn profiles_of(
                         sql.push(", ").push_bind(by_since.1).push(") ORDER BY m.added_at, p.id");
                     }
                 }
-                sql.push(" LIMIT ").push_bind(FETCH);
+                sql.push(" LIMIT ").push_bind(fetch());
             }
             sql
         };
@@ -126,7 +126,7 @@ pub async fn every_profile(
                     sql.push(" AND ");
                 }
                 after_cursor(&mut sql);
-                sql.push(format_args!(" ORDER BY {key}, id LIMIT ")).push_bind(FETCH);
+                sql.push(format_args!(" ORDER BY {key}, id LIMIT ")).push_bind(fetch());
             }
         }
         sql.push(format_args!(
@@ -183,13 +183,13 @@ fn push_searched_by_since<'args, DB>(
     chosen(sql, "<=", most);
     sql.push(") SELECT * FROM (SELECT id, created_at FROM few WHERE ");
     after_cursor(sql);
-    sql.push(" ORDER BY created_at, id LIMIT ").push_bind(FETCH);
+    sql.push(" ORDER BY created_at, id LIMIT ").push_bind(fetch());
     // Written so that no index serves the range, or a planner might take it for a way in.
     sql.push(") AS few UNION ALL SELECT * FROM (SELECT id, created_at FROM profiles WHERE ");
     push_in_range(sql, "(name_key || '')", range);
     sql.push(" AND ");
     after_cursor(sql);
     sql.push(" ORDER BY created_at, id");
-    chosen(sql, ">", FETCH);
-    sql.push(") AS many) AS found ORDER BY created_at, id LIMIT ").push_bind(FETCH);
+    chosen(sql, ">", fetch());
+    sql.push(") AS many) AS found ORDER BY created_at, id LIMIT ").push_bind(fetch());
 }

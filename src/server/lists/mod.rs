@@ -3,7 +3,7 @@
 //! [`Page`] back; the browser shares only `paging` (`Page`, `Sort`, the search text).
 //!
 //! Every list reads along an index in its own order, starts after the cursor and stops after
-//! a page ([`FETCH`] rows, to learn whether another follows), so page 1000 costs what page 1
+//! a page ([`fetch`] rows, to learn whether another follows), so page 1000 costs what page 1
 //! does. A search is a prefix range of an index ([`prefix_range`]); its total is counted to
 //! [`COUNT_CAP`] and no further. The shapes:
 //! - [`people`]: people along their name, email or "since" indexes (the users directory, a
@@ -40,8 +40,20 @@ pub struct Filter {
     pub sort: Sort,
 }
 
+/// How many rows a list shows in this request, when not [`PAGE_SIZE`] (the pages' size): what
+/// an API caller asked for (`crate::api`), provided as the request's context.
+#[derive(Clone, Copy, Debug)]
+pub struct PageSize(pub usize);
+
+/// How many rows a list shows in the current request.
+pub fn page_size() -> usize {
+    leptos::prelude::use_context::<PageSize>().map_or(PAGE_SIZE, |size| size.0)
+}
+
 /// The LIMIT to fetch: one more than a page, to learn whether another page follows.
-pub const FETCH: i64 = PAGE_SIZE as i64 + 1;
+pub fn fetch() -> i64 {
+    page_size() as i64 + 1
+}
 
 /// Reads a cursor from the URL; a tampered or stale one is the caller's mistake.
 pub fn decode<K: DeserializeOwned>(cursor: Option<&str>) -> Result<Option<K>, AppError> {
@@ -82,12 +94,12 @@ pub fn decode_name<Id: DeserializeOwned + Default>(cursor: Option<&str>) -> Resu
 /// So a search first counts its name matches to this many, and its email range to twice
 /// it ([`People::push_arms`]). Within both, it reads the matches along those indexes and
 /// sorts them. Beyond, the matches are dense enough that walking the "since" index and
-/// testing each row finds a page after about `FETCH × size / matches` rows. The switch
-/// sits where the two costs meet, `√(FETCH × size)`, so either way reads a small multiple
+/// testing each row finds a page after about `fetch() × size / matches` rows. The switch
+/// sits where the two costs meet, `√(fetch() × size)`, so either way reads a small multiple
 /// of it at most (5,469 for a profile of 586,414 members, 7,142 for a million users), and
 /// never less than [`COUNT_CAP`], which a search counts anyway.
 pub fn sort_at_most(size: i64) -> i64 {
-    ((FETCH as f64 * size.max(0) as f64).sqrt().ceil() as i64).max(COUNT_CAP)
+    ((fetch() as f64 * size.max(0) as f64).sqrt().ceil() as i64).max(COUNT_CAP)
 }
 
 /// Pushes `column >= low AND column < high`: the rows of an index whose `column` starts
@@ -156,10 +168,11 @@ pub fn push_chosen_limit<'args, DB>(
     sql.push(" THEN ").push_bind(limit).push(" ELSE 0 END");
 }
 
-/// Trims the extra row fetched with [`FETCH`] and makes the cursor from the last row kept.
+/// Trims the extra row fetched with [`fetch`] and makes the cursor from the last row kept.
 pub fn page<T, K: Serialize>(mut rows: Vec<T>, total: i64, key: impl Fn(&T) -> K) -> Page<T> {
-    let next = if rows.len() > PAGE_SIZE {
-        rows.truncate(PAGE_SIZE);
+    let size = page_size();
+    let next = if rows.len() > size {
+        rows.truncate(size);
         rows.last().map(|last| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&key(last)).unwrap_or_default()))
     } else {
         None

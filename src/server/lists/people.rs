@@ -5,8 +5,8 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 use super::{
-    decode, decode_name, decode_since, invalid_link, page, prefix_range, push_chosen_limit, push_in_range,
-    push_match_counts, sort_at_most, words::first_word_in, COUNT_CAP, FETCH,
+    decode, decode_name, decode_since, fetch, invalid_link, page, prefix_range, push_chosen_limit,
+    push_in_range, push_match_counts, sort_at_most, words::first_word_in, COUNT_CAP,
 };
 use crate::{
     domain::{Timestamp, UserId},
@@ -107,7 +107,7 @@ impl MatchPart {
     {
         let mut rows = Vec::new();
         for part in MatchPart::ALL.into_iter().skip(from as usize) {
-            if rows.len() >= FETCH as usize {
+            if rows.len() >= fetch() as usize {
                 break;
             }
             rows.extend(read(part).await?);
@@ -334,12 +334,12 @@ impl People<'_> {
         if Dialect::of::<DB>() == Dialect::Sqlite && !at.by_since_search() && only != Some(MatchPart::Word) {
             self.push_arms(&mut sql, at, Arm::Rows(rows), only);
             let key = self.key(at.sort, only.unwrap_or(MatchPart::Name));
-            sql.push(format_args!(" ORDER BY x.{key}, x.{person} LIMIT ")).push_bind(FETCH);
+            sql.push(format_args!(" ORDER BY x.{key}, x.{person} LIMIT ")).push_bind(fetch());
             return sql;
         }
         sql.push(format_args!("SELECT {} FROM (SELECT * FROM (", rows.select));
         self.push_arms(&mut sql, at, Arm::Keys, only);
-        sql.push(") AS arms ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS k");
+        sql.push(") AS arms ORDER BY k, id LIMIT ").push_bind(fetch()).push(") AS k");
         // Joined on the page's own columns: given the scope's values as constants, SQLite
         // 3.46 chose to scan the whole scope and look each row up in the page.
         sql.push(format_args!(" JOIN {table} x ON x.{person} = k.id"));
@@ -428,7 +428,7 @@ impl People<'_> {
                     if let Some(person) = order_by.1 {
                         sql.push(format_args!(", {person}"));
                     }
-                    sql.push(" LIMIT ").push_bind(FETCH).push(format_args!(") AS part{arm}"));
+                    sql.push(" LIMIT ").push_bind(fetch()).push(format_args!(") AS part{arm}"));
                 }
             }
         }
@@ -574,7 +574,7 @@ impl People<'_> {
         }
         sql.push(format_args!(") SELECT * FROM (SELECT id{carried}, k FROM few{arm} WHERE "));
         after(sql, "k", "id");
-        sql.push(" ORDER BY k, id LIMIT ").push_bind(FETCH).push(") AS few UNION ALL ");
+        sql.push(" ORDER BY k, id LIMIT ").push_bind(fetch()).push(") AS few UNION ALL ");
         // Many: the "since" index, in order, testing each row. The ranges are written so
         // that no index can serve them, or a planner might take one for a way in; a
         // person's words are looked up by their id.
@@ -593,7 +593,7 @@ impl People<'_> {
         sql.push(")) AND ");
         after(sql, since, person);
         sql.push(format_args!(" ORDER BY {since}, {person}"));
-        counts.push_limit(sql, false, FETCH);
+        counts.push_limit(sql, false, fetch());
         sql.push(format_args!(") AS many) AS part{arm}"));
     }
 
@@ -717,7 +717,7 @@ impl People<'_> {
         // Each person once, at their first word in the range: the word before it is not.
         sql.push(" AND (w.previous IS NULL OR w.previous < ").push_bind(range.0.clone()).push(")");
         if paged {
-            sql.push(" ORDER BY w.word, w.user_id LIMIT ").push_bind(FETCH);
+            sql.push(" ORDER BY w.word, w.user_id LIMIT ").push_bind(fetch());
         }
     }
 
@@ -756,7 +756,7 @@ impl People<'_> {
         sql.push(format_args!(") {fence}) AS found WHERE k IS NOT NULL"));
         if let WordRead::After((word, id)) = reads {
             sql.push(" AND (k, id) > (").push_bind(word).push(", ").push_bind(id);
-            sql.push(") ORDER BY k, id LIMIT ").push_bind(FETCH);
+            sql.push(") ORDER BY k, id LIMIT ").push_bind(fetch());
         }
     }
 

@@ -1,0 +1,28 @@
+-- Access tokens for scripts and identity providers: a personal token acts for the person
+-- who made it (`user_id`), a service token (no `user_id`) for the organisation, made by an
+-- admin. The secret is shown once; a row keeps only its SHA-256 (`digest`). Revoking a token
+-- deletes its row. `scopes` is a set of bits: 1 read, 2 write, 4 admin, 8 scim
+-- (crate::api_tokens::Scope).
+-- (migrations/postgres/0033_api_tokens.sql keeps the same rules.)
+CREATE TABLE api_tokens (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- A person's tokens go with their account.
+    user_id      INTEGER REFERENCES users (id) ON DELETE CASCADE,
+    -- A service token outlives the admin who made it.
+    created_by   INTEGER REFERENCES users (id) ON DELETE SET NULL,
+    name         TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 80),
+    digest       TEXT NOT NULL UNIQUE CHECK (length(digest) = 64),
+    scopes       INTEGER NOT NULL CHECK (scopes BETWEEN 1 AND 15),
+    created_at   TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    expires_at   TEXT,
+    last_used_at TEXT,
+    CHECK (expires_at IS NULL OR expires_at > created_at),
+    -- Only a service token provisions: a person's account is not an identity provider.
+    CHECK (user_id IS NULL OR scopes & 8 = 0),
+    -- A service token has no person's profiles to read: it acts as an admin or provisions.
+    CHECK (user_id IS NOT NULL OR scopes & 12 <> 0)
+);
+-- A token's name tells it apart from its owner's others (service tokens share one owner).
+CREATE UNIQUE INDEX api_tokens_name_key ON api_tokens (COALESCE(user_id, 0), name);
+-- The SET NULL when the admin who made a service token goes.
+CREATE INDEX api_tokens_created_by_idx ON api_tokens (created_by) WHERE created_by IS NOT NULL;

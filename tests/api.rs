@@ -1,0 +1,284 @@
+//! Access tokens and the JSON API: a token is shown once and stored as a hash, works only
+//! as a bearer without a cookie, within its scopes, its owner's power and its rate; every
+//! route is in the OpenAPI document, refuses a caller without a token, and answers as the
+//! document says.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{header, Method, Request, StatusCode},
+};
+use common::{TestApp, TestResponse};
+use serde_json::Value;
+
+const PW: &str = "correct horse battery";
+
+/// Makes a token through the tokens form, then reads its secret off the tokens page, where
+/// the browser lands: the only place it is ever shown.
+async fn make_token(app: &TestApp, cookie: &str, kind: &str, name: &str, scopes: &[&str]) -> String {
+    let mut form = vec![("kind", kind), ("name", name), ("expires", "90")];
+    form.extend(scopes.iter().map(|scope| ("scopes[]", *scope)));
+    let made = app.call("/api/tokens/create", &form, Some(cookie)).await;
+    assert!(made.status.is_success(), "make {name}: {} {}", made.status, made.body);
+    let reveal = made.cookie("roster_new_token").expect("the secret travels to the tokens page");
+    let page = app.get("/account/tokens", Some(&format!("{cookie}; {reveal}"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let secret = page
+        .body
+        .split("value=\"")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|value| value.starts_with("roster_"))
+        .unwrap_or_else(|| panic!("the page shows the new token: {}", page.body))
+        .to_owned();
+    assert_eq!(page.cookie("roster_new_token").as_deref(), Some("roster_new_token="), "read once");
+    secret
+}
+
+async fn api(app: &TestApp, method: Method, path: &str, token: Option<&str>) -> TestResponse {
+    let mut req = Request::builder().method(method).uri(path).header(header::ACCEPT, "application/json");
+    if let Some(token) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    app.send(req.body(Body::empty()).unwrap()).await
+}
+
+fn json(res: &TestResponse) -> Value {
+    serde_json::from_str(&res.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", res.body))
+}
+
+/// A problem's status and content type, as RFC 9457 has them.
+fn assert_problem(res: &TestResponse, status: u16) {
+    assert_eq!(res.status.as_u16(), status, "{}", res.body);
+    assert_eq!(res.headers[header::CONTENT_TYPE], "application/problem+json");
+    let problem = json(res);
+    assert_eq!(problem["status"], status);
+    assert!(problem["title"].is_string() && problem["detail"].is_string(), "{problem}");
+}
+
+struct World {
+    app: TestApp,
+    admin: String,
+    ann: String,
+    bob: String,
+}
+
+async fn world() -> World {
+    let app = TestApp::new().await;
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
+    let ann = app.register("ann@example.com", "Ann Lee", PW).await;
+    let bob = app.register("bob@example.com", "Bob Ray", PW).await;
+    World { app, admin, ann, bob }
+}
+
+#[tokio::test]
+async fn a_token_is_shown_once_and_kept_only_as_a_hash() {
+    let w = world().await;
+    let secret = make_token(&w.app, &w.ann, "personal", "laptop script", &["read"]).await;
+    assert!(secret.len() > 40, "{secret}");
+    let stored = w.app.count("SELECT COUNT(*) FROM api_tokens WHERE name = 'laptop script'").await;
+    assert_eq!(stored, 1);
+    let digest = roster::access::session::digest(&secret);
+    let sql = format!("SELECT COUNT(*) FROM api_tokens WHERE digest = '{digest}'");
+    assert_eq!(w.app.count(&sql).await, 1, "the row keeps the SHA-256");
+    // Nothing the page or the list sends again carries the secret.
+    let page = w.app.get("/account/tokens", Some(&w.ann)).await;
+    assert!(page.body.contains("laptop script") && !page.body.contains(&secret));
+    let list = w.app.call("/api/tokens/list", &[], Some(&w.ann)).await;
+    assert!(!list.body.contains(&secret));
+    let me = api(&w.app, Method::GET, "/api/v1/me", Some(&secret)).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    let me = json(&me);
+    assert_eq!(
+        (me["person"]["email"].as_str(), me["admin"].as_bool()),
+        (Some("ann@example.com"), Some(false))
+    );
+    assert_eq!(me["token"]["scopes"], serde_json::json!(["read"]));
+    let used = "SELECT COUNT(*) FROM api_tokens WHERE last_used_at IS NOT NULL";
+    assert_eq!(w.app.count(used).await, 1, "its last use is recorded");
+}
+
+#[tokio::test]
+async fn a_token_must_come_alone_as_a_bearer() {
+    let w = world().await;
+    let secret = make_token(&w.app, &w.ann, "personal", "cli", &["read"]).await;
+    let none = api(&w.app, Method::GET, "/api/v1/me", None).await;
+    assert_problem(&none, 401);
+    assert_eq!(none.headers[header::WWW_AUTHENTICATE], "Bearer realm=\"roster\"");
+    let wrong = api(&w.app, Method::GET, "/api/v1/me", Some("roster_not-a-real-token")).await;
+    assert_problem(&wrong, 401);
+    assert!(wrong.headers[header::WWW_AUTHENTICATE].to_str().unwrap().contains("invalid_token"));
+    // A session cookie alone opens nothing here, and with a token it is refused.
+    let req = |cookie: &str, token: Option<&str>| {
+        let mut req = Request::builder().uri("/api/v1/me").header(header::COOKIE, cookie);
+        if let Some(token) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    assert_problem(&w.app.send(req(&w.ann, None)).await, 401);
+    assert_problem(&w.app.send(req(&w.ann, Some(&secret))).await, 400);
+    // Another kind of credential is no token.
+    let basic = Request::builder()
+        .uri("/api/v1/me")
+        .header(header::AUTHORIZATION, "Basic YW5uOnB3")
+        .body(Body::empty())
+        .unwrap();
+    assert_problem(&w.app.send(basic).await, 401);
+}
+
+#[tokio::test]
+async fn a_token_does_only_what_its_scopes_and_its_owner_allow() {
+    let w = world().await;
+    let reader = make_token(&w.app, &w.admin, "personal", "reader", &["read"]).await;
+    let admin = make_token(&w.app, &w.admin, "personal", "admin reader", &["read", "admin"]).await;
+    let writer = make_token(&w.app, &w.admin, "personal", "writer", &["write"]).await;
+    // Without the admin scope an admin's token acts as anyone's: no directory.
+    assert_problem(&api(&w.app, Method::GET, "/api/v1/users", Some(&reader)).await, 403);
+    let listed = api(&w.app, Method::GET, "/api/v1/users", Some(&admin)).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    assert_eq!(json(&listed)["total"], 3);
+    // Reading needs `read`.
+    let refused = api(&w.app, Method::GET, "/api/v1/me", Some(&writer)).await;
+    assert_problem(&refused, 403);
+    assert!(refused.headers[header::WWW_AUTHENTICATE].to_str().unwrap().contains("scope=\"read\""));
+    // No one gets a scope beyond their power, nor a personal token that provisions.
+    for (scopes, field) in
+        [(&["read", "admin"][..], "scopes"), (&["read", "scim"][..], "scopes"), (&[][..], "scopes")]
+    {
+        let mut form = vec![("kind", "personal"), ("name", "too much"), ("expires", "30")];
+        form.extend(scopes.iter().map(|s| ("scopes[]", *s)));
+        let res = w.app.call("/api/tokens/create", &form, Some(&w.ann)).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{scopes:?}: {}", res.body);
+        assert_eq!(res.error().field(), Some(field));
+    }
+    let service = [("kind", "service"), ("name", "idp"), ("scopes[]", "scim"), ("expires", "never")];
+    let res = w.app.call("/api/tokens/create", &service, Some(&w.ann)).await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "only admins make service tokens");
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM api_tokens WHERE user_id IS NULL").await, 0);
+}
+
+#[tokio::test]
+async fn a_token_stops_working_when_revoked_expired_or_its_owner_is_deactivated() {
+    let w = world().await;
+    let revoked = make_token(&w.app, &w.ann, "personal", "one", &["read"]).await;
+    let expired = make_token(&w.app, &w.ann, "personal", "two", &["read"]).await;
+    let bobs = make_token(&w.app, &w.bob, "personal", "three", &["read"]).await;
+    let ok = |res: &TestResponse| res.status == StatusCode::OK;
+    assert!(ok(&api(&w.app, Method::GET, "/api/v1/me", Some(&revoked)).await));
+    let id = w.app.count("SELECT id FROM api_tokens WHERE name = 'one'").await.to_string();
+    // Someone else's token is "not found" to them; its owner revokes it.
+    let res = w.app.call("/api/tokens/revoke", &[("id", &id)], Some(&w.bob)).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(ok(&api(&w.app, Method::GET, "/api/v1/me", Some(&revoked)).await));
+    assert!(w.app.call("/api/tokens/revoke", &[("id", &id)], Some(&w.ann)).await.status.is_success());
+    assert_problem(&api(&w.app, Method::GET, "/api/v1/me", Some(&revoked)).await, 401);
+    let (made, ended) = ("'2020-01-01T00:00:00.000Z'", "'2020-02-01T00:00:00.000Z'");
+    w.app
+        .exec(&format!("UPDATE api_tokens SET created_at = {made}, expires_at = {ended} WHERE name = 'two'"))
+        .await;
+    assert_problem(&api(&w.app, Method::GET, "/api/v1/me", Some(&expired)).await, 401);
+    let bob = w.app.count("SELECT id FROM users WHERE email = 'bob@example.com'").await.to_string();
+    let res = w.app.call("/api/users/deactivate", &[("user", &bob)], Some(&w.admin)).await;
+    assert!(res.status.is_success(), "{}", res.body);
+    assert_problem(&api(&w.app, Method::GET, "/api/v1/me", Some(&bobs)).await, 401);
+    let res = w.app.call("/api/users/reactivate", &[("user", &bob)], Some(&w.admin)).await;
+    assert!(res.status.is_success(), "{}", res.body);
+    assert!(ok(&api(&w.app, Method::GET, "/api/v1/me", Some(&bobs)).await), "back with its owner");
+}
+
+#[tokio::test]
+async fn each_token_has_its_own_rate() {
+    let app = TestApp::with_settings(|s| s.api_requests_per_minute = 3).await;
+    let ann = app.register("ann@example.com", "Ann Lee", PW).await;
+    let first = make_token(&app, &ann, "personal", "busy", &["read"]).await;
+    let second = make_token(&app, &ann, "personal", "calm", &["read"]).await;
+    for _ in 0..3 {
+        assert_eq!(api(&app, Method::GET, "/api/v1/me", Some(&first)).await.status, StatusCode::OK);
+    }
+    let refused = api(&app, Method::GET, "/api/v1/me", Some(&first)).await;
+    assert_problem(&refused, 429);
+    let wait: u64 = refused.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(api(&app, Method::GET, "/api/v1/me", Some(&second)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_sees_only_what_its_owner_may() {
+    let w = world().await;
+    let profile = w
+        .app
+        .call("/api/profiles/create", &[("name", "Bob's"), ("description", "")], Some(&w.bob))
+        .await
+        .body;
+    let ann = make_token(&w.app, &w.ann, "personal", "nosy", &["read"]).await;
+    let bob = make_token(&w.app, &w.bob, "personal", "own", &["read"]).await;
+    let bob_id = w.app.count("SELECT id FROM users WHERE email = 'bob@example.com'").await;
+    let paths = |profile: &str, user: &str| {
+        [
+            format!("/api/v1/profiles/{profile}"),
+            format!("/api/v1/profiles/{profile}/members"),
+            format!("/api/v1/users/{user}"),
+            format!("/api/v1/users/{user}/profiles"),
+        ]
+    };
+    let missing = paths("999999", "999999");
+    for (path, missing) in paths(&profile, &bob_id.to_string()).into_iter().zip(missing) {
+        let theirs = api(&w.app, Method::GET, &path, Some(&ann)).await;
+        let missing = api(&w.app, Method::GET, &missing, Some(&ann)).await;
+        assert_problem(&theirs, 404);
+        assert_eq!(theirs.body, missing.body, "{path}: someone else's looks like nothing");
+        assert_eq!(api(&w.app, Method::GET, &path, Some(&bob)).await.status, StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn lists_page_by_cursor_with_a_capped_limit() {
+    let w = world().await;
+    let profile = w
+        .app
+        .call("/api/profiles/create", &[("name", "Crew"), ("description", "")], Some(&w.admin))
+        .await
+        .body;
+    w.app.accounts("crew", "Crew", 7).await;
+    for n in 1..=7 {
+        let email = format!("crew{n}@example.com");
+        let form = [("profile", profile.as_str()), ("email", &email), ("access", "member")];
+        let added = w.app.call("/api/members/add", &form, Some(&w.admin)).await;
+        assert!(added.status.is_success(), "{}", added.body);
+    }
+    let token = make_token(&w.app, &w.admin, "personal", "pager", &["read"]).await;
+    let mut next = Some(format!("/api/v1/profiles/{profile}/members?limit=3&sort=name"));
+    let (mut seen, mut pages) = (Vec::new(), 0);
+    while let Some(path) = next {
+        let res = api(&w.app, Method::GET, &path, Some(&token)).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        let page = json(&res);
+        assert_eq!(page["total"], 8, "the manager and seven");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 3);
+        seen.extend(items.iter().map(|m| m["email"].as_str().unwrap().to_owned()));
+        next = page["next"].as_str().map(str::to_owned);
+        if let Some(next) = &next {
+            assert_eq!(res.headers[header::LINK].to_str().unwrap(), format!("<{next}>; rel=\"next\""));
+        }
+        pages += 1;
+    }
+    assert_eq!((seen.len(), pages), (8, 3));
+    let mut sorted = seen.clone();
+    sorted.sort_by_key(|e| e.to_lowercase());
+    sorted.dedup();
+    assert_eq!(sorted.len(), 8, "no one twice");
+    for limit in ["0", "201", "x"] {
+        let res = api(
+            &w.app,
+            Method::GET,
+            &format!("/api/v1/profiles/{profile}/members?limit={limit}"),
+            Some(&token),
+        )
+        .await;
+        assert!(matches!(res.status.as_u16(), 400 | 422), "limit={limit}: {}", res.body);
+        assert_eq!(res.headers[header::CONTENT_TYPE], "application/problem+json");
+    }
+}
