@@ -21,6 +21,7 @@ use crate::{
         not_found::NotFound,
         profiles::{AllProfilesPage, MyProfilesPage, ProfileCopyPage, ProfilePage, ProfileSettingsPage},
         reauth::ConfirmPasswordPage,
+        reference::ApiReferencePage,
         reviews::ReviewPage,
         roles::{RolePage, RolesPage},
         security::SecurityLogPage,
@@ -87,6 +88,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/invitation") view=InvitationPage ssr=SsrMode::Async />
                 <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                 <Route path=path!("/account/tokens") view=TokensPage ssr=SsrMode::Async />
+                <Route path=path!("/api/v1/docs") view=ApiReferencePage ssr=SsrMode::Async />
                 <Route path=path!("/account/confirm-password") view=ConfirmPasswordPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles") view=MyProfilesPage ssr=SsrMode::Async />
                 <Route path=path!("/profiles/all") view=AllProfilesPage ssr=SsrMode::Async />

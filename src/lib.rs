@@ -33,6 +33,7 @@ pub mod paging;
 pub mod profiles;
 pub mod reauth;
 pub mod recovery;
+pub mod reference;
 pub mod reviews;
 pub mod roles;
 pub mod security_log;

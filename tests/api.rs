@@ -282,3 +282,129 @@ async fn lists_page_by_cursor_with_a_capped_limit() {
         assert_eq!(res.headers[header::CONTENT_TYPE], "application/problem+json");
     }
 }
+
+/// Every API route, as `METHOD path`: a route the document has and this list lacks (or the
+/// other way round) fails [`every_route_is_documented_guarded_and_answers_as_documented`].
+const ROUTES: &[&str] = &[
+    "GET /api/v1/me",
+    "GET /api/v1/users",
+    "GET /api/v1/users/{id}",
+    "GET /api/v1/users/{id}/profiles",
+    "GET /api/v1/profiles",
+    "GET /api/v1/profiles/{id}",
+    "GET /api/v1/profiles/{id}/members",
+    "GET /api/v1/profiles/{id}/invitations",
+    "GET /api/v1/roles",
+    "GET /api/v1/roles/{id}",
+    "GET /api/v1/roles/{id}/holders",
+];
+
+/// `body` checked against the schema the document gives `method path` for `status`.
+fn assert_matches_document(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+    let op = &doc["paths"][path][method.to_lowercase()];
+    let response = &op["responses"][status.to_string()];
+    let content =
+        response["content"].as_object().unwrap_or_else(|| panic!("{method} {path} {status} undocumented"));
+    let schema = &content.values().next().unwrap()["schema"];
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    });
+    let validator = jsonschema::validator_for(&root).expect("the document's schema compiles");
+    let errors: Vec<String> =
+        validator.iter_errors(body).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "{method} {path} {status} doesn't match the document: {errors:?}\n{body}");
+}
+
+#[tokio::test]
+async fn every_route_is_documented_guarded_and_answers_as_documented() {
+    let w = world().await;
+    let doc = w.app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    let doc = json(&doc);
+    assert_eq!(doc["openapi"].as_str().map(|v| &v[..3]), Some("3.1"));
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push(format!("{} {path}", method.to_uppercase()));
+        }
+    }
+    documented.sort();
+    let mut listed: Vec<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+    listed.sort();
+    assert_eq!(documented, listed, "the document and ROUTES must list the same routes");
+
+    let profile = w
+        .app
+        .call("/api/profiles/create", &[("name", "Crew"), ("description", "d")], Some(&w.admin))
+        .await
+        .body;
+    let form = [("profile", profile.as_str()), ("email", "ann@example.com"), ("access", "member")];
+    assert!(w.app.call("/api/members/add", &form, Some(&w.admin)).await.status.is_success());
+    let form = [("profile", profile.as_str()), ("email", "nobody@example.com"), ("access", "member")];
+    assert!(w.app.call("/api/members/add", &form, Some(&w.admin)).await.status.is_success());
+    let role = w
+        .app
+        .call("/api/roles/create", &[("name", "mentor"), ("description", "")], Some(&w.admin))
+        .await
+        .body;
+    let ann = w.app.count("SELECT id FROM users WHERE email = 'ann@example.com'").await.to_string();
+    let form = [("role", role.as_str()), ("email", "ann@example.com")];
+    assert!(w.app.call("/api/roles/assign", &form, Some(&w.admin)).await.status.is_success());
+    let fill = |path: &str| {
+        let id = if path.starts_with("/api/v1/profiles") {
+            &profile
+        } else if path.starts_with("/api/v1/roles") {
+            &role
+        } else {
+            &ann
+        };
+        path.replace("{id}", id)
+    };
+
+    let full = make_token(&w.app, &w.admin, "personal", "all", &["read", "write", "admin"]).await;
+    let writer = make_token(&w.app, &w.admin, "personal", "writer", &["write", "admin"]).await;
+    let reader = make_token(&w.app, &w.admin, "personal", "reader", &["read", "admin"]).await;
+    for route in ROUTES {
+        let (method, path) = route.split_once(' ').unwrap();
+        let (method, address) = (Method::from_bytes(method.as_bytes()).unwrap(), fill(path));
+        // Deny by default: no token, or one without the scope, gets nowhere.
+        assert_problem(&api(&w.app, method.clone(), &address, None).await, 401);
+        let lacking = if method == Method::GET { &writer } else { &reader };
+        assert_problem(&api(&w.app, method.clone(), &address, Some(lacking)).await, 403);
+        let res = api(&w.app, method.clone(), &address, Some(&full)).await;
+        assert!(res.status.is_success(), "{route}: {} {}", res.status, res.body);
+        assert_matches_document(&doc, method.as_str(), path, res.status.as_u16(), &json(&res));
+    }
+}
+
+#[tokio::test]
+async fn refusals_are_problems_the_document_describes() {
+    let w = world().await;
+    let doc = json(&w.app.get("/api/v1/openapi.json", None).await);
+    let token = make_token(&w.app, &w.ann, "personal", "mine", &["read"]).await;
+    for (path, status) in [("/api/v1/users", 403), ("/api/v1/profiles/424242", 404), ("/api/v1/me", 401)] {
+        let token = if status == 401 { None } else { Some(token.as_str()) };
+        let res = api(&w.app, Method::GET, path, token).await;
+        assert_problem(&res, status);
+        let documented = if path.starts_with("/api/v1/profiles/") { "/api/v1/profiles/{id}" } else { path };
+        assert_matches_document(&doc, "GET", documented, status, &json(&res));
+    }
+    let nowhere = api(&w.app, Method::GET, "/api/v1/nowhere", Some(&token)).await;
+    assert_problem(&nowhere, 404);
+    // The reference page draws every documented operation.
+    let page = w.app.get("/api/v1/docs", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body.matches("data-testid=\"operation\"").count(), ROUTES.len());
+}
+
+#[tokio::test]
+async fn the_document_check_can_fail() {
+    let w = world().await;
+    let doc = json(&w.app.get("/api/v1/openapi.json", None).await);
+    let wrong = serde_json::json!({"items": [{"id": "seven"}], "total": 1});
+    let checked =
+        std::panic::catch_unwind(|| assert_matches_document(&doc, "GET", "/api/v1/users", 200, &wrong));
+    assert!(checked.is_err(), "a body unlike the document is caught");
+}

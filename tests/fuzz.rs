@@ -245,6 +245,7 @@ const READERS: &[&str] = &[
     "/api/roles/holders",
     "/api/tokens/list",
     "/api/tokens/new",
+    "/api/reference",
 ];
 
 /// Writers a signed-in outsider may use successfully, so they never get the outsider's

@@ -245,6 +245,7 @@ fn calls(w: &World) -> Vec<Call> {
         ),
         ("/api/tokens/revoke", Open::Guarded, vec![("id", w.token.clone())]),
         ("/api/tokens/new", Open::Own, vec![]),
+        ("/api/reference", Open::Public, vec![]),
     ]
 }
 

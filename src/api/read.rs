@@ -62,7 +62,7 @@ fn page_size(limit: Option<usize>) -> Result<(), AppError> {
 
 /// Who the token acts for.
 #[utoipa::path(get, path = "/api/v1/me", tag = "account",
-    responses((status = 200, body = Me), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = Me), Refusals))]
 pub async fn me() -> Answer<Me> {
     let caller = use_context::<Caller>().ok_or_else(|| Problem::from(AppError::sign_in_required()))?;
     let token = Token {
@@ -81,7 +81,7 @@ pub async fn me() -> Answer<Me> {
 
 /// Every account (admins): searched by the start of a name or email, by name or newest.
 #[utoipa::path(get, path = "/api/v1/users", tag = "people", params(ListQuery),
-    responses((status = 200, body = List<Account>), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = List<Account>), Refusals))]
 pub async fn users(uri: Uri, Params(q): Params<ListQuery>) -> Result<Response, Problem> {
     page_size(q.limit)?;
     let page = crate::users::list_users(q.q, q.sort, q.cursor).await?;
@@ -91,7 +91,7 @@ pub async fn users(uri: Uri, Params(q): Params<ListQuery>) -> Result<Response, P
 /// One account: the caller's own, or anyone's for an admin.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people",
     params(("id" = i64, Path, description = "The account's id")),
-    responses((status = 200, body = AccountDetail), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = AccountDetail), Refusals))]
 pub async fn user(Path(raw): Path<String>) -> Answer<AccountDetail> {
     let detail = crate::users::get_user(UserId(id(&raw)?)).await?;
     Ok(Json(detail.into()))
@@ -100,7 +100,7 @@ pub async fn user(Path(raw): Path<String>) -> Answer<AccountDetail> {
 /// The profiles a person is on: the caller's own, or anyone's for an admin.
 #[utoipa::path(get, path = "/api/v1/users/{id}/profiles", tag = "people",
     params(("id" = i64, Path, description = "The account's id"), LinkQuery),
-    responses((status = 200, body = List<Membership>), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = List<Membership>), Refusals))]
 pub async fn user_profiles(
     uri: Uri,
     Path(raw): Path<String>,
@@ -114,7 +114,7 @@ pub async fn user_profiles(
 
 /// Every profile (admins): searched by the start of its name, by name or newest.
 #[utoipa::path(get, path = "/api/v1/profiles", tag = "profiles", params(ListQuery),
-    responses((status = 200, body = List<ProfileListing>), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = List<ProfileListing>), Refusals))]
 pub async fn profiles(uri: Uri, Params(q): Params<ListQuery>) -> Result<Response, Problem> {
     page_size(q.limit)?;
     let page = crate::profiles::list_all_profiles(q.q, q.sort, q.cursor).await?;
@@ -124,7 +124,7 @@ pub async fn profiles(uri: Uri, Params(q): Params<ListQuery>) -> Result<Response
 /// One profile, for its members and admins.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}", tag = "profiles",
     params(("id" = i64, Path, description = "The profile's id")),
-    responses((status = 200, body = Profile), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = Profile), Refusals))]
 pub async fn profile(Path(raw): Path<String>) -> Answer<Profile> {
     let detail = crate::profiles::get_profile(ProfileId(id(&raw)?)).await?;
     Ok(Json(detail.into()))
@@ -134,7 +134,7 @@ pub async fn profile(Path(raw): Path<String>) -> Answer<Profile> {
 /// or newest.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/members", tag = "profiles",
     params(("id" = i64, Path, description = "The profile's id"), LinkQuery),
-    responses((status = 200, body = List<Member>), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = List<Member>), Refusals))]
 pub async fn members(
     uri: Uri,
     Path(raw): Path<String>,
@@ -150,7 +150,7 @@ pub async fn members(
 /// with `all` every one.
 #[utoipa::path(get, path = "/api/v1/profiles/{id}/invitations", tag = "profiles",
     params(("id" = i64, Path, description = "The profile's id"), InvitationQuery),
-    responses((status = 200, body = List<Invitation>), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = List<Invitation>), Refusals))]
 pub async fn invitations(
     uri: Uri,
     Path(raw): Path<String>,
@@ -164,7 +164,7 @@ pub async fn invitations(
 
 /// Every role (admins).
 #[utoipa::path(get, path = "/api/v1/roles", tag = "roles",
-    responses((status = 200, body = Vec<Role>), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = Vec<Role>), Refusals))]
 pub async fn roles() -> Answer<Vec<Role>> {
     let roles = crate::roles::list_roles().await?;
     Ok(Json(roles.into_iter().map(Role::from).collect()))
@@ -173,7 +173,7 @@ pub async fn roles() -> Answer<Vec<Role>> {
 /// One role (admins).
 #[utoipa::path(get, path = "/api/v1/roles/{id}", tag = "roles",
     params(("id" = i64, Path, description = "The role's id")),
-    responses((status = 200, body = Role), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = Role), Refusals))]
 pub async fn role(Path(raw): Path<String>) -> Answer<Role> {
     let role = crate::roles::get_role(RoleId(id(&raw)?)).await?;
     Ok(Json(role.into()))
@@ -182,7 +182,7 @@ pub async fn role(Path(raw): Path<String>) -> Answer<Role> {
 /// Who holds a role (admins): searched, by name or newest.
 #[utoipa::path(get, path = "/api/v1/roles/{id}/holders", tag = "roles",
     params(("id" = i64, Path, description = "The role's id"), ListQuery),
-    responses((status = 200, body = List<Holder>), Refusals))]
+    responses((status = 200, description = "What was asked for.", body = List<Holder>), Refusals))]
 pub async fn holders(
     uri: Uri,
     Path(raw): Path<String>,

@@ -15,6 +15,7 @@ pub mod islands;
 pub mod not_found;
 pub mod profiles;
 pub mod reauth;
+pub mod reference;
 pub mod reviews;
 pub mod roles;
 pub mod security;

@@ -102,20 +102,22 @@ fn TokensBody(me: SessionUser, list: TokenList, fresh: Option<NewToken>) -> impl
 #[component]
 fn Revealed(token: NewToken) -> impl IntoView {
     view! {
-        <section class="card notice" role="status" aria-labelledby="revealed-heading" data-testid="new-token">
+        <section class="card reveal" role="status" aria-labelledby="revealed-heading" data-testid="new-token">
             <h2 id="revealed-heading">{format!("Your new token \u{201c}{}\u{201d}", token.name)}</h2>
             <p>"Copy it now: it is shown only this once. Roster keeps only a fingerprint of it."</p>
-            <label for="new-token-secret">"Token"</label>
-            <input
-                id="new-token-secret"
-                class="secret"
-                type="text"
-                readonly
-                value=token.secret
-                autocomplete="off"
-                spellcheck="false"
-                data-testid="new-token-secret"
-            />
+            <div class="field">
+                <label for="new-token-secret">"Token"</label>
+                <input
+                    id="new-token-secret"
+                    class="secret"
+                    type="text"
+                    readonly
+                    value=token.secret
+                    autocomplete="off"
+                    spellcheck="false"
+                    data-testid="new-token-secret"
+                />
+            </div>
             <p class="hint">
                 "Send it as " <code>"Authorization: Bearer <token>"</code> ", never with a cookie."
             </p>
