@@ -107,6 +107,10 @@ impl Scopes {
             TokenKind::Personal if self.has(Scope::Scim) => {
                 invalid("Only a service token may provision over SCIM.")
             }
+            TokenKind::Service if self.has(Scope::Write) => invalid(
+                "A service token can't change things through the API: every change there names a person. \
+                 Use read and admin to read everything, or scim to provision.",
+            ),
             TokenKind::Service if !self.has(Scope::Admin) && !self.has(Scope::Scim) => invalid(
                 "A service token belongs to no one, so it sees nothing without admin or scim: choose one.",
             ),

@@ -44,16 +44,21 @@ pub struct Entry {
     #[cfg_attr(feature = "ssr", sqlx(default))]
     #[serde(default)]
     pub review_id: Option<i64>,
+    /// The access token the change was made with, as it was named then.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub via_token: Option<String>,
 }
 
 impl Entry {
     /// "added as member", "changed from member to manager", "removed (was manager)"…, and
-    /// "in an access review" when one made it.
+    /// "in an access review" or "with the token “sync”" when one made it.
     pub fn describe(&self) -> String {
         let mut said = self.describe_change();
         if self.review_id.is_some() {
             said.push_str(" in an access review");
         }
+        push_token(&mut said, self.via_token.as_deref());
         said
     }
 
@@ -79,6 +84,7 @@ impl Entry {
         if self.review_id.is_some() {
             tail.push_str(" in an access review");
         }
+        push_token(&mut tail, self.via_token.as_deref());
         (lead, tail)
     }
 
@@ -172,19 +178,35 @@ pub struct SubjectEntry {
     pub action: SubjectAction,
     pub old_value: Option<String>,
     pub new_value: Option<String>,
+    /// The access token the change was made with, as it was named then.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub via_token: Option<String>,
 }
 
 impl SubjectEntry {
-    /// "created as “Mentors”", "renamed from “a” to “b”", "description changed", "deleted".
+    /// "created as “Mentors”", "renamed from “a” to “b”", "description changed", "deleted",
+    /// and "with the token “sync”" when one made it.
     pub fn describe(&self) -> String {
         let old = self.old_value.as_deref().unwrap_or("");
         let new = self.new_value.as_deref().unwrap_or("");
-        match self.action {
+        let mut said = match self.action {
             SubjectAction::Created => format!("created as “{new}”"),
             SubjectAction::Renamed => format!("renamed from “{old}” to “{new}”"),
             SubjectAction::Described => "description changed".into(),
             SubjectAction::Deleted => format!("deleted (was “{old}”)"),
-        }
+        };
+        push_token(&mut said, self.via_token.as_deref());
+        said
+    }
+}
+
+/// Says which access token made a change, if one did.
+fn push_token(said: &mut String, token: Option<&str>) {
+    if let Some(token) = token {
+        said.push_str(" with the token “");
+        said.push_str(token);
+        said.push('”');
     }
 }
 
@@ -376,7 +398,7 @@ pub mod ssr {
         }
     }
 
-    /// How many entries one statement writes: fourteen values each, well under either backend's
+    /// How many entries one statement writes: fifteen values each, well under either backend's
     /// limit on a statement's values.
     pub const CHUNK: usize = 500;
 
@@ -387,8 +409,9 @@ pub mod ssr {
             let mut sql = sqlx::QueryBuilder::new(
                 "INSERT INTO history (actor_id, user_id, profile_id, role_id, action, \
                  access_before, access_after, since, added_by, undo_of, bulk_id, invitation_id, review_id, \
-                 ends_before) ",
+                 ends_before, via_token) ",
             );
+            let via_token = $crate::api_tokens::ssr::acting();
             sql.push_values($changes, |mut row, change: &$crate::history::ssr::Change| {
                 let (profile, role) = match change.on {
                     $crate::history::ssr::On::Profile(p) => (Some(p), None),
@@ -407,7 +430,8 @@ pub mod ssr {
                     .push_bind(change.bulk)
                     .push_bind(change.invitation)
                     .push_bind(change.review)
-                    .push_bind(change.ends_before);
+                    .push_bind(change.ends_before)
+                    .push_bind(via_token.clone());
             });
             sql
         }};
@@ -453,8 +477,8 @@ pub mod ssr {
             };
             let action: $crate::history::SubjectAction = $action;
             sqlx::query(
-                "INSERT INTO subject_history (actor_id, profile_id, role_id, action, old_value, new_value) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                "INSERT INTO subject_history (actor_id, profile_id, role_id, action, old_value, new_value, \
+                 via_token) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind($actor)
             .bind(profile)
@@ -462,6 +486,7 @@ pub mod ssr {
             .bind(action.as_str())
             .bind($old)
             .bind($new)
+            .bind($crate::api_tokens::ssr::acting())
             .execute($conn)
             .await
         }};
@@ -510,7 +535,7 @@ pub mod ssr {
             On::Role(r) => ("role_id", r.0),
         };
         let sql = format!(
-            "SELECT s.id, s.at, a.display_name AS actor, s.action, s.old_value, s.new_value \
+            "SELECT s.id, s.at, a.display_name AS actor, s.action, s.old_value, s.new_value, s.via_token \
              FROM (SELECT * FROM subject_history WHERE {column} = $1 ORDER BY id DESC LIMIT $2) AS s \
              LEFT JOIN users a ON a.id = s.actor_id ORDER BY s.id DESC"
         );
@@ -524,7 +549,7 @@ pub mod ssr {
         "SELECT h.id, h.at, a.display_name AS actor, h.user_id, u.display_name AS user_name, \
         h.profile_id, p.name AS profile_name, h.role_id, r.name AS role_name, h.action, h.access_before, \
         h.access_after, h.since, EXISTS (SELECT 1 FROM history x WHERE x.undo_of = h.id) AS undone, \
-        h.invitation_id IS NOT NULL AS by_invitation, h.expired, h.review_id";
+        h.invitation_id IS NOT NULL AS by_invitation, h.expired, h.review_id, h.via_token";
     const JOINS: &str = " LEFT JOIN users a ON a.id = h.actor_id \
         LEFT JOIN users u ON u.id = h.user_id \
         LEFT JOIN profiles p ON p.id = h.profile_id \

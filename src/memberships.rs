@@ -75,7 +75,7 @@ pub async fn add_member(
     let ends = crate::expiry::parse_last_day(ends_on.as_deref(), chrono::Utc::now().date_naive())?;
     let state = crate::server::state::current()?;
     let findable = crate::access::findable(&me)?;
-    match invitations::findable_account(&state.db, findable, &email).await? {
+    match invitations::findable_account(&state.db, findable, invitations::Account::Email(&email)).await? {
         Some(user) => {
             let entry = ssr::add(&state.db, (profile, user), (access, ends), me.id).await?;
             confirm_change(profile, user, Some(entry));
@@ -404,6 +404,22 @@ pub mod ssr {
             tx.commit().await?;
             Ok(Some(entry))
         })
+    }
+
+    /// One person's membership of `profile`, as the members list shows it, if they are on it.
+    pub async fn member(db: &Db, profile: ProfileId, user: UserId) -> Result<Option<Member>, AppError> {
+        Ok(with_db!(db, |pool| {
+            sqlx::query_as(
+                "SELECT m.user_id, u.display_name, m.email, m.name_key, m.access, m.added_at, \
+                        a.display_name AS added_by, u.deactivated_at IS NOT NULL AS deactivated, m.ends_at \
+                 FROM memberships m JOIN users u ON u.id = m.user_id LEFT JOIN users a ON a.id = m.added_by \
+                 WHERE m.profile_id = $1 AND m.user_id = $2",
+            )
+            .bind(profile)
+            .bind(user)
+            .fetch_optional(pool)
+            .await
+        })?)
     }
 
     /// Removes someone and records what they had, so that the removal can be undone;

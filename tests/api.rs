@@ -283,21 +283,63 @@ async fn lists_page_by_cursor_with_a_capped_limit() {
     }
 }
 
-/// Every API route, as `METHOD path`: a route the document has and this list lacks (or the
-/// other way round) fails [`every_route_is_documented_guarded_and_answers_as_documented`].
-const ROUTES: &[&str] = &[
-    "GET /api/v1/me",
-    "GET /api/v1/users",
-    "GET /api/v1/users/{id}",
-    "GET /api/v1/users/{id}/profiles",
-    "GET /api/v1/profiles",
-    "GET /api/v1/profiles/{id}",
-    "GET /api/v1/profiles/{id}/members",
-    "GET /api/v1/profiles/{id}/invitations",
-    "GET /api/v1/roles",
-    "GET /api/v1/roles/{id}",
-    "GET /api/v1/roles/{id}/holders",
+/// Every API route, as `METHOD path`, with an address and a body that work for an admin's
+/// token, in an order where each does (the deletions last): a route the document has and
+/// this list lacks (or the other way round) fails
+/// [`every_route_is_documented_guarded_and_answers_as_documented`].
+const ROUTES: &[(&str, &str, &str)] = &[
+    ("GET /api/v1/me", "/api/v1/me", ""),
+    ("GET /api/v1/users", "/api/v1/users", ""),
+    ("GET /api/v1/users/{id}", "/api/v1/users/{ann}", ""),
+    ("GET /api/v1/users/{id}/profiles", "/api/v1/users/{ann}/profiles", ""),
+    ("GET /api/v1/users/{id}/history", "/api/v1/users/{ann}/history", ""),
+    ("GET /api/v1/profiles", "/api/v1/profiles", ""),
+    ("POST /api/v1/profiles", "/api/v1/profiles", r#"{"name": "Made here", "description": "by a script"}"#),
+    ("GET /api/v1/profiles/{id}", "/api/v1/profiles/{profile}", ""),
+    ("PATCH /api/v1/profiles/{id}", "/api/v1/profiles/{profile}", r#"{"description": "Changed"}"#),
+    ("GET /api/v1/profiles/{id}/members", "/api/v1/profiles/{profile}/members", ""),
+    (
+        "POST /api/v1/profiles/{id}/members",
+        "/api/v1/profiles/{profile}/members",
+        r#"{"email": "bob@example.com", "access": "member"}"#,
+    ),
+    (
+        "PUT /api/v1/profiles/{id}/members/{user_id}",
+        "/api/v1/profiles/{profile}/members/{ann}",
+        r#"{"access": "manager", "ends_on": "2030-01-31"}"#,
+    ),
+    ("GET /api/v1/profiles/{id}/history", "/api/v1/profiles/{profile}/history", ""),
+    ("GET /api/v1/profiles/{id}/invitations", "/api/v1/profiles/{profile}/invitations?all=true", ""),
+    ("GET /api/v1/roles", "/api/v1/roles", ""),
+    ("GET /api/v1/roles/{id}", "/api/v1/roles/{role}", ""),
+    ("GET /api/v1/roles/{id}/holders", "/api/v1/roles/{role}/holders", ""),
+    ("PUT /api/v1/roles/{id}/holders/{user_id}", "/api/v1/roles/{role}/holders/{bob}", ""),
+    ("DELETE /api/v1/roles/{id}/holders/{user_id}", "/api/v1/roles/{role}/holders/{ann}", ""),
+    (
+        "DELETE /api/v1/profiles/{id}/invitations/{invitation_id}",
+        "/api/v1/profiles/{profile}/invitations/{invitation}",
+        "",
+    ),
+    ("DELETE /api/v1/profiles/{id}/members/{user_id}", "/api/v1/profiles/{profile}/members/{bob}", ""),
+    ("DELETE /api/v1/profiles/{id}", "/api/v1/profiles/{spare}", ""),
 ];
+
+async fn send_json(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> TestResponse {
+    let mut req = Request::builder().method(method).uri(path).header(header::ACCEPT, "application/json");
+    if let Some(token) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if !body.is_empty() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    app.send(req.body(Body::from(body.to_owned())).unwrap()).await
+}
 
 /// `body` checked against the schema the document gives `method path` for `status`.
 fn assert_matches_document(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
@@ -331,15 +373,18 @@ async fn every_route_is_documented_guarded_and_answers_as_documented() {
         }
     }
     documented.sort();
-    let mut listed: Vec<String> = ROUTES.iter().map(|r| r.to_string()).collect();
+    let mut listed: Vec<String> = ROUTES.iter().map(|(route, ..)| route.to_string()).collect();
     listed.sort();
+    listed.dedup();
     assert_eq!(documented, listed, "the document and ROUTES must list the same routes");
 
-    let profile = w
-        .app
-        .call("/api/profiles/create", &[("name", "Crew"), ("description", "d")], Some(&w.admin))
-        .await
-        .body;
+    let make = |name: &'static str| {
+        let (app, admin) = (&w.app, w.admin.clone());
+        async move {
+            app.call("/api/profiles/create", &[("name", name), ("description", "d")], Some(&admin)).await.body
+        }
+    };
+    let (profile, spare) = (make("Crew").await, make("Spare").await);
     let form = [("profile", profile.as_str()), ("email", "ann@example.com"), ("access", "member")];
     assert!(w.app.call("/api/members/add", &form, Some(&w.admin)).await.status.is_success());
     let form = [("profile", profile.as_str()), ("email", "nobody@example.com"), ("access", "member")];
@@ -349,34 +394,40 @@ async fn every_route_is_documented_guarded_and_answers_as_documented() {
         .call("/api/roles/create", &[("name", "mentor"), ("description", "")], Some(&w.admin))
         .await
         .body;
-    let ann = w.app.count("SELECT id FROM users WHERE email = 'ann@example.com'").await.to_string();
     let form = [("role", role.as_str()), ("email", "ann@example.com")];
     assert!(w.app.call("/api/roles/assign", &form, Some(&w.admin)).await.status.is_success());
-    let fill = |path: &str| {
-        let id = if path.starts_with("/api/v1/profiles") {
-            &profile
-        } else if path.starts_with("/api/v1/roles") {
-            &role
-        } else {
-            &ann
-        };
-        path.replace("{id}", id)
+    let id_of = |email: &str| format!("SELECT id FROM users WHERE email = '{email}'");
+    let ann = w.app.count(&id_of("ann@example.com")).await.to_string();
+    let bob = w.app.count(&id_of("bob@example.com")).await.to_string();
+    let invitation = w.app.count("SELECT id FROM invitations").await.to_string();
+    let names =
+        [("{profile}", &profile), ("{spare}", &spare), ("{role}", &role), ("{ann}", &ann), ("{bob}", &bob)];
+    let fill = |address: &str| {
+        names
+            .iter()
+            .chain([("{invitation}", &invitation)].iter())
+            .fold(address.to_owned(), |address, (name, value)| address.replace(name, value))
     };
 
     let full = make_token(&w.app, &w.admin, "personal", "all", &["read", "write", "admin"]).await;
     let writer = make_token(&w.app, &w.admin, "personal", "writer", &["write", "admin"]).await;
     let reader = make_token(&w.app, &w.admin, "personal", "reader", &["read", "admin"]).await;
-    for route in ROUTES {
+    for (route, address, body) in ROUTES {
         let (method, path) = route.split_once(' ').unwrap();
-        let (method, address) = (Method::from_bytes(method.as_bytes()).unwrap(), fill(path));
+        let (method, address) = (Method::from_bytes(method.as_bytes()).unwrap(), fill(address));
         // Deny by default: no token, or one without the scope, gets nowhere.
-        assert_problem(&api(&w.app, method.clone(), &address, None).await, 401);
+        assert_problem(&send_json(&w.app, method.clone(), &address, None, body).await, 401);
         let lacking = if method == Method::GET { &writer } else { &reader };
-        assert_problem(&api(&w.app, method.clone(), &address, Some(lacking)).await, 403);
-        let res = api(&w.app, method.clone(), &address, Some(&full)).await;
+        assert_problem(&send_json(&w.app, method.clone(), &address, Some(lacking), body).await, 403);
+        let res = send_json(&w.app, method.clone(), &address, Some(&full), body).await;
         assert!(res.status.is_success(), "{route}: {} {}", res.status, res.body);
-        assert_matches_document(&doc, method.as_str(), path, res.status.as_u16(), &json(&res));
+        if res.status != StatusCode::NO_CONTENT {
+            assert_matches_document(&doc, method.as_str(), path, res.status.as_u16(), &json(&res));
+        }
     }
+    // The changes are in history, with the token that made them.
+    let sql = "SELECT COUNT(*) FROM history WHERE via_token = 'all'";
+    assert!(w.app.count(sql).await >= 5, "history names the token");
 }
 
 #[tokio::test]
@@ -396,7 +447,8 @@ async fn refusals_are_problems_the_document_describes() {
     // The reference page draws every documented operation.
     let page = w.app.get("/api/v1/docs", None).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert_eq!(page.body.matches("data-testid=\"operation\"").count(), ROUTES.len());
+    let operations = ROUTES.iter().map(|(route, ..)| *route).collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(page.body.matches("data-testid=\"operation\"").count(), operations.len());
 }
 
 #[tokio::test]
@@ -407,4 +459,179 @@ async fn the_document_check_can_fail() {
     let checked =
         std::panic::catch_unwind(|| assert_matches_document(&doc, "GET", "/api/v1/users", 200, &wrong));
     assert!(checked.is_err(), "a body unlike the document is caught");
+}
+
+#[tokio::test]
+async fn put_sets_a_membership_exactly_and_again_changes_nothing() {
+    let app =
+        TestApp::with_settings(|s| s.people_directory = roster::server::config::Directory::Shared).await;
+    let ann = app.register("ann@example.com", "Ann Lee", PW).await;
+    let bob = app.register("bob@example.com", "Bob Ray", PW).await;
+    app.register("cy@example.com", "Cy Stranger", PW).await;
+    let team =
+        app.call("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&ann)).await.body;
+    // An admin puts Ann and Bob on a profile together: then Ann may find Bob, and not Cy.
+    let admin = app.admin("admin@example.com", "Admin", PW).await;
+    let shared =
+        app.call("/api/profiles/create", &[("name", "Shared"), ("description", "")], Some(&bob)).await.body;
+    let form = [("profile", shared.as_str()), ("email", "ann@example.com"), ("access", "member")];
+    assert!(app.call("/api/members/add", &form, Some(&admin)).await.status.is_success());
+    let token = make_token(&app, &ann, "personal", "sync", &["read", "write"]).await;
+    let id_of = |email: &str| format!("SELECT id FROM users WHERE email = '{email}'");
+    let (bob_id, cy_id) =
+        (app.count(&id_of("bob@example.com")).await, app.count(&id_of("cy@example.com")).await);
+    let put = |user: i64, body: &'static str| {
+        let (app, token, path) = (&app, token.clone(), format!("/api/v1/profiles/{team}/members/{user}"));
+        async move { send_json(app, Method::PUT, &path, Some(&token), body).await }
+    };
+    let first = put(bob_id, r#"{"access": "member"}"#).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    assert_eq!(json(&first)["access"], "member");
+    let again = put(bob_id, r#"{"access": "member"}"#).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    let entries = format!("SELECT COUNT(*) FROM history WHERE profile_id = {team} AND user_id = {bob_id}");
+    assert_eq!(app.count(&entries).await, 1, "the same PUT twice is one change");
+    let changed = put(bob_id, r#"{"access": "manager", "ends_on": "2030-06-30"}"#).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    let member = json(&changed);
+    assert_eq!((member["access"].as_str(), member["ends_at"].is_string()), (Some("manager"), true));
+    assert_eq!(app.count(&format!("{entries} AND via_token = 'sync'")).await, 2, "history names the token");
+    let page = app.get(&format!("/profiles/{team}/history"), Some(&ann)).await;
+    assert!(page.body.contains("with the token “sync”"), "the page says which token");
+    // Someone Ann may not see looks like no one at all, and joins nothing.
+    let hidden = put(cy_id, r#"{"access": "member"}"#).await;
+    let missing = put(999_999, r#"{"access": "member"}"#).await;
+    assert_problem(&hidden, 404);
+    assert_eq!(hidden.body, missing.body);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM memberships WHERE user_id = {cy_id}")).await, 0);
+}
+
+#[tokio::test]
+async fn a_refused_put_changes_nothing() {
+    let w = world().await;
+    let team = w
+        .app
+        .call("/api/profiles/create", &[("name", "Team"), ("description", "")], Some(&w.admin))
+        .await
+        .body;
+    let form = [
+        ("profile", team.as_str()),
+        ("email", "ann@example.com"),
+        ("access", "manager"),
+        ("ends_on", "2030-01-31"),
+    ];
+    assert!(w.app.call("/api/members/add", &form, Some(&w.admin)).await.status.is_success());
+    let ann_id = w.app.count("SELECT id FROM users WHERE email = 'ann@example.com'").await;
+    let token = make_token(&w.app, &w.ann, "personal", "mine", &["read", "write"]).await;
+    let path = format!("/api/v1/profiles/{team}/members/{ann_id}");
+    // A manager can't extend their own end, nor quietly step down while at it.
+    let res = send_json(
+        &w.app,
+        Method::PUT,
+        &path,
+        Some(&token),
+        r#"{"access": "member", "ends_on": "2031-01-31"}"#,
+    )
+    .await;
+    assert_problem(&res, 422);
+    assert_eq!(json(&res)["field"], "ends_on");
+    let sql = format!("SELECT COUNT(*) FROM memberships WHERE user_id = {ann_id} AND access = 'manager'");
+    assert_eq!(w.app.count(&sql).await, 1, "still a manager");
+    // Bodies that aren't what the route takes are problems, never a 5xx.
+    for (body, content_type, status) in [
+        ("{not json", "application/json", 400),
+        (r#"{"access": "boss"}"#, "application/json", 422),
+        (r#"{"access": "member", "role": "admin"}"#, "application/json", 422),
+        (r#"{"access": "member"}"#, "text/plain", 415),
+    ] {
+        let req = Request::builder()
+            .method(Method::PUT)
+            .uri(&path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap();
+        assert_problem(&w.app.send(req).await, status);
+    }
+}
+
+#[tokio::test]
+async fn a_retried_post_with_the_same_key_does_its_work_once() {
+    let w = world().await;
+    let token = make_token(&w.app, &w.ann, "personal", "deploy", &["read", "write"]).await;
+    let other = make_token(&w.app, &w.ann, "personal", "other", &["read", "write"]).await;
+    let post = |token: &str, key: &str, body: &'static str| {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/profiles")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body))
+            .unwrap();
+        w.app.send(req)
+    };
+    let first = post(&token, "k-1", r#"{"name": "Once"}"#).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let again = post(&token, "k-1", r#"{"name": "Once"}"#).await;
+    assert_eq!((again.status, again.body.as_str()), (StatusCode::CREATED, first.body.as_str()));
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert_eq!(again.headers[header::LOCATION], first.headers[header::LOCATION]);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM profiles WHERE name = 'Once'").await, 1, "made once");
+    assert_problem(&post(&token, "k-1", r#"{"name": "Twice"}"#).await, 422);
+    assert_problem(&post(&token, "", r#"{"name": "Twice"}"#).await, 400);
+    // A key is the token's own: another token's same key is another request.
+    let theirs = post(&other, "k-1", r#"{"name": "Other"}"#).await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.body);
+    // A refusal is kept too: the retry is told the same.
+    let refused = post(&token, "k-2", r#"{"name": ""}"#).await;
+    assert_problem(&refused, 422);
+    assert_eq!(post(&token, "k-2", r#"{"name": ""}"#).await.body, refused.body);
+}
+
+#[tokio::test]
+async fn a_service_token_reads_with_admin_power_and_changes_nothing_through_the_api() {
+    let w = world().await;
+    let service = make_token(&w.app, &w.admin, "service", "auditor", &["read", "admin"]).await;
+    let me = json(&api(&w.app, Method::GET, "/api/v1/me", Some(&service)).await);
+    assert_eq!((me["person"].is_null(), me["admin"].as_bool()), (true, Some(true)));
+    assert_eq!(api(&w.app, Method::GET, "/api/v1/users", Some(&service)).await.status, StatusCode::OK);
+    let form = [
+        ("kind", "service"),
+        ("name", "writer"),
+        ("scopes[]", "write"),
+        ("scopes[]", "admin"),
+        ("expires", "30"),
+    ];
+    let res = w.app.call("/api/tokens/create", &form, Some(&w.admin)).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    // And the database holds to it.
+    let sql = "INSERT INTO api_tokens (user_id, name, digest, scopes) \
+               VALUES (NULL, 'x', '0000000000000000000000000000000000000000000000000000000000000000', 6)";
+    let refused = roster::with_db!(&w.app.db, |pool| sqlx::query(sql).execute(pool).await.map(drop));
+    assert!(refused.is_err(), "a service token with write is refused by the schema");
+    // It outlives the admin who made it.
+    let listed = w.app.call("/api/tokens/list", &[], Some(&w.admin)).await;
+    assert!(listed.body.contains("auditor"));
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_forgotten_after_a_day() {
+    let w = world().await;
+    let token = make_token(&w.app, &w.ann, "personal", "old", &["read", "write"]).await;
+    let req = || {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/profiles")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("idempotency-key", "yesterday")
+            .body(Body::from(r#"{"name": "Daily"}"#))
+            .unwrap()
+    };
+    assert_eq!(w.app.send(req()).await.status, StatusCode::CREATED);
+    w.app.exec("UPDATE api_idempotency SET created_at = '2020-01-01T00:00:00.000Z'").await;
+    let state = roster::server::AppState::new(w.app.settings.clone(), w.app.db.clone());
+    roster::server::sweep::once(&state).await.unwrap();
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM api_idempotency").await, 0, "the sweep forgets it");
 }

@@ -82,12 +82,13 @@ async function signedInPages(page: Page): Promise<string[]> {
     "/roles",
     `${admin}`,
     "/account",
+    "/account/tokens",
     "/account/confirm-password",
     invitation,
   ];
 }
 
-const SIGNED_OUT = ["/", "/signin", "/register", "/forgot", "/confirm", "/reset", "/setup", "/nowhere"];
+const SIGNED_OUT = ["/", "/signin", "/register", "/forgot", "/confirm", "/reset", "/setup", "/nowhere", "/api/v1/docs"];
 
 // axe-core runs as a script in the page, which a browser without JavaScript won't run; the
 // server's HTML is the same either way, and the with-js run audits it. A test per scheme and

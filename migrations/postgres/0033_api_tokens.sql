@@ -20,9 +20,35 @@ CREATE TABLE api_tokens (
     -- Only a service token provisions: a person's account is not an identity provider.
     CHECK (user_id IS NULL OR scopes & 8 = 0),
     -- A service token has no person's profiles to read: it acts as an admin or provisions.
-    CHECK (user_id IS NOT NULL OR scopes & 12 <> 0)
+    CHECK (user_id IS NOT NULL OR scopes & 12 <> 0),
+    -- Changes through the API name a person in history: a service token changes things
+    -- only by provisioning.
+    CHECK (user_id IS NOT NULL OR scopes & 2 = 0)
 );
+-- A change made with a token names it in history, as it was named then: revoking a token
+-- deletes its row, and the record stays.
+ALTER TABLE history ADD COLUMN via_token TEXT;
+ALTER TABLE subject_history ADD COLUMN via_token TEXT;
+
 -- A token's name tells it apart from its owner's others (service tokens share one owner).
 CREATE UNIQUE INDEX api_tokens_name_key ON api_tokens (COALESCE(user_id, 0), name);
 -- The SET NULL when the admin who made a service token goes.
 CREATE INDEX api_tokens_created_by_idx ON api_tokens (created_by) WHERE created_by IS NOT NULL;
+
+-- Idempotency keys (the IETF's Idempotency-Key header): a POST retried with the same key
+-- gets the first answer again instead of doing the work twice. A key belongs to the token
+-- that sent it, and lapses after a day (crate::api::idempotency).
+CREATE TABLE api_idempotency (
+    token_id    BIGINT NOT NULL REFERENCES api_tokens (id) ON DELETE CASCADE,
+    key         TEXT NOT NULL CHECK (char_length(key) BETWEEN 1 AND 255),
+    -- The SHA-256 of the request's method, path and body: the same key with another
+    -- request is the caller's mistake.
+    fingerprint TEXT NOT NULL,
+    -- Null while the first request is still under way.
+    status      INTEGER CHECK (status BETWEEN 200 AND 499),
+    body        TEXT,
+    location    TEXT,
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (token_id, key)
+);
+CREATE INDEX api_idempotency_created_idx ON api_idempotency (created_at);

@@ -111,13 +111,14 @@ async fn in_context(state: AppState, caller: Caller, request: Request, next: Nex
     let owner = Owner::new();
     let answer = owner.with(|| {
         ScopedFuture::new(async move {
+            let db = state.db.clone();
             provide_context(state);
             provide_context(parts.clone());
             provide_context(RequestSession::known(caller.user.clone()));
             provide_context(RequestProfiles::default());
             provide_context(leptos_axum::ResponseOptions::default());
-            provide_context(caller);
-            next.run(Request::from_parts(parts, body)).await
+            provide_context(caller.clone());
+            super::idempotency::once(&db, &caller, Request::from_parts(parts, body), next).await
         })
     });
     answer.await

@@ -14,9 +14,11 @@
 //!   served at `/api/v1/openapi.json` and drawn as a reference at `/api/v1/docs`.
 
 pub mod auth;
+pub mod idempotency;
 pub mod problem;
 mod read;
 pub mod types;
+mod write;
 
 use axum::{
     extract::Request,
@@ -82,13 +84,18 @@ fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(read::users))
         .routes(routes!(read::user))
         .routes(routes!(read::user_profiles))
-        .routes(routes!(read::profiles))
-        .routes(routes!(read::profile))
-        .routes(routes!(read::members))
+        .routes(routes!(read::user_history))
+        .routes(routes!(read::profiles, write::post_profile))
+        .routes(routes!(read::profile, write::patch_profile, write::delete_profile))
+        .routes(routes!(read::members, write::post_member))
+        .routes(routes!(write::put_member, write::delete_member))
+        .routes(routes!(read::profile_history))
         .routes(routes!(read::invitations))
+        .routes(routes!(write::delete_invitation))
         .routes(routes!(read::roles))
         .routes(routes!(read::role))
         .routes(routes!(read::holders))
+        .routes(routes!(write::put_holder, write::delete_holder))
 }
 
 /// Whether `path` is the API's (or SCIM's): its callers read problems, not pages.

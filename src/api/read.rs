@@ -14,8 +14,8 @@ use super::{
     page_response,
     problem::{Problem, Refusals},
     types::{
-        Account, AccountDetail, Holder, Invitation, InvitationQuery, LinkQuery, List, ListQuery, Me, Member,
-        Membership, Person, Profile, ProfileListing, Role, Token,
+        Account, AccountDetail, HistoryEntry, HistoryQuery, Holder, Invitation, InvitationQuery, LinkQuery,
+        List, ListQuery, Me, Member, Membership, Person, Profile, ProfileListing, Role, Token,
     },
     Answer, LIMIT_MAX,
 };
@@ -44,12 +44,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
 }
 
 /// A path's id: anything but a number names nothing, the same "not found" as a missing one.
-fn id(raw: &str) -> Result<i64, AppError> {
+pub(super) fn id(raw: &str) -> Result<i64, AppError> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
 /// Sets this request's page size from `limit`, when given.
-fn page_size(limit: Option<usize>) -> Result<(), AppError> {
+pub(super) fn page_size(limit: Option<usize>) -> Result<(), AppError> {
     match limit {
         None => Ok(()),
         Some(n) if (1..=LIMIT_MAX).contains(&n) => {
@@ -192,4 +192,41 @@ pub async fn holders(
     page_size(q.limit)?;
     let page = crate::roles::list_holders(role, q.q, q.sort, q.cursor).await?;
     Ok(page_response(List::from_page(page, Holder::from, &uri)))
+}
+
+/// A profile's history, newest first, for its members and admins: filtered by action,
+/// searched by the start of a name or email.
+#[utoipa::path(get, path = "/api/v1/profiles/{id}/history", tag = "profiles",
+    params(("id" = i64, Path, description = "The profile's id"), HistoryQuery),
+    responses((status = 200, description = "What was asked for.", body = List<HistoryEntry>), Refusals))]
+pub async fn profile_history(
+    uri: Uri,
+    Path(raw): Path<String>,
+    Params(q): Params<HistoryQuery>,
+) -> Result<Response, Problem> {
+    let profile = ProfileId(id(&raw)?);
+    page_size(q.limit)?;
+    let page = crate::history::list_profile_history(profile, q.action, q.q, q.cursor).await?;
+    Ok(page_response(List::from_page(page, HistoryEntry::from, &uri)))
+}
+
+/// A person's history across profiles and roles, newest first: one's own, or anyone's for
+/// an admin.
+#[utoipa::path(get, path = "/api/v1/users/{id}/history", tag = "people",
+    params(("id" = i64, Path, description = "The account's id"), HistoryQuery),
+    responses((status = 200, description = "What was asked for.", body = List<HistoryEntry>), Refusals))]
+pub async fn user_history(
+    uri: Uri,
+    Path(raw): Path<String>,
+    Params(q): Params<HistoryQuery>,
+) -> Result<Response, Problem> {
+    let user = UserId(id(&raw)?);
+    page_size(q.limit)?;
+    if q.q.is_some() {
+        return Err(
+            AppError::invalid("q", "A person's history can't be searched; filter it by action.").into()
+        );
+    }
+    let page = crate::history::list_user_history(user, q.action, q.cursor).await?;
+    Ok(page_response(List::from_page(page, HistoryEntry::from, &uri)))
 }

@@ -98,6 +98,20 @@ pub struct LinkQuery {
     pub limit: Option<usize>,
 }
 
+/// A history's filter and page.
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Only entries of this action: `added`, `removed`, `changed` or `restored`.
+    pub action: Option<String>,
+    /// The start of the name or email of the person an entry is about (a profile's only).
+    pub q: Option<String>,
+    /// Where the page starts: a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// Rows on the page, 1 to 200; 50 when left out.
+    pub limit: Option<usize>,
+}
+
 /// Where a page of invitations starts.
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -359,5 +373,51 @@ pub struct Holder {
 impl From<crate::roles::Holder> for Holder {
     fn from(h: crate::roles::Holder) -> Self {
         Holder { user_id: h.user_id.0, name: h.display_name, email: h.email, since: h.assigned_at }
+    }
+}
+
+/// One change in a history: who did what to whom, on which profile or role, and when.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub id: i64,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Moment,
+    /// Who made the change; null for Roster itself (an end date passing) or an account
+    /// that is gone.
+    pub actor: Option<String>,
+    /// The access token it was made with, as it was named then.
+    pub via_token: Option<String>,
+    pub user_id: i64,
+    pub user_name: Option<String>,
+    pub profile_id: Option<i64>,
+    pub profile_name: Option<String>,
+    pub role_id: Option<i64>,
+    pub role_name: Option<String>,
+    /// `added`, `removed`, `changed` or `restored`.
+    pub action: String,
+    pub access_before: Option<Access>,
+    pub access_after: Option<Access>,
+    /// The change in words, as the pages say it.
+    pub description: String,
+}
+
+impl From<crate::history::Entry> for HistoryEntry {
+    fn from(e: crate::history::Entry) -> Self {
+        HistoryEntry {
+            description: e.describe(),
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            via_token: e.via_token,
+            user_id: e.user_id.0,
+            user_name: e.user_name,
+            profile_id: e.profile_id.map(|p| p.0),
+            profile_name: e.profile_name,
+            role_id: e.role_id.map(|r| r.0),
+            role_name: e.role_name,
+            action: e.action.as_str().to_owned(),
+            access_before: e.access_before.map(Access::from),
+            access_after: e.access_after.map(Access::from),
+        }
     }
 }

@@ -154,6 +154,12 @@ fn set_reveal_cookie(settings: &Settings, value: String, max_age: i64) {
     }
 }
 
+/// The name of the token the current request acts with, if any: history records it beside
+/// what the request changes.
+pub fn acting() -> Option<String> {
+    use_context::<Caller>().map(|caller| caller.name)
+}
+
 /// Who a request's token acts for.
 #[derive(Clone, Debug)]
 pub struct Caller {

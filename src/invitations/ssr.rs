@@ -44,27 +44,40 @@ pub const NOT_OPEN: &str = "That invitation isn't open any more: it was accepted
 pub const SIGN_IN_INSTEAD: &str =
     "An account already uses this address. Sign in with it to accept the invitation.";
 
-/// The account that uses `email`, if the person `findable` describes may see it: everyone's
+/// An account, named by its address or by its id.
+#[derive(Clone, Copy, Debug)]
+pub enum Account<'a> {
+    Email(&'a Email),
+    Id(UserId),
+}
+
+/// The account `account` names, if the person `findable` describes may see it: everyone's
 /// for an admin or an open directory, else only those who share a profile with them.
 pub async fn findable_account(
     db: &Db,
     findable: Findable,
-    email: &Email,
+    account: Account<'_>,
 ) -> Result<Option<UserId>, AppError> {
     let sharing = match findable {
         Findable::Everyone => UserId(0),
         Findable::SharingWith(me) => me,
     };
+    let key = match account {
+        Account::Email(_) => "u.email",
+        Account::Id(_) => "u.id",
+    };
+    let sql = format!(
+        "SELECT u.id FROM users u WHERE {key} = $1 AND ($2 = 0 OR EXISTS (SELECT 1 \
+         FROM memberships theirs JOIN memberships mine ON mine.profile_id = theirs.profile_id \
+         AND mine.user_id = $2 WHERE theirs.user_id = u.id))"
+    );
     Ok(with_db!(db, |pool| {
-        sqlx::query_scalar(
-            "SELECT u.id FROM users u WHERE u.email = $1 AND ($2 = 0 OR EXISTS (SELECT 1 \
-             FROM memberships theirs JOIN memberships mine ON mine.profile_id = theirs.profile_id \
-             AND mine.user_id = $2 WHERE theirs.user_id = u.id))",
-        )
-        .bind(email.as_str())
-        .bind(sharing)
-        .fetch_optional(pool)
-        .await
+        let query = sqlx::query_scalar(&sql);
+        let query = match account {
+            Account::Email(email) => query.bind(email.as_str()),
+            Account::Id(id) => query.bind(id),
+        };
+        query.bind(sharing).fetch_optional(pool).await
     })?)
 }
 

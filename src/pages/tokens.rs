@@ -201,7 +201,7 @@ fn NewTokenForm(kind: TokenKind, admin: bool, reauth: bool) -> impl IntoView {
         TokenKind::Personal => {
             Scope::ALL.into_iter().filter(|s| *s != Scope::Scim && (admin || *s != Scope::Admin)).collect()
         }
-        TokenKind::Service => Scope::ALL.to_vec(),
+        TokenKind::Service => vec![Scope::Read, Scope::Admin, Scope::Scim],
     };
     let scope_box = move |scope: Scope| {
         view! {

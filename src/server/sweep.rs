@@ -1,7 +1,8 @@
 //! What time ends, closed in the background once a minute: invitations past their expiry,
 //! recorded as expired at that moment; memberships past their end, taken off their profiles
 //! and recorded as expired at their end; the notices of ends within the week; and the
-//! reminders of access reviews due. Nothing waits on it: an expired link stops working, and
+//! reminders of access reviews due. It also forgets API idempotency keys past their day,
+//! and tokens' rate counts that have refilled. Nothing waits on it: an expired link stops working, and
 //! an ended membership stops granting access, at its moment whether or not it has been swept.
 
 use std::time::Duration;
@@ -46,5 +47,7 @@ pub async fn once(state: &AppState) -> Result<(), AppError> {
     if reminded > 0 {
         tracing::info!(profiles = reminded, "reminders of access reviews due queued");
     }
+    crate::api::idempotency::forget_stale(&state.db).await?;
+    state.api_limits.retain_recent();
     Ok(())
 }
