@@ -1,4 +1,4 @@
-import { expect, register, test, uniqueEmail } from "./helpers";
+import { expect, PASSWORD, register, test, uniqueEmail } from "./helpers";
 
 test("a token is made, shown once, used over the API and revoked", async ({ page, playwright, baseURL }) => {
   const email = uniqueEmail("tess");
@@ -8,7 +8,10 @@ test("a token is made, shown once, used over the API and revoked", async ({ page
   await expect(page.getByTestId("empty")).toContainText("No tokens yet.");
 
   await page.getByLabel("Name").fill("laptop script");
-  await page.getByLabel(/^write/).check();
+  await page.getByRole("checkbox", { name: /^write:/ }).check();
+  // Making a token hands out power: a session that signed in by its mailed link confirms
+  // the password first.
+  await page.getByLabel("Your password").fill(PASSWORD);
   await page.getByRole("button", { name: "Make token" }).click();
   const secret = await page.getByTestId("new-token-secret").inputValue();
   expect(secret).toMatch(/^roster_/);
@@ -41,7 +44,8 @@ test("a token's form says what is wrong and keeps the page", async ({ page }) =>
   await register(page, uniqueEmail("tim"), "Tim Token");
   await page.goto("/account/tokens");
   await page.getByLabel("Name").fill("nothing at all");
-  await page.getByLabel(/^read/).uncheck();
+  await page.getByRole("checkbox", { name: /^read:/ }).uncheck();
+  await page.getByLabel("Your password").fill(PASSWORD);
   await page.getByRole("button", { name: "Make token" }).click();
   await expect(page.getByRole("alert")).toContainText("Choose at least one scope.");
   await expect(page.getByTestId("empty")).toContainText("No tokens yet.");

@@ -213,10 +213,10 @@ fn NewTokenForm(kind: TokenKind, admin: bool, reauth: bool) -> impl IntoView {
                     value=scope.name()
                     checked=scope == Scope::Read
                 />
-                " "
-                <strong>{scope.name()}</strong>
-                ": "
-                {scope.describe()}
+                <span>
+                    <strong>{scope.name()}</strong>
+                    {format!(": {}", scope.describe())}
+                </span>
             </label>
         }
     };
