@@ -53,8 +53,9 @@ class Server:
     def __init__(self, binary, url, site):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # The API's per-token rate is lifted: the bench measures what the server can answer.
         env = dict(os.environ, ROSTER_DATABASE_URL=url, ROSTER_LISTEN=f"127.0.0.1:{self.port}",
-                   ROSTER_LOG="warn", LEPTOS_SITE_ROOT=site)
+                   ROSTER_LOG="warn", LEPTOS_SITE_ROOT=site, ROSTER_API_REQUESTS_PER_MINUTE="1000000000")
         self.proc = subprocess.Popen([binary, "serve"], env=env, cwd=tempfile.gettempdir())
         for _ in range(600):
             try:
@@ -165,6 +166,30 @@ end
     return str(script)
 
 
+def get_script(path, headers, directory):
+    """A wrk Lua script that GETs `path` with `headers` (a dict) and no cookie: an API call.
+    Passing its own headers to wrk.format replaces wrk's, `-H Cookie` included."""
+    table = ", ".join(f'["{k}"] = "{v}"' for k, v in headers.items())
+    script = directory / f"get-{len(list(directory.iterdir()))}.lua"
+    script.write_text(f"""
+request = function()
+  return wrk.format("GET", "{path}", {{{table}}})
+end
+""")
+    return str(script)
+
+
+def api_token(server, cookie):
+    """A personal token of the bench admin that reads with admin power (the admin is on no
+    more than twenty profiles), made as the tokens page makes one: its secret comes back in
+    the cookie that carries it to that page."""
+    form = {"kind": "personal", "name": "bench", "scopes[]": ["read", "admin"], "expires": "30"}
+    _, headers = server.call("/api/tokens/create", form, cookie)
+    reveal = next(c for c in headers.get_all("Set-Cookie") if c.startswith("roster_new_token="))
+    value = reveal.split(";")[0].split("=", 1)[1]
+    return json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))["secret"]
+
+
 def sql(url, query):
     """One value from the database, via sqlite3 or psql."""
     if url.startswith("sqlite:"):
@@ -225,6 +250,9 @@ def prepare_targets(name, url, server, seed_seconds, links, biggest, biggest_siz
     deep_page = f"/profiles/{biggest}?sort=since&after={after}" if after else None
 
     scripts = pathlib.Path(tempfile.mkdtemp())
+    members_api = f"/api/v1/profiles/{biggest}/members?limit=100"
+    api_members = get_script(members_api, {"Authorization": f"Bearer {api_token(server, cookie)}",
+                                           "Accept": "application/json"}, scripts)
     suggest = post_script("/api/users/suggest", [f"profile={biggest}&q={q}" for q in ["ma", "jo", "an", "sa", "li", "da"]], scripts, cookie)
     # Add-and-remove pairs: people not on profile 3, a thousand added, then the same
     # thousand removed, and again. Each person's remove comes a thousand requests after
@@ -267,6 +295,7 @@ end
         ("Users directory, surname: q=ngu", "/users?q=ngu", None),
         ("Member search, surname: q=ngu (biggest)", f"/profiles/{biggest}?q=ngu", None),
         ("Picker suggestions (POST)", "/api/users/suggest", suggest),
+        ("API: members, 100 a page (biggest, token)", members_api, api_members),
     ]
     return {"name": name, "users": users, "profiles": profiles, "links": links, "biggest": int(biggest_size),
             "biggest_id": biggest,
