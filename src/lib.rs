@@ -36,6 +36,8 @@ pub mod recovery;
 pub mod reference;
 pub mod reviews;
 pub mod roles;
+#[cfg(feature = "ssr")]
+pub mod scim;
 pub mod security_log;
 pub mod users;
 

@@ -32,8 +32,12 @@ pub fn limiter(per_minute: u32) -> Limiter {
     RateLimiter::keyed(Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN)))
 }
 
-/// The scope a request needs: reading to look, writing to change.
-pub fn scope_for(method: &Method) -> Scope {
+/// The scope a request needs: provisioning for SCIM; else reading to look, writing to
+/// change.
+pub fn scope_for(method: &Method, path: &str) -> Scope {
+    if crate::scim::is_scim_path(path) {
+        return Scope::Scim;
+    }
     match *method {
         Method::GET | Method::HEAD | Method::OPTIONS => Scope::Read,
         _ => Scope::Write,
@@ -49,8 +53,13 @@ const BAD_TOKEN: &str =
 /// The middleware: authenticates the token, checks its scope and rate, and runs the rest of
 /// the request as its caller.
 pub async fn authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let caller = match caller(&state, request.headers(), scope_for(request.method())).await {
+    let path = request.uri().path();
+    let needs = scope_for(request.method(), path);
+    let caller = match caller(&state, request.headers(), needs).await {
         Ok(caller) => caller,
+        Err(problem) if crate::scim::is_scim_path(path) => {
+            return crate::scim::error::ScimError::from(*problem).into_response()
+        }
         Err(problem) => return problem.into_response(),
     };
     in_context(state, caller, request, next).await

@@ -100,7 +100,7 @@ fn api() -> OpenApiRouter<AppState> {
 
 /// Whether `path` is the API's (or SCIM's): its callers read problems, not pages.
 pub fn is_api_path(path: &str) -> bool {
-    path == BASE || path.starts_with("/api/v1/")
+    path == BASE || path.starts_with("/api/v1/") || crate::scim::is_scim_path(path)
 }
 
 /// The OpenAPI document of every route [`routes`] serves.

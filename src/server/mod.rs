@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::export::ssr::routes(context.clone()))
         .merge(crate::bulk::import_routes(context.clone()))
         .merge(crate::api::routes(state.clone()))
+        .merge(crate::scim::routes(state.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), app)
         .nest_service("/pkg", bundle(&state.leptos_options))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
