@@ -8,6 +8,8 @@ source scripts/env.sh
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs a newer rustc than these machines have
 LEPTOSFMT_VERSION=0.1.33
 AIOSMTPD_VERSION=1.4.6        # the SMTP server the tests send mail through
+SCIM2_CLI_VERSION=0.6.0       # the SCIM conformance checker (python-scim's scim2-cli and
+SCIM2_TESTER_VERSION=0.5.2    # scim2-tester), run against a live Roster
 with_tests=0
 [[ "${1:-}" == "--tests" ]] && with_tests=1
 
@@ -34,6 +36,13 @@ if (( with_tests )); then
     step "Installing aiosmtpd $AIOSMTPD_VERSION (the tests' SMTP server) into .venv"
     python3 -m venv .venv
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "aiosmtpd==$AIOSMTPD_VERSION"
+  fi
+  if ! .venv/bin/python -m pip show scim2-tester 2>/dev/null | grep -qx "Version: $SCIM2_TESTER_VERSION" \
+    || ! .venv/bin/python -m pip show scim2-cli 2>/dev/null | grep -qx "Version: $SCIM2_CLI_VERSION"; then
+    step "Installing scim2-cli $SCIM2_CLI_VERSION and scim2-tester $SCIM2_TESTER_VERSION into .venv"
+    python3 -m venv .venv
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check \
+      "scim2-cli==$SCIM2_CLI_VERSION" "scim2-tester==$SCIM2_TESTER_VERSION"
   fi
 fi
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit and integration tests on SQLite and on PostgreSQL, then the
-# browser tests with and without JavaScript, on both databases; mail goes through a real
-# SMTP server.
+# SCIM conformance checker and the browser tests with and without JavaScript, on both
+# databases; mail goes through a real SMTP server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --tests
@@ -46,6 +46,15 @@ cargo leptos build
 target_dir=${CARGO_TARGET_DIR:-target}
 [[ "$target_dir" == /* ]] || target_dir="$PWD/$target_dir"
 export ROSTER_BIN="$target_dir/debug/roster"
+
+# The SCIM conformance checker nobody here wrote, against a live server on each database.
+source scripts/scim_check.sh
+step "SCIM conformance checker (scim2-tester) on SQLite"
+run_scim_checker "sqlite://$(mktemp -d /tmp/roster-scim-db.XXXXXX)/roster.db"
+if [[ -n "$pg_url" ]]; then
+  step "SCIM conformance checker (scim2-tester) on PostgreSQL"
+  run_scim_checker "$(create_postgres_database "roster_scim_$$")"
+fi
 
 step "Browser tests on SQLite, with and without JavaScript"
 (cd end2end && npx playwright test)

@@ -210,7 +210,7 @@ pub async fn create_token(
     let state = crate::server::state::current()?;
     crate::reauth::ssr::require_recent_password(&state, &me, confirm_password).await?;
     let owner = (kind == TokenKind::Personal).then_some(me.id);
-    let secret = ssr::create(&state.db, owner, me.id, &name, scopes, lifetime).await?;
+    let secret = ssr::create(&state.db, owner, Some(me.id), &name, scopes, lifetime).await?;
     tracing::info!(?kind, by = me.id.0, scopes = scopes.0, "access token made");
     ssr::reveal_next(&state.settings, &NewToken { name, secret });
     leptos_axum::redirect(ssr::PAGE);

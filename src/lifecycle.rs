@@ -100,51 +100,84 @@ pub mod ssr {
          WHERE r.name = 'admin' AND ur.user_id <> $1 AND u.deactivated_at IS NULL)";
 
     /// Deactivates (`active = false`) or reactivates `user`, as `actor` (`None` for the CLI),
-    /// in one transaction with its log entry. Deactivating ends every session and link of
-    /// theirs, and is refused for the last active administrator. Not found when there is no
-    /// such account.
+    /// in one transaction with its log entry ([`Activation::set_active_in`]). Not found when
+    /// there is no such account.
     pub async fn set_active(
         db: &Db,
         user: UserId,
         active: bool,
         actor: Option<UserId>,
     ) -> Result<(), AppError> {
-        let now = Timestamp::now();
         with_db!(db, |pool| {
             let mut tx = pool.begin_write().await?;
             if dialect_of(pool) == Dialect::Postgres {
                 // Two admins deactivating each other at once queue here, as grants do.
                 sqlx::query("SELECT 1 FROM roles WHERE name = 'admin' FOR UPDATE").execute(&mut *tx).await?;
             }
-            if !active && sqlx::query_scalar::<_, bool>(LAST_ADMIN).bind(user).fetch_one(&mut *tx).await? {
-                return Err(AppError::Conflict("The last active administrator can't be deactivated.".into()));
-            }
-            let found: Option<bool> =
-                sqlx::query_scalar("SELECT deactivated_at IS NULL FROM users WHERE id = $1")
-                    .bind(user)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            let was_active = found.ok_or(AppError::NotFound)?;
-            if was_active == active {
-                return Ok(());
-            }
-            sqlx::query("UPDATE users SET deactivated_at = $2 WHERE id = $1")
-                .bind(user)
-                .bind((!active).then_some(now))
-                .execute(&mut *tx)
-                .await?;
-            if !active {
-                sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user).execute(&mut *tx).await?;
-                sqlx::query("DELETE FROM account_tokens WHERE user_id = $1")
-                    .bind(user)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let kind = if active { EventKind::Reactivated } else { EventKind::Deactivated };
-            tx.log_event(user, kind, None, actor).await?;
+            tx.set_active_in(user, active, actor).await?;
             tx.commit().await?;
             Ok(())
         })
+    }
+
+    /// Activating and deactivating inside a caller's transaction (on PostgreSQL, one that
+    /// holds the admin role's row, as [`set_active`] takes it).
+    pub trait Activation {
+        /// Sets whether `user` is active and logs it; deactivating ends every session and
+        /// link of theirs, and is refused for the last active administrator. Setting what
+        /// is so already does nothing. Not found when there is no such account.
+        fn set_active_in(
+            &mut self,
+            user: UserId,
+            active: bool,
+            actor: Option<UserId>,
+        ) -> impl std::future::Future<Output = Result<(), AppError>> + Send;
+    }
+
+    crate::impl_for_connections! {
+        impl Activation {
+            async fn set_active_in(
+                &mut self,
+                user: UserId,
+                active: bool,
+                actor: Option<UserId>,
+            ) -> Result<(), AppError> {
+                if !active {
+                    let last: bool = sqlx::query_scalar(LAST_ADMIN).bind(user).fetch_one(&mut *self).await?;
+                    if last {
+                        let refusal = "The last active administrator can't be deactivated.";
+                        return Err(AppError::Conflict(refusal.into()));
+                    }
+                }
+                let found: Option<bool> =
+                    sqlx::query_scalar("SELECT deactivated_at IS NULL FROM users WHERE id = $1")
+                        .bind(user)
+                        .fetch_optional(&mut *self)
+                        .await?;
+                let was_active = found.ok_or(AppError::NotFound)?;
+                if was_active == active {
+                    return Ok(());
+                }
+                sqlx::query("UPDATE users SET deactivated_at = $2 WHERE id = $1")
+                    .bind(user)
+                    .bind((!active).then(Timestamp::now))
+                    .execute(&mut *self)
+                    .await?;
+                if !active {
+                    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user)
+                        .execute(&mut *self)
+                        .await?;
+                    sqlx::query("DELETE FROM account_tokens WHERE user_id = $1")
+                        .bind(user)
+                        .execute(&mut *self)
+                        .await?;
+                }
+                let kind = if active { EventKind::Reactivated } else { EventKind::Deactivated };
+                self.log_event(user, kind, None, actor).await?;
+                Ok(())
+            }
+        }
     }
 
     /// Whether `user`'s account is deactivated.
@@ -186,10 +219,12 @@ pub mod ssr {
                 use crate::expiry::ssr::{Due, Ends};
                 tx.expire_due(Due::User(user), crate::domain::Timestamp::now()).await?;
             }
-            // The rule of migrations/*/0029: a profile keeps a manager whose access doesn't end.
+            // The rule of migrations/*/0029: a profile keeps a manager whose access doesn't end,
+            // unless an identity provider manages it (0034).
             let sole: Vec<String> = sqlx::query_scalar(
                 "SELECT p.name FROM memberships m JOIN profiles p ON p.id = m.profile_id \
                  WHERE m.user_id = $1 AND m.access = 'manager' AND m.ends_at IS NULL \
+                 AND p.provisioned_at IS NULL \
                  AND NOT EXISTS (SELECT 1 FROM memberships o WHERE o.profile_id = m.profile_id \
                  AND o.access = 'manager' AND o.ends_at IS NULL AND o.user_id <> $1) \
                  ORDER BY p.name LIMIT 11",
@@ -204,20 +239,22 @@ pub mod ssr {
                 return Err(AppError::Conflict("The last active administrator can't be deleted.".into()));
             }
             sqlx::query(
-                "INSERT INTO history (actor_id, user_id, profile_id, action, access_before, since, added_by) \
-                 SELECT $2, user_id, profile_id, 'removed', access, added_at, added_by FROM memberships \
-                 WHERE user_id = $1",
+                "INSERT INTO history (actor_id, user_id, profile_id, action, access_before, since, added_by, \
+                 via_token) SELECT $2, user_id, profile_id, 'removed', access, added_at, added_by, $3 \
+                 FROM memberships WHERE user_id = $1",
             )
             .bind(user)
             .bind(actor)
+            .bind(crate::api_tokens::ssr::acting())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO history (actor_id, user_id, role_id, action, since) \
-                 SELECT $2, user_id, role_id, 'removed', assigned_at FROM user_roles WHERE user_id = $1",
+                "INSERT INTO history (actor_id, user_id, role_id, action, since, via_token) \
+                 SELECT $2, user_id, role_id, 'removed', assigned_at, $3 FROM user_roles WHERE user_id = $1",
             )
             .bind(user)
             .bind(actor)
+            .bind(crate::api_tokens::ssr::acting())
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM users WHERE id = $1").bind(user).execute(&mut *tx).await?;

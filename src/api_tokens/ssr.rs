@@ -53,12 +53,13 @@ pub fn lifetime(choice: &str) -> Result<Option<i64>, AppError> {
     }
 }
 
-/// Makes a token for `owner` (`None`: a service token) and returns its secret, the only
-/// time it exists outside the caller's hands.
+/// Makes a token for `owner` (`None`: a service token), made `by` an admin (`None`: an
+/// operator at the command line), and returns its secret, the only time it exists outside
+/// the caller's hands.
 pub async fn create(
     db: &Db,
     owner: Option<UserId>,
-    by: UserId,
+    by: Option<UserId>,
     name: &str,
     scopes: Scopes,
     days: Option<i64>,
@@ -107,6 +108,17 @@ pub async fn list(db: &Db, owner: Option<UserId>) -> Result<Vec<TokenInfo>, AppE
          {sql} ORDER BY t.created_at DESC, t.id DESC LIMIT 500"
     );
     Ok(with_db!(db, |pool| sqlx::query_as(&sql).bind(owner).bind(now).fetch_all(pool).await)?)
+}
+
+/// Revokes the service token named `name`, as an operator does; whether there was one.
+pub async fn revoke_service(db: &Db, name: &str) -> Result<bool, AppError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query("DELETE FROM api_tokens WHERE user_id IS NULL AND name = $1")
+            .bind(name)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected() > 0)
+    })?)
 }
 
 /// Revokes token `id` if it is `user`'s, or a service token and `admin`; whether it was.
@@ -158,6 +170,12 @@ fn set_reveal_cookie(settings: &Settings, value: String, max_age: i64) {
 /// what the request changes.
 pub fn acting() -> Option<String> {
     use_context::<Caller>().map(|caller| caller.name)
+}
+
+/// The id of the token the current request acts with, if any: the one that manages what a
+/// provider's request changes.
+pub fn acting_token() -> Option<i64> {
+    use_context::<Caller>().map(|caller| caller.token)
 }
 
 /// Who a request's token acts for.

@@ -28,10 +28,14 @@ pub fn service_provider_config(base: &str) -> Value {
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "Bearer token",
-            "description": "A service token with the scim scope, made by an admin on Roster's Access tokens page.",
+            "description":
+                "A service token with the scim scope, made by an admin on Roster's Access tokens page.",
             "primary": true,
         }],
-        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")},
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base}/ServiceProviderConfig"),
+        },
     })
 }
 
@@ -64,6 +68,7 @@ struct Attribute {
     uniqueness: &'static str,
     sub: Vec<Attribute>,
     references: &'static [&'static str],
+    canonical: &'static [&'static str],
 }
 
 impl Attribute {
@@ -78,6 +83,7 @@ impl Attribute {
             uniqueness: "none",
             sub: Vec::new(),
             references: &[],
+            canonical: &[],
         }
     }
 
@@ -98,6 +104,9 @@ impl Attribute {
         if !self.references.is_empty() {
             value["referenceTypes"] = json!(self.references);
         }
+        if !self.canonical.is_empty() {
+            value["canonicalValues"] = json!(self.canonical);
+        }
         value
     }
 }
@@ -111,29 +120,17 @@ fn user_attributes() -> Vec<Attribute> {
         ],
         ..Attribute::new("name", "complex")
     };
+    // Required: a person needs an address to sign in with. A userName that is an address
+    // is one, and then emails may be left out.
     let emails = Attribute {
         multi: true,
+        required: true,
         sub: vec![
-            Attribute::new("value", "string"),
-            Attribute::new("type", "string"),
+            Attribute { required: true, ..Attribute::new("value", "string") },
+            Attribute { canonical: &["work", "home", "other"], ..Attribute::new("type", "string") },
             Attribute::new("primary", "boolean"),
         ],
         ..Attribute::new("emails", "complex")
-    };
-    let groups = Attribute {
-        multi: true,
-        mutability: "readOnly",
-        sub: vec![
-            Attribute { mutability: "readOnly", case_exact: true, ..Attribute::new("value", "string") },
-            Attribute {
-                mutability: "readOnly",
-                case_exact: true,
-                references: &["Group"],
-                ..Attribute::new("$ref", "reference")
-            },
-            Attribute { mutability: "readOnly", ..Attribute::new("display", "string") },
-        ],
-        ..Attribute::new("groups", "complex")
     };
     vec![
         Attribute { required: true, uniqueness: "server", ..Attribute::new("userName", "string") },
@@ -141,7 +138,6 @@ fn user_attributes() -> Vec<Attribute> {
         Attribute::new("displayName", "string"),
         Attribute::new("active", "boolean"),
         emails,
-        groups,
     ]
 }
 
@@ -156,8 +152,7 @@ fn group_attributes() -> Vec<Attribute> {
                 references: &["User"],
                 ..Attribute::new("$ref", "reference")
             },
-            Attribute { mutability: "immutable", ..Attribute::new("display", "string") },
-            Attribute { mutability: "immutable", ..Attribute::new("type", "string") },
+            Attribute { mutability: "immutable", canonical: &["User"], ..Attribute::new("type", "string") },
         ],
         ..Attribute::new("members", "complex")
     };

@@ -83,6 +83,12 @@ impl From<AppError> for ScimError {
     }
 }
 
+impl From<sqlx::Error> for ScimError {
+    fn from(err: sqlx::Error) -> Self {
+        ScimError::from(AppError::from(err))
+    }
+}
+
 /// A refusal at the API's door, said as SCIM says it, with the same headers.
 impl From<Problem> for ScimError {
     fn from(problem: Problem) -> Self {

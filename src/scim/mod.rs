@@ -2,19 +2,26 @@
 //! the API's door (`api::auth`), which lets in only a token with the `scim` scope and says
 //! its refusals as SCIM errors here.
 //!
-//! Under way: discovery (`ServiceProviderConfig`, `ResourceTypes`, `Schemas`), the error
-//! format, and the reader of filters and PATCH paths. Users and Groups come next.
+//! Discovery (`ServiceProviderConfig`, `ResourceTypes`, `Schemas`) says what Roster keeps;
+//! `Users` are people's accounts, `Groups` the profiles the provider manages. Searching
+//! across both at once (`POST /.search` at the root) is the one optional part left out: it
+//! answers 501, as RFC 7644 §3.4.3 allows.
 
 pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod groups;
+pub mod patch;
+pub mod resource;
+pub mod sql;
+pub mod users;
 
 use axum::{
     extract::{Path, Request},
     http::{header, HeaderValue, StatusCode},
     middleware::from_fn_with_state,
     response::{IntoResponse, Response},
-    routing::{any, get, MethodRouter},
+    routing::{any, get, post, MethodRouter},
     Router,
 };
 use serde_json::Value;
@@ -39,6 +46,27 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/scim/v2/ResourceTypes/{name}", only_get(get(resource_type)))
         .route("/scim/v2/Schemas", only_get(get(schemas)))
         .route("/scim/v2/Schemas/{id}", only_get(get(schema)))
+        .route("/scim/v2/Users", get(users::list).post(users::create).fallback(not_allowed))
+        .route("/scim/v2/Users/.search", post(users::search).fallback(not_allowed))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(users::get)
+                .put(users::replace)
+                .patch(users::modify)
+                .delete(users::delete)
+                .fallback(not_allowed),
+        )
+        .route("/scim/v2/Groups", get(groups::list).post(groups::create).fallback(not_allowed))
+        .route("/scim/v2/Groups/.search", post(groups::search).fallback(not_allowed))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(groups::get)
+                .put(groups::replace)
+                .patch(groups::modify)
+                .delete(groups::delete)
+                .fallback(not_allowed),
+        )
+        .route("/scim/v2/.search", any(search_everything))
         .layer(from_fn_with_state(state, crate::api::auth::authenticate))
         .route("/scim/v2", any(no_route))
         .route("/scim/v2/{*rest}", any(no_route))
@@ -87,7 +115,14 @@ async fn schema(Path(id): Path<String>) -> Response {
 }
 
 async fn not_allowed() -> Response {
-    ScimError::new(StatusCode::METHOD_NOT_ALLOWED, None, "This endpoint only answers GET.").into_response()
+    ScimError::new(StatusCode::METHOD_NOT_ALLOWED, None, "This endpoint doesn't answer that method.")
+        .into_response()
+}
+
+/// A search across every resource type at once: optional (RFC 7644 §3.4.3), and left out.
+async fn search_everything() -> Response {
+    let detail = "Search Users or Groups on their own (POST /Users/.search, /Groups/.search).";
+    ScimError::new(StatusCode::NOT_IMPLEMENTED, None, detail).into_response()
 }
 
 async fn no_route(request: Request) -> Response {

@@ -37,6 +37,10 @@ pub enum Command {
     /// Grant or revoke roles.
     #[command(subcommand)]
     Role(RoleCommand),
+    /// Make, list and revoke service tokens: the organisation's, for scripts and identity
+    /// providers (people make their own on their account page).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Check the mail settings, and see mail that could not be delivered.
     #[command(subcommand)]
     Mail(MailCommand),
@@ -88,6 +92,30 @@ pub enum RoleCommand {
         /// Name of the role.
         #[arg(long)]
         role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a service token and print its secret, the only time it is shown.
+    Create {
+        /// What uses it, such as "Okta".
+        #[arg(long)]
+        name: String,
+        /// What it may do: scim (an identity provider), or read and admin (read everything).
+        #[arg(long = "scope", required = true, value_delimiter = ',')]
+        scopes: Vec<String>,
+        /// Days it works for; without it, until revoked.
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// List the service tokens.
+    List,
+    /// Revoke a service token: it stops working at once.
+    Revoke {
+        /// Its name.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -264,6 +292,7 @@ async fn run(command: Command, settings: Settings) -> Result<(), Failure> {
         }
         Command::Mail(command) => mail(command, &settings).await,
         Command::Role(command) => super::cli_accounts::role(command, &settings).await,
+        Command::Token(command) => super::cli_accounts::token(command, &settings).await,
     }
 }
 

@@ -2,7 +2,7 @@
 //! in `cli`).
 
 use super::{
-    cli::{exit, read_password, Failure, RoleCommand, UserCommand},
+    cli::{exit, read_password, Failure, RoleCommand, TokenCommand, UserCommand},
     config::Settings,
     db::{Db, Open},
 };
@@ -215,6 +215,44 @@ async fn grant(db: &Db, email: &str, role: &str, assign: bool) -> Result<(), Fai
 async fn list_roles(db: &Db) -> Result<(), Failure> {
     for role in crate::roles::ssr::list(db).await? {
         println!("{:>6}  {}  ({} holding)  {}", role.id, role.name, role.holder_count, role.description);
+    }
+    Ok(())
+}
+
+pub async fn token(command: TokenCommand, settings: &Settings) -> Result<(), Failure> {
+    use crate::api_tokens::{ssr, Scopes, TokenKind};
+    let db = open(settings).await?;
+    match command {
+        TokenCommand::Create { name, scopes, days } => {
+            let name = ssr::checked_name(&name)?;
+            let scopes = Scopes::parse(&scopes)?.for_kind(TokenKind::Service)?;
+            let secret = ssr::create(&db, None, None, &name, scopes, days.map(i64::from)).await?;
+            eprintln!("Made the service token \"{name}\" ({}). Its secret, shown only now:", scopes.names());
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            let tokens = ssr::list(&db, None).await?;
+            if tokens.is_empty() {
+                println!("No service tokens.");
+            }
+            for token in tokens {
+                let expires = match (token.expired, token.expires_at) {
+                    (true, _) => "expired".to_owned(),
+                    (false, Some(at)) => format!("expires {}", at.0.format("%Y-%m-%d")),
+                    (false, None) => "never expires".to_owned(),
+                };
+                let used = token.last_used_at.map_or("never used".to_owned(), |at| {
+                    format!("last used {}", at.0.format("%Y-%m-%d %H:%M"))
+                });
+                println!("{}\t{}\t{expires}\t{used}", token.name, token.scopes.names());
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            if !ssr::revoke_service(&db, &name).await? {
+                return Err(not_found(format!("no service token is named \"{name}\"")));
+            }
+            println!("Revoked the service token \"{name}\".");
+        }
     }
     Ok(())
 }

@@ -48,6 +48,17 @@ pub trait Tokens {
         new_email: Option<&Email>,
     ) -> impl std::future::Future<Output = Result<String, sqlx::Error>> + Send;
 
+    /// [`Tokens::issue_token`], for a link that works `lifetime_secs` instead of its
+    /// purpose's usual time: a welcome's set-password link waits for its reader longer than
+    /// a reset asked for a minute ago.
+    fn issue_token_lasting(
+        &mut self,
+        user: UserId,
+        purpose: Purpose,
+        new_email: Option<&Email>,
+        lifetime_secs: i64,
+    ) -> impl std::future::Future<Output = Result<String, sqlx::Error>> + Send;
+
     /// Uses up `token`: what it was for, if it was issued for `purpose` and hasn't expired.
     /// A token that has expired is deleted all the same.
     fn take_token(
@@ -73,6 +84,16 @@ impl_for_connections! {
             purpose: Purpose,
             new_email: Option<&Email>,
         ) -> Result<String, sqlx::Error> {
+            self.issue_token_lasting(user, purpose, new_email, purpose.lifetime_secs()).await
+        }
+
+        async fn issue_token_lasting(
+            &mut self,
+            user: UserId,
+            purpose: Purpose,
+            new_email: Option<&Email>,
+            lifetime_secs: i64,
+        ) -> Result<String, sqlx::Error> {
             let now = chrono::Utc::now().timestamp();
             // Expired links of anyone's go while here; the expires_at index makes this cheap.
             sqlx::query("DELETE FROM account_tokens WHERE expires_at <= $1")
@@ -90,7 +111,7 @@ impl_for_connections! {
             .bind(purpose)
             .bind(new_email.map(Email::as_str))
             .bind(now)
-            .bind(now + purpose.lifetime_secs())
+            .bind(now + lifetime_secs)
             .execute(&mut *self)
             .await?;
             Ok(token)

@@ -12,6 +12,9 @@ pub enum Letter {
     Test,
     /// A link that sets a new password, good for `minutes`.
     ResetPassword { name: String, link: String, minutes: i64 },
+    /// To a person an identity provider gave an account: the link that sets their first
+    /// password, good for `days`.
+    Welcome { name: String, link: String, days: i64 },
     /// A link that confirms a new account's address, good for `hours`.
     ConfirmEmail { name: String, link: String, hours: i64 },
     /// To an account's owner: someone tried to register with their address.
@@ -80,6 +83,22 @@ impl Letter {
                          account out everywhere."
                     )),
                     Text("If it wasn't you, ignore this mail: your password stays as it is.".into()),
+                ],
+            ),
+            Letter::Welcome { name, link, days } => (
+                "Your Roster account is ready".into(),
+                vec![
+                    Text(format!("Hello {name},")),
+                    Text(
+                        "Your organisation made you a Roster account with this address. Follow this \
+                          link to choose your password and sign in:"
+                            .into(),
+                    ),
+                    Link { label: "Choose my password", url: link.clone() },
+                    Text(format!(
+                        "The link works once, within {days} days. After that, ask for a new one on the \
+                         sign-in page (\"Forgot your password?\")."
+                    )),
                 ],
             ),
             Letter::ConfirmEmail { name, link, hours } => (
