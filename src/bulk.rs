@@ -125,7 +125,7 @@ pub async fn start_bulk_add(
     access: String,
     ends_on: Option<String>,
 ) -> Result<i64, AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     ssr::count_bulk_work(me.id).await?;
     let access = Access::parse(&access)?;
     let ends = crate::expiry::parse_last_day(ends_on.as_deref(), chrono::Utc::now().date_naive())?;
@@ -150,7 +150,7 @@ pub async fn start_bulk_add(
 /// at one access: the same draft as pasting their emails.
 #[server(prefix = "/api", endpoint = "bulk/copy")]
 pub async fn start_bulk_copy(profile: ProfileId, from: ProfileId, access: String) -> Result<i64, AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     // The same answer whether `from` is someone else's or no profile at all.
     let not_yours = || AppError::invalid("from", "Choose a profile you manage to copy from.");
     match crate::access::require_manage(from).await {
@@ -190,7 +190,7 @@ pub async fn start_bulk_change(
     #[server(default)] q: Option<String>,
     #[server(default)] access: Option<String>,
 ) -> Result<i64, AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     ssr::count_bulk_work(me.id).await?;
     let (kind, access_to) = match change.as_str() {
         "remove" => (BulkKind::Remove, None),
@@ -235,7 +235,7 @@ pub async fn get_bulk(id: i64) -> Result<BulkChange, AppError> {
     let me = crate::access::require_user().await?;
     let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
-    crate::access::require_manage(draft.profile).await?;
+    crate::access::require_manage_members(draft.profile).await?;
     let mine = ssr::Mine { me: me.id, me_admin: me.is_admin, findable: crate::access::findable(&me)? };
     let mut bulk = ssr::run(&state, &draft, mine, false).await?;
     if bulk.applied && bulk.kind == BulkKind::Remove {
@@ -251,7 +251,7 @@ pub async fn apply_bulk(id: i64) -> Result<(), AppError> {
     ssr::count_bulk_work(me.id).await?;
     let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
-    crate::access::require_manage(draft.profile).await?;
+    crate::access::require_manage_members(draft.profile).await?;
     let mine = ssr::Mine { me: me.id, me_admin: me.is_admin, findable: crate::access::findable(&me)? };
     let report = ssr::run(&state, &draft, mine, true).await?;
     let (changed, invited) = (report.count(RowStatus::Change), report.count(RowStatus::Invite));
@@ -268,7 +268,7 @@ pub async fn undo_bulk(id: i64) -> Result<(), AppError> {
     let me = crate::access::require_user().await?;
     let state = crate::server::state::current()?;
     let draft = ssr::load(&state.db, id, me.id).await?;
-    crate::access::require_manage(draft.profile).await?;
+    crate::access::require_manage_members(draft.profile).await?;
     let (restored, stayed) = crate::history::ssr::undo_bulk(&state.db, id, draft.profile, me.id).await?;
     tracing::info!(bulk = id, profile = %draft.profile, restored, stayed, "bulk removal undone");
     leptos_axum::redirect(&format!(

@@ -90,7 +90,7 @@ pub const END_CHANGES_SHOWN: i64 = 50;
 /// Managers and admins only; a manager may shorten their own but not extend or clear it.
 #[server(prefix = "/api", endpoint = "members/set_end")]
 pub async fn set_end(profile: ProfileId, user: UserId, ends_on: Option<String>) -> Result<(), AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let ends = parse_last_day(ends_on.as_deref(), chrono::Utc::now().date_naive())?;
     let state = crate::server::state::current()?;
     let may_extend = me.id != user || me.is_admin;

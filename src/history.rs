@@ -287,7 +287,7 @@ pub async fn undo_removal(entry: i64) -> Result<(), AppError> {
     let state = crate::server::state::current()?;
     let found = ssr::entry(&state.db, entry).await?.ok_or(AppError::NotFound)?;
     let profile = found.profile_id.ok_or(AppError::NotFound)?;
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     ssr::undo(&state.db, entry, me.id).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}"));
     Ok(())

@@ -121,7 +121,7 @@ pub async fn list_invitations(
     #[server(default)] all: Option<String>,
     #[server(default)] after: Option<String>,
 ) -> Result<Page<Invitation>, AppError> {
-    crate::access::require_manage(profile).await?;
+    crate::access::require_manage_members(profile).await?;
     let after = match after.as_deref().map(str::parse::<i64>) {
         None => None,
         Some(Ok(id)) => Some(id),
@@ -135,7 +135,7 @@ pub async fn list_invitations(
 /// mailed before stops working.
 #[server(prefix = "/api", endpoint = "invitations/resend")]
 pub async fn resend_invitation(profile: ProfileId, invitation: i64) -> Result<(), AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let state = crate::server::state::current()?;
     ssr::resend(&state, profile, invitation, me.id).await?;
     leptos_axum::redirect(&format!(

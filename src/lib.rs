@@ -31,6 +31,7 @@ pub mod memberships;
 pub mod pages;
 pub mod paging;
 pub mod profiles;
+pub mod provisioning;
 pub mod reauth;
 pub mod recovery;
 pub mod reference;

@@ -69,7 +69,7 @@ pub async fn add_member(
     ends_on: Option<String>,
 ) -> Result<(), AppError> {
     use crate::invitations::ssr as invitations;
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let email = crate::domain::Email::parse(&email)?;
     let access = Access::parse(&access)?;
     let ends = crate::expiry::parse_last_day(ends_on.as_deref(), chrono::Utc::now().date_naive())?;
@@ -100,7 +100,7 @@ fn confirm_change(profile: ProfileId, user: UserId, entry: Option<i64>) {
 
 #[server(prefix = "/api", endpoint = "members/change_access")]
 pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> Result<(), AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let access = Access::parse(&access)?;
     let state = crate::server::state::current()?;
     let entry = ssr::set_access(&state.db, profile, user, access, me.id).await?;
@@ -112,7 +112,7 @@ pub async fn change_access(profile: ProfileId, user: UserId, access: String) -> 
 /// address names the removal's history entry.
 #[server(prefix = "/api", endpoint = "members/remove")]
 pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let state = crate::server::state::current()?;
     let entry = ssr::remove(&state.db, profile, user, me.id).await?;
     // At the notice that offers the undo, just above where the row was.
@@ -124,10 +124,13 @@ pub async fn remove_member(profile: ProfileId, user: UserId) -> Result<i64, AppE
 /// so: they can't undo it, only a manager can add them back. The last manager can't leave.
 #[server(prefix = "/api", endpoint = "members/leave")]
 pub async fn leave_profile(profile: ProfileId, confirm: Option<String>) -> Result<(), AppError> {
-    let (me, standing) = crate::access::require_view(profile).await?;
-    if standing.access.is_none() {
+    let (me, seen) = crate::access::require_seen(profile).await?;
+    if seen.standing.access.is_none() {
         // An admin looking at a profile they are not on: there is nothing to leave.
         return Err(AppError::NotFound);
+    }
+    if seen.provisioned {
+        return Err(AppError::Conflict(crate::access::PROVIDER_OWNS_MEMBERS.into()));
     }
     if confirm.as_deref() != Some("yes") {
         return Err(AppError::invalid("confirm", "Tick the box to confirm you are leaving."));

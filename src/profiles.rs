@@ -24,6 +24,15 @@ pub struct ProfileDetail {
     pub my_access: Option<Access>,
     /// Managers and admins may change the profile and its members.
     pub can_manage: bool,
+    /// Whether an identity provider manages its members: then no one changes them here.
+    #[serde(default)]
+    pub provisioned: bool,
+    /// The name of the token that manages it, while that token exists.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Whether the viewer is an admin: who links a profile to a provider and takes it back.
+    #[serde(default)]
+    pub admin: bool,
     /// Whether the viewer may find every account by name (`access::findable`), or only the
     /// people they share a profile with: what the member picker tells them.
     pub finds_everyone: bool,
@@ -34,6 +43,12 @@ impl ProfileDetail {
     /// those who manage it, leave for those on it.
     pub fn has_settings(&self) -> bool {
         self.can_manage || self.my_access.is_some()
+    }
+
+    /// Whether the viewer may change who is on it, and how: a manager, unless an identity
+    /// provider manages its members.
+    pub fn can_manage_members(&self) -> bool {
+        self.can_manage && !self.provisioned
     }
 }
 
@@ -115,6 +130,9 @@ pub async fn get_profile(id: ProfileId) -> Result<ProfileDetail, AppError> {
         created_at: seen.created_at,
         my_access: seen.standing.access,
         can_manage: seen.standing.can_manage(),
+        provisioned: seen.provisioned,
+        provider: seen.provider,
+        admin: seen.standing.admin,
         finds_everyone: crate::access::findable(&me)? == crate::access::Findable::Everyone,
     })
 }

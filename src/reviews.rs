@@ -91,7 +91,7 @@ pub async fn get_reviews(
 /// Starts a review of the profile, or goes to the one under way.
 #[server(prefix = "/api", endpoint = "reviews/start")]
 pub async fn start_review(profile: ProfileId) -> Result<(), AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let state = crate::server::state::current()?;
     ssr::start(&state.db, profile, me.id).await?;
     leptos_axum::redirect(&format!("/profiles/{profile}/review"));
@@ -106,7 +106,7 @@ pub async fn decide(
     decision: String,
     after: Option<String>,
 ) -> Result<(), AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let decision = Decision::parse(&decision)?;
     if user == me.id && !me.is_admin && decision != Decision::Keep {
         return Err(AppError::invalid(
@@ -131,7 +131,7 @@ fn urlencode(text: &str) -> String {
 /// decided are kept, once `keep_rest` says so.
 #[server(prefix = "/api", endpoint = "reviews/complete")]
 pub async fn complete_review(profile: ProfileId, keep_rest: Option<String>) -> Result<(), AppError> {
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let state = crate::server::state::current()?;
     let keep_rest = keep_rest.as_deref() == Some("yes");
     let id = ssr::complete(&state.db, profile, me.id, keep_rest).await?;

@@ -246,6 +246,7 @@ const READERS: &[&str] = &[
     "/api/tokens/list",
     "/api/tokens/new",
     "/api/reference",
+    "/api/profiles/providers",
 ];
 
 /// Writers a signed-in outsider may use successfully, so they never get the outsider's

@@ -245,6 +245,9 @@ fn calls(w: &World) -> Vec<Call> {
         ),
         ("/api/tokens/revoke", Open::Guarded, vec![("id", w.token.clone())]),
         ("/api/tokens/new", Open::Own, vec![]),
+        ("/api/profiles/providers", Open::Guarded, vec![]),
+        ("/api/profiles/link_provider", Open::Guarded, vec![p(), ("token", w.token.clone())]),
+        ("/api/profiles/release_provider", Open::Guarded, vec![p()]),
         ("/api/reference", Open::Public, vec![]),
     ]
 }

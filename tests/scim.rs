@@ -291,7 +291,8 @@ async fn etags_guard_changes() {
     let tag = user["meta"]["version"].as_str().unwrap().to_owned();
     let get = idp.send(Method::GET, &path, None, None).await;
     assert_eq!(get.headers[header::ETAG].to_str().unwrap(), tag);
-    let ops = json!({"schemas": [PATCH_OP], "Operations": [{"op": "replace", "path": "displayName", "value": "Cyd"}]});
+    let rename = json!({"op": "replace", "path": "displayName", "value": "Cyd"});
+    let ops = json!({"schemas": [PATCH_OP], "Operations": [rename]});
     let changed = idp.send(Method::PATCH, &path, Some(ops.clone()), Some(&tag)).await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
     let stale = idp.send(Method::PATCH, &path, Some(ops), Some(&tag)).await;
@@ -306,7 +307,8 @@ async fn etags_guard_changes() {
         .await;
     let group_path = format!("/scim/v2/Groups/{}", id(&group));
     let group_tag = group["meta"]["version"].as_str().unwrap().to_owned();
-    let add = json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "members", "value": [{"value": id(&user)}]}]});
+    let member = json!({"op": "add", "path": "members", "value": [{"value": id(&user)}]});
+    let add = json!({"schemas": [PATCH_OP], "Operations": [member]});
     assert_eq!(
         idp.send(Method::PATCH, &group_path, Some(add.clone()), Some(&group_tag)).await.status,
         StatusCode::OK
@@ -333,7 +335,11 @@ async fn group_members_change_as_okta_and_entra_send_them() {
     };
     assert_eq!(members(&group), [people[0].clone()]);
     let added = idp
-        .patch(&path, json!([{"op": "Add", "path": "members", "value": [{"value": people[1]}, {"value": people[2]}, {"value": people[3]}]}]))
+        .patch(
+            &path,
+            json!([{"op": "Add", "path": "members", "value": people[1..].iter()
+            .map(|id| json!({"value": id})).collect::<Vec<_>>()}]),
+        )
         .await;
     assert_eq!(added.status, StatusCode::OK, "{}", added.body);
     // Okta: one member by a value filter. Entra: a list of values.
@@ -449,4 +455,74 @@ async fn a_big_group_leaves_its_members_out() {
     );
     let listed = idp.ok(Method::GET, &path, None, 200).await;
     assert_eq!(listed["members"].as_array().unwrap().len(), 1000, "1,000 are shown");
+}
+
+#[tokio::test]
+async fn a_provisioned_profile_changes_members_only_over_scim() {
+    let app = TestApp::new().await;
+    let idp = Provider::new(&app).await;
+    let admin = app.sign_in("admin@example.com", PW).await;
+    let owner = app.register("lou@example.com", "Lou", PW).await;
+    app.register("max@example.com", "Max", PW).await;
+    let profile =
+        app.call("/api/profiles/create", &[("name", "Lab"), ("description", "")], Some(&owner)).await.body;
+    let invite = [("profile", profile.as_str()), ("email", "new@example.com"), ("access", "member")];
+    assert!(app.call("/api/members/add", &invite, Some(&owner)).await.status.is_success());
+    // Not the provider's yet: SCIM doesn't see it.
+    assert_scim_error(&idp.send(Method::GET, &format!("/scim/v2/Groups/{profile}"), None, None).await, 404);
+    let token = app.count("SELECT id FROM api_tokens").await.to_string();
+    let link = [("profile", profile.as_str()), ("token", token.as_str())];
+    assert_eq!(
+        app.call("/api/profiles/link_provider", &link, Some(&owner)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let linked = app.call("/api/profiles/link_provider", &link, Some(&admin)).await;
+    assert!(linked.status.is_success(), "{}", linked.body);
+    let open = app
+        .count(&format!("SELECT COUNT(*) FROM invitations WHERE profile_id = {profile} AND outcome IS NULL"))
+        .await;
+    assert_eq!(open, 0, "its open invitations are withdrawn");
+    // Its manager can't change its members on the web, nor can an admin, nor can anyone leave.
+    let add = [("profile", profile.as_str()), ("email", "max@example.com"), ("access", "member")];
+    for cookie in [&owner, &admin] {
+        let refused = app.call("/api/members/add", &add, Some(cookie)).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    }
+    let leave = [("profile", profile.as_str()), ("confirm", "yes")];
+    assert_eq!(app.call("/api/members/leave", &leave, Some(&owner)).await.status, StatusCode::CONFLICT);
+    let page = app.get(&format!("/profiles/{profile}"), Some(&owner)).await;
+    assert!(
+        page.body.contains("provider-notice") && page.body.contains("“scim”"),
+        "the page says who manages it"
+    );
+    assert!(!page.body.contains("/api/members/add"), "and offers no member forms");
+    // The provider may remove its last manager: it needs none while it owns it.
+    let lou = app.count("SELECT id FROM users WHERE email = 'lou@example.com'").await;
+    let path = format!("/scim/v2/Groups/{profile}");
+    let removed =
+        idp.patch(&path, json!([{"op": "remove", "path": format!("members[value eq \"{lou}\"]")}])).await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.body);
+    assert_eq!(app.count(&format!("SELECT manager_count FROM profiles WHERE id = {profile}")).await, 0);
+    // Revoking the token leaves it the provider's; taking it back makes the admin its manager.
+    assert!(app
+        .call("/api/tokens/revoke", &[("id", token.as_str())], Some(&admin))
+        .await
+        .status
+        .is_success());
+    let page = app.get(&format!("/profiles/{profile}"), Some(&admin)).await;
+    assert!(page.body.contains("its token has been revoked"), "{}", page.body);
+    let back =
+        app.call("/api/profiles/release_provider", &[("profile", profile.as_str())], Some(&admin)).await;
+    assert!(back.status.is_success(), "{}", back.body);
+    let managers = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.profile_id = {profile} AND m.access = 'manager' AND u.email = 'admin@example.com'"
+        ))
+        .await;
+    assert_eq!(managers, 1);
+    assert!(
+        app.call("/api/members/add", &add, Some(&admin)).await.status.is_success(),
+        "its members change here again"
+    );
 }

@@ -95,7 +95,15 @@ pub struct Seen {
     pub member_count: i64,
     pub manager_count: i64,
     pub created_at: Timestamp,
+    /// Whether an identity provider manages its members (crate::scim::groups).
+    pub provisioned: bool,
+    /// The name of the token that manages it, while that token exists.
+    pub provider: Option<String>,
 }
+
+/// Why a change to a provisioned profile's members is refused.
+pub const PROVIDER_OWNS_MEMBERS: &str = "An identity provider manages this profile's members: change them \
+    there, or ask an admin to take it back.";
 
 impl Seen {
     /// How many members the profile has, and how many of them are managers.
@@ -125,12 +133,15 @@ async fn seen(user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, Ap
 }
 
 async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Option<Seen>, AppError> {
-    let row: Option<(String, String, i64, i64, Timestamp, Option<Access>)> = with_db!(db, |pool| {
+    type Found = (String, String, i64, i64, Timestamp, Option<Access>, bool, Option<String>);
+    let row: Option<Found> = with_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT p.name, p.description, p.member_count, p.manager_count, p.created_at, m.access \
+            "SELECT p.name, p.description, p.member_count, p.manager_count, p.created_at, m.access, \
+                    p.provisioned_at IS NOT NULL, t.name \
              FROM profiles p \
              LEFT JOIN memberships m ON m.profile_id = p.id AND m.user_id = $2 \
              AND (m.ends_at IS NULL OR m.ends_at > $3) \
+             LEFT JOIN api_tokens t ON t.id = p.provisioned_by \
              WHERE p.id = $1",
         )
         .bind(profile)
@@ -140,11 +151,23 @@ async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Op
         .fetch_optional(pool)
         .await
     })?;
-    let Some((name, description, member_count, manager_count, created_at, access)) = row else {
+    let Some((name, description, member_count, manager_count, created_at, access, provisioned, provider)) =
+        row
+    else {
         return Ok(None);
     };
     let standing = Standing { access, admin: user.is_admin };
-    Ok(Some(Seen { standing, name, description, member_count, manager_count, created_at }))
+    let counts = (member_count, manager_count);
+    Ok(Some(Seen {
+        standing,
+        name,
+        description,
+        member_count: counts.0,
+        manager_count: counts.1,
+        created_at,
+        provisioned,
+        provider,
+    }))
 }
 
 /// The signed-in user, if they may see `profile`. Anyone else gets the same "not found" as
@@ -170,6 +193,19 @@ pub async fn require_manage(profile: ProfileId) -> Result<(SessionUser, Standing
     } else {
         Err(AppError::Forbidden)
     }
+}
+
+/// [`require_manage`], for a change to the profile's members: refused (409) while an
+/// identity provider manages them.
+pub async fn require_manage_members(profile: ProfileId) -> Result<(SessionUser, Standing), AppError> {
+    let (me, seen) = require_seen(profile).await?;
+    if !seen.standing.can_manage() {
+        return Err(AppError::Forbidden);
+    }
+    if seen.provisioned {
+        return Err(AppError::Conflict(PROVIDER_OWNS_MEMBERS.into()));
+    }
+    Ok((me, seen.standing))
 }
 
 /// The signed-in user, if they may see `profile` and learn about `person` through it: an

@@ -124,7 +124,7 @@ pub async fn put_member(
     Body(body): Body<MembershipBody>,
 ) -> Result<Response, Problem> {
     let (profile, user) = (ProfileId(id(&raw_profile)?), UserId(id(&raw_user)?));
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let access = domain::Access::from(body.access);
     let ends = crate::expiry::parse_last_day(body.ends_on.as_deref(), chrono::Utc::now().date_naive())?;
     let state = crate::server::state::current()?;
@@ -176,7 +176,7 @@ pub async fn delete_member(
 pub async fn post_member(Path(raw): Path<String>, Body(body): Body<NewMember>) -> Result<Response, Problem> {
     use crate::invitations::ssr as invitations;
     let profile = ProfileId(id(&raw)?);
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     let email = domain::Email::parse(&body.email)?;
     let access = domain::Access::from(body.access);
     let ends = crate::expiry::parse_last_day(body.ends_on.as_deref(), chrono::Utc::now().date_naive())?;

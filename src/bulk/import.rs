@@ -354,7 +354,7 @@ async fn read_upload(mut multipart: axum::extract::Multipart) -> Result<Upload, 
 /// its id. A file refused whole is never saved.
 async fn start(upload: Upload) -> Result<i64, AppError> {
     let profile = upload.profile.ok_or(AppError::NotFound)?;
-    let (me, _) = crate::access::require_manage(profile).await?;
+    let (me, _) = crate::access::require_manage_members(profile).await?;
     super::ssr::count_bulk_work(me.id).await?;
     let file = upload.file.filter(|file| !file.is_empty());
     let file = file.ok_or_else(|| AppError::invalid("file", "Choose a CSV file to import."))?;

@@ -263,7 +263,12 @@ pub fn ProfileHead(profile: ProfileDetail, current: &'static str, title: &'stati
             <a href="/profiles">"My profiles"</a>
         </p>
         <h1>{profile.name.clone()}</h1>
-        <ProfileTabs id=profile.id current settings=profile.has_settings() manage=profile.can_manage />
+        <ProfileTabs
+            id=profile.id
+            current
+            settings=profile.has_settings()
+            manage=profile.can_manage_members()
+        />
     }
 }
 

@@ -31,6 +31,7 @@ use crate::{
     lifecycle::{DeactivateUser, DeleteMyAccount, DeleteUser, ReactivateUser},
     memberships::{AddMember, ChangeAccess, LeaveProfile, RemoveMember},
     profiles::{CreateProfile, DeleteProfile, UpdateProfile},
+    provisioning::{LinkProvider, ReleaseProvider},
     reauth::ConfirmPassword,
     recovery::{RequestPasswordReset, ResetPassword, SendResetLink},
     reviews::{CompleteReview, Decide, ScheduleReviews, StartReview},
@@ -198,6 +199,8 @@ form_island! {
     UpdateProfileForm => UpdateProfile;
     DeleteProfileForm => DeleteProfile;
     LeaveProfileForm => LeaveProfile;
+    LinkProviderForm => LinkProvider;
+    ReleaseProviderForm => ReleaseProvider;
     UndoForm => UndoRemoval;
     BulkAddForm => StartBulkAdd;
     BulkCopyForm => StartBulkCopy;

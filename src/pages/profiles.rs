@@ -10,8 +10,8 @@ use super::{
     id_or_not_found,
     islands::{
         BulkAddForm, BulkChangeForm, BulkCopyForm, CreateProfileForm, DeleteProfileForm, ImportForm,
-        LeaveProfileForm, Look, MemberPicker, MemberRows, TickedCount, UndoForm, UpdateProfileForm, BULK_BAR,
-        BULK_COUNT, TICK_PAGE,
+        LeaveProfileForm, LinkProviderForm, Look, MemberPicker, MemberRows, ReleaseProviderForm, TickedCount,
+        UndoForm, UpdateProfileForm, BULK_BAR, BULK_COUNT, TICK_PAGE,
     },
     param_id, push_escaped, query, AccessChoice, ConfirmDelete, DangerZone, DownloadLink, Empty, Field,
     ListControls, ListQuery, Pager, Suggested, Total, UndoHint,
@@ -438,7 +438,7 @@ pub fn ProfilePage() -> impl IntoView {
                     Err(err) => return error_view(err),
                 };
                 let removal = match removal {
-                    Some(removal) => removal.await.filter(|_| profile.can_manage),
+                    Some(removal) => removal.await.filter(|_| profile.can_manage_members()),
                     None => None,
                 };
                 let changed = match changed {
@@ -476,7 +476,7 @@ fn ProfileSections(
             </p>
         }
     });
-    let can_manage = profile.can_manage;
+    let can_manage = profile.can_manage_members();
     let everyone = profile.finds_everyone;
     view! {
         <Title text=profile.name.clone() />
@@ -491,8 +491,14 @@ fn ProfileSections(
             {if profile.member_count == 1 { " member" } else { " members" }}
             {profile.my_access.map(|a| format!(" · You are a {}", a.as_str()))}
         </p>
-        <ProfileTabs id=pid current="members" settings=profile.has_settings() manage=profile.can_manage />
+        <ProfileTabs
+            id=pid
+            current="members"
+            settings=profile.has_settings()
+            manage=profile.can_manage_members()
+        />
         {joined}
+        {profile.provisioned.then(|| view! { <ProviderNotice provider=profile.provider.clone() /> })}
         {removal.map(|entry| view! { <UndoBanner entry /> })}
         {changed
             .map(|entry| {
@@ -573,7 +579,13 @@ pub fn ProfileSettingsPage() -> impl IntoView {
                                 />
                             }
                         })}
-                    {profile.my_access.is_some().then(|| view! { <LeaveSection profile=pid /> })}
+                    {(profile.my_access.is_some() && !profile.provisioned)
+                        .then(|| view! { <LeaveSection profile=pid /> })}
+                    {profile
+                        .admin
+                        .then(|| {
+                            view! { <ProviderSection profile=pid provisioned=profile.provisioned /> }
+                        })}
                     {can_manage.then(|| view! { <DeleteProfileSection profile=pid /> })}
                 }
                     .into_any()
@@ -884,6 +896,89 @@ fn EditProfileSection(profile: ProfileId, name: String, description: String) -> 
             </UpdateProfileForm>
         </section>
     }
+}
+
+/// Says who manages a provisioned profile's members: its provider, through a token.
+#[component]
+fn ProviderNotice(provider: Option<String>) -> impl IntoView {
+    let text = match provider {
+        Some(token) => format!(
+            "An identity provider manages who is on this profile, with the token “{token}”: people \
+             join and leave it there, not here."
+        ),
+        None => "An identity provider manages who is on this profile, but its token has been revoked. \
+                 An admin can take the profile back on its settings tab."
+            .to_owned(),
+    };
+    view! {
+        <p class="notice" data-testid="provider-notice">
+            {text}
+        </p>
+    }
+}
+
+/// An admin's link between the profile and an identity provider: made, or taken back.
+#[component]
+fn ProviderSection(profile: ProfileId, provisioned: bool) -> impl IntoView {
+    if provisioned {
+        return view! {
+            <section class="card" aria-labelledby="provider-heading">
+                <h2 id="provider-heading">"Identity provider"</h2>
+                <p class="muted">
+                    "Take this profile back, and its managers change its members here again. "
+                    "If it has no manager, you become one."
+                </p>
+                <ReleaseProviderForm look=Look::new("Take back from the provider", "Taking back…")
+                    .class("stack")
+                    .named("Take back from the provider")>
+                    <input type="hidden" name="profile" value=profile.0 />
+                </ReleaseProviderForm>
+            </section>
+        }
+        .into_any();
+    }
+    let providers = Resource::new(|| (), |_| crate::provisioning::list_providers());
+    view! {
+        <section class="card" aria-labelledby="provider-heading">
+            <h2 id="provider-heading">"Identity provider"</h2>
+            <p class="muted">
+                "Link this profile to an identity provider's group: its members then change only there "
+                "(over SCIM), and its open invitations are withdrawn."
+            </p>
+            <Suspense fallback=|| {
+                view! { <p class="muted">"Loading…"</p> }
+            }>
+                {move || Suspend::new(async move {
+                    let providers = providers.await.unwrap_or_default();
+                    if providers.is_empty() {
+                        return view! {
+                            <p>
+                                "First make a service token with the scim scope on the "
+                                <a href="/account/tokens">"Access tokens"</a> " page."
+                            </p>
+                        }
+                            .into_any();
+                    }
+                    view! {
+                        <LinkProviderForm look=Look::new("Link to the provider", "Linking…")
+                            .class("stack")
+                            .named("Link to an identity provider")>
+                            <input type="hidden" name="profile" value=profile.0 />
+                            <label for="provider-token">"The provider's token"</label>
+                            <select id="provider-token" name="token" required>
+                                {providers
+                                    .into_iter()
+                                    .map(|p| view! { <option value=p.id>{p.name}</option> })
+                                    .collect_view()}
+                            </select>
+                        </LinkProviderForm>
+                    }
+                        .into_any()
+                })}
+            </Suspense>
+        </section>
+    }
+    .into_any()
 }
 
 #[component]
