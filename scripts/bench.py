@@ -215,14 +215,56 @@ def prepare_scale(name, binary, site, workdir, database_url=None):
     os.sync()
     subprocess.run([binary, "user", "create", "--email", "bench@example.com", "--name", "Bench Admin", "--admin"],
                    env=env, input=PASSWORD + "\n", text=True, check=True, cwd=tempfile.gettempdir(), capture_output=True)
+    # The identity provider's token, made as an operator makes one.
+    scim_token = subprocess.run([binary, "token", "create", "--name", "bench-scim", "--scope", "scim"], env=env,
+                                check=True, cwd=tempfile.gettempdir(), capture_output=True, text=True).stdout.strip()
     links = int(sql(url, "SELECT COUNT(*) FROM memberships"))
     biggest, biggest_size = sql(url, "SELECT id || ' ' || member_count FROM profiles ORDER BY member_count DESC LIMIT 1").split()
     server = Server(binary, url, site)
     try:
-        return prepare_targets(name, url, server, seed_seconds, links, biggest, biggest_size)
+        scale = prepare_targets(name, url, server, seed_seconds, links, biggest, biggest_size)
+        scale["scim_pairs_script"], scale["scim_path"] = scim_pairs(url, scim_token)
+        return scale
     except BaseException:
         server.stop()
         raise
+
+
+def scim_pairs(url, token):
+    """A wrk script of SCIM PATCHes on the second-biggest profile, made the provider's: a
+    thousand people added one a request, then removed by `members[value eq "…"]`, as Okta
+    sends them, each thread its own thousand. Returns the script and the group's path."""
+    group = sql(url, "SELECT id FROM profiles ORDER BY member_count DESC LIMIT 1 OFFSET 1")
+    sql(url, f"UPDATE profiles SET provisioned_at = '2026-01-01T00:00:00.000Z', "
+             f"provisioned_by = (SELECT id FROM api_tokens WHERE name = 'bench-scim') WHERE id = {group}")
+    people = sql(url, f"SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM memberships "
+                      f"WHERE profile_id = {group}) ORDER BY id LIMIT 2000").splitlines()
+    schema = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+    bodies = []
+    for block in (people[:1000], people[1000:]):
+        bodies += [json.dumps({"schemas": [schema], "Operations": [
+            {"op": "add", "path": "members", "value": [{"value": uid}]}]}) for uid in block]
+        bodies += [json.dumps({"schemas": [schema], "Operations": [
+            {"op": "remove", "path": f'members[value eq "{uid}"]'}]}) for uid in block]
+    scripts = pathlib.Path(tempfile.mkdtemp())
+    (scripts / "scim.txt").write_text("\n".join(bodies) + "\n")
+    path = f"/scim/v2/Groups/{group}?excludedAttributes=members"
+    script = scripts / "scim.lua"
+    script.write_text(f"""
+local bodies = {{}}
+for line in io.lines("{scripts}/scim.txt") do bodies[#bodies + 1] = line end
+local threads = 0
+function setup(thread) thread:set("part", threads); threads = threads + 1 end
+local n = 0
+request = function()
+  local half = math.floor(#bodies / 4) * 2
+  local body = bodies[(part or 0) * half + (n % half) + 1]
+  n = n + 1
+  return wrk.format("PATCH", "{path}", {{["Authorization"] = "Bearer {token}",
+    ["Content-Type"] = "application/scim+json"}}, body)
+end
+""")
+    return str(script), path
 
 
 def prepare_targets(name, url, server, seed_seconds, links, biggest, biggest_size):
@@ -319,6 +361,7 @@ def measure_writes(scale):
     server, cookie = scale["server"], scale["cookie"]
     print(f"   {scale['name']}: add-and-remove pairs, bulk add …", flush=True)
     scale["pairs"] = wrk(server.base + "/api/members/add", cookie, scale["add_remove"], server.proc.pid)
+    scale["scim"] = wrk(server.base + scale["scim_path"], "", scale["scim_pairs_script"], server.proc.pid)
     # Bulk add of 1,000 emails: five runs, each on people not yet on profile 4.
     fresh = sql(scale["url"], "SELECT email FROM users WHERE id NOT IN (SELECT user_id FROM memberships WHERE profile_id = 4) "
                               "ORDER BY id LIMIT 5000").splitlines()
@@ -458,6 +501,7 @@ def main():
             else:
                 lines.append(row(label, median_run(rounds), ", ".join(f"{r[0]:,.0f} ({r[2]:.0f})" for r in rounds)))
         lines.append(row("Add-and-remove pairs (POST), one run", run["pairs"]))
+        lines.append(row("SCIM PATCH, one member added or removed (2nd-biggest group), one run", run["scim"]))
         lines.append(f"| Bulk add of 1,000 emails (preview + apply, median of 5) | | {run['bulk'] * 1000:.0f} | | | "
                      f"{run['bulk_cpu']:.0f} | {run['bulk_steal']:.0f} | |")
         lines.append("")
@@ -488,6 +532,8 @@ def main():
                 lines.append(f"| {label} | {p50:.2f}× | {low:.2f}–{high:.2f}× | {per_round(a, b, 4)[0]:.2f}× |")
         lines.append(f"| Add-and-remove pairs (POST), one run | {big['pairs'][1] / small['pairs'][1]:.2f}× | | "
                      f"{big['pairs'][4] / small['pairs'][4]:.2f}× |")
+        lines.append(f"| SCIM PATCH of one member, one run | {big['scim'][1] / small['scim'][1]:.2f}× | | "
+                     f"{big['scim'][4] / small['scim'][4]:.2f}× |")
         lines.append(f"| Bulk add of 1,000 emails | {big['bulk'] / small['bulk']:.2f}× | | "
                      f"{big['bulk_cpu'] / small['bulk_cpu']:.2f}× |")
         lines.append("")

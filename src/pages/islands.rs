@@ -148,9 +148,12 @@ fn form_body(
     busy: Signal<bool>,
     children: Children,
 ) -> impl IntoView {
-    let Look { label, busy: busy_label, button_class, button_aria_label, reauth, .. } = look;
+    let Look { label, busy: busy_label, button_class, button_aria_label, reauth, id, .. } = look;
     let asked = Memo::new(move |_| reauth || error.get().as_ref().is_some_and(crate::reauth::is_asked_for));
-    let password_id = format!("{}-{}", crate::reauth::FIELD, label.to_lowercase().replace(' ', "-"));
+    // The form's own id when it has one: two forms with one button label on a page (a
+    // person's token and a service token) each label their own field.
+    let own = id.unwrap_or_else(|| label.to_lowercase().replace(' ', "-"));
+    let password_id = format!("{}-{own}", crate::reauth::FIELD);
     view! {
         <FormError error all=true />
         {children()}

@@ -233,17 +233,13 @@ pub fn column(path: &AttrPath) -> Result<Column, ScimError> {
         ("displayname", None) => Column::Always(&Column::Text { expr: "p.name", exact: false }),
         ("externalid", None) => Column::Text { expr: "p.external_id", exact: true },
         ("members", None | Some("value")) => Column::Custom(Custom::Member),
-        ("meta", Some("created")) => Column::Text { expr: "p.created_at", exact: true },
         (name, None) => return Err(unfilterable(name)),
         (name, Some(sub)) => return Err(unfilterable(&format!("{name}.{sub}"))),
     })
 }
 
 pub fn parse_id(raw: &str) -> Result<ProfileId, ScimError> {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(ProfileId(id)),
-        _ => Err(ScimError::not_found()),
-    }
+    resource::path_id(raw).map(ProfileId)
 }
 
 fn from_app(err: AppError) -> ScimError {
@@ -321,18 +317,29 @@ pub async fn create(
     answer(&state, &row, &shape, StatusCode::CREATED).await
 }
 
+/// Applies the changes `read` makes of the body to the group the path names.
+async fn apply_body(
+    raw: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+    read: fn(&Value) -> Result<Vec<Change>, ScimError>,
+) -> Result<Response, ScimError> {
+    let id = parse_id(raw)?;
+    let shape = ListQuery::from_query(query)?.shape;
+    let changes = read(&resource::read_body(body)?)?;
+    let state = crate::server::state::current().map_err(from_app)?;
+    let row = store::change(&state.db, id, headers, &changes).await?;
+    answer(&state, &row, &shape, StatusCode::OK).await
+}
+
 pub async fn replace(
     Path(raw): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ScimError> {
-    let id = parse_id(&raw)?;
-    let shape = ListQuery::from_query(&query)?.shape;
-    let changes = replacement(&resource::read_body(&body)?)?;
-    let state = crate::server::state::current().map_err(from_app)?;
-    let row = store::change(&state.db, id, &headers, &changes).await?;
-    answer(&state, &row, &shape, StatusCode::OK).await
+    apply_body(&raw, &query, &headers, &body, replacement).await
 }
 
 pub async fn modify(
@@ -341,12 +348,7 @@ pub async fn modify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ScimError> {
-    let id = parse_id(&raw)?;
-    let shape = ListQuery::from_query(&query)?.shape;
-    let changes = changes(&resource::operations(&resource::read_body(&body)?)?)?;
-    let state = crate::server::state::current().map_err(from_app)?;
-    let row = store::change(&state.db, id, &headers, &changes).await?;
-    answer(&state, &row, &shape, StatusCode::OK).await
+    apply_body(&raw, &query, &headers, &body, |doc| changes(&resource::operations(doc)?)).await
 }
 
 pub async fn delete(Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ScimError> {

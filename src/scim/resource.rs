@@ -181,6 +181,14 @@ fn map_subs(value: Value, keep: impl Fn(&str) -> bool + Copy) -> Value {
     }
 }
 
+/// The id a resource's path names; anything but a positive number names nothing (404).
+pub fn path_id(raw: &str) -> Result<i64, ScimError> {
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ScimError::not_found()),
+    }
+}
+
 /// A request's JSON body; anything else is `invalidSyntax`.
 pub fn read_body(body: &[u8]) -> Result<Value, ScimError> {
     match serde_json::from_slice::<Value>(body) {

@@ -5,8 +5,12 @@
 use super::{
     error::{ScimError, ScimType},
     filter::{AttrPath, CompareOp, Filter, Literal},
+    resource::ListQuery,
 };
-use crate::server::db::Dialect;
+use crate::{
+    server::db::{Db, Dialect},
+    with_db,
+};
 
 /// A value bound to a placeholder.
 #[derive(Clone, Debug, PartialEq)]
@@ -220,6 +224,64 @@ impl Sql {
             format!("(u.scim_user_name IS NULL AND {email})")
         } else {
             self.equal("u.scim_user_name", false, "=", name.clone())
+        })
+    }
+}
+
+/// A resource type's list: what a row is, where rows come from, and its attributes in SQL.
+pub struct Listing<'a> {
+    pub columns: &'a str,
+    /// The table and its alias, such as `users u`.
+    pub table: &'a str,
+    /// The id column, the order after any other.
+    pub key: &'a str,
+    /// What every listed row is, besides the filter's condition.
+    pub scope: &'a str,
+    pub column: &'a (dyn Fn(&AttrPath) -> Result<Column, ScimError> + Sync),
+}
+
+impl Listing<'_> {
+    /// One page of the rows `query` filters, in its order, and how many it filters in all.
+    pub async fn page<R>(&self, db: &Db, query: &ListQuery) -> Result<(u64, Vec<R>), ScimError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + Send
+            + Unpin,
+    {
+        let mut sql = Sql::new(db.dialect());
+        let condition = match &query.filter {
+            Some(filter) => sql.filter(filter, self.column)?,
+            None => "1 = 1".into(),
+        };
+        let order = match query.sort_by.as_ref().map(self.column).transpose()? {
+            Some(Column::Text { expr, .. } | Column::Always(&Column::Text { expr, .. })) => expr,
+            Some(Column::Custom(Custom::UserName)) => "COALESCE(u.scim_user_name, u.email)",
+            _ => self.key,
+        };
+        let direction = if query.descending { "DESC" } else { "ASC" };
+        let from = format!("FROM {} WHERE {} AND ({condition})", self.table, self.scope);
+        let count_sql = format!("SELECT COUNT(*) {from}");
+        let page_sql = format!(
+            "SELECT {} {from} ORDER BY {order} {direction}, {} {direction} LIMIT {} OFFSET {}",
+            self.columns,
+            self.key,
+            query.count,
+            query.start - 1
+        );
+        let binds = sql.binds;
+        with_db!(db, |pool| {
+            let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+            let mut page = sqlx::query_as::<_, R>(&page_sql);
+            for bind in &binds {
+                (count, page) = match bind {
+                    Bind::Text(t) => (count.bind(t.clone()), page.bind(t.clone())),
+                    Bind::Int(n) => (count.bind(*n), page.bind(*n)),
+                };
+            }
+            let total = count.fetch_one(pool).await?;
+            let rows = if query.count == 0 { Vec::new() } else { page.fetch_all(pool).await? };
+            Ok((total.max(0) as u64, rows))
         })
     }
 }

@@ -266,7 +266,6 @@ pub fn column(path: &AttrPath) -> Result<Column, ScimError> {
         ("displayname", None) => Column::Always(&Column::Text { expr: "u.display_name", exact: false }),
         ("emails", None | Some("value")) => Column::Always(&Column::Text { expr: "u.email", exact: false }),
         ("active", None) => Column::Flag("u.deactivated_at IS NULL"),
-        ("meta", Some("created")) => Column::Text { expr: "u.created_at", exact: true },
         (name, None) => return Err(unfilterable(name)),
         (name, Some(sub)) => return Err(unfilterable(&format!("{name}.{sub}"))),
     })
@@ -274,10 +273,7 @@ pub fn column(path: &AttrPath) -> Result<Column, ScimError> {
 
 /// The user id in a path; anything else names no one.
 pub fn parse_id(raw: &str) -> Result<UserId, ScimError> {
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(UserId(id)),
-        _ => Err(ScimError::not_found()),
-    }
+    resource::path_id(raw).map(UserId)
 }
 
 fn from_app(err: AppError) -> ScimError {
@@ -293,20 +289,19 @@ fn from_app(err: AppError) -> ScimError {
     }
 }
 
-pub async fn list(Query(query): Query<HashMap<String, String>>) -> Result<Response, ScimError> {
-    let query = ListQuery::from_query(&query)?;
+async fn listing(query: ListQuery) -> Result<Response, ScimError> {
     let state = crate::server::state::current().map_err(from_app)?;
     let (total, rows) = store::list(&state.db, &query).await?;
     let items = rows.iter().map(|row| query.shape.apply(resource(row).0)).collect();
     Ok(super::scim_json(StatusCode::OK, &resource::list(total, query.start, items)))
 }
 
+pub async fn list(Query(query): Query<HashMap<String, String>>) -> Result<Response, ScimError> {
+    listing(ListQuery::from_query(&query)?).await
+}
+
 pub async fn search(body: Bytes) -> Result<Response, ScimError> {
-    let query = ListQuery::from_search(&resource::read_body(&body)?)?;
-    let state = crate::server::state::current().map_err(from_app)?;
-    let (total, rows) = store::list(&state.db, &query).await?;
-    let items = rows.iter().map(|row| query.shape.apply(resource(row).0)).collect();
-    Ok(super::scim_json(StatusCode::OK, &resource::list(total, query.start, items)))
+    listing(ListQuery::from_search(&resource::read_body(&body)?)?).await
 }
 
 pub async fn get(
@@ -340,19 +335,31 @@ pub async fn create(
     Ok(resource::answer(StatusCode::CREATED, &shape.apply(user), &tag, location.as_deref()))
 }
 
+/// Changes the account the path names to what `make` makes of the body and the account as
+/// it is now.
+async fn apply_body(
+    raw: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+    make: fn(&Value, &Row) -> Result<Wanted, ScimError>,
+) -> Result<Response, ScimError> {
+    let id = parse_id(raw)?;
+    let shape = ListQuery::from_query(query)?.shape;
+    let body = resource::read_body(body)?;
+    let state = crate::server::state::current().map_err(from_app)?;
+    let row = store::change(&state.db, id, headers, |current| make(&body, current)).await?;
+    let (user, tag) = resource(&row);
+    Ok(resource::answer(StatusCode::OK, &shape.apply(user), &tag, None))
+}
+
 pub async fn replace(
     Path(raw): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ScimError> {
-    let id = parse_id(&raw)?;
-    let shape = ListQuery::from_query(&query)?.shape;
-    let doc = resource::read_body(&body)?;
-    let state = crate::server::state::current().map_err(from_app)?;
-    let row = store::change(&state.db, id, &headers, |_| wanted(&doc)).await?;
-    let (user, tag) = resource(&row);
-    Ok(resource::answer(StatusCode::OK, &shape.apply(user), &tag, None))
+    apply_body(&raw, &query, &headers, &body, |doc, _| wanted(doc)).await
 }
 
 pub async fn modify(
@@ -361,18 +368,13 @@ pub async fn modify(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ScimError> {
-    let id = parse_id(&raw)?;
-    let shape = ListQuery::from_query(&query)?.shape;
-    let operations = resource::operations(&resource::read_body(&body)?)?;
-    let state = crate::server::state::current().map_err(from_app)?;
-    let row = store::change(&state.db, id, &headers, |current| {
+    apply_body(&raw, &query, &headers, &body, |body, current| {
+        let operations = resource::operations(body)?;
         let mut doc = resource(current).0;
         patch::apply(&mut doc, &operations, USER_SCHEMA)?;
         wanted(&doc)
     })
-    .await?;
-    let (user, tag) = resource(&row);
-    Ok(resource::answer(StatusCode::OK, &shape.apply(user), &tag, None))
+    .await
 }
 
 /// Deletes the account as the web does: refused while it is a profile's last manager, or
@@ -399,7 +401,7 @@ mod store {
         scim::{
             error::{ScimError, ScimType},
             resource::{check_if_match, ListQuery},
-            sql::{Bind, Sql},
+            sql::Listing,
         },
         server::{
             db::{dialect_of, is_unique_violation, Db, Dialect, Pool},
@@ -432,45 +434,14 @@ mod store {
 
     /// One page of the accounts `query` filters, and how many it filters in all.
     pub async fn list(db: &Db, query: &ListQuery) -> Result<(u64, Vec<Row>), ScimError> {
-        let mut sql = Sql::new(db.dialect());
-        let condition = match &query.filter {
-            Some(filter) => sql.filter(filter, &super::column)?,
-            None => "1 = 1".into(),
+        let listing = Listing {
+            columns: COLUMNS,
+            table: "users u",
+            key: "u.id",
+            scope: "1 = 1",
+            column: &super::column,
         };
-        let order = match &query.sort_by {
-            Some(path) => match super::column(path)? {
-                crate::scim::sql::Column::Text { expr, .. } => expr,
-                crate::scim::sql::Column::Always(crate::scim::sql::Column::Text { expr, .. }) => expr,
-                crate::scim::sql::Column::Custom(crate::scim::sql::Custom::UserName) => {
-                    "COALESCE(u.scim_user_name, u.email)"
-                }
-                _ => "u.id",
-            },
-            None => "u.id",
-        };
-        let direction = if query.descending { "DESC" } else { "ASC" };
-        let count_sql = format!("SELECT COUNT(*) FROM users u WHERE {condition}");
-        let page_sql = format!(
-            "SELECT {COLUMNS} FROM users u WHERE {condition} ORDER BY {order} {direction}, u.id {direction} \
-             LIMIT {} OFFSET {}",
-            query.count,
-            query.start - 1
-        );
-        let binds = sql.binds;
-        let found = with_db!(db, |pool| {
-            let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-            let mut page = sqlx::query_as::<_, Row>(&page_sql);
-            for bind in &binds {
-                (count, page) = match bind {
-                    Bind::Text(t) => (count.bind(t.clone()), page.bind(t.clone())),
-                    Bind::Int(n) => (count.bind(*n), page.bind(*n)),
-                };
-            }
-            let total = count.fetch_one(pool).await?;
-            let rows = if query.count == 0 { Vec::new() } else { page.fetch_all(pool).await? };
-            Ok::<_, sqlx::Error>((total.max(0) as u64, rows))
-        });
-        found.map_err(|e| from_app(e.into()))
+        listing.page(db, query).await
     }
 
     /// Makes the account, and mails the person a link to choose their password unless it

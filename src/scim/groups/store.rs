@@ -14,7 +14,7 @@ use crate::{
     scim::{
         error::{ScimError, ScimType},
         resource::{check_if_match, ListQuery},
-        sql::{Bind, Sql},
+        sql::Listing,
     },
     server::db::{dialect_of, is_unique_violation, Db, Dialect, Pool},
     with_db,
@@ -59,39 +59,14 @@ pub async fn members(db_: &Db, id: ProfileId) -> Result<Vec<UserId>, ScimError> 
 
 /// One page of the provisioned profiles `query` filters, and how many it filters in all.
 pub async fn list(db_: &Db, query: &ListQuery) -> Result<(u64, Vec<Row>), ScimError> {
-    use crate::scim::sql::Column;
-    let mut sql = Sql::new(db_.dialect());
-    let condition = match &query.filter {
-        Some(filter) => sql.filter(filter, &super::column)?,
-        None => "1 = 1".into(),
+    let listing = Listing {
+        columns: COLUMNS,
+        table: "profiles p",
+        key: "p.id",
+        scope: "p.provisioned_at IS NOT NULL",
+        column: &super::column,
     };
-    let order = match query.sort_by.as_ref().map(super::column).transpose()? {
-        Some(Column::Text { expr, .. } | Column::Always(&Column::Text { expr, .. })) => expr,
-        _ => "p.id",
-    };
-    let direction = if query.descending { "DESC" } else { "ASC" };
-    let scope = format!("FROM profiles p WHERE p.provisioned_at IS NOT NULL AND ({condition})");
-    let count_sql = format!("SELECT COUNT(*) {scope}");
-    let page_sql = format!(
-        "SELECT {COLUMNS} {scope} ORDER BY {order} {direction}, p.id {direction} LIMIT {} OFFSET {}",
-        query.count,
-        query.start - 1
-    );
-    let binds = sql.binds;
-    with_db!(db_, |pool| {
-        let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
-        let mut page = sqlx::query_as::<_, Row>(&page_sql);
-        for bind in &binds {
-            (count, page) = match bind {
-                Bind::Text(t) => (count.bind(t.clone()), page.bind(t.clone())),
-                Bind::Int(n) => (count.bind(*n), page.bind(*n)),
-            };
-        }
-        let total = count.fetch_one(pool).await?;
-        let rows = if query.count == 0 { Vec::new() } else { page.fetch_all(pool).await? };
-        Ok::<_, sqlx::Error>((total.max(0) as u64, rows))
-    })
-    .map_err(db)
+    listing.page(db_, query).await
 }
 
 /// Makes a profile the provider manages, as `changes` (a whole Group) describe it.
