@@ -33,7 +33,7 @@ pub enum Scope {
 impl Scope {
     pub const ALL: [Scope; 4] = [Scope::Read, Scope::Write, Scope::Admin, Scope::Scim];
 
-    fn bit(self) -> i32 {
+    pub const fn bit(self) -> i32 {
         match self {
             Scope::Read => 1,
             Scope::Write => 2,

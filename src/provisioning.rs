@@ -62,8 +62,7 @@ pub mod ssr {
         with_db,
     };
 
-    /// The scim scope's bit (crate::api_tokens::Scope::Scim).
-    const SCIM: i32 = 8;
+    const SCIM: i32 = crate::api_tokens::Scope::Scim.bit();
 
     pub async fn providers(db: &Db) -> Result<Vec<Provider>, AppError> {
         Ok(with_db!(db, |pool| {

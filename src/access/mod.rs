@@ -157,13 +157,12 @@ async fn read_seen(db: &Db, user: &SessionUser, profile: ProfileId) -> Result<Op
         return Ok(None);
     };
     let standing = Standing { access, admin: user.is_admin };
-    let counts = (member_count, manager_count);
     Ok(Some(Seen {
         standing,
         name,
         description,
-        member_count: counts.0,
-        manager_count: counts.1,
+        member_count,
+        manager_count,
         created_at,
         provisioned,
         provider,

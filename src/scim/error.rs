@@ -66,10 +66,14 @@ impl ScimError {
 impl From<AppError> for ScimError {
     fn from(err: AppError) -> Self {
         let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if matches!(err, AppError::NotFound) {
+            return ScimError::not_found();
+        }
+        // A conflict here is a state the change would break (a last manager, the last
+        // admin); a taken name is said as `uniqueness` where it is detected.
         let scim_type = match &err {
             AppError::Invalid { .. } => Some(ScimType::InvalidValue),
             AppError::BadRequest(_) => Some(ScimType::InvalidSyntax),
-            AppError::Conflict(_) => Some(ScimType::Uniqueness),
             _ => None,
         };
         // The RFC has 400 for a value that isn't valid, where the pages answer 422.

@@ -26,10 +26,7 @@ use super::{
     resource::{self, field, pathless, ListQuery, Op, Operation, Shape},
     sql::{unfilterable, Column, Custom},
 };
-use crate::{
-    domain::{ProfileId, Timestamp, UserId},
-    error::AppError,
-};
+use crate::domain::{ProfileId, Timestamp, UserId};
 
 /// The most members a group's representation lists.
 pub const MEMBERS_SHOWN: i64 = 1000;
@@ -242,14 +239,6 @@ pub fn parse_id(raw: &str) -> Result<ProfileId, ScimError> {
     resource::path_id(raw).map(ProfileId)
 }
 
-fn from_app(err: AppError) -> ScimError {
-    match err {
-        AppError::NotFound => ScimError::not_found(),
-        AppError::Conflict(detail) => ScimError::new(StatusCode::CONFLICT, None, detail),
-        other => ScimError::from(other),
-    }
-}
-
 /// The group as an answer: its representation in `shape`, with its members when it shows them.
 async fn answer(
     state: &crate::server::state::AppState,
@@ -268,7 +257,7 @@ async fn answer(
 }
 
 async fn listing(query: ListQuery) -> Result<Response, ScimError> {
-    let state = crate::server::state::current().map_err(from_app)?;
+    let state = crate::server::state::current().map_err(ScimError::from)?;
     let (total, rows) = store::list(&state.db, &query).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in &rows {
@@ -296,7 +285,7 @@ pub async fn get(
 ) -> Result<Response, ScimError> {
     let id = parse_id(&raw)?;
     let shape = ListQuery::from_query(&query)?.shape;
-    let state = crate::server::state::current().map_err(from_app)?;
+    let state = crate::server::state::current().map_err(ScimError::from)?;
     let row = store::get(&state.db, id).await?.ok_or_else(ScimError::not_found)?;
     if resource::not_modified(&headers, &etag(&row)) {
         return Ok(StatusCode::NOT_MODIFIED.into_response());
@@ -310,7 +299,7 @@ pub async fn create(
 ) -> Result<Response, ScimError> {
     let shape = ListQuery::from_query(&query)?.shape;
     let changes = replacement(&resource::read_body(&body)?)?;
-    let state = crate::server::state::current().map_err(from_app)?;
+    let state = crate::server::state::current().map_err(ScimError::from)?;
     let id = store::create(&state.db, &changes).await?;
     tracing::info!(profile = %id, token = ?crate::api_tokens::ssr::acting(), "group provisioned over SCIM");
     let row = store::get(&state.db, id).await?.ok_or_else(ScimError::not_found)?;
@@ -328,7 +317,7 @@ async fn apply_body(
     let id = parse_id(raw)?;
     let shape = ListQuery::from_query(query)?.shape;
     let changes = read(&resource::read_body(body)?)?;
-    let state = crate::server::state::current().map_err(from_app)?;
+    let state = crate::server::state::current().map_err(ScimError::from)?;
     let row = store::change(&state.db, id, headers, &changes).await?;
     answer(&state, &row, &shape, StatusCode::OK).await
 }
@@ -353,7 +342,7 @@ pub async fn modify(
 
 pub async fn delete(Path(raw): Path<String>, headers: HeaderMap) -> Result<Response, ScimError> {
     let id = parse_id(&raw)?;
-    let state = crate::server::state::current().map_err(from_app)?;
+    let state = crate::server::state::current().map_err(ScimError::from)?;
     store::delete(&state.db, id, &headers).await?;
     tracing::info!(profile = %id, token = ?crate::api_tokens::ssr::acting(), "group deleted over SCIM");
     Ok(StatusCode::NO_CONTENT.into_response())

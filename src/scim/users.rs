@@ -276,15 +276,14 @@ pub fn parse_id(raw: &str) -> Result<UserId, ScimError> {
     resource::path_id(raw).map(UserId)
 }
 
+/// [`ScimError::from`], with a taken email said as SCIM's `uniqueness`.
 fn from_app(err: AppError) -> ScimError {
     match err {
-        AppError::NotFound => ScimError::not_found(),
         AppError::Conflict(detail) if detail == crate::users::ssr::EMAIL_TAKEN => ScimError::new(
             StatusCode::CONFLICT,
             Some(ScimType::Uniqueness),
             "Another account has that email address (userName or emails).",
         ),
-        AppError::Conflict(detail) => ScimError::new(StatusCode::CONFLICT, None, detail),
         other => ScimError::from(other),
     }
 }
