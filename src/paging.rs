@@ -22,13 +22,15 @@ pub struct Page<T> {
     /// How many rows the whole list has under the current search and filter; when `more` is
     /// set, a lower bound.
     pub total: i64,
-    /// A search matched more than [`COUNT_CAP`] rows: the count stopped there, so a broad
-    /// search costs what a narrow one does.
+    /// A search matched more rows than its list counts ([`COUNT_CAP`], or for a list of
+    /// people `lists::people::count_cap`): the count stopped there, so a broad search costs
+    /// what a narrow one does.
     #[serde(default)]
     pub more: bool,
 }
 
-/// How far a search's total is counted exactly.
+/// How far a search's total is counted exactly, where each match counted is one index entry
+/// read (a list of people counts less far: each match found by a word is a look-up).
 pub const COUNT_CAP: i64 = 1_000;
 
 impl<T> Page<T> {
@@ -42,11 +44,11 @@ impl<T> Page<T> {
         }
     }
 
-    /// For a total counted with `LIMIT COUNT_CAP + 1` (`searched`): "more than COUNT_CAP"
-    /// when the count hit the limit. Other totals are exact counts the schema keeps.
-    pub fn counted_to_cap_if(mut self, searched: bool) -> Self {
-        if searched && self.total > COUNT_CAP {
-            self.total = COUNT_CAP;
+    /// For a total counted with `LIMIT cap + 1` (`searched`): "more than `cap`" when the
+    /// count hit the limit. Other totals are exact counts the schema keeps.
+    pub fn counted_to(mut self, cap: i64, searched: bool) -> Self {
+        if searched && self.total > cap {
+            self.total = cap;
             self.more = true;
         }
         self

@@ -329,7 +329,8 @@ const EXCEPTIONS: &[Exception] = &[
         text: ") AS found WHERE k IS NOT NULL",
         why: "a small part of a list (a role, a profile's managers or members) searched for its people matched \
               by a word: all its rows, each one's words looked up by key, the matches sorted; chosen only \
-              while the part holds at most √(1,001 × people) rows (Scope::words_way)",
+              while the part holds at most √(101 × people) rows, what counting its matches to two pages \
+              costs along the words (Scope::words_way)",
         gap_on: &[],
     },
     Exception {

@@ -65,7 +65,7 @@ pub async fn entries(
         let total = list.count_query().build_query_scalar().fetch_one(pool).await?;
         Ok::<_, sqlx::Error>((rows, total))
     })?;
-    Ok(page(rows, total, |e| e.id).counted_to_cap_if(searched || counted))
+    Ok(page(rows, total, |e| e.id).counted_to(COUNT_CAP, searched || counted))
 }
 
 /// How a person matches a search, for counting each one once.
@@ -425,5 +425,5 @@ pub async fn access_at(
         let rows = rows.bind(user).bind(fetch()).fetch_all(pool).await?;
         Ok::<_, sqlx::Error>((rows, total))
     })?;
-    Ok(page(rows, total, |r| r.user_id).counted_to_cap_if(true))
+    Ok(page(rows, total, |r| r.user_id).counted_to(COUNT_CAP, true))
 }

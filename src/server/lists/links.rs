@@ -150,7 +150,7 @@ pub async fn every_profile(
         Sort::Name => serde_json::json!([p.name_key, p.id]),
         Sort::Since => serde_json::json!([p.created_at.micros(), p.id]),
     };
-    Ok(page(rows, total, cursor).counted_to_cap_if(range.is_some()))
+    Ok(page(rows, total, cursor).counted_to(COUNT_CAP, range.is_some()))
 }
 
 /// The ids of a page of profiles whose names start with the search, in order of making. As

@@ -5,7 +5,8 @@
 //! Every list reads along an index in its own order, starts after the cursor and stops after
 //! a page ([`fetch`] rows, to learn whether another follows), so page 1000 costs what page 1
 //! does. A search is a prefix range of an index ([`prefix_range`]); its total is counted to
-//! [`COUNT_CAP`] and no further. The shapes:
+//! [`COUNT_CAP`], a search of people to two pages ([`people::count_cap`]), and no further.
+//! The shapes:
 //! - [`people`]: people along their name, email or "since" indexes (the users directory, a
 //!   role's holders, a profile's members);
 //! - [`history`]: a subject's history newest first, and who had access on a date;
