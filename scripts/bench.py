@@ -182,8 +182,10 @@ end
 def api_token(server, cookie):
     """A personal token of the bench admin that reads with admin power (the admin is on no
     more than twenty profiles), made as the tokens page makes one: its secret comes back in
-    the cookie that carries it to that page."""
-    form = {"kind": "personal", "name": "bench", "scopes[]": ["read", "admin"], "expires": "30"}
+    the cookie that carries it to that page. The password goes along, in case getting the
+    targets ready took longer than a sign-in counts as recent."""
+    form = {"kind": "personal", "name": "bench", "scopes[]": ["read", "admin"], "expires": "30",
+            "confirm_password": PASSWORD}
     _, headers = server.call("/api/tokens/create", form, cookie)
     reveal = next(c for c in headers.get_all("Set-Cookie") if c.startswith("roster_new_token="))
     value = reveal.split(";")[0].split("=", 1)[1]
@@ -191,10 +193,12 @@ def api_token(server, cookie):
 
 
 def sql(url, query):
-    """One value from the database, via sqlite3 or psql."""
+    """One value from the database, via sqlite3 or psql. The server is running: on SQLite, a
+    write waits for the server's own to finish rather than failing at once."""
     if url.startswith("sqlite:"):
         path = url.split("sqlite://", 1)[1]
-        return subprocess.run(["sqlite3", path, query], capture_output=True, text=True, check=True).stdout.strip()
+        command = ["sqlite3", "-cmd", ".timeout 60000", path, query]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
     return subprocess.run(["psql", url, "-Atc", query], capture_output=True, text=True, check=True).stdout.strip()
 
 
