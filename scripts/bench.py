@@ -66,8 +66,15 @@ class Server:
         raise SystemExit("the server did not start")
 
     def stop(self):
+        """Stops the server, killing it if it hasn't stopped within 30 s of being asked, so
+        that the report is still written."""
         self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            print(f"   the server at {self.base} had not stopped after 30 s: killed", flush=True)
+            self.proc.kill()
+            self.proc.wait()
 
     def call(self, path, form, cookie=None):
         data = urllib.parse.urlencode(form, doseq=True).encode()
