@@ -270,6 +270,16 @@ async fn lists_page_by_cursor_with_a_capped_limit() {
     sorted.sort_by_key(|e| e.to_lowercase());
     sorted.dedup();
     assert_eq!(sorted.len(), 8, "no one twice");
+    // A search counts two of the caller's pages: seven match, so at three a page the total
+    // is a lower bound of six, and at four an exact seven.
+    for (limit, total, lower_bound) in [(3, 6, true), (4, 7, false)] {
+        let path = format!("/api/v1/profiles/{profile}/members?limit={limit}&q=crew");
+        let page = json(&api(&w.app, Method::GET, &path, Some(&token)).await);
+        assert_eq!(
+            (page["total"].as_i64(), page["total_is_lower_bound"].as_bool()),
+            (Some(total), Some(lower_bound))
+        );
+    }
     for limit in ["0", "201", "x"] {
         let res = api(
             &w.app,
