@@ -382,6 +382,31 @@ async fn migrations_run_to_the_end_however_short_the_statement_timeout() {
 }
 
 #[tokio::test]
+async fn postgres_connections_run_generic_plans_without_parallel_workers() {
+    use roster::server::db::{Db, Open};
+    if common::backend() != "postgres" {
+        return; // Planner settings of PostgreSQL's own.
+    }
+    let (url, _dir) = common::fresh_database().await;
+    let db = Db::open(&url, 2, Open::CREATE).await.unwrap();
+    let Db::Postgres(pool) = &db else { unreachable!("a PostgreSQL URL") };
+    // Every pooled connection, not just the first: hold both at once.
+    let mut first = pool.acquire().await.unwrap();
+    let mut second = pool.acquire().await.unwrap();
+    for conn in [&mut first, &mut second] {
+        let settings: (String, String) = sqlx::query_as(
+            "SELECT current_setting('plan_cache_mode'), current_setting('max_parallel_workers_per_gather')",
+        )
+        .fetch_one(&mut **conn)
+        .await
+        .unwrap();
+        assert_eq!(settings, ("force_generic_plan".to_owned(), "0".to_owned()));
+    }
+    drop((first, second));
+    db.close().await;
+}
+
+#[tokio::test]
 async fn a_maker_has_one_profile_of_each_name_and_older_repeats_get_their_id() {
     let app = seeded().await;
     app.exec("UPDATE profiles SET name_key = 'compilers' WHERE id = 1").await;
